@@ -1,0 +1,2 @@
+import { GEN_AI } from '@promptline/semconv';
+export const x: string = GEN_AI.PROMPT_NAME;

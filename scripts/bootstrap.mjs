@@ -1,0 +1,68 @@
+#!/usr/bin/env node
+// One entry point for the README's two commands on a machine that has only Node 20 and npm:
+//   npm run demo   -> install, build, run the end-to-end demo on the embedded engine
+//   npm test       -> install, build, run every test, end with the plain line "N passed, N failed"
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+const task = process.argv[2];
+if (task !== 'demo' && task !== 'test') {
+  console.error('usage: node scripts/bootstrap.mjs demo|test');
+  process.exit(2);
+}
+
+function run(cmd, args, opts = {}) {
+  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', ...opts });
+  return r.status ?? 1;
+}
+
+function has(cmd) {
+  return spawnSync(cmd, ['--version'], { stdio: 'ignore' }).status === 0;
+}
+
+// pnpm: use the one on PATH, else install it globally with npm, else run it through npx.
+let pnpm = ['pnpm'];
+if (!has('pnpm')) {
+  console.log('[promptline] pnpm not found: installing pnpm@10 with npm');
+  if (run('npm', ['install', '-g', 'pnpm@10']) !== 0 || !has('pnpm')) pnpm = ['npx', '-y', 'pnpm@10'];
+}
+const pn = (args) => run(pnpm[0], [...pnpm.slice(1), ...args]);
+
+const frozen = existsSync(join(root, 'pnpm-lock.yaml')) ? ['--frozen-lockfile'] : [];
+if (pn(['install', ...frozen]) !== 0) process.exit(1);
+if (pn(['run', 'build']) !== 0) process.exit(1);
+
+if (task === 'demo') {
+  process.exit(pn(['run', 'demo:run']));
+}
+
+// Tests: vitest's own summary is not what CI reads, so count from its JSON report.
+const out = join(mkdtempSync(join(tmpdir(), 'promptline-test-')), 'vitest.json');
+const status = pn([
+  'exec',
+  'vitest',
+  'run',
+  '--reporter=default',
+  '--reporter=json',
+  `--outputFile.json=${out}`,
+]);
+let passed = 0;
+let failed = 0;
+if (existsSync(out)) {
+  const report = JSON.parse(readFileSync(out, 'utf8'));
+  passed = report.numPassedTests ?? 0;
+  failed = report.numFailedTests ?? 0;
+  // A file that fails to load or whose hooks throw has no failed test of its own: count it once.
+  for (const file of report.testResults ?? []) {
+    const tests = file.assertionResults ?? [];
+    if (file.status === 'failed' && !tests.some((t) => t.status === 'failed')) failed += 1;
+  }
+} else {
+  failed = 1;
+}
+if (status !== 0 && failed === 0) failed = 1;
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed === 0 ? 0 : 1);
