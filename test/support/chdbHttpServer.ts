@@ -1,0 +1,204 @@
+/**
+ * Test fixture process: enough of ClickHouse's HTTP interface, backed by the real ClickHouse
+ * engine (chdb) on a data directory, for `@clickhouse/client` (and so the collector's exporter) to
+ * use it like a server. Reliability tests stop and restart this process to make "ClickHouse" go
+ * away and come back. There is no ClickHouse server on the test machine, hence this fixture.
+ *
+ * Run: node --import tsx test/support/chdbHttpServer.ts <dataDir> <port>
+ * Prints `listening <port>` on stdout once ready; SIGTERM/SIGINT close the engine cleanly.
+ *
+ * Supported: GET /ping, GET|POST / with `query` in the URL or the body (URL query + body = INSERT
+ * data), `param_*` query parameters (server-side binding), `database`, `default_format`,
+ * `query_id`, settings as URL parameters (applied for that request only), gzip request bodies.
+ * Errors answer HTTP 500 with ClickHouse's `Code: N. DB::Exception: …` text and the
+ * `X-ClickHouse-Exception-Code` header, as a server does.
+ */
+import { createServer } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import { gunzipSync } from 'node:zlib';
+
+import { Session } from 'chdb';
+
+const [dataDir, portText] = process.argv.slice(2);
+if (dataDir === undefined || portText === undefined) {
+  process.stderr.write('usage: chdbHttpServer.ts <dataDir> <port>\n');
+  process.exit(2);
+}
+
+/** URL parameters that are part of the HTTP protocol, not engine settings. */
+const PROTOCOL_PARAMS = new Set([
+  'query',
+  'query_id',
+  'database',
+  'default_format',
+  'session_id',
+  'session_timeout',
+  'session_check',
+  'user',
+  'password',
+  'role',
+]);
+/** Settings that only mean something to the HTTP layer of a real server. */
+const HTTP_ONLY_SETTINGS = new Set([
+  'wait_end_of_query',
+  'send_progress_in_http_headers',
+  'http_headers_progress_interval_ms',
+  'http_send_progress_interval_ms',
+  'enable_http_compression',
+  'http_zlib_compression_level',
+  'http_response_buffer_size',
+  'buffer_size',
+  'compress',
+  'decompress',
+  'extremes',
+]);
+const SETTING_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const DATABASE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const MAX_BODY_BYTES = 256 * 1024 * 1024;
+
+// A server quotes 64-bit integers in JSON output by default; the embedded engine does not.
+const session = new Session(dataDir, { connectionArgs: ['--output_format_json_quote_64bit_integers=1'] });
+// One query at a time: settings are applied per request and then reset.
+let queue: Promise<unknown> = Promise.resolve();
+
+function literal(value: string): string {
+  return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+}
+
+async function readBody(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    const buf = chunk as Buffer;
+    size += buf.length;
+    if (size > MAX_BODY_BYTES) throw Object.assign(new Error('request body too large'), { status: 413 });
+    chunks.push(buf);
+  }
+  const body = Buffer.concat(chunks);
+  const encoding = req.headers['content-encoding'];
+  return encoding === 'gzip' ? gunzipSync(body) : body;
+}
+
+function sendError(res: ServerResponse, status: number, code: number, message: string): void {
+  const text = message.startsWith('Code:') ? message : `Code: ${code}. DB::Exception: ${message}`;
+  res.writeHead(status, {
+    'content-type': 'text/plain; charset=UTF-8',
+    'x-clickhouse-exception-code': String(code),
+  });
+  res.end(`${text}\n`);
+}
+
+async function run(
+  url: URL,
+  body: Buffer,
+): Promise<{ bytes: Uint8Array; rows: number; elapsed: number; format: string }> {
+  const params = url.searchParams;
+  const urlQuery = params.get('query');
+  const sql =
+    urlQuery === null
+      ? body.toString('utf8')
+      : body.length > 0
+        ? `${urlQuery}\n${body.toString('utf8')}`
+        : urlQuery;
+  if (sql.trim() === '') throw Object.assign(new Error('Empty query'), { clickhouseCode: 62 });
+
+  const bind: Record<string, string> = {};
+  const settings: string[] = [];
+  for (const [key, value] of params) {
+    if (key.startsWith('param_')) {
+      bind[key.slice('param_'.length)] = value;
+    } else if (!PROTOCOL_PARAMS.has(key) && !HTTP_ONLY_SETTINGS.has(key)) {
+      if (!SETTING_NAME.test(key))
+        throw Object.assign(new Error(`Invalid setting name ${key}`), { clickhouseCode: 115 });
+      settings.push(key);
+    }
+  }
+  const database = params.get('database') ?? 'default';
+  if (!DATABASE_NAME.test(database))
+    throw Object.assign(new Error(`Invalid database ${database}`), { clickhouseCode: 81 });
+  const prefix = [`USE ${database}`, ...settings.map((k) => `SET ${k} = ${literal(params.get(k) ?? '')}`)];
+  const format = params.get('default_format') ?? 'TabSeparated';
+  const full = `${prefix.join('; ')}; ${sql}`;
+  try {
+    const result =
+      Object.keys(bind).length > 0
+        ? await session.queryBindAsync(full, bind, { format })
+        : await session.queryAsync(full, { format });
+    return { bytes: result.bytes(), rows: result.rowsRead, elapsed: result.elapsed, format };
+  } finally {
+    if (settings.length > 0)
+      await session.queryAsync(settings.map((k) => `SET ${k} = DEFAULT`).join('; '), { format: 'CSV' });
+  }
+}
+
+async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+  if (
+    url.pathname === '/ping' ||
+    (url.pathname === '/' && req.method === 'GET' && !url.searchParams.has('query'))
+  ) {
+    res.writeHead(200, { 'content-type': 'text/plain; charset=UTF-8' });
+    res.end('Ok.\n');
+    return;
+  }
+  if (url.pathname !== '/') {
+    sendError(res, 404, 0, `There is no handle ${url.pathname}`);
+    return;
+  }
+  const body = await readBody(req);
+  const queryId = url.searchParams.get('query_id') ?? randomUUID();
+  const job = queue.then(() => run(url, body));
+  queue = job.catch(() => undefined);
+  try {
+    const result = await job;
+    const summary = {
+      read_rows: String(result.rows),
+      read_bytes: '0',
+      written_rows: '0',
+      written_bytes: '0',
+      total_rows_to_read: '0',
+      result_rows: '0',
+      result_bytes: String(result.bytes.length),
+      elapsed_ns: String(Math.round(result.elapsed * 1e9)),
+    };
+    res.writeHead(200, {
+      'content-type': 'text/plain; charset=UTF-8',
+      'x-clickhouse-query-id': queryId,
+      'x-clickhouse-format': result.format,
+      'x-clickhouse-summary': JSON.stringify(summary),
+    });
+    res.end(Buffer.from(result.bytes.buffer, result.bytes.byteOffset, result.bytes.byteLength));
+  } catch (error) {
+    const e = error as { message?: string; clickhouseCode?: number; status?: number };
+    sendError(res, e.status ?? 500, e.clickhouseCode ?? 1001, e.message ?? String(error));
+  }
+}
+
+const server = createServer((req, res) => {
+  handle(req, res).catch((error: unknown) => {
+    if (!res.headersSent) sendError(res, 500, 1001, (error as Error).message);
+    else res.destroy();
+  });
+});
+server.keepAliveTimeout = 2_000;
+
+let closing = false;
+function shutdown(): void {
+  if (closing) return;
+  closing = true;
+  server.close();
+  server.closeAllConnections();
+  void queue.finally(() => {
+    session.close();
+    process.exit(0);
+  });
+}
+process.on('SIGTERM', shutdown);
+process.on('SIGINT', shutdown);
+
+server.listen(Number(portText), '127.0.0.1', () => {
+  const address = server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : Number(portText);
+  process.stdout.write(`listening ${port}\n`);
+});
