@@ -7,4 +7,6 @@ export default defineConfig({
   sourcemap: true,
   clean: true,
   target: 'node20',
+  // `import.meta.url` locates the shipped migrations/ folder; shimmed in the CJS build.
+  shims: true,
 });

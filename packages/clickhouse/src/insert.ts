@@ -1,0 +1,171 @@
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import type { ClickHouseClient } from '@clickhouse/client';
+import { quoteIdent } from './renderSql.js';
+import { SPAN_KIND_TEXT, STATUS_CODE_TEXT } from './rows.js';
+import type { LogRow, TraceRow } from './rows.js';
+
+/** Options of {@link insertTraces} / {@link insertLogs}. */
+export interface InsertOptions {
+  /**
+   * Idempotency key of the batch (e.g. the collector's WAL batch id). Re-inserting a batch with
+   * the same token is a no-op in the target table and in every materialized-view target, within
+   * the tables' deduplication window (10000 blocks). Without a token, ClickHouse falls back to
+   * dropping byte-identical blocks.
+   */
+  dedupToken?: string;
+  /** Database. Default `default`. */
+  database?: string;
+  /** Table name override. Default `otel_traces` / `otel_logs`. */
+  table?: string;
+}
+
+const SAFE_TOKEN = /^[A-Za-z0-9._:-]{1,128}$/;
+const HEX32 = /^[0-9a-f]{32}$/;
+const HEX16 = /^[0-9a-f]{16}$/;
+const KINDS = new Set<string>(SPAN_KIND_TEXT);
+const STATUSES = new Set<string>(STATUS_CODE_TEXT);
+
+/** The token as it goes into the SETTINGS clause: kept when plainly safe, else its SHA-256. */
+function tokenLiteral(token: string): string {
+  const safe = SAFE_TOKEN.test(token) ? token : createHash('sha256').update(token).digest('hex');
+  return `'${safe}'`;
+}
+
+function insertStatement(table: string, opts: InsertOptions): string {
+  const settings = [
+    'deduplicate_blocks_in_dependent_materialized_views = 1',
+    "date_time_input_format = 'best_effort'",
+    'input_format_skip_unknown_fields = 0',
+  ];
+  if (opts.dedupToken !== undefined && opts.dedupToken !== '') {
+    // The token is SETTINGS syntax, not a value: only [A-Za-z0-9._:-] or a hex digest reaches SQL.
+    settings.unshift(`insert_deduplication_token = ${tokenLiteral(opts.dedupToken)}`);
+  }
+  // Settings go in the statement, not in clickhouse_settings: the embedded engine applies
+  // clickhouse_settings as session-wide SET, which would leak one batch's token into the next.
+  return `INSERT INTO ${table} SETTINGS ${settings.join(', ')} FORMAT JSONEachRow`;
+}
+
+async function run(client: ClickHouseClient, query: string, lines: string[]): Promise<void> {
+  if (lines.length === 0) return;
+  const res = await client.exec({ query, values: Readable.from([lines.join('\n') + '\n']) });
+  res.stream.resume();
+}
+
+function check(ok: boolean, kind: string, i: number, field: string, value: unknown, want: string): void {
+  if (!ok) {
+    throw new Error(
+      `${kind} row ${i}: ${field} ${JSON.stringify(value)} is invalid (expected ${want}); batch not inserted`,
+    );
+  }
+}
+
+/** Validate one span row; throws naming the row and field. */
+export function validateTraceRow(r: TraceRow, i: number): void {
+  check(
+    typeof r.Timestamp === 'string' && r.Timestamp !== '',
+    'trace',
+    i,
+    'Timestamp',
+    r.Timestamp,
+    'a UTC timestamp string',
+  );
+  check(HEX32.test(r.TraceId), 'trace', i, 'TraceId', r.TraceId, '32 lowercase hex chars');
+  check(HEX16.test(r.SpanId), 'trace', i, 'SpanId', r.SpanId, '16 lowercase hex chars');
+  check(
+    r.ParentSpanId === '' || HEX16.test(r.ParentSpanId),
+    'trace',
+    i,
+    'ParentSpanId',
+    r.ParentSpanId,
+    "'' or 16 lowercase hex chars",
+  );
+  check(KINDS.has(r.SpanKind), 'trace', i, 'SpanKind', r.SpanKind, [...KINDS].join('|'));
+  check(STATUSES.has(r.StatusCode), 'trace', i, 'StatusCode', r.StatusCode, [...STATUSES].join('|'));
+  const d = r.Duration;
+  check(
+    (typeof d === 'number' && Number.isSafeInteger(d) && d >= 0) ||
+      (typeof d === 'string' && /^\d{1,20}$/.test(d)),
+    'trace',
+    i,
+    'Duration',
+    d,
+    'non-negative integer nanoseconds',
+  );
+}
+
+/** Validate one log row; throws naming the row and field. */
+export function validateLogRow(r: LogRow, i: number): void {
+  check(
+    typeof r.Timestamp === 'string' && r.Timestamp !== '',
+    'log',
+    i,
+    'Timestamp',
+    r.Timestamp,
+    'a UTC timestamp string',
+  );
+  check(
+    r.TraceId === '' || HEX32.test(r.TraceId),
+    'log',
+    i,
+    'TraceId',
+    r.TraceId,
+    "'' or 32 lowercase hex chars",
+  );
+  check(
+    r.SpanId === '' || HEX16.test(r.SpanId),
+    'log',
+    i,
+    'SpanId',
+    r.SpanId,
+    "'' or 16 lowercase hex chars",
+  );
+  check(
+    Number.isInteger(r.SeverityNumber) && r.SeverityNumber >= 0 && r.SeverityNumber <= 24,
+    'log',
+    i,
+    'SeverityNumber',
+    r.SeverityNumber,
+    '0..24',
+  );
+}
+
+/**
+ * Insert spans into `otel_traces` as one batch (the exporter API of the collector). All rows are
+ * validated first: an invalid row rejects the whole batch with an error naming row and field.
+ *
+ * @example
+ * await insertTraces(client, rows, { dedupToken: `wal-${segment}-${offset}` });
+ */
+export async function insertTraces(
+  client: ClickHouseClient,
+  rows: readonly TraceRow[],
+  opts: InsertOptions = {},
+): Promise<void> {
+  rows.forEach(validateTraceRow);
+  const table = `${quoteIdent(opts.database ?? 'default', 'database')}.${quoteIdent(opts.table ?? 'otel_traces', 'table')}`;
+  await run(
+    client,
+    insertStatement(table, opts),
+    rows.map((r) => JSON.stringify(r)),
+  );
+}
+
+/**
+ * Insert log records (including `gen_ai.evaluation.result` score events) into `otel_logs` as one
+ * batch. Same validation and deduplication rules as {@link insertTraces}.
+ */
+export async function insertLogs(
+  client: ClickHouseClient,
+  rows: readonly LogRow[],
+  opts: InsertOptions = {},
+): Promise<void> {
+  rows.forEach(validateLogRow);
+  const table = `${quoteIdent(opts.database ?? 'default', 'database')}.${quoteIdent(opts.table ?? 'otel_logs', 'table')}`;
+  await run(
+    client,
+    insertStatement(table, opts),
+    rows.map((r) => JSON.stringify(r)),
+  );
+}

@@ -1,0 +1,74 @@
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { createClient } from '@clickhouse/client';
+import type { ClickHouseClient, ClickHouseClientConfigOptions, ClickHouseSettings } from '@clickhouse/client';
+import { createChdbConnection } from 'chdb/connection';
+
+/** Options of {@link openClickHouse}. */
+export interface OpenClickHouseOptions {
+  /**
+   * ClickHouse server URL (`http://host:8123`). When set, the HTTP client is used and `path` is
+   * ignored. Default: env `PROMPTLINE_CLICKHOUSE_URL`, else embedded mode.
+   */
+  url?: string;
+  /**
+   * Data directory of the embedded engine (chdb). Default: env `PROMPTLINE_DATA_DIR`, else
+   * `./.promptline/data`. One engine (one directory) per process.
+   */
+  path?: string;
+  /** Server user. Default: env `PROMPTLINE_CLICKHOUSE_USER`, else `default`. */
+  username?: string;
+  /** Server password. Default: env `PROMPTLINE_CLICKHOUSE_PASSWORD`, else `''`. */
+  password?: string;
+  /** Default database of the HTTP session. Default `default`. Embedded mode ignores it (we qualify names). */
+  database?: string;
+  /** Server request timeout in ms. Default 30000. */
+  requestTimeoutMs?: number;
+  /** Extra settings sent with every server request. */
+  clickhouseSettings?: ClickHouseSettings;
+}
+
+/** Default embedded data directory, relative to the working directory. */
+export const DEFAULT_DATA_DIR = './.promptline/data';
+
+/**
+ * Open a `@clickhouse/client` client: against a server when a URL is configured, else on the
+ * embedded engine (chdb) with an on-disk data directory.
+ *
+ * @example
+ * const client = openClickHouse({ path: '/var/lib/promptline' });
+ * await migrate(client);
+ * await client.close();
+ */
+export function openClickHouse(opts: OpenClickHouseOptions = {}): ClickHouseClient {
+  const url = opts.url ?? process.env.PROMPTLINE_CLICKHOUSE_URL;
+  if (url !== undefined && url !== '') {
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      throw new Error(
+        `openClickHouse: url ${JSON.stringify(url)} is not a valid URL (expected http(s)://host:8123)`,
+      );
+    }
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+      throw new Error(`openClickHouse: url must use http: or https:, got ${parsed.protocol}`);
+    }
+    return createClient({
+      url,
+      username: opts.username ?? process.env.PROMPTLINE_CLICKHOUSE_USER ?? 'default',
+      password: opts.password ?? process.env.PROMPTLINE_CLICKHOUSE_PASSWORD ?? '',
+      database: opts.database ?? 'default',
+      request_timeout: opts.requestTimeoutMs ?? 30_000,
+      clickhouse_settings: opts.clickhouseSettings,
+    });
+  }
+  const dir = resolve(opts.path ?? process.env.PROMPTLINE_DATA_DIR ?? DEFAULT_DATA_DIR);
+  mkdirSync(dir, { recursive: true });
+  // chdb 3.4 types its Connection against @clickhouse/client-common 1.23.0 while the client is
+  // 1.23.1: identical contract, distinct declaration files, hence the cast.
+  const connection = createChdbConnection({
+    path: dir,
+  }) as unknown as ClickHouseClientConfigOptions['connection'];
+  return createClient({ connection });
+}

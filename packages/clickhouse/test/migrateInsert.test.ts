@@ -1,0 +1,83 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { insertLogs, insertTraces, migrate, loadMigrations, MIGRATIONS_TABLE } from '../src/index.js';
+import { logRow, rows, span, tempEngine } from './helpers.js';
+
+const engine = tempEngine();
+const { client } = engine;
+afterAll(() => engine.close());
+
+describe('migrate', () => {
+  let first: Awaited<ReturnType<typeof migrate>>;
+  beforeAll(async () => {
+    first = await migrate(client, { database: 'pl', target: 2 });
+  });
+
+  it('applies up to a target, then upgrades, then is a no-op', async () => {
+    expect(first.applied).toEqual([1, 2]);
+    const all = loadMigrations().map((m) => m.version);
+    const second = await migrate(client, { database: 'pl' });
+    expect(second.alreadyApplied).toEqual([1, 2]);
+    expect(second.applied).toEqual(all.filter((v) => v > 2));
+    const third = await migrate(client, { database: 'pl' });
+    expect(third.applied).toEqual([]);
+    expect(third.alreadyApplied).toEqual(all);
+    expect(third.changed).toEqual([]);
+    const recorded = await rows<{ n: string }>(
+      client,
+      `SELECT count() AS n FROM pl.${MIGRATIONS_TABLE} FINAL`,
+    );
+    expect(Number(recorded[0]?.n)).toBe(all.length);
+  });
+
+  it('creates otel_traces / otel_logs with the exporter column names and types', async () => {
+    const cols = await rows<{ table: string; name: string; type: string }>(
+      client,
+      "SELECT table, name, type FROM system.columns WHERE database = 'pl' AND table IN ('otel_traces', 'otel_logs') ORDER BY table, position",
+    );
+    const traces = cols.filter((c) => c.table === 'otel_traces').map((c) => `${c.name} ${c.type}`);
+    expect(traces).toContain('Duration UInt64');
+    expect(traces).toContain('SpanAttributes Map(LowCardinality(String), String)');
+    expect(traces).toContain('Events.Timestamp Array(DateTime64(9))');
+    expect(traces).toContain('Links.Attributes Array(Map(LowCardinality(String), String))');
+    const logs = cols.filter((c) => c.table === 'otel_logs').map((c) => `${c.name} ${c.type}`);
+    expect(logs).toContain('EventName String');
+    expect(logs).toContain('TimestampTime DateTime');
+  });
+});
+
+describe('insert deduplication', () => {
+  it('a repeated batch with the same token is a no-op; a new token inserts', async () => {
+    const batch = [span({ Duration: 5 }), span({ Duration: 7, StatusCode: 'Error' })];
+    await insertTraces(client, batch, { database: 'pl', dedupToken: 'batch-1' });
+    await insertTraces(client, batch, { database: 'pl', dedupToken: 'batch-1' });
+    let n = await rows<{ n: string; d: string }>(
+      client,
+      'SELECT count() AS n, sum(Duration) AS d FROM pl.otel_traces',
+    );
+    expect(Number(n[0]?.n)).toBe(2);
+    expect(Number(n[0]?.d)).toBe(12);
+    await insertTraces(client, [span({ Duration: 1 })], {
+      database: 'pl',
+      dedupToken: 'weird token / with ; chars',
+    });
+    await insertTraces(client, batch, { database: 'pl', dedupToken: 'batch-2' });
+    n = await rows(client, 'SELECT count() AS n, sum(Duration) AS d FROM pl.otel_traces');
+    expect(Number(n[0]?.n)).toBe(5);
+    await insertLogs(client, [logRow({ Body: 'x' })], { database: 'pl', dedupToken: 'l1' });
+    await insertLogs(client, [logRow({ Body: 'x' })], { database: 'pl', dedupToken: 'l1' });
+    const l = await rows<{ n: string }>(client, 'SELECT count() AS n FROM pl.otel_logs');
+    expect(Number(l[0]?.n)).toBe(1);
+  });
+
+  it('rejects a bad row naming the field, inserting nothing', async () => {
+    const before = await rows<{ n: string }>(client, 'SELECT count() AS n FROM pl.otel_traces');
+    await expect(
+      insertTraces(client, [span(), span({ TraceId: 'ABC' })], { database: 'pl' }),
+    ).rejects.toThrow(/trace row 1: TraceId "ABC"/);
+    await expect(
+      insertTraces(client, [span({ SpanKind: 'SPAN_KIND_CLIENT' as never })], { database: 'pl' }),
+    ).rejects.toThrow(/SpanKind/);
+    const after = await rows<{ n: string }>(client, 'SELECT count() AS n FROM pl.otel_traces');
+    expect(after[0]?.n).toBe(before[0]?.n);
+  });
+});
