@@ -1,1 +1,8 @@
-export {};
+export { runCli, createProgram, CLI_VERSION } from './program.js';
+export { createOutput } from './output.js';
+export { CliError } from './CliError.js';
+export { readCollectorState, stateFilePath } from './stateFile.js';
+export type { CollectorState } from './stateFile.js';
+export type { Output, OutputStreams, Progress } from './output.js';
+export type { CliContext, RegisterCommand, GlobalOptions } from './context.js';
+export type { MetricsReport, VersionMetrics, Quantiles, ScoreSummary } from './metricsReport.js';

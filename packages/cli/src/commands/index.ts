@@ -1,0 +1,8 @@
+import type { RegisterCommand } from '../context.js';
+import { register as migrate } from './migrate.js';
+
+/**
+ * Every `promptline` command, in help order. To add one: create `commands/<name>.ts` exporting
+ * `register: RegisterCommand`, import it here and add it to this list.
+ */
+export const COMMANDS: readonly RegisterCommand[] = [migrate];

@@ -1,0 +1,67 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+import type { ClickHouseClient } from '@clickhouse/client';
+import { openClickHouse } from '@promptline/clickhouse';
+
+import { CliError } from './CliError.js';
+
+/** The embedded engine's directory inside the CLI's data directory. */
+export function engineDir(dataDir: string): string {
+  return join(dataDir, 'data');
+}
+
+/** Thrown when another process (normally a running collector) holds the engine's directory. */
+export class EngineLockedError extends CliError {
+  constructor(
+    readonly dir: string,
+    cause: unknown,
+  ) {
+    super(`the data directory ${dir} is locked by another process (a running \`promptline up\`?)`, {
+      hint: 'read through that collector instead: promptline metrics --collector http://HOST:PORT --api-key KEY',
+      cause,
+    });
+  }
+}
+
+const LOCKED = /Cannot lock file/;
+
+/** True when an engine error says another process holds the directory. */
+export function isLockError(error: unknown): boolean {
+  return error instanceof Error && LOCKED.test(error.message);
+}
+
+export interface OpenEngineOptions {
+  /** ClickHouse server URL; when unset, the embedded engine on `dataDir`. */
+  clickhouseUrl?: string;
+  dataDir: string;
+  /** Create the directory when missing (for `up` and `migrate`); readers refuse an empty place. */
+  create: boolean;
+}
+
+/** Opens a client on a server URL or on the embedded engine, naming the problem when it cannot. */
+export async function openEngine(opts: OpenEngineOptions): Promise<ClickHouseClient> {
+  if (opts.clickhouseUrl !== undefined) {
+    const client = openClickHouse({ url: opts.clickhouseUrl });
+    const ping = await client.ping();
+    if (!ping.success) {
+      await client.close();
+      throw new CliError(`cannot reach ClickHouse at ${opts.clickhouseUrl}: ${ping.error.message}`, {
+        hint: 'check the URL and that the server is running (it must accept HTTP, usually port 8123)',
+      });
+    }
+    return client;
+  }
+  const dir = engineDir(opts.dataDir);
+  if (!opts.create && !existsSync(dir)) {
+    throw new CliError(`no Promptline data in ${opts.dataDir}`, {
+      hint: 'run `promptline up` (or `npm run demo`) first, or point --data-dir / --clickhouse at your data',
+    });
+  }
+  try {
+    return openClickHouse({ path: dir });
+  } catch (error) {
+    if (isLockError(error)) throw new EngineLockedError(opts.dataDir, error);
+    throw error;
+  }
+}

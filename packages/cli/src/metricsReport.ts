@@ -1,0 +1,124 @@
+/**
+ * The `promptline metrics` report: what `--json` prints (a stable, documented shape) and what the
+ * human table is rendered from. Durations in milliseconds, money in US dollars, times ISO-8601 UTC.
+ */
+export interface Quantiles {
+  p50: number | null;
+  p95: number | null;
+  p99: number | null;
+}
+
+export interface ScoreSummary {
+  /** Mean of numeric / boolean (0–1) scores. */
+  mean: number | null;
+  count: number;
+}
+
+export interface VersionMetrics {
+  version: number;
+  /** Labels the version was resolved through in the window (e.g. `production`). */
+  labels: string[];
+  count: number;
+  errors: number;
+  /** errors / count, 0–1. */
+  errorRate: number;
+  latencyMs: Quantiles;
+  /** Time to first token of streamed calls; nulls when no call was streamed. */
+  ttftMs: Quantiles;
+  tokens: { input: number; output: number };
+  costUsd: { total: number; perCall: number };
+  scores: Record<string, ScoreSummary>;
+  firstSeen: string | null;
+  lastSeen: string | null;
+}
+
+export interface MetricsReport {
+  prompt: string;
+  /** Window start and end, ISO-8601 UTC. */
+  from: string;
+  to: string;
+  /** Where the numbers came from: `embedded:<dir>`, `clickhouse:<url>` or `collector:<url>`. */
+  source: string;
+  versions: VersionMetrics[];
+}
+
+function ms(value: number | null): string {
+  if (value === null || !Number.isFinite(value)) return '–';
+  if (value >= 1000) return `${(value / 1000).toFixed(2)}s`;
+  return `${Math.round(value)}ms`;
+}
+
+function usd(value: number): string {
+  if (value === 0) return '$0';
+  if (value >= 1) return `$${value.toFixed(2)}`;
+  return `$${value.toPrecision(2)}`;
+}
+
+function when(iso: string | null): string {
+  return iso === null ? '–' : iso.replace('T', ' ').slice(0, 16);
+}
+
+function scoreCell(scores: Record<string, ScoreSummary>): string {
+  const names = Object.keys(scores).sort();
+  if (names.length === 0) return '–';
+  return names
+    .map((name) => {
+      const s = scores[name];
+      return `${name}=${s?.mean === null || s?.mean === undefined ? '–' : s.mean.toFixed(2)}`;
+    })
+    .join(' ');
+}
+
+/** Lays out rows as aligned columns (numbers right-aligned). */
+export function formatTable(
+  header: readonly string[],
+  rows: readonly string[][],
+  rightAligned: ReadonlySet<number>,
+): string[] {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: readonly string[]): string =>
+    cells
+      .map((cell, i) => (rightAligned.has(i) ? cell.padStart(widths[i] ?? 0) : cell.padEnd(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd();
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)];
+}
+
+/** The human table: one row per version, newest version first. */
+export function renderMetricsTable(report: MetricsReport): string[] {
+  const header = [
+    'version',
+    'labels',
+    'calls',
+    'errors',
+    'p50',
+    'p95',
+    'p99',
+    'ttft p50',
+    'tok in/out',
+    'cost',
+    'cost/call',
+    'scores',
+    'first seen',
+    'last seen',
+  ];
+  const rows = [...report.versions]
+    .sort((a, b) => b.version - a.version)
+    .map((v) => [
+      `v${v.version}`,
+      v.labels.length > 0 ? v.labels.join(',') : '–',
+      String(v.count),
+      `${(v.errorRate * 100).toFixed(1)}%`,
+      ms(v.latencyMs.p50),
+      ms(v.latencyMs.p95),
+      ms(v.latencyMs.p99),
+      ms(v.ttftMs.p50),
+      `${v.tokens.input}/${v.tokens.output}`,
+      usd(v.costUsd.total),
+      usd(v.costUsd.perCall),
+      scoreCell(v.scores),
+      when(v.firstSeen),
+      when(v.lastSeen),
+    ]);
+  return formatTable(header, rows, new Set([2, 3, 4, 5, 6, 7, 8, 9, 10]));
+}

@@ -1,0 +1,112 @@
+import { resolve } from 'node:path';
+
+import { CliError } from './CliError.js';
+
+/** Where a setting's value came from: precedence is option → environment → default. */
+export type SettingSource = 'option' | 'env' | 'default';
+
+export interface Setting<T> {
+  value: T;
+  source: SettingSource;
+}
+
+/** Environment variables the CLI reads (each also has a command-line option). */
+export const ENV = {
+  DATA_DIR: 'PROMPTLINE_DATA_DIR',
+  CLICKHOUSE_URL: 'PROMPTLINE_CLICKHOUSE_URL',
+  COLLECTOR_URL: 'PROMPTLINE_COLLECTOR_URL',
+  API_KEY: 'PROMPTLINE_API_KEY',
+  HOST: 'PROMPTLINE_HOST',
+  PORT: 'PROMPTLINE_PORT',
+  CONFIG: 'PROMPTLINE_CONFIG',
+} as const;
+
+export const DEFAULT_DATA_DIR = '.promptline';
+export const DEFAULT_HOST = '127.0.0.1';
+export const DEFAULT_PORT = 4318;
+
+type Env = Record<string, string | undefined>;
+
+function pick(option: string | undefined, env: Env, envName: string): Setting<string> | undefined {
+  if (option !== undefined && option !== '') return { value: option, source: 'option' };
+  const fromEnv = env[envName];
+  if (fromEnv !== undefined && fromEnv !== '') return { value: fromEnv, source: 'env' };
+  return undefined;
+}
+
+/** The data directory (absolute): `--data-dir` → `PROMPTLINE_DATA_DIR` → `./.promptline`. */
+export function resolveDataDir(option: string | undefined, env: Env = process.env): Setting<string> {
+  const picked = pick(option, env, ENV.DATA_DIR) ?? { value: DEFAULT_DATA_DIR, source: 'default' };
+  return { value: resolve(picked.value), source: picked.source };
+}
+
+function checkUrl(setting: Setting<string>, name: string): Setting<string> {
+  let url: URL;
+  try {
+    url = new URL(setting.value);
+  } catch {
+    throw new CliError(`${name} "${setting.value}" is not a URL`, {
+      hint: 'write it as http://host:port, e.g. http://127.0.0.1:8123',
+      exitCode: 2,
+    });
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new CliError(`${name} "${setting.value}" must use http or https`, { exitCode: 2 });
+  }
+  return { value: setting.value.replace(/\/+$/, ''), source: setting.source };
+}
+
+/** A ClickHouse server URL: `--clickhouse` → `PROMPTLINE_CLICKHOUSE_URL` → none (embedded engine). */
+export function resolveClickHouseUrl(
+  option: string | undefined,
+  env: Env = process.env,
+): Setting<string> | undefined {
+  const picked = pick(option, env, ENV.CLICKHOUSE_URL);
+  return picked === undefined ? undefined : checkUrl(picked, '--clickhouse');
+}
+
+/** A running collector to read through: `--collector` → `PROMPTLINE_COLLECTOR_URL` → none. */
+export function resolveCollectorUrl(
+  option: string | undefined,
+  env: Env = process.env,
+): Setting<string> | undefined {
+  const picked = pick(option, env, ENV.COLLECTOR_URL);
+  return picked === undefined ? undefined : checkUrl(picked, '--collector');
+}
+
+/** An API key for the collector's read API: `--api-key` → `PROMPTLINE_API_KEY` → none. */
+export function resolveApiKey(
+  option: string | undefined,
+  env: Env = process.env,
+): Setting<string> | undefined {
+  return pick(option, env, ENV.API_KEY);
+}
+
+/** Host to bind: `--host` → `PROMPTLINE_HOST` → `127.0.0.1`. */
+export function resolveHost(option: string | undefined, env: Env = process.env): Setting<string> {
+  return pick(option, env, ENV.HOST) ?? { value: DEFAULT_HOST, source: 'default' };
+}
+
+/** Port to bind: `--port` → `PROMPTLINE_PORT` → 4318 (0 picks a free port). */
+export function resolvePort(option: string | undefined, env: Env = process.env): Setting<number> {
+  const picked = pick(option, env, ENV.PORT);
+  if (picked === undefined) return { value: DEFAULT_PORT, source: 'default' };
+  const port = Number(picked.value);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+    const name = picked.source === 'option' ? '--port' : ENV.PORT;
+    throw new CliError(`${name} "${picked.value}" is not a port number`, {
+      hint: 'use an integer from 0 to 65535 (0 picks a free port)',
+      exitCode: 2,
+    });
+  }
+  return { value: port, source: picked.source };
+}
+
+/** A collector config file (OTel Collector YAML shape): `--config` → `PROMPTLINE_CONFIG` → none. */
+export function resolveConfigFile(
+  option: string | undefined,
+  env: Env = process.env,
+): Setting<string> | undefined {
+  const picked = pick(option, env, ENV.CONFIG);
+  return picked === undefined ? undefined : { value: resolve(picked.value), source: picked.source };
+}

@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+
+import type { MetricsReport, VersionMetrics } from '../src/metricsReport.js';
+import { formatTable, renderMetricsTable } from '../src/metricsReport.js';
+
+function version(v: number, over: Partial<VersionMetrics> = {}): VersionMetrics {
+  return {
+    version: v,
+    labels: [],
+    count: 10,
+    errors: 1,
+    errorRate: 0.1,
+    latencyMs: { p50: 120.4, p95: 980, p99: 1530 },
+    ttftMs: { p50: null, p95: null, p99: null },
+    tokens: { input: 1200, output: 340 },
+    costUsd: { total: 0.0123, perCall: 0.00123 },
+    scores: {},
+    firstSeen: '2026-11-21T10:00:00.000Z',
+    lastSeen: '2026-11-21T11:30:00.000Z',
+    ...over,
+  };
+}
+
+describe('metrics table', () => {
+  it('renders one aligned row per version, newest first, with units', () => {
+    const report: MetricsReport = {
+      prompt: 'p',
+      from: '2026-11-20T12:00:00.000Z',
+      to: '2026-11-21T12:00:00.000Z',
+      source: 'embedded:/x',
+      versions: [
+        version(1, { labels: ['production'], scores: { correct: { mean: 0.5, count: 4 } } }),
+        version(2, { ttftMs: { p50: 42, p95: 60, p99: 70 }, costUsd: { total: 2.5, perCall: 0.25 } }),
+      ],
+    };
+    const lines = renderMetricsTable(report);
+    expect(lines).toHaveLength(4);
+    expect(lines[0]).toMatch(/^version\s+labels\s+calls\s+errors\s+p50\s+p95\s+p99\s+ttft p50/);
+    expect(lines[2]).toMatch(
+      /^v2\s+–\s+10\s+10\.0%\s+120ms\s+980ms\s+1\.53s\s+42ms\s+1200\/340\s+\$2\.50\s+\$0\.25\s+–/,
+    );
+    expect(lines[3]).toMatch(/^v1\s+production\s+10/);
+    expect(lines[3]).toContain('correct=0.50');
+    expect(lines[3]).toContain('2026-11-21 10:00');
+    // Every row has the same width up to its last column: the columns line up.
+    const col = (line: string | undefined): number => (line ?? '').indexOf('$');
+    expect(col(lines[2])).toBeGreaterThan(0);
+    expect(lines[0]!.indexOf('first seen')).toBe(lines[2]!.indexOf('2026'));
+  });
+
+  it('right-aligns the numeric columns', () => {
+    expect(
+      formatTable(
+        ['a', 'n'],
+        [
+          ['x', '1'],
+          ['yy', '100'],
+        ],
+        new Set([1]),
+      ),
+    ).toEqual(['a     n', '--  ---', 'x     1', 'yy  100']);
+  });
+});
