@@ -17,5 +17,25 @@ export type { PromptSource, PromptSelector } from './prompt/PromptSource.js';
 export { PromptClient } from './prompt/PromptClient.js';
 export type { PromptClientOptions, GetPromptOptions } from './prompt/PromptClient.js';
 export { loadPromptFiles, FilePromptSource, PromptFileError } from './prompt/promptFiles.js';
+export {
+  observe,
+  observed,
+  startActiveGeneration,
+  updateActiveGeneration,
+  getActiveGeneration,
+} from './tracing/observe.js';
+export type { ObserveOptions, ObservedDecorator } from './tracing/observe.js';
+export { Generation, startGeneration } from './tracing/Generation.js';
+export type { GenerationOptions, GenerationUpdate, Usage } from './tracing/Generation.js';
+export { withPrompt, promptAttributes } from './tracing/promptContext.js';
+export { PromptSpanProcessor } from './tracing/PromptSpanProcessor.js';
+export { configureTracing } from './tracing/settings.js';
+export type { TracingSettings, MaskFunction, CaptureKind } from './tracing/settings.js';
+export { score } from './scores.js';
+export type { ScoreOptions, ScoreTarget } from './scores.js';
+export { validateOutput } from './validation.js';
+export type { ValidationResult } from './validation.js';
+export { init } from './init.js';
+export type { InitOptions, PromptlineTelemetry } from './init.js';
 export { setLogLevel, setLogSink } from './logger.js';
 export type { LogLevel, LogSink } from './logger.js';

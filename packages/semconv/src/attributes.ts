@@ -60,6 +60,8 @@ export const PROMPTLINE = {
   /** Set when captured input/output was cut to the size limit. */
   INPUT_TRUNCATED: 'promptline.input.truncated',
   OUTPUT_TRUNCATED: 'promptline.output.truncated',
+  /** `true` when the consumer stopped reading a streamed response before it completed. */
+  STREAM_ABANDONED: 'promptline.stream.abandoned',
 } as const;
 
 /** Resource attributes. */
