@@ -1,1 +1,22 @@
-export {};
+export { startCollector } from './startCollector.js';
+export type { RunningCollector, StartOptions } from './startCollector.js';
+export { loadConfig, ConfigError, defaultConfigDocument, ENV_OVERRIDES } from './config/loadConfig.js';
+export type { CollectorConfig, ProcessorConfig } from './config/loadConfig.js';
+export {
+  ApiKeyStore,
+  AuthError,
+  generateApiKey,
+  hashApiKey,
+  presentedKey,
+  SCOPES,
+} from './auth/ApiKeyStore.js';
+export type { ApiKeyEntry, Principal, Scope } from './auth/ApiKeyStore.js';
+export { Router, HttpError, sendJson, readBody, readJson } from './server/Router.js';
+export type { HttpMethod, RouteHandler, RouteParams, RouteMatch } from './server/Router.js';
+export type { RouteDeps, RouteModule } from './server/RouteModule.js';
+export { decodeTracesProto, decodeLogsProto } from './otlp/otlpProtoDecoder.js';
+export type { DecodedTraces, DecodedLogs } from './otlp/otlpProtoDecoder.js';
+export { decodeTracesJson, decodeLogsJson } from './otlp/otlpJsonDecoder.js';
+export { OtlpDecodeError, DEFAULT_DECODE_LIMITS } from './otlp/OtlpDecodeError.js';
+export type { DecodeLimits } from './otlp/OtlpDecodeError.js';
+export type { LogLevel, Logger, LogSink } from './logger.js';

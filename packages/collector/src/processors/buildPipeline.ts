@@ -1,0 +1,50 @@
+import type { ProcessorConfig } from '../config/loadConfig.js';
+import { FilterProcessor } from './FilterProcessor.js';
+import { LimitsProcessor } from './LimitsProcessor.js';
+import type { Processor } from './Processor.js';
+import { ProjectProcessor } from './ProjectProcessor.js';
+import { builtinPattern, RedactionProcessor } from './RedactionProcessor.js';
+
+/**
+ * Instantiates configured processors, sharing one instance per configured name across pipelines
+ * (so their counters are per name).
+ */
+export function buildPipeline(
+  configs: readonly ProcessorConfig[],
+  cache: Map<string, Processor>,
+): Processor[] {
+  return configs.map((c) => {
+    const existing = cache.get(c.name);
+    if (existing !== undefined) return existing;
+    let p: Processor;
+    switch (c.type) {
+      case 'promptline_auth':
+        p = new ProjectProcessor(c.name);
+        break;
+      case 'promptline_redaction':
+        p = new RedactionProcessor(c.name, {
+          patterns: [
+            ...c.patterns.map(builtinPattern),
+            ...c.custom.map((x) => ({
+              name: x.name,
+              regex: new RegExp(x.regex, 'g'),
+              replacement: x.replacement,
+            })),
+          ],
+          scope: c.scope,
+          contentKeys: c.contentKeys,
+          dropKeys: c.dropKeys,
+          logBodies: c.logBodies,
+        });
+        break;
+      case 'promptline_filter':
+        p = new FilterProcessor(c.name, c);
+        break;
+      case 'promptline_limits':
+        p = new LimitsProcessor(c.name, c);
+        break;
+    }
+    cache.set(c.name, p);
+    return p;
+  });
+}

@@ -1,0 +1,291 @@
+/**
+ * OTLP/HTTP receiver: `POST /v1/traces` and `/v1/logs`, protobuf or JSON, optionally gzip. A
+ * request is decoded straight into rows, run through the pipeline's processors, encoded and
+ * appended to the WAL; it is acknowledged (200, with `partial_success` when items were rejected)
+ * only once the WAL has it. Responses use the request's encoding.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { gunzip, inflate } from 'node:zlib';
+import type { InputType } from 'node:zlib';
+import { AuthError } from '../auth/ApiKeyStore.js';
+import type { ApiKeyStore } from '../auth/ApiKeyStore.js';
+import type { Logger } from '../logger.js';
+import { OtlpDecodeError } from '../otlp/OtlpDecodeError.js';
+import type { DecodeLimits } from '../otlp/OtlpDecodeError.js';
+import { decodeLogsJson, decodeTracesJson } from '../otlp/otlpJsonDecoder.js';
+import { decodeLogsProto, decodeTracesProto } from '../otlp/otlpProtoDecoder.js';
+import { exportResponse, RPC_CODE, statusBody } from '../otlp/otlpResponse.js';
+import type { OtlpEncoding, OtlpSignal } from '../otlp/otlpResponse.js';
+import { encodeLogRow, encodeTraceRow, MapEncoder } from '../otlp/rowEncoder.js';
+import type { LogRow, TraceRow } from '../otlp/rowTypes.js';
+import type { Processor } from '../processors/Processor.js';
+import type { SelfMetrics } from '../server/SelfMetrics.js';
+import { HttpError, readBody } from '../server/Router.js';
+import { WalFullError } from '../wal/WriteAheadLog.js';
+import type { WriteAheadLog } from '../wal/WriteAheadLog.js';
+
+export interface ReceiverOptions {
+  maxRequestBodySize: number;
+  maxConcurrentRequests: number;
+  retryAfterSeconds: number;
+  limits: DecodeLimits;
+  pipelines: { traces: Processor[]; logs: Processor[] };
+}
+
+const CONTENT_TYPES: Record<string, OtlpEncoding> = {
+  'application/x-protobuf': 'protobuf',
+  'application/protobuf': 'protobuf',
+  'application/json': 'json',
+};
+
+function decompress(fn: typeof gunzip, body: InputType, max: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    fn(body, { maxOutputLength: max }, (err, out) => {
+      if (err === null) resolve(out);
+      else if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' || err instanceof RangeError) {
+        reject(new HttpError(413, `decompressed request body exceeds the limit of ${max} bytes`));
+      } else reject(new HttpError(400, `request body is not valid compressed data (${err.message})`));
+    });
+  });
+}
+
+export class OtlpReceiver {
+  private readonly wal: WriteAheadLog;
+  private readonly keys: ApiKeyStore;
+  private readonly metrics: SelfMetrics;
+  private readonly log: Logger;
+  private readonly opts: ReceiverOptions;
+  /** Export health, consulted for back-pressure (503 while ClickHouse is failing and the WAL fills). */
+  private readonly exportHealthy: () => boolean;
+  inFlight = 0;
+  private draining = false;
+
+  constructor(
+    wal: WriteAheadLog,
+    keys: ApiKeyStore,
+    metrics: SelfMetrics,
+    log: Logger,
+    opts: ReceiverOptions,
+    exportHealthy: () => boolean,
+  ) {
+    this.wal = wal;
+    this.keys = keys;
+    this.metrics = metrics;
+    this.log = log;
+    this.opts = opts;
+    this.exportHealthy = exportHealthy;
+  }
+
+  /** Refuse new data from now on (graceful shutdown). */
+  stopAccepting(): void {
+    this.draining = true;
+  }
+
+  private send(
+    res: ServerResponse,
+    status: number,
+    encoding: OtlpEncoding,
+    body: Buffer,
+    headers: Record<string, string> = {},
+  ): void {
+    this.metrics.countResponse(status);
+    if (res.headersSent) return;
+    res.writeHead(status, {
+      'content-type': encoding === 'json' ? 'application/json' : 'application/x-protobuf',
+      'content-length': body.length,
+      ...headers,
+    });
+    res.end(body);
+  }
+
+  private fail(
+    res: ServerResponse,
+    encoding: OtlpEncoding,
+    status: number,
+    code: number,
+    message: string,
+    headers: Record<string, string> = {},
+  ): void {
+    this.send(res, status, encoding, statusBody(encoding, code, message), headers);
+  }
+
+  private throttle(res: ServerResponse, encoding: OtlpEncoding, status: 429 | 503, message: string): void {
+    this.metrics.throttled++;
+    this.log.once(
+      `throttle-${status}`,
+      'warn',
+      `back-pressure: answering ${status} with Retry-After: ${message}`,
+    );
+    this.fail(
+      res,
+      encoding,
+      status,
+      status === 429 ? RPC_CODE.RESOURCE_EXHAUSTED : RPC_CODE.UNAVAILABLE,
+      message,
+      {
+        'retry-after': String(this.opts.retryAfterSeconds),
+      },
+    );
+  }
+
+  /** Handles one export request for `signal`. Never throws. */
+  async handle(req: IncomingMessage, res: ServerResponse, signal: OtlpSignal): Promise<void> {
+    const rawType = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+    const encoding = CONTENT_TYPES[rawType];
+    if (encoding === undefined) {
+      req.resume();
+      this.fail(
+        res,
+        'protobuf',
+        415,
+        RPC_CODE.INVALID_ARGUMENT,
+        `unsupported content type ${JSON.stringify(rawType)} (use application/x-protobuf or application/json)`,
+      );
+      return;
+    }
+    const contentEncoding = (req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
+    if (contentEncoding !== 'identity' && contentEncoding !== 'gzip' && contentEncoding !== 'deflate') {
+      req.resume();
+      this.fail(
+        res,
+        encoding,
+        415,
+        RPC_CODE.INVALID_ARGUMENT,
+        `unsupported content encoding ${JSON.stringify(contentEncoding)} (use gzip or none)`,
+      );
+      return;
+    }
+    let project: string;
+    try {
+      project = this.keys.require(req, 'ingest').project;
+    } catch (e) {
+      req.resume();
+      const status = e instanceof AuthError ? e.status : 401;
+      this.fail(
+        res,
+        encoding,
+        status,
+        status === 401 ? RPC_CODE.UNAUTHENTICATED : RPC_CODE.PERMISSION_DENIED,
+        e instanceof Error ? e.message : String(e),
+      );
+      return;
+    }
+    if (this.draining) {
+      req.resume();
+      this.throttle(res, encoding, 503, 'collector is shutting down');
+      return;
+    }
+    if (this.inFlight >= this.opts.maxConcurrentRequests) {
+      req.resume();
+      this.throttle(res, encoding, 429, `more than ${this.opts.maxConcurrentRequests} requests in flight`);
+      return;
+    }
+    if (!this.wal.hasRoom(1)) {
+      req.resume();
+      this.throttle(
+        res,
+        encoding,
+        503,
+        `write-ahead log is full (${this.wal.pendingBytes} bytes waiting for ClickHouse${this.exportHealthy() ? '' : ', which is failing'})`,
+      );
+      return;
+    }
+    this.log.reset('throttle-503', 'back-pressure (503) cleared');
+    this.log.reset('throttle-429', 'back-pressure (429) cleared');
+    this.inFlight++;
+    try {
+      const max = this.opts.maxRequestBodySize;
+      let body = await readBody(req, max);
+      if (contentEncoding === 'gzip') body = await decompress(gunzip, body, max);
+      else if (contentEncoding === 'deflate') body = await decompress(inflate, body, max);
+      const payload =
+        signal === 'traces'
+          ? this.processTraces(body, encoding, project)
+          : this.processLogs(body, encoding, project);
+      try {
+        await this.wal.append(payload.records);
+      } catch (e) {
+        if (e instanceof WalFullError) {
+          this.throttle(res, encoding, 503, e.message);
+          return;
+        }
+        throw e;
+      }
+      this.metrics.accepted[signal] += payload.accepted;
+      this.metrics.rejected[signal] += payload.rejected;
+      this.metrics.filtered[signal] += payload.filtered;
+      this.send(res, 200, encoding, exportResponse(encoding, signal, payload.rejected, payload.message));
+    } catch (e) {
+      if (e instanceof OtlpDecodeError) {
+        this.fail(res, encoding, 400, RPC_CODE.INVALID_ARGUMENT, e.message);
+      } else if (e instanceof HttpError) {
+        if (e.status === 413) res.setHeader('connection', 'close');
+        this.fail(res, encoding, e.status, RPC_CODE.INVALID_ARGUMENT, e.message);
+      } else {
+        this.log.error(`${signal} request failed`, e);
+        this.fail(
+          res,
+          encoding,
+          503,
+          RPC_CODE.UNAVAILABLE,
+          `could not store the data: ${e instanceof Error ? e.message : String(e)}`,
+          {
+            'retry-after': String(this.opts.retryAfterSeconds),
+          },
+        );
+      }
+    } finally {
+      this.inFlight--;
+    }
+  }
+
+  private processTraces(body: Buffer, encoding: OtlpEncoding, project: string): Encoded {
+    const decoded =
+      encoding === 'protobuf'
+        ? decodeTracesProto(body, this.opts.limits)
+        : decodeTracesJson(body, this.opts.limits);
+    let rows: TraceRow[] = decoded.rows;
+    const before = rows.length;
+    const ctx = { project };
+    for (const p of this.opts.pipelines.traces) rows = p.processTraces(rows, ctx);
+    const maps = new MapEncoder();
+    let text = '';
+    for (let i = 0; i < rows.length; i++) text += encodeTraceRow(rows[i]!, maps);
+    return {
+      records: [{ kind: 'traces', rows: rows.length, payload: Buffer.from(text, 'utf8') }],
+      accepted: rows.length,
+      rejected: decoded.rejected,
+      filtered: before - rows.length,
+      message: decoded.rejectReason,
+    };
+  }
+
+  private processLogs(body: Buffer, encoding: OtlpEncoding, project: string): Encoded {
+    const decoded =
+      encoding === 'protobuf'
+        ? decodeLogsProto(body, this.opts.limits)
+        : decodeLogsJson(body, this.opts.limits);
+    let rows: LogRow[] = decoded.rows;
+    const before = rows.length;
+    const ctx = { project };
+    for (const p of this.opts.pipelines.logs) rows = p.processLogs(rows, ctx);
+    const maps = new MapEncoder();
+    let text = '';
+    for (let i = 0; i < rows.length; i++) text += encodeLogRow(rows[i]!, maps);
+    return {
+      records: [{ kind: 'logs', rows: rows.length, payload: Buffer.from(text, 'utf8') }],
+      accepted: rows.length,
+      rejected: decoded.rejected,
+      filtered: before - rows.length,
+      message: decoded.rejectReason,
+    };
+  }
+}
+
+interface Encoded {
+  records: Array<{ kind: 'traces' | 'logs'; rows: number; payload: Buffer }>;
+  accepted: number;
+  rejected: number;
+  filtered: number;
+  message: string;
+}

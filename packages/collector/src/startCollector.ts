@@ -1,0 +1,292 @@
+/**
+ * Starts the collector: opens ClickHouse (embedded engine by default), runs migrations, opens the
+ * WAL (replaying what a previous run left), starts the export loop and the HTTP server.
+ */
+import { createServer } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { ClickHouseClient } from '@clickhouse/client';
+import { migrate, openClickHouse } from '@promptline/clickhouse';
+import { ApiKeyStore, AuthError } from './auth/ApiKeyStore.js';
+import type { Principal, Scope } from './auth/ApiKeyStore.js';
+import type { CollectorConfig } from './config/loadConfig.js';
+import { clickHouseSink } from './exporter/ClickHouseSink.js';
+import { WalDrainer } from './exporter/WalDrainer.js';
+import type { BatchSink } from './exporter/WalDrainer.js';
+import { createLogger } from './logger.js';
+import type { Logger, LogSink } from './logger.js';
+import { DEFAULT_DECODE_LIMITS } from './otlp/OtlpDecodeError.js';
+import { buildPipeline } from './processors/buildPipeline.js';
+import type { Processor } from './processors/Processor.js';
+import { ProjectProcessor } from './processors/ProjectProcessor.js';
+import { OtlpReceiver } from './receiver/OtlpReceiver.js';
+import { BUILTIN_ROUTE_MODULES } from './routes.js';
+import type { RouteDeps, RouteModule } from './server/RouteModule.js';
+import { HttpError, Router, sendJson } from './server/Router.js';
+import { SelfMetrics } from './server/SelfMetrics.js';
+import { WriteAheadLog } from './wal/WriteAheadLog.js';
+
+/** Extra wiring for embedding and tests. */
+export interface StartOptions {
+  /** Route modules mounted after the built-in ones (see {@link RouteModule}). */
+  routes?: readonly RouteModule[];
+  /** Use this client instead of opening one from the config (the caller closes it). */
+  client?: ClickHouseClient;
+  /** Replace the ClickHouse sink (tests inject failures with it). */
+  sink?: BatchSink;
+  /** Log lines go here instead of stderr. */
+  logSink?: LogSink;
+}
+
+/** A running collector. */
+export interface RunningCollector {
+  /** Base URL, e.g. `http://127.0.0.1:4318`. */
+  readonly url: string;
+  readonly port: number;
+  readonly host: string;
+  readonly config: CollectorConfig;
+  /** The ClickHouse client the collector writes with (and serves reads from). */
+  readonly client: ClickHouseClient;
+  readonly metrics: SelfMetrics;
+  /** Route table (e.g. `router.list()`). */
+  readonly router: Router;
+  readonly log: Logger;
+  /**
+   * Seals the WAL and waits until everything acknowledged so far is in ClickHouse (or `timeoutMs`
+   * passes). Resolves `true` when the WAL is empty.
+   */
+  flush(timeoutMs?: number): Promise<boolean>;
+  /** Graceful shutdown: stop intake, drain the WAL (bounded by `shutdownTimeoutMs`), close. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a collector with a validated configuration (see `loadConfig`).
+ *
+ * @example
+ * const collector = await startCollector(loadConfig('collector.yaml'));
+ * // point an OTLP exporter at `${collector.url}/v1/traces`
+ * await collector.stop();
+ */
+export async function startCollector(
+  config: CollectorConfig,
+  options: StartOptions = {},
+): Promise<RunningCollector> {
+  const log = createLogger(config.logLevel, options.logSink);
+  const embedded = config.exporter.endpoint === '';
+  const ownsClient = options.client === undefined;
+  const client =
+    options.client ??
+    openClickHouse(
+      embedded
+        ? { url: '', path: config.exporter.dataDir }
+        : {
+            url: config.exporter.endpoint,
+            username: config.exporter.username,
+            password: config.exporter.password,
+            database: config.exporter.database,
+            requestTimeoutMs: config.exporter.timeoutMs,
+          },
+    );
+  let wal: WriteAheadLog | undefined;
+  let server: Server | undefined;
+  try {
+    if (config.exporter.migrate) {
+      const result = await migrate(client, { createSchema: config.exporter.createSchema });
+      if (result.applied.length > 0) log.info(`migrations applied: ${result.applied.join(', ')}`);
+    }
+    wal = await WriteAheadLog.open(config.exporter.wal, log);
+    const metrics = new SelfMetrics();
+    const keys = new ApiKeyStore(config.auth);
+    const cache = new Map<string, Processor>();
+    const pipeline = (list: CollectorConfig['pipelines']['traces']): Processor[] => {
+      const built = buildPipeline(list, cache);
+      // The project always comes from the key: add the stamping stage when the config has none.
+      if (!built.some((p) => p instanceof ProjectProcessor))
+        built.unshift(new ProjectProcessor('promptline_auth'));
+      return built;
+    };
+    const pipelines = { traces: pipeline(config.pipelines.traces), logs: pipeline(config.pipelines.logs) };
+    metrics.processorCounters = () => [...cache.values()].map((p) => [p.name, p.counters()]);
+    const drainer = new WalDrainer(
+      wal,
+      options.sink ?? clickHouseSink(client, config.exporter.database),
+      { flushIntervalMs: config.exporter.wal.flushIntervalMs, ...config.exporter.retry },
+      metrics,
+      log,
+    );
+    const receiver = new OtlpReceiver(
+      wal,
+      keys,
+      metrics,
+      log,
+      {
+        maxRequestBodySize: config.receiver.maxRequestBodySize,
+        maxConcurrentRequests: config.receiver.maxConcurrentRequests,
+        retryAfterSeconds: config.retryAfterSeconds,
+        limits: DEFAULT_DECODE_LIMITS,
+        pipelines,
+      },
+      () => drainer.healthy,
+    );
+
+    const router = new Router();
+    const openWal = wal;
+    let stopping = false;
+    if (config.signals.traces) router.post('/v1/traces', (req, res) => receiver.handle(req, res, 'traces'));
+    if (config.signals.logs) router.post('/v1/logs', (req, res) => receiver.handle(req, res, 'logs'));
+    router.get('/healthz', (_req, res) => {
+      const status = stopping ? 'stopping' : drainer.healthy ? 'ok' : 'degraded';
+      sendJson(res, stopping ? 503 : 200, {
+        status,
+        export: {
+          healthy: drainer.healthy,
+          consecutiveFailures: drainer.failures,
+          lastError: drainer.lastError,
+        },
+        wal: { pendingBytes: openWal.pendingBytes, sealedSegments: openWal.sealedCount },
+        written: metrics.written,
+        accepted: metrics.accepted,
+      });
+    });
+    router.get('/metrics', (_req, res) => {
+      const text = metrics.render({
+        walPendingBytes: openWal.pendingBytes,
+        walSegments: openWal.sealedCount,
+        inFlightRequests: receiver.inFlight,
+        exportHealthy: drainer.healthy,
+      });
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
+      res.end(text);
+    });
+    const deps: RouteDeps = {
+      client,
+      database: config.exporter.database,
+      embedded,
+      keys,
+      requireScope(req: IncomingMessage, scope: Scope): Principal {
+        try {
+          return keys.require(req, scope);
+        } catch (e) {
+          if (e instanceof AuthError)
+            throw new HttpError(
+              e.status,
+              e.message,
+              e.status === 401 ? { 'www-authenticate': 'Bearer' } : {},
+            );
+          throw e;
+        }
+      },
+      log,
+    };
+    for (const mount of [...BUILTIN_ROUTE_MODULES, ...(options.routes ?? [])]) mount(router, deps);
+    if (!config.readApi.enabled)
+      log.debug('read API disabled (extensions.promptline_read_api.enabled: false)');
+
+    const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+      let url: URL;
+      try {
+        url = new URL(req.url ?? '/', 'http://collector');
+      } catch {
+        sendJson(res, 400, { error: 'bad request URL' });
+        return;
+      }
+      const match = router.match(req.method ?? 'GET', url.pathname);
+      try {
+        if (match.kind === 'not-found')
+          throw new HttpError(404, `no route for ${req.method} ${url.pathname}`);
+        if (match.kind === 'method-not-allowed') {
+          throw new HttpError(405, `${req.method} not allowed on ${url.pathname}`, {
+            allow: match.allow.join(', '),
+          });
+        }
+        await match.handler(req, res, match.params, url);
+      } catch (e) {
+        req.resume();
+        if (res.headersSent) {
+          res.destroy();
+          return;
+        }
+        if (e instanceof HttpError) {
+          metrics.countResponse(e.status);
+          sendJson(res, e.status, { error: e.message }, e.headers);
+        } else {
+          metrics.countResponse(500);
+          log.error(`${req.method} ${url.pathname} failed`, e);
+          sendJson(res, 500, { error: e instanceof Error ? e.message : String(e) });
+        }
+      }
+    };
+    const srv = createServer({ keepAliveTimeout: 30_000 }, (req, res) => {
+      void handle(req, res);
+    });
+    server = srv;
+    srv.on('clientError', (_err, socket) => {
+      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
+      else socket.destroy();
+    });
+    await new Promise<void>((resolve, reject) => {
+      srv.once('error', reject);
+      srv.listen(config.receiver.port, config.receiver.host, () => {
+        srv.off('error', reject);
+        resolve();
+      });
+    });
+    const address = srv.address() as AddressInfo;
+    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+    const url = `http://${host}:${address.port}`;
+    drainer.start();
+    log.info(
+      `listening on ${url} (${embedded ? `embedded engine at ${config.exporter.dataDir}` : `ClickHouse ${config.exporter.endpoint}`}, WAL ${config.exporter.wal.dir}, fsync ${config.exporter.wal.fsync})`,
+    );
+
+    const flush = async (timeoutMs = 30_000): Promise<boolean> => {
+      const deadline = Date.now() + timeoutMs;
+      await openWal.sealAndWait();
+      while (Date.now() < deadline) {
+        if (openWal.pendingBytes === 0) return true;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      return openWal.pendingBytes === 0;
+    };
+
+    let stopPromise: Promise<void> | undefined;
+    const stop = (): Promise<void> => {
+      stopPromise ??= (async () => {
+        stopping = true;
+        receiver.stopAccepting();
+        const closed = new Promise<void>((resolve) => srv.close(() => resolve()));
+        srv.closeIdleConnections();
+        const drained = await drainer.drain(Date.now() + config.shutdownTimeoutMs);
+        if (!drained)
+          log.warn(
+            `shutdown: ${openWal.pendingBytes} bytes left in the WAL; they are exported on the next start`,
+          );
+        await openWal.close();
+        srv.closeAllConnections();
+        await closed;
+        if (ownsClient) await client.close();
+        log.info('stopped');
+      })();
+      return stopPromise;
+    };
+
+    return {
+      url,
+      port: address.port,
+      host: address.address,
+      config,
+      client,
+      metrics,
+      router,
+      log,
+      flush,
+      stop,
+    };
+  } catch (e) {
+    server?.close();
+    await wal?.close().catch(() => undefined);
+    if (ownsClient) await client.close().catch(() => undefined);
+    throw e;
+  }
+}
