@@ -9,7 +9,7 @@ import type { RegistryCaller } from '../src/registry/PromptRegistry.js';
 import { PromptRegistry } from '../src/registry/PromptRegistry.js';
 import { RegistryError } from '../src/registry/RegistryError.js';
 
-const writer: RegistryCaller = { projectId: 'p1', actor: 'ci-bot', scopes: ['write'] };
+const writer: RegistryCaller = { projectId: 'p1', actor: 'ci-bot', scopes: ['read', 'write'] };
 const admin: RegistryCaller = { projectId: 'p1', actor: 'alice', scopes: ['admin'] };
 const reader: RegistryCaller = { projectId: 'p1', actor: 'app', scopes: ['read'] };
 const ingestOnly: RegistryCaller = { projectId: 'p1', actor: 'otel', scopes: ['ingest'] };
@@ -227,7 +227,9 @@ describe('PromptRegistry on ClickHouse (embedded engine)', () => {
     expect(p1.type === 'text' && p1.template).toBe('p1 only');
   });
 
-  it('scopes: read keys cannot write, ingest keys cannot read', async () => {
+  it('scopes: read keys cannot write, write-only and ingest keys cannot read', async () => {
+    const writeOnly: RegistryCaller = { projectId: 'p1', actor: 'w', scopes: ['write'] };
+    expect((await rejection(registry.get(writeOnly, 'private', {}))).status).toBe(403);
     const e1 = await rejection(registry.create(reader, { name: 'x', template: 'y' }));
     expect([e1.status, e1.message]).toEqual([
       403,

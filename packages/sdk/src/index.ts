@@ -39,3 +39,14 @@ export { init } from './init.js';
 export type { InitOptions, PromptlineTelemetry } from './init.js';
 export { setLogLevel, setLogSink } from './logger.js';
 export type { LogLevel, LogSink } from './logger.js';
+export {
+  HttpPromptSource,
+  RegistryRequestError,
+  type HttpPromptSourceOptions,
+} from './registry/HttpPromptSource.js';
+export {
+  VariantChooser,
+  type VariantArm,
+  type VariantChooserOptions,
+  type VariantChoice,
+} from './experiments/VariantChooser.js';

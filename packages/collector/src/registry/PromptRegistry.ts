@@ -11,7 +11,7 @@ export interface RegistryCaller {
   projectId: string;
   /** Recorded as the creator / label mover: the key's name or id. */
   actor: string;
-  /** Scopes of the key: `read`, `write`, `admin` (`admin` implies `write`, `write` implies `read`). */
+  /** Scopes of the key: `read` to read, `write` to create and move labels, `admin` implies both and may move protected labels. */
   scopes: readonly string[];
 }
 
@@ -50,11 +50,9 @@ export interface LabelMove {
 
 export type HistoryEntry = LabelMove;
 
-const SCOPE_RANK: Record<string, number> = { read: 1, write: 2, admin: 3 };
-
+/** The collector's scope rule: a key needs the scope itself, or `admin` (which implies every scope). */
 function allows(caller: RegistryCaller, needed: 'read' | 'write' | 'admin'): boolean {
-  const need = SCOPE_RANK[needed] ?? 99;
-  return caller.scopes.some((s) => (SCOPE_RANK[s] ?? 0) >= need);
+  return caller.scopes.includes(needed) || caller.scopes.includes('admin');
 }
 
 function requireScope(caller: RegistryCaller, needed: 'read' | 'write' | 'admin', what: string): void {

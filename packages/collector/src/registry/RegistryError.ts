@@ -28,8 +28,8 @@ export class RegistryError extends Error {
     super(message);
   }
 
-  /** The HTTP response body: `{ "error": { "code", "message" } }`. */
-  toJSON(): { error: { code: RegistryErrorCode; message: string } } {
-    return { error: { code: this.code, message: this.message } };
+  /** The HTTP response body: `{ "error": message, "code": code }` (the collector's error shape plus a code). */
+  toJSON(): { error: string; code: RegistryErrorCode } {
+    return { error: this.message, code: this.code };
   }
 }
