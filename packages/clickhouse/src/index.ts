@@ -14,3 +14,23 @@ export { insertTraces, insertLogs, validateTraceRow, validateLogRow } from './in
 export type { InsertOptions } from './insert.js';
 export { SPAN_KIND_TEXT, STATUS_CODE_TEXT } from './rows.js';
 export type { TraceRow, LogRow, AttributeMap, SpanKindText, StatusCodeText } from './rows.js';
+export {
+  metricsByVersion,
+  timeSeriesByVersion,
+  trafficShareByLabel,
+  labelHistory,
+  scoresByVersion,
+  planSegments,
+} from './queries.js';
+export type {
+  PromptQuery,
+  WindowQuery,
+  MetricsByVersionQuery,
+  TimeSeriesQuery,
+  Quantiles,
+  ScoreSummary,
+  VersionMetrics,
+  TimeSeriesPoint,
+  LabelShare,
+  LabelHistoryEntry,
+} from './queries.js';

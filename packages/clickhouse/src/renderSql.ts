@@ -99,6 +99,8 @@ export function renderMigration(text: string, opts: RenderOptions = {}): string[
         return clustered ? replicatedEngine(arg) : arg;
       case 'ttl':
         return ttlDays > 0 ? `TTL ${arg} + toIntervalDay(${ttlDays})` : '';
+      case 'ttl_seconds':
+        return String(ttlDays * 86_400);
       case 'dedup_window': {
         const w = opts.dedupWindow ?? 10_000;
         return clustered

@@ -1,0 +1,62 @@
+-- Shipped default list prices (USD per 1M tokens) of common models, effective 2024-01-01. Check
+-- your provider's current prices and override them by inserting newer rows (upsertModelPrices).
+-- Patterns are anchored and accept dated snapshots (`gpt-4o-2024-08-06`) and provider prefixes.
+-- In cluster mode this runs on one node and replicates through the Distributed table.
+
+INSERT INTO {{table:promptline_model_prices}}
+    (model_pattern, usage_type, effective_from, min_input_tokens, usd_per_million, provider, updated_at)
+SELECT p.1, p.2, toDateTime('2024-01-01 00:00:00', 'UTC'), p.3, p.4, p.5, toDateTime64('2024-01-01 00:00:00', 3, 'UTC')
+FROM (SELECT arrayJoin([
+    ('^(openai/)?gpt-4o(-\\d{4}-\\d{2}-\\d{2})?$', 'input', 0, 2.5, 'openai'),
+    ('^(openai/)?gpt-4o(-\\d{4}-\\d{2}-\\d{2})?$', 'cache_read', 0, 1.25, 'openai'),
+    ('^(openai/)?gpt-4o(-\\d{4}-\\d{2}-\\d{2})?$', 'output', 0, 10.0, 'openai'),
+    ('^(openai/)?gpt-4o-mini(-\\d{4}-\\d{2}-\\d{2})?$', 'input', 0, 0.15, 'openai'),
+    ('^(openai/)?gpt-4o-mini(-\\d{4}-\\d{2}-\\d{2})?$', 'cache_read', 0, 0.075, 'openai'),
+    ('^(openai/)?gpt-4o-mini(-\\d{4}-\\d{2}-\\d{2})?$', 'output', 0, 0.6, 'openai'),
+    ('^(openai/)?gpt-4\\.1(-\\d{4}-\\d{2}-\\d{2})?$', 'input', 0, 2.0, 'openai'),
+    ('^(openai/)?gpt-4\\.1(-\\d{4}-\\d{2}-\\d{2})?$', 'cache_read', 0, 0.5, 'openai'),
+    ('^(openai/)?gpt-4\\.1(-\\d{4}-\\d{2}-\\d{2})?$', 'output', 0, 8.0, 'openai'),
+    ('^(openai/)?gpt-4\\.1-mini(-\\d{4}-\\d{2}-\\d{2})?$', 'input', 0, 0.4, 'openai'),
+    ('^(openai/)?gpt-4\\.1-mini(-\\d{4}-\\d{2}-\\d{2})?$', 'cache_read', 0, 0.1, 'openai'),
+    ('^(openai/)?gpt-4\\.1-mini(-\\d{4}-\\d{2}-\\d{2})?$', 'output', 0, 1.6, 'openai'),
+    ('^(openai/)?gpt-4\\.1-nano(-\\d{4}-\\d{2}-\\d{2})?$', 'input', 0, 0.1, 'openai'),
+    ('^(openai/)?gpt-4\\.1-nano(-\\d{4}-\\d{2}-\\d{2})?$', 'output', 0, 0.4, 'openai'),
+    ('^(openai/)?o3-mini(-\\d{4}-\\d{2}-\\d{2})?$', 'input', 0, 1.1, 'openai'),
+    ('^(openai/)?o3-mini(-\\d{4}-\\d{2}-\\d{2})?$', 'output', 0, 4.4, 'openai'),
+    ('^(openai/)?o4-mini(-\\d{4}-\\d{2}-\\d{2})?$', 'input', 0, 1.1, 'openai'),
+    ('^(openai/)?o4-mini(-\\d{4}-\\d{2}-\\d{2})?$', 'output', 0, 4.4, 'openai'),
+    ('^(openai/)?gpt-3\\.5-turbo(-\\d{4})?$', 'input', 0, 0.5, 'openai'),
+    ('^(openai/)?gpt-3\\.5-turbo(-\\d{4})?$', 'output', 0, 1.5, 'openai'),
+    ('^(anthropic/)?claude-3-5-sonnet(-\\d{8}|-latest)?$', 'input', 0, 3.0, 'anthropic'),
+    ('^(anthropic/)?claude-3-5-sonnet(-\\d{8}|-latest)?$', 'output', 0, 15.0, 'anthropic'),
+    ('^(anthropic/)?claude-3-5-haiku(-\\d{8}|-latest)?$', 'input', 0, 0.8, 'anthropic'),
+    ('^(anthropic/)?claude-3-5-haiku(-\\d{8}|-latest)?$', 'output', 0, 4.0, 'anthropic'),
+    ('^(anthropic/)?claude-(sonnet-4|3-7-sonnet)(-\\d{8}|-latest)?$', 'input', 0, 3.0, 'anthropic'),
+    ('^(anthropic/)?claude-(sonnet-4|3-7-sonnet)(-\\d{8}|-latest)?$', 'cache_read', 0, 0.3, 'anthropic'),
+    ('^(anthropic/)?claude-(sonnet-4|3-7-sonnet)(-\\d{8}|-latest)?$', 'cache_write', 0, 3.75, 'anthropic'),
+    ('^(anthropic/)?claude-(sonnet-4|3-7-sonnet)(-\\d{8}|-latest)?$', 'output', 0, 15.0, 'anthropic'),
+    ('^(anthropic/)?claude-sonnet-4(-\\d{8})?$', 'input', 200000, 6.0, 'anthropic'),
+    ('^(anthropic/)?claude-sonnet-4(-\\d{8})?$', 'output', 200000, 22.5, 'anthropic'),
+    ('^(anthropic/)?claude-opus-4(-\\d{8})?$', 'input', 0, 15.0, 'anthropic'),
+    ('^(anthropic/)?claude-opus-4(-\\d{8})?$', 'output', 0, 75.0, 'anthropic'),
+    ('^(anthropic/)?claude-3-haiku(-\\d{8})?$', 'input', 0, 0.25, 'anthropic'),
+    ('^(anthropic/)?claude-3-haiku(-\\d{8})?$', 'output', 0, 1.25, 'anthropic'),
+    ('^(google/)?gemini-1\\.5-pro(-\\d{3})?$', 'input', 0, 1.25, 'google'),
+    ('^(google/)?gemini-1\\.5-pro(-\\d{3})?$', 'output', 0, 5.0, 'google'),
+    ('^(google/)?gemini-1\\.5-pro(-\\d{3})?$', 'input', 128000, 2.5, 'google'),
+    ('^(google/)?gemini-1\\.5-pro(-\\d{3})?$', 'output', 128000, 10.0, 'google'),
+    ('^(google/)?gemini-1\\.5-flash(-\\d{3})?$', 'input', 0, 0.075, 'google'),
+    ('^(google/)?gemini-1\\.5-flash(-\\d{3})?$', 'output', 0, 0.3, 'google'),
+    ('^(google/)?gemini-2\\.0-flash(-\\d{3})?$', 'input', 0, 0.1, 'google'),
+    ('^(google/)?gemini-2\\.0-flash(-\\d{3})?$', 'output', 0, 0.4, 'google'),
+    ('^(google/)?gemini-2\\.5-pro$', 'input', 0, 1.25, 'google'),
+    ('^(google/)?gemini-2\\.5-pro$', 'output', 0, 10.0, 'google'),
+    ('^(google/)?gemini-2\\.5-pro$', 'input', 200000, 2.5, 'google'),
+    ('^(google/)?gemini-2\\.5-pro$', 'output', 200000, 15.0, 'google'),
+    ('^(google/)?gemini-2\\.5-flash$', 'input', 0, 0.3, 'google'),
+    ('^(google/)?gemini-2\\.5-flash$', 'output', 0, 2.5, 'google'),
+    ('^(mistral/)?mistral-large(-\\d{4}|-latest)?$', 'input', 0, 2.0, 'mistral'),
+    ('^(mistral/)?mistral-large(-\\d{4}|-latest)?$', 'output', 0, 6.0, 'mistral'),
+    ('^(mistral/)?mistral-small(-\\d{4}|-latest)?$', 'input', 0, 0.2, 'mistral'),
+    ('^(mistral/)?mistral-small(-\\d{4}|-latest)?$', 'output', 0, 0.6, 'mistral')
+]) AS p);

@@ -1,0 +1,597 @@
+import type { ClickHouseClient } from '@clickhouse/client';
+import { quoteIdent } from './renderSql.js';
+
+/**
+ * The typed, parameterised query layer over the aggregates. Every value reaches ClickHouse as a
+ * `{name:Type}` query parameter; only fixed SQL fragments and validated identifiers (the database
+ * name) are composed. Results are plain objects (numbers, strings, ISO-8601 UTC times).
+ *
+ * Windows are half-open `[from, to)`. A window is answered from the coarsest exact pieces:
+ * whole days from `promptline_version_stats_1d`, whole hours from `promptline_version_stats_1h`
+ * and the sub-hour edges from `promptline_generations`; their quantile states are merged, so the
+ * edges are exact rather than rounded to buckets.
+ *
+ * @module
+ */
+
+/** Common filter of every query. */
+export interface PromptQuery {
+  /** Prompt name. */
+  promptName: string;
+  /** Project id (resource `promptline.project.id`); `''` when the collector runs without auth. Default `''`. */
+  projectId?: string;
+  /** Database. Default `default`. */
+  database?: string;
+  /** Only this environment (`deployment.environment.name`). Default: all. */
+  environment?: string;
+  /** Only this label. Default: all. */
+  label?: string;
+  /** Only this model. Default: all. */
+  model?: string;
+}
+
+/** A time window `[from, to)`. */
+export interface WindowQuery extends PromptQuery {
+  from: Date;
+  to: Date;
+}
+
+/** p50/p90/p95/p99 and mean of one measure. */
+export interface Quantiles {
+  p50: number;
+  p90: number;
+  p95: number;
+  p99: number;
+  mean: number;
+}
+
+/** Score summary of one score name for one version. */
+export interface ScoreSummary {
+  name: string;
+  /** Number of scores (numeric and categorical). */
+  count: number;
+  /** Mean of numeric/boolean values; `null` when the score only has labels. */
+  mean: number | null;
+  /** Median (DDSketch, within 1% relative) of numeric values; `null` when none. */
+  median: number | null;
+  /** Count per categorical label (boolean scores count `true`/`false`). */
+  labels: Record<string, number>;
+}
+
+/** Metrics of one prompt version in a window. */
+export interface VersionMetrics {
+  version: number;
+  requests: number;
+  errors: number;
+  /** errors / requests. */
+  errorRate: number;
+  /** Latency in ms over all generations. */
+  latencyMs: Quantiles;
+  /** Time to first chunk in ms over streamed generations; `null` when none streamed. */
+  ttftMs: (Quantiles & { count: number }) | null;
+  /** input+output tokens per successful generation. */
+  totalTokens: Omit<Quantiles, 'mean'>;
+  /** USD per successful generation. */
+  costUsd: Omit<Quantiles, 'mean'>;
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens: number;
+  reasoningTokens: number;
+  totalCostUsd: number;
+  inputCostUsd: number;
+  outputCostUsd: number;
+  /** Generations with a validation result. */
+  validated: number;
+  /** passed / validated; `null` when nothing was validated. */
+  validationPassRate: number | null;
+  /** ISO-8601 UTC of the first / last generation in the window. */
+  firstSeen: string;
+  lastSeen: string;
+  /** Scores by name (empty unless `includeScores`). */
+  scores: ScoreSummary[];
+}
+
+/** One point of a per-version time series. */
+export interface TimeSeriesPoint {
+  /** Bucket start, ISO-8601 UTC. */
+  bucket: string;
+  version: number;
+  requests: number;
+  errors: number;
+  latencyP50Ms: number;
+  latencyP95Ms: number;
+  latencyP99Ms: number;
+  /** `null` when nothing streamed in the bucket. */
+  ttftP50Ms: number | null;
+  totalTokens: number;
+  costUsd: number;
+}
+
+/** Traffic of one label → version pair in a window. */
+export interface LabelShare {
+  label: string;
+  version: number;
+  requests: number;
+  /** requests / all requests of the prompt in the window (0..1). */
+  share: number;
+}
+
+/** When a label was seen pointing at a version (from spans). */
+export interface LabelHistoryEntry {
+  label: string;
+  version: number;
+  environment: string;
+  requests: number;
+  firstSeen: string;
+  lastSeen: string;
+}
+
+const HOUR = 3_600_000;
+const DAY = 86_400_000;
+const Q = '0.002, 0.5, 0.9, 0.95, 0.99';
+
+type Source = 'raw' | '1h' | '1d';
+interface Segment {
+  source: Source;
+  from: number;
+  to: number;
+}
+
+/** Split `[from, to)` into raw edges, whole hours and whole days. Exported for tests. */
+export function planSegments(from: number, to: number): Array<{ source: Source; from: number; to: number }> {
+  if (!(to > from)) return [];
+  const h1 = Math.ceil(from / HOUR) * HOUR;
+  const h2 = Math.floor(to / HOUR) * HOUR;
+  if (h1 >= h2) return [{ source: 'raw', from, to }];
+  const out: Segment[] = [];
+  if (from < h1) out.push({ source: 'raw', from, to: h1 });
+  const d1 = Math.ceil(h1 / DAY) * DAY;
+  const d2 = Math.floor(h2 / DAY) * DAY;
+  if (d1 < d2) {
+    if (h1 < d1) out.push({ source: '1h', from: h1, to: d1 });
+    out.push({ source: '1d', from: d1, to: d2 });
+    if (d2 < h2) out.push({ source: '1h', from: d2, to: h2 });
+  } else {
+    out.push({ source: '1h', from: h1, to: h2 });
+  }
+  if (h2 < to) out.push({ source: 'raw', from: h2, to });
+  return out;
+}
+
+function chTime(ms: number): string {
+  return new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
+}
+
+function isoTime(ch: string): string {
+  // '2026-11-20 12:00:00.123456789' (UTC) -> '2026-11-20T12:00:00.123Z'
+  const m = /^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2})(\.\d{1,3})?/.exec(ch);
+  return m ? `${m[1]}T${m[2]}${(m[3] ?? '.000').padEnd(4, '0')}Z` : ch;
+}
+
+function checkWindow(q: WindowQuery): void {
+  if (
+    !(q.from instanceof Date) ||
+    !(q.to instanceof Date) ||
+    isNaN(q.from.getTime()) ||
+    isNaN(q.to.getTime())
+  ) {
+    throw new Error('query window: from and to must be valid Dates');
+  }
+  if (q.to.getTime() <= q.from.getTime()) throw new Error('query window: to must be after from');
+  if (typeof q.promptName !== 'string' || q.promptName === '')
+    throw new Error('query: promptName is required');
+}
+
+/** Filters shared by every segment, as SQL with parameters only. */
+function dimFilter(q: PromptQuery, params: Record<string, unknown>): string {
+  params.project = q.projectId ?? '';
+  params.prompt = q.promptName;
+  let sql = 'project_id = {project:String} AND prompt_name = {prompt:String}';
+  if (q.environment !== undefined) {
+    params.environment = q.environment;
+    sql += ' AND environment = {environment:String}';
+  }
+  if (q.label !== undefined) {
+    params.label = q.label;
+    sql += ' AND prompt_label = {label:String}';
+  }
+  if (q.model !== undefined) {
+    params.model = q.model;
+    sql += ' AND model = {model:String}';
+  }
+  return sql;
+}
+
+/** Per-segment state columns: from an aggregate table (as stored) or from raw generations. */
+const STATE_FROM_TABLE = `toUInt64(requests) AS requests, toUInt64(errors) AS errors,
+  toFloat64(latency_ms_sum) AS latency_ms_sum, latency_ms_q,
+  toUInt64(ttft_count) AS ttft_count, toFloat64(ttft_ms_sum) AS ttft_ms_sum, ttft_ms_q,
+  total_tokens_q, cost_usd_q,
+  toUInt64(input_tokens) AS input_tokens, toUInt64(output_tokens) AS output_tokens,
+  toUInt64(cache_read_tokens) AS cache_read_tokens, toUInt64(reasoning_tokens) AS reasoning_tokens,
+  toFloat64(cost_usd) AS cost_usd, toFloat64(input_cost_usd) AS input_cost_usd, toFloat64(output_cost_usd) AS output_cost_usd,
+  toUInt64(validated) AS validated, toUInt64(validation_passed) AS validation_passed,
+  first_seen, last_seen`;
+
+const STATE_FROM_RAW = `toUInt64(count()) AS requests, toUInt64(sum(g.is_error)) AS errors,
+  toFloat64(sum(g.latency_ms)) AS latency_ms_sum, quantilesDDState(${Q})(g.latency_ms) AS latency_ms_q,
+  toUInt64(countIf(g.ttft_ms IS NOT NULL)) AS ttft_count,
+  toFloat64(sumIf(assumeNotNull(g.ttft_ms), g.ttft_ms IS NOT NULL)) AS ttft_ms_sum,
+  quantilesDDStateIf(${Q})(assumeNotNull(g.ttft_ms), g.ttft_ms IS NOT NULL) AS ttft_ms_q,
+  quantilesDDStateIf(${Q})(toFloat64(g.input_tokens + g.output_tokens), g.is_error = 0) AS total_tokens_q,
+  quantilesDDStateIf(${Q})(g.cost_usd, g.is_error = 0) AS cost_usd_q,
+  toUInt64(sum(g.input_tokens)) AS input_tokens, toUInt64(sum(g.output_tokens)) AS output_tokens,
+  toUInt64(sum(g.cache_read_tokens)) AS cache_read_tokens, toUInt64(sum(g.reasoning_tokens)) AS reasoning_tokens,
+  toFloat64(sum(g.cost_usd)) AS cost_usd, toFloat64(sum(g.input_cost_usd)) AS input_cost_usd,
+  toFloat64(sum(g.output_cost_usd)) AS output_cost_usd,
+  toUInt64(countIf(g.validation_passed IS NOT NULL)) AS validated,
+  toUInt64(countIf(g.validation_passed = 1)) AS validation_passed,
+  min(g.timestamp) AS first_seen, max(g.timestamp) AS last_seen`;
+
+/**
+ * UNION ALL of per-segment state rows, grouped by `keys` (column names of the aggregate tables:
+ * prompt_version, prompt_label, …). `bucketExpr` (optional) adds a `ts` key computed from the
+ * bucket / timestamp column.
+ */
+function statesUnion(
+  db: string,
+  q: WindowQuery,
+  params: Record<string, unknown>,
+  keys: string[],
+  segments: Segment[],
+  bucketExpr?: (col: string) => string,
+): string {
+  const filter = dimFilter(q, params);
+  const parts = segments.map((s, i) => {
+    params[`f${i}`] = chTime(s.from);
+    params[`t${i}`] = chTime(s.to);
+    if (s.source === 'raw') {
+      const ts = bucketExpr ? `, ${bucketExpr('g.timestamp')} AS ts` : '';
+      return `SELECT ${keys.join(', ')}${ts}, ${STATE_FROM_RAW}
+FROM ${db}.promptline_generations AS g
+WHERE ${filter} AND prompt_version > 0
+  AND g.timestamp >= {f${i}:DateTime64(3, 'UTC')} AND g.timestamp < {t${i}:DateTime64(3, 'UTC')}
+GROUP BY ${[...keys, ...(bucketExpr ? ['ts'] : [])].join(', ')}`;
+    }
+    const table = s.source === '1h' ? 'promptline_version_stats_1h' : 'promptline_version_stats_1d';
+    const ts = bucketExpr ? `, ${bucketExpr('bucket')} AS ts` : '';
+    return `SELECT ${keys.join(', ')}${ts}, ${STATE_FROM_TABLE}
+FROM ${db}.${table}
+WHERE ${filter}
+  AND bucket >= toDateTime({f${i}:DateTime64(3, 'UTC')}) AND bucket < toDateTime({t${i}:DateTime64(3, 'UTC')})`;
+  });
+  return parts.join('\nUNION ALL\n');
+}
+
+const MERGED = `sum(requests) AS requests, sum(errors) AS errors, sum(latency_ms_sum) AS latency_ms_sum,
+  quantilesDDMerge(${Q})(latency_ms_q) AS latency_q,
+  sum(ttft_count) AS ttft_count, sum(ttft_ms_sum) AS ttft_ms_sum, quantilesDDMerge(${Q})(ttft_ms_q) AS ttft_q,
+  quantilesDDMerge(${Q})(total_tokens_q) AS tokens_q, quantilesDDMerge(${Q})(cost_usd_q) AS cost_q,
+  sum(input_tokens) AS input_tokens, sum(output_tokens) AS output_tokens,
+  sum(cache_read_tokens) AS cache_read_tokens, sum(reasoning_tokens) AS reasoning_tokens,
+  sum(cost_usd) AS cost_usd, sum(input_cost_usd) AS input_cost_usd, sum(output_cost_usd) AS output_cost_usd,
+  sum(validated) AS validated, sum(validation_passed) AS validation_passed,
+  min(first_seen) AS first_seen, max(last_seen) AS last_seen`;
+
+interface MergedRow {
+  requests: string | number;
+  errors: string | number;
+  latency_ms_sum: number;
+  latency_q: Array<number | null>;
+  ttft_count: string | number;
+  ttft_ms_sum: number;
+  ttft_q: Array<number | null>;
+  tokens_q: Array<number | null>;
+  cost_q: Array<number | null>;
+  input_tokens: string | number;
+  output_tokens: string | number;
+  cache_read_tokens: string | number;
+  reasoning_tokens: string | number;
+  cost_usd: number;
+  input_cost_usd: number;
+  output_cost_usd: number;
+  validated: string | number;
+  validation_passed: string | number;
+  first_seen: string;
+  last_seen: string;
+}
+
+function n(v: string | number | null | undefined): number {
+  return v === null || v === undefined ? 0 : Number(v);
+}
+
+function quantiles(q: Array<number | null>): Omit<Quantiles, 'mean'> {
+  return { p50: n(q[0]), p90: n(q[1]), p95: n(q[2]), p99: n(q[3]) };
+}
+
+async function select<T>(
+  client: ClickHouseClient,
+  query: string,
+  params: Record<string, unknown>,
+): Promise<T[]> {
+  const rs = await client.query({
+    query,
+    format: 'JSONEachRow',
+    query_params: params,
+    clickhouse_settings: { output_format_json_quote_64bit_integers: 0 },
+  });
+  return rs.json<T>();
+}
+
+/** Options of {@link metricsByVersion}. */
+export interface MetricsByVersionQuery extends WindowQuery {
+  /** Also read score summaries (one more query). Default `true`. */
+  includeScores?: boolean;
+}
+
+/**
+ * Metrics per prompt version for one prompt in a window, newest version first.
+ *
+ * @example
+ * const rows = await metricsByVersion(client, {
+ *   promptName: 'support-reply', from: new Date(Date.now() - 7 * 86_400_000), to: new Date(),
+ * });
+ * console.log(rows[0]?.latencyMs.p95);
+ */
+export async function metricsByVersion(
+  client: ClickHouseClient,
+  q: MetricsByVersionQuery,
+): Promise<VersionMetrics[]> {
+  checkWindow(q);
+  const db = quoteIdent(q.database ?? 'default', 'database');
+  const params: Record<string, unknown> = {};
+  const union = statesUnion(
+    db,
+    q,
+    params,
+    ['prompt_version'],
+    planSegments(q.from.getTime(), q.to.getTime()),
+  );
+  const sql = `SELECT prompt_version, ${MERGED}
+FROM (${union})
+GROUP BY prompt_version
+ORDER BY prompt_version DESC`;
+  const rows = await select<MergedRow & { prompt_version: number }>(client, sql, params);
+  const scores =
+    q.includeScores === false ? new Map<number, ScoreSummary[]>() : await scoresByVersion(client, q);
+  return rows.map((r) => {
+    const requests = n(r.requests);
+    const errors = n(r.errors);
+    const ttftCount = n(r.ttft_count);
+    const validated = n(r.validated);
+    return {
+      version: n(r.prompt_version),
+      requests,
+      errors,
+      errorRate: requests === 0 ? 0 : errors / requests,
+      latencyMs: { ...quantiles(r.latency_q), mean: requests === 0 ? 0 : r.latency_ms_sum / requests },
+      ttftMs:
+        ttftCount === 0
+          ? null
+          : { ...quantiles(r.ttft_q), mean: r.ttft_ms_sum / ttftCount, count: ttftCount },
+      totalTokens: quantiles(r.tokens_q),
+      costUsd: quantiles(r.cost_q),
+      inputTokens: n(r.input_tokens),
+      outputTokens: n(r.output_tokens),
+      cacheReadTokens: n(r.cache_read_tokens),
+      reasoningTokens: n(r.reasoning_tokens),
+      totalCostUsd: r.cost_usd,
+      inputCostUsd: r.input_cost_usd,
+      outputCostUsd: r.output_cost_usd,
+      validated,
+      validationPassRate: validated === 0 ? null : n(r.validation_passed) / validated,
+      firstSeen: isoTime(r.first_seen),
+      lastSeen: isoTime(r.last_seen),
+      scores: scores.get(n(r.prompt_version)) ?? [],
+    };
+  });
+}
+
+/** Options of {@link timeSeriesByVersion}. */
+export interface TimeSeriesQuery extends WindowQuery {
+  /** Bucket width in seconds (≥ 60). Whole hours/days read the aggregates; others read generations. */
+  intervalSeconds: number;
+}
+
+/**
+ * Per-version time series at a fixed interval (buckets aligned to the Unix epoch, UTC).
+ *
+ * @example
+ * const points = await timeSeriesByVersion(client, { promptName: 'support-reply', from, to, intervalSeconds: 3600 });
+ */
+export async function timeSeriesByVersion(
+  client: ClickHouseClient,
+  q: TimeSeriesQuery,
+): Promise<TimeSeriesPoint[]> {
+  checkWindow(q);
+  if (!Number.isInteger(q.intervalSeconds) || q.intervalSeconds < 60) {
+    throw new Error('timeSeriesByVersion: intervalSeconds must be an integer ≥ 60');
+  }
+  const db = quoteIdent(q.database ?? 'default', 'database');
+  const params: Record<string, unknown> = { interval: q.intervalSeconds };
+  const from = q.from.getTime();
+  const to = q.to.getTime();
+  const ms = q.intervalSeconds * 1000;
+  // Aggregates answer a bucket exactly when buckets are whole hours (days) and the window is aligned.
+  let segments: Segment[];
+  if (ms % DAY === 0 && from % DAY === 0 && to % DAY === 0) segments = [{ source: '1d', from, to }];
+  else if (ms % HOUR === 0 && from % HOUR === 0 && to % HOUR === 0) segments = [{ source: '1h', from, to }];
+  else segments = [{ source: 'raw', from, to }];
+  const bucket = (col: string): string => `toStartOfInterval(${col}, toIntervalSecond({interval:UInt32}))`;
+  const union = statesUnion(db, q, params, ['prompt_version'], segments, bucket);
+  const sql = `SELECT toDateTime(ts, 'UTC') AS bucket, prompt_version, ${MERGED}
+FROM (${union})
+GROUP BY ts, prompt_version
+ORDER BY ts, prompt_version`;
+  const rows = await select<MergedRow & { bucket: string; prompt_version: number }>(client, sql, params);
+  return rows.map((r) => ({
+    bucket: isoTime(r.bucket),
+    version: n(r.prompt_version),
+    requests: n(r.requests),
+    errors: n(r.errors),
+    latencyP50Ms: n(r.latency_q[0]),
+    latencyP95Ms: n(r.latency_q[2]),
+    latencyP99Ms: n(r.latency_q[3]),
+    ttftP50Ms: n(r.ttft_count) === 0 ? null : n(r.ttft_q[0]),
+    totalTokens: n(r.input_tokens) + n(r.output_tokens),
+    costUsd: r.cost_usd,
+  }));
+}
+
+/**
+ * Traffic share by label (and the version each label served) in a window.
+ *
+ * @example
+ * const shares = await trafficShareByLabel(client, { promptName: 'support-reply', from, to });
+ */
+export async function trafficShareByLabel(client: ClickHouseClient, q: WindowQuery): Promise<LabelShare[]> {
+  checkWindow(q);
+  const db = quoteIdent(q.database ?? 'default', 'database');
+  const params: Record<string, unknown> = {};
+  const union = statesUnion(
+    db,
+    q,
+    params,
+    ['prompt_label', 'prompt_version'],
+    planSegments(q.from.getTime(), q.to.getTime()),
+  );
+  const sql = `SELECT prompt_label, prompt_version, sum(requests) AS requests
+FROM (${union})
+GROUP BY prompt_label, prompt_version
+ORDER BY requests DESC, prompt_label, prompt_version`;
+  const rows = await select<{ prompt_label: string; prompt_version: number; requests: number }>(
+    client,
+    sql,
+    params,
+  );
+  const total = rows.reduce((a, r) => a + n(r.requests), 0);
+  return rows.map((r) => ({
+    label: r.prompt_label,
+    version: n(r.prompt_version),
+    requests: n(r.requests),
+    share: total === 0 ? 0 : n(r.requests) / total,
+  }));
+}
+
+/**
+ * When each label was first / last seen pointing at each version, from spans (not from the
+ * registry's label moves), ordered by label then first sighting.
+ */
+export async function labelHistory(client: ClickHouseClient, q: PromptQuery): Promise<LabelHistoryEntry[]> {
+  if (typeof q.promptName !== 'string' || q.promptName === '')
+    throw new Error('query: promptName is required');
+  const db = quoteIdent(q.database ?? 'default', 'database');
+  const params: Record<string, unknown> = {};
+  const filter = dimFilter({ ...q, model: undefined }, params);
+  const sql = `SELECT prompt_label, prompt_version, environment, sum(requests) AS requests,
+  min(first_seen) AS first_seen, max(last_seen) AS last_seen
+FROM ${db}.promptline_label_history
+WHERE ${filter}
+GROUP BY prompt_label, prompt_version, environment
+ORDER BY prompt_label, first_seen, prompt_version`;
+  const rows = await select<{
+    prompt_label: string;
+    prompt_version: number;
+    environment: string;
+    requests: number;
+    first_seen: string;
+    last_seen: string;
+  }>(client, sql, params);
+  return rows.map((r) => ({
+    label: r.prompt_label,
+    version: n(r.prompt_version),
+    environment: r.environment,
+    requests: n(r.requests),
+    firstSeen: isoTime(r.first_seen),
+    lastSeen: isoTime(r.last_seen),
+  }));
+}
+
+/**
+ * Score summaries per version for generations in a window: scores resolved at insert (hourly
+ * aggregates for whole hours, the scores table for the edges) plus scores that arrived before
+ * their span, resolved now by key lookup in `promptline_span_index`. Model filter is ignored.
+ */
+export async function scoresByVersion(
+  client: ClickHouseClient,
+  q: WindowQuery,
+): Promise<Map<number, ScoreSummary[]>> {
+  checkWindow(q);
+  const db = quoteIdent(q.database ?? 'default', 'database');
+  const params: Record<string, unknown> = {};
+  const filter = dimFilter({ ...q, model: undefined }, params);
+  const segs = planSegments(q.from.getTime(), q.to.getTime()).map((s) => ({
+    ...s,
+    source: s.source === 'raw' ? ('raw' as const) : ('1h' as const),
+  }));
+  const rawState = (
+    p: string,
+  ): string => `toUInt64(count()) AS scores, toUInt64(countIf(${p}value IS NOT NULL)) AS value_count,
+  toFloat64(sumIf(assumeNotNull(${p}value), ${p}value IS NOT NULL)) AS value_sum,
+  quantilesDDStateIf(0.002, 0.5, 0.9)(assumeNotNull(${p}value), ${p}value IS NOT NULL) AS value_q,
+  sumMap(if(${p}label != '', [${p}label], CAST([], 'Array(String)')), if(${p}label != '', [toUInt64(1)], CAST([], 'Array(UInt64)'))) AS label_counts`;
+  const parts = segs.map((s, i) => {
+    params[`f${i}`] = chTime(s.from);
+    params[`t${i}`] = chTime(s.to);
+    if (s.source === 'raw') {
+      return `SELECT prompt_version, score_name, ${rawState('')}
+FROM ${db}.promptline_scores
+WHERE ${filter} AND prompt_version > 0
+  AND generation_time >= {f${i}:DateTime64(3, 'UTC')} AND generation_time < {t${i}:DateTime64(3, 'UTC')}
+GROUP BY prompt_version, score_name`;
+    }
+    return `SELECT prompt_version, score_name, toUInt64(scores) AS scores, toUInt64(value_count) AS value_count,
+  toFloat64(value_sum) AS value_sum, value_q, label_counts
+FROM ${db}.promptline_score_stats_1h
+WHERE ${filter}
+  AND bucket >= toDateTime({f${i}:DateTime64(3, 'UTC')}) AND bucket < toDateTime({t${i}:DateTime64(3, 'UTC')})`;
+  });
+  // Scores stored unresolved: the score is never older than its span, so score time >= from bounds
+  // the scan; each is resolved by a point lookup (direct join) in the span index.
+  params.wf = chTime(q.from.getTime());
+  params.wt = chTime(q.to.getTime());
+  const envFilter = q.environment !== undefined ? ' AND s.environment = {environment:String}' : '';
+  const labelFilter = q.label !== undefined ? ' AND s.prompt_label = {label:String}' : '';
+  parts.push(`SELECT s.prompt_version AS prompt_version, u.score_name AS score_name, ${rawState('u.')}
+FROM (
+  SELECT score_name, value, label, span_key FROM ${db}.promptline_scores
+  WHERE project_id = {project:String} AND prompt_name = '' AND prompt_version = 0
+    AND timestamp >= {wf:DateTime64(3, 'UTC')}
+) AS u
+INNER JOIN ${db}.promptline_span_index AS s ON s.span_key = u.span_key
+WHERE s.prompt_name = {prompt:String}
+  AND s.timestamp >= {wf:DateTime64(3, 'UTC')} AND s.timestamp < {wt:DateTime64(3, 'UTC')}${envFilter}${labelFilter}
+GROUP BY prompt_version, score_name
+SETTINGS join_algorithm = 'direct'`);
+  const sql = `SELECT prompt_version, score_name, sum(scores) AS scores, sum(value_count) AS value_count,
+  sum(value_sum) AS value_sum, quantilesDDMerge(0.002, 0.5, 0.9)(value_q) AS value_q, sumMap(label_counts) AS labels
+FROM (${parts.map((p) => `(${p})`).join('\nUNION ALL\n')})
+GROUP BY prompt_version, score_name
+ORDER BY prompt_version DESC, score_name`;
+  const rows = await select<{
+    prompt_version: number;
+    score_name: string;
+    scores: number;
+    value_count: number;
+    value_sum: number;
+    value_q: Array<number | null>;
+    labels: [string[], Array<number | string>];
+  }>(client, sql, params);
+  const out = new Map<number, ScoreSummary[]>();
+  for (const r of rows) {
+    const v = n(r.prompt_version);
+    const labels: Record<string, number> = {};
+    r.labels[0].forEach((k, i) => (labels[k] = n(r.labels[1][i])));
+    const valueCount = n(r.value_count);
+    const list = out.get(v) ?? [];
+    list.push({
+      name: r.score_name,
+      count: n(r.scores),
+      mean: valueCount === 0 ? null : r.value_sum / valueCount,
+      median: valueCount === 0 ? null : n(r.value_q[0]),
+      labels,
+    });
+    out.set(v, list);
+  }
+  return out;
+}
