@@ -20,3 +20,12 @@ export { decodeTracesJson, decodeLogsJson } from './otlp/otlpJsonDecoder.js';
 export { OtlpDecodeError, DEFAULT_DECODE_LIMITS } from './otlp/OtlpDecodeError.js';
 export type { DecodeLimits } from './otlp/OtlpDecodeError.js';
 export type { LogLevel, Logger, LogSink } from './logger.js';
+export {
+  PromptRegistry,
+  ClickHouseRegistryStore,
+  RegistryError,
+  registryRoutes,
+  type RegistryCaller,
+  type RegistryStore,
+  type RegistryRoutesOptions,
+} from './registry/index.js';
