@@ -84,7 +84,12 @@ export function serializeBounded(value: unknown, max: number): { text: string; t
         } else {
           for (const k in obj) {
             if (!Object.prototype.hasOwnProperty.call(obj, k)) continue;
-            const val = (obj as Record<string, unknown>)[k];
+            let val: unknown;
+            try {
+              val = (obj as Record<string, unknown>)[k];
+            } catch {
+              val = '[Unserializable]';
+            }
             if (typeof val === 'function' || typeof val === 'symbol' || val === undefined) continue;
             if (!first) push(',');
             first = false;

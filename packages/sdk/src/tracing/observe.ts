@@ -124,7 +124,7 @@ export interface ObservedDecorator {
 /**
  * Method decorator form of {@link observe}: works with TypeScript standard (TC39) decorators and
  * with `experimentalDecorators`, keeping `this`, return values, thrown errors and the method's type.
- * The span name defaults to `ClassName.method` (legacy mode) or the method name (standard mode).
+ * The span name defaults to the method name.
  *
  * @example
  * ```ts
@@ -141,14 +141,9 @@ export function observed(options: ObserveOptions = {}): ObservedDecorator {
       return observe(target as AnyFunction, { ...options, name: options.name ?? String(ctx.name) });
     }
     if (descriptor !== undefined && typeof descriptor.value === 'function') {
-      const owner =
-        typeof target === 'function'
-          ? target.name
-          : (target as { constructor?: { name?: string } }).constructor?.name;
-      const method = String(key as string | symbol);
       descriptor.value = observe(descriptor.value as AnyFunction, {
         ...options,
-        name: options.name ?? (owner !== undefined && owner !== '' ? `${owner}.${method}` : method),
+        name: options.name ?? String(key as string | symbol),
       });
       return descriptor;
     }
