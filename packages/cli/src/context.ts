@@ -16,5 +16,5 @@ export type RegisterCommand = (program: Command, ctx: CliContext) => void;
 
 /** Options every command accepts (declared once on the program). */
 export interface GlobalOptions {
-  dataDir?: string;
+  dir?: string;
 }

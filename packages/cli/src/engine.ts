@@ -1,15 +1,9 @@
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 
 import type { ClickHouseClient } from '@clickhouse/client';
 import { openClickHouse } from '@promptline/clickhouse';
 
 import { CliError } from './CliError.js';
-
-/** The embedded engine's directory inside the CLI's data directory. */
-export function engineDir(dataDir: string): string {
-  return join(dataDir, 'data');
-}
 
 /** Thrown when another process (normally a running collector) holds the engine's directory. */
 export class EngineLockedError extends CliError {
@@ -32,10 +26,10 @@ export function isLockError(error: unknown): boolean {
 }
 
 export interface OpenEngineOptions {
-  /** ClickHouse server URL; when unset, the embedded engine on `dataDir`. */
+  /** ClickHouse server URL; when unset, the embedded engine on `engineDir`. */
   clickhouseUrl?: string;
-  dataDir: string;
-  /** Create the directory when missing (for `up` and `migrate`); readers refuse an empty place. */
+  engineDir: string;
+  /** Create the directory when missing (for `migrate`); readers refuse an empty place. */
   create: boolean;
 }
 
@@ -52,16 +46,15 @@ export async function openEngine(opts: OpenEngineOptions): Promise<ClickHouseCli
     }
     return client;
   }
-  const dir = engineDir(opts.dataDir);
-  if (!opts.create && !existsSync(dir)) {
-    throw new CliError(`no Promptline data in ${opts.dataDir}`, {
-      hint: 'run `promptline up` (or `npm run demo`) first, or point --data-dir / --clickhouse at your data',
+  if (!opts.create && !existsSync(opts.engineDir)) {
+    throw new CliError(`no Promptline data in ${opts.engineDir}`, {
+      hint: 'run `promptline up` (or `npm run demo`) first, or point --dir / --clickhouse at your data',
     });
   }
   try {
-    return openClickHouse({ path: dir });
+    return openClickHouse({ path: opts.engineDir });
   } catch (error) {
-    if (isLockError(error)) throw new EngineLockedError(opts.dataDir, error);
+    if (isLockError(error)) throw new EngineLockedError(opts.engineDir, error);
     throw error;
   }
 }

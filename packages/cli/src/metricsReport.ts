@@ -6,12 +6,15 @@ export interface Quantiles {
   p50: number | null;
   p95: number | null;
   p99: number | null;
+  mean: number | null;
 }
 
 export interface ScoreSummary {
-  /** Mean of numeric / boolean (0–1) scores. */
+  /** Mean of numeric / boolean (0–1) scores; `null` when the score only has labels. */
   mean: number | null;
   count: number;
+  /** Count per categorical label (boolean scores count `true` / `false`). */
+  labels: Record<string, number>;
 }
 
 export interface VersionMetrics {
@@ -25,7 +28,9 @@ export interface VersionMetrics {
   latencyMs: Quantiles;
   /** Time to first token of streamed calls; nulls when no call was streamed. */
   ttftMs: Quantiles;
+  /** Token sums over the window. */
   tokens: { input: number; output: number };
+  /** Cost sum over the window, and that sum divided by the calls. */
   costUsd: { total: number; perCall: number };
   scores: Record<string, ScoreSummary>;
   firstSeen: string | null;

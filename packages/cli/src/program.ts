@@ -14,8 +14,8 @@ export function createProgram(ctx: CliContext): Command {
     .description('Per-prompt-version metrics for LLM apps, on OpenTelemetry and ClickHouse')
     .version(CLI_VERSION)
     .option(
-      '--data-dir <dir>',
-      `local state and embedded engine data (env ${ENV.DATA_DIR}, default ./.promptline)`,
+      '--dir <dir>',
+      `local state, engine data (DIR/data) and write-ahead log (env ${ENV.HOME}, default ./.promptline)`,
     )
     .showHelpAfterError()
     .exitOverride()

@@ -1,4 +1,4 @@
-import { resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 
 import { CliError } from './CliError.js';
 
@@ -12,6 +12,8 @@ export interface Setting<T> {
 
 /** Environment variables the CLI reads (each also has a command-line option). */
 export const ENV = {
+  HOME: 'PROMPTLINE_HOME',
+  /** The embedded engine's directory; shared with the collector's config override of the same name. */
   DATA_DIR: 'PROMPTLINE_DATA_DIR',
   CLICKHOUSE_URL: 'PROMPTLINE_CLICKHOUSE_URL',
   COLLECTOR_URL: 'PROMPTLINE_COLLECTOR_URL',
@@ -21,7 +23,7 @@ export const ENV = {
   CONFIG: 'PROMPTLINE_CONFIG',
 } as const;
 
-export const DEFAULT_DATA_DIR = '.promptline';
+export const DEFAULT_HOME = '.promptline';
 export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_PORT = 4318;
 
@@ -34,10 +36,28 @@ function pick(option: string | undefined, env: Env, envName: string): Setting<st
   return undefined;
 }
 
-/** The data directory (absolute): `--data-dir` → `PROMPTLINE_DATA_DIR` → `./.promptline`. */
-export function resolveDataDir(option: string | undefined, env: Env = process.env): Setting<string> {
-  const picked = pick(option, env, ENV.DATA_DIR) ?? { value: DEFAULT_DATA_DIR, source: 'default' };
-  return { value: resolve(picked.value), source: picked.source };
+/**
+ * The local Promptline directory (absolute): state file, embedded engine data (`data/`) and the
+ * collector's write-ahead log (`wal/`). `--dir` → `PROMPTLINE_HOME` → the parent of
+ * `PROMPTLINE_DATA_DIR` → `./.promptline`.
+ */
+export function resolveHome(option: string | undefined, env: Env = process.env): Setting<string> {
+  const picked = pick(option, env, ENV.HOME);
+  if (picked !== undefined) return { value: resolve(picked.value), source: picked.source };
+  const dataDir = env[ENV.DATA_DIR];
+  if (dataDir !== undefined && dataDir !== '') return { value: dirname(resolve(dataDir)), source: 'env' };
+  return { value: resolve(DEFAULT_HOME), source: 'default' };
+}
+
+/**
+ * The embedded engine's data directory: `DIR/data` when `--dir` is given, else
+ * `PROMPTLINE_DATA_DIR`, else `HOME/data` (the collector's own default, `./.promptline/data`).
+ */
+export function resolveEngineDir(dirOption: string | undefined, env: Env = process.env): string {
+  const home = resolveHome(dirOption, env);
+  const dataDir = env[ENV.DATA_DIR];
+  if (home.source !== 'option' && dataDir !== undefined && dataDir !== '') return resolve(dataDir);
+  return join(home.value, 'data');
 }
 
 function checkUrl(setting: Setting<string>, name: string): Setting<string> {

@@ -14,22 +14,24 @@ export interface CollectorState {
   ingestKey: string;
   /** Key with the `read` scope, for the CLI, Grafana and `@clickhouse/client`. */
   readKey: string;
+  /** Key with the `read`, `write` and `admin` scopes, for managing prompts and keys. */
+  adminKey: string;
   /** Where the embedded engine keeps its data; absent when a ClickHouse URL is used. */
-  clickhouseDir?: string;
+  engineDir?: string;
   clickhouseUrl?: string;
   startedAt: string;
 }
 
 export const STATE_FILE_NAME = 'collector.json';
 
-export function stateFilePath(dataDir: string): string {
-  return join(dataDir, STATE_FILE_NAME);
+export function stateFilePath(home: string): string {
+  return join(home, STATE_FILE_NAME);
 }
 
 /** Writes the state file atomically (temp file + rename). */
-export async function writeCollectorState(dataDir: string, state: CollectorState): Promise<void> {
-  await mkdir(dataDir, { recursive: true });
-  const target = stateFilePath(dataDir);
+export async function writeCollectorState(home: string, state: CollectorState): Promise<void> {
+  await mkdir(home, { recursive: true });
+  const target = stateFilePath(home);
   const temp = `${target}.${process.pid}.tmp`;
   await writeFile(temp, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
   await chmod(temp, 0o600);
@@ -37,9 +39,9 @@ export async function writeCollectorState(dataDir: string, state: CollectorState
 }
 
 /** Removes the state file if it still describes this process (never someone else's). */
-export async function removeCollectorState(dataDir: string, pid = process.pid): Promise<void> {
-  const current = await readCollectorState(dataDir, { requireAlive: false });
-  if (current !== undefined && current.pid === pid) await rm(stateFilePath(dataDir), { force: true });
+export async function removeCollectorState(home: string, pid = process.pid): Promise<void> {
+  const current = await readCollectorState(home, { requireAlive: false });
+  if (current !== undefined && current.pid === pid) await rm(stateFilePath(home), { force: true });
 }
 
 function isAlive(pid: number): boolean {
@@ -59,7 +61,8 @@ function isState(value: unknown): value is CollectorState {
     typeof v.pid === 'number' &&
     typeof v.url === 'string' &&
     typeof v.ingestKey === 'string' &&
-    typeof v.readKey === 'string'
+    typeof v.readKey === 'string' &&
+    typeof v.adminKey === 'string'
   );
 }
 
@@ -68,12 +71,12 @@ function isState(value: unknown): value is CollectorState {
  * no longer exists (e.g. after kill -9) is ignored.
  */
 export async function readCollectorState(
-  dataDir: string,
+  home: string,
   opts: { requireAlive?: boolean } = {},
 ): Promise<CollectorState | undefined> {
   let text: string;
   try {
-    text = await readFile(stateFilePath(dataDir), 'utf8');
+    text = await readFile(stateFilePath(home), 'utf8');
   } catch {
     return undefined;
   }

@@ -10,8 +10,8 @@ function version(v: number, over: Partial<VersionMetrics> = {}): VersionMetrics 
     count: 10,
     errors: 1,
     errorRate: 0.1,
-    latencyMs: { p50: 120.4, p95: 980, p99: 1530 },
-    ttftMs: { p50: null, p95: null, p99: null },
+    latencyMs: { p50: 120.4, p95: 980, p99: 1530, mean: 300 },
+    ttftMs: { p50: null, p95: null, p99: null, mean: null },
     tokens: { input: 1200, output: 340 },
     costUsd: { total: 0.0123, perCall: 0.00123 },
     scores: {},
@@ -29,8 +29,8 @@ describe('metrics table', () => {
       to: '2026-11-21T12:00:00.000Z',
       source: 'embedded:/x',
       versions: [
-        version(1, { labels: ['production'], scores: { correct: { mean: 0.5, count: 4 } } }),
-        version(2, { ttftMs: { p50: 42, p95: 60, p99: 70 }, costUsd: { total: 2.5, perCall: 0.25 } }),
+        version(1, { labels: ['production'], scores: { correct: { mean: 0.5, count: 4, labels: { true: 2, false: 2 } } } }),
+        version(2, { ttftMs: { p50: 42, p95: 60, p99: 70, mean: 50 }, costUsd: { total: 2.5, perCall: 0.25 } }),
       ],
     };
     const lines = renderMetricsTable(report);

@@ -4,14 +4,21 @@ import { describe, expect, it } from 'vitest';
 
 import { CliError } from '../src/CliError.js';
 import { parseDuration } from '../src/duration.js';
-import { resolveClickHouseUrl, resolveDataDir, resolvePort } from '../src/settings.js';
+import { resolveClickHouseUrl, resolveEngineDir, resolveHome, resolvePort } from '../src/settings.js';
 
 describe('settings: option → environment → default', () => {
   it('takes the option over the environment over the default', () => {
-    const env = { PROMPTLINE_DATA_DIR: '/from/env' };
-    expect(resolveDataDir('/from/option', env)).toEqual({ value: '/from/option', source: 'option' });
-    expect(resolveDataDir(undefined, env)).toEqual({ value: '/from/env', source: 'env' });
-    expect(resolveDataDir(undefined, {})).toEqual({ value: resolve('.promptline'), source: 'default' });
+    const env = { PROMPTLINE_HOME: '/from/env' };
+    expect(resolveHome('/from/option', env)).toEqual({ value: '/from/option', source: 'option' });
+    expect(resolveHome(undefined, env)).toEqual({ value: '/from/env', source: 'env' });
+    expect(resolveHome(undefined, {})).toEqual({ value: resolve('.promptline'), source: 'default' });
+    expect(resolveEngineDir(undefined, {})).toBe(resolve('.promptline/data'));
+    expect(resolveEngineDir('/x', {})).toBe('/x/data');
+    // PROMPTLINE_DATA_DIR is the engine directory (as for the collector); the home is its parent.
+    const shared = { PROMPTLINE_DATA_DIR: '/srv/pl/engine' };
+    expect(resolveEngineDir(undefined, shared)).toBe('/srv/pl/engine');
+    expect(resolveHome(undefined, shared)).toEqual({ value: '/srv/pl', source: 'env' });
+    expect(resolveEngineDir('/x', shared)).toBe('/x/data');
     expect(resolvePort(undefined, { PROMPTLINE_PORT: '9999' })).toEqual({ value: 9999, source: 'env' });
     expect(resolvePort('0', { PROMPTLINE_PORT: '9999' })).toEqual({ value: 0, source: 'option' });
     expect(resolvePort(undefined, {})).toEqual({ value: 4318, source: 'default' });

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { CliError } from '../CliError.js';
 import type { CliContext, GlobalOptions } from '../context.js';
 import { EngineLockedError, openEngine } from '../engine.js';
-import { resolveClickHouseUrl, resolveDataDir } from '../settings.js';
+import { resolveClickHouseUrl, resolveEngineDir, resolveHome } from '../settings.js';
 import { readCollectorState } from '../stateFile.js';
 
 interface MigrateCommandOptions {
@@ -32,23 +32,24 @@ async function runMigrate(
   ctx: CliContext,
 ): Promise<void> {
   const { out, env } = ctx;
-  const dataDir = resolveDataDir(global.dataDir, env).value;
+  const home = resolveHome(global.dir, env).value;
+  const engineDir = resolveEngineDir(global.dir, env);
   const url = resolveClickHouseUrl(opts.clickhouse, env)?.value;
   const ttlDays = parseTtl(opts.ttlDays);
-  const where = url ?? `the embedded engine in ${dataDir}`;
+  const where = url ?? `the embedded engine in ${engineDir}`;
 
   const opening = out.progress(`opening ${where}`);
   let client;
   try {
-    client = await openEngine({ clickhouseUrl: url, dataDir, create: true });
+    client = await openEngine({ clickhouseUrl: url, engineDir, create: true });
     opening.done();
   } catch (error) {
     opening.fail();
     if (error instanceof EngineLockedError) {
-      const running = await readCollectorState(dataDir);
+      const running = await readCollectorState(home);
       if (running !== undefined) {
         throw new CliError(
-          `the collector at ${running.url} (pid ${running.pid}) holds ${dataDir}; it ran the migrations when it started`,
+          `the collector at ${running.url} (pid ${running.pid}) holds ${engineDir}; it ran the migrations when it started`,
           { hint: 'nothing to do while it runs; stop it (Ctrl-C) to run `promptline migrate` by hand' },
         );
       }

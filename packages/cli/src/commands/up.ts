@@ -1,0 +1,187 @@
+import { join } from 'node:path';
+
+import { ConfigError, loadConfig, startCollector } from '@promptline/collector';
+import type { CollectorConfig, RunningCollector } from '@promptline/collector';
+import type { Command } from 'commander';
+
+import { CliError } from '../CliError.js';
+import type { CliContext, GlobalOptions } from '../context.js';
+import { isLockError } from '../engine.js';
+import { loadOrCreateLocalKeys, sha256Hex } from '../localKeys.js';
+import type { LocalKeys } from '../localKeys.js';
+import {
+  resolveClickHouseUrl,
+  resolveConfigFile,
+  resolveEngineDir,
+  resolveHome,
+  ENV,
+  resolvePort,
+  resolveHost,
+} from '../settings.js';
+import { readCollectorState, removeCollectorState, writeCollectorState } from '../stateFile.js';
+
+interface UpCommandOptions {
+  clickhouse?: string;
+  host?: string;
+  port?: string;
+  config?: string;
+}
+
+const LOCAL_PROJECT = 'default';
+
+/**
+ * The collector configuration `up` runs: the config file (or the collector's defaults, with its
+ * environment overrides), then the CLI's options on top, plus the directory's local API keys.
+ */
+function buildConfig(
+  opts: UpCommandOptions,
+  global: GlobalOptions,
+  ctx: CliContext,
+  keys: LocalKeys,
+): CollectorConfig {
+  const { env } = ctx;
+  const file = resolveConfigFile(opts.config, env);
+  let config: CollectorConfig;
+  try {
+    config = loadConfig(file?.value, env as NodeJS.ProcessEnv);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      throw new CliError(error.message, {
+        hint: file === undefined ? 'check the PROMPTLINE_* environment variables' : `fix ${file.value}`,
+        exitCode: 2,
+      });
+    }
+    throw error;
+  }
+  const host = resolveHost(opts.host, env);
+  const port = resolvePort(opts.port, env);
+  if (file === undefined || host.source !== 'default') config.receiver.host = host.value;
+  if (file === undefined || port.source !== 'default') config.receiver.port = port.value;
+  const clickhouse = resolveClickHouseUrl(opts.clickhouse, env);
+  if (clickhouse !== undefined) config.exporter.endpoint = clickhouse.value;
+  if (global.dir !== undefined || (file === undefined && env[ENV.DATA_DIR] === undefined)) {
+    const home = resolveHome(global.dir, env).value;
+    config.exporter.dataDir = resolveEngineDir(global.dir, env);
+    if (env.PROMPTLINE_WAL_DIR === undefined || global.dir !== undefined)
+      config.exporter.wal.dir = join(home, 'wal');
+  }
+  config.auth.keys.push(
+    { sha256: sha256Hex(keys.ingest), project: LOCAL_PROJECT, scopes: ['ingest'], name: 'local-ingest' },
+    { sha256: sha256Hex(keys.read), project: LOCAL_PROJECT, scopes: ['read'], name: 'local-read' },
+    {
+      sha256: sha256Hex(keys.admin),
+      project: LOCAL_PROJECT,
+      scopes: ['read', 'write', 'admin'],
+      name: 'local-admin',
+    },
+  );
+  return config;
+}
+
+function waitForSignal(ctx: CliContext): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    let count = 0;
+    const onSignal = (signal: NodeJS.Signals): void => {
+      count++;
+      if (count === 1) {
+        resolve(signal);
+        return;
+      }
+      ctx.out.warn(
+        `${signal} again: exiting without draining (the write-ahead log keeps the data for the next start)`,
+      );
+      process.exit(130);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+}
+
+async function runUp(opts: UpCommandOptions, global: GlobalOptions, ctx: CliContext): Promise<void> {
+  const { out, env } = ctx;
+  const home = resolveHome(global.dir, env).value;
+  const running = await readCollectorState(home);
+  if (running !== undefined) {
+    throw new CliError(`a collector is already running for ${home}: ${running.url} (pid ${running.pid})`, {
+      hint: 'use it (promptline metrics reads through it), stop it with Ctrl-C, or pick another --dir',
+    });
+  }
+  const { keys, created } = await loadOrCreateLocalKeys(home);
+  if (created) out.note(`created local API keys in ${join(home, 'keys.json')} (mode 0600)`);
+  const config = buildConfig(opts, global, ctx, keys);
+  const embedded = config.exporter.endpoint === '';
+  const engine = embedded
+    ? `embedded ClickHouse in ${config.exporter.dataDir}`
+    : `ClickHouse at ${config.exporter.endpoint}`;
+
+  const starting = out.progress(`starting the collector (${engine}; migrations, write-ahead log replay)`);
+  let collector: RunningCollector;
+  try {
+    collector = await startCollector(config);
+    starting.done();
+  } catch (error) {
+    starting.fail();
+    if (isLockError(error)) {
+      throw new CliError(`the data directory ${config.exporter.dataDir} is locked by another process`, {
+        hint: 'another collector (or program) uses it: stop that one, or pick another --dir',
+        cause: error,
+      });
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    if (/EADDRINUSE/.test(message)) {
+      throw new CliError(`port ${config.receiver.port} on ${config.receiver.host} is already in use`, {
+        hint: 'pick another with --port (0 picks a free one)',
+        cause: error,
+      });
+    }
+    throw new CliError(`the collector did not start: ${message}`, { cause: error });
+  }
+
+  await writeCollectorState(home, {
+    pid: process.pid,
+    url: collector.url,
+    ingestKey: keys.ingest,
+    readKey: keys.read,
+    adminKey: keys.admin,
+    ...(embedded ? { engineDir: config.exporter.dataDir } : { clickhouseUrl: config.exporter.endpoint }),
+    startedAt: new Date().toISOString(),
+  });
+  out.line('Promptline collector running');
+  out.line(`  OTLP/HTTP   ${collector.url}  (POST /v1/traces, /v1/logs)`);
+  out.line(`  storage     ${engine}`);
+  out.line(`  WAL         ${config.exporter.wal.dir}`);
+  out.line(`  ingest key  ${keys.ingest}`);
+  out.line(`  read key    ${keys.read}`);
+  out.line(`  admin key   ${keys.admin}`);
+  out.line(`SDK: init({ endpoint: '${collector.url}', apiKey: '<ingest key>' })`);
+  out.line('Press Ctrl-C to stop (the write-ahead log is drained first).');
+
+  const signal = await waitForSignal(ctx);
+  const stopping = out.progress(`${signal}: stopping (draining the write-ahead log into ClickHouse)`);
+  try {
+    await collector.stop();
+    stopping.done();
+  } finally {
+    await removeCollectorState(home);
+  }
+}
+
+/** `promptline up`: the collector with the embedded engine (or a ClickHouse URL), until Ctrl-C. */
+export const register = (program: Command, ctx: CliContext): void => {
+  program
+    .command('up')
+    .description('run the collector: OTLP in, write-ahead log, ClickHouse (embedded by default), read API')
+    .option(
+      '--clickhouse <url>',
+      'write to a ClickHouse server (env PROMPTLINE_CLICKHOUSE_URL; default: embedded)',
+    )
+    .option('--host <host>', 'address to listen on (env PROMPTLINE_HOST, default 127.0.0.1)')
+    .option('--port <port>', 'port to listen on; 0 picks a free one (env PROMPTLINE_PORT, default 4318)')
+    .option(
+      '--config <file>',
+      'collector config file, OpenTelemetry Collector YAML shape (env PROMPTLINE_CONFIG)',
+    )
+    .action(async (opts: UpCommandOptions, command: Command) => {
+      await runUp(opts, command.optsWithGlobals<GlobalOptions>(), ctx);
+    });
+};
