@@ -19,6 +19,7 @@ import { DEFAULT_DECODE_LIMITS } from './otlp/OtlpDecodeError.js';
 import { buildPipeline } from './processors/buildPipeline.js';
 import type { Processor } from './processors/Processor.js';
 import { ProjectProcessor } from './processors/ProjectProcessor.js';
+import { metricsRoutes, sqlRoutes } from './read/readApiRoutes.js';
 import { OtlpReceiver } from './receiver/OtlpReceiver.js';
 import { BUILTIN_ROUTE_MODULES } from './routes.js';
 import type { RouteDeps, RouteModule } from './server/RouteModule.js';
@@ -179,9 +180,9 @@ export async function startCollector(
       },
       log,
     };
-    for (const mount of [...BUILTIN_ROUTE_MODULES, ...(options.routes ?? [])]) mount(router, deps);
-    if (!config.readApi.enabled)
-      log.debug('read API disabled (extensions.promptline_read_api.enabled: false)');
+    const readApi = config.readApi.enabled ? [metricsRoutes, sqlRoutes] : [];
+    for (const mount of [...readApi, ...BUILTIN_ROUTE_MODULES, ...(options.routes ?? [])])
+      mount(router, deps);
 
     const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
       let url: URL;

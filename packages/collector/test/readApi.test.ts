@@ -1,0 +1,143 @@
+import { createClient } from '@clickhouse/client';
+import { SpanKind } from '@opentelemetry/api';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { BasicTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { GEN_AI, PROMPTLINE, RESOURCE } from '@promptline/semconv';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateApiKey, hashApiKey } from '../src/auth/ApiKeyStore.js';
+import type { RunningCollector } from '../src/startCollector.js';
+import { start, tempDir, testConfig } from './helpers.js';
+
+const INGEST = generateApiKey();
+const READ = generateApiKey();
+const OTHER_READ = generateApiKey();
+
+describe('read API: typed metrics and read-only SQL over HTTP', () => {
+  const tmp = tempDir('promptline-read-');
+  let collector: RunningCollector;
+
+  beforeAll(async () => {
+    collector = await start(
+      testConfig(tmp.dir, {
+        processors: {
+          promptline_auth: {
+            keys: [
+              { sha256: hashApiKey(INGEST), project: 'acme', scopes: ['ingest'], name: 'app' },
+              { sha256: hashApiKey(READ), project: 'acme', scopes: ['read'], name: 'dash' },
+              { sha256: hashApiKey(OTHER_READ), project: 'globex', scopes: ['read'], name: 'other' },
+            ],
+          },
+        },
+      }),
+    );
+    const provider = new BasicTracerProvider({
+      resource: resourceFromAttributes({ [RESOURCE.SERVICE_NAME]: 'support' }),
+      spanProcessors: [
+        new SimpleSpanProcessor(
+          new OTLPTraceExporter({
+            url: `${collector.url}/v1/traces`,
+            headers: { authorization: `Bearer ${INGEST}` },
+          }),
+        ),
+      ],
+    });
+    const tracer = provider.getTracer('read-api-test');
+    const now = Date.now();
+    // Version 1: 4 calls of 100 ms; version 2: 6 calls of 300 ms, one an error.
+    for (let i = 0; i < 10; i++) {
+      const version = i < 4 ? 1 : 2;
+      const start = now - 60_000 + i * 1000;
+      const span = tracer.startSpan('chat gpt-4o-mini', {
+        kind: SpanKind.CLIENT,
+        startTime: start,
+        attributes: {
+          [GEN_AI.OPERATION_NAME]: 'chat',
+          [GEN_AI.REQUEST_MODEL]: 'gpt-4o-mini',
+          [GEN_AI.PROMPT_NAME]: 'support-answer',
+          [PROMPTLINE.PROMPT_VERSION]: version,
+          [PROMPTLINE.PROMPT_LABEL]: 'production',
+          [GEN_AI.USAGE_INPUT_TOKENS]: 100,
+          [GEN_AI.USAGE_OUTPUT_TOKENS]: 20,
+        },
+      });
+      if (i === 9) span.setStatus({ code: 2, message: 'boom' });
+      span.end(start + (version === 1 ? 100 : 300));
+    }
+    await provider.forceFlush();
+    await provider.shutdown();
+    expect(await collector.flush(20_000)).toBe(true);
+  });
+  afterAll(async () => {
+    await collector?.stop();
+    tmp.remove();
+  });
+
+  it('serves per-version metrics of the key’s project', async () => {
+    const res = await fetch(`${collector.url}/api/v1/metrics?prompt=support-answer&since=1h`, {
+      headers: { authorization: `Bearer ${READ}` },
+    });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as {
+      project: string;
+      versions: Array<{ version: number; requests: number; errors: number; latencyMs: { p50: number } }>;
+    };
+    expect(body.project).toBe('acme');
+    const byVersion = new Map(body.versions.map((v) => [v.version, v]));
+    expect(byVersion.get(1)?.requests).toBe(4);
+    expect(byVersion.get(2)?.requests).toBe(6);
+    expect(byVersion.get(2)?.errors).toBe(1);
+    // Quantiles come from aggregate states: within 1% of the exact value.
+    expect(Math.abs(byVersion.get(1)!.latencyMs.p50 - 100) / 100).toBeLessThan(0.01);
+    expect(Math.abs(byVersion.get(2)!.latencyMs.p50 - 300) / 300).toBeLessThan(0.01);
+
+    // Another project's key sees none of it.
+    const other = await fetch(`${collector.url}/api/v1/metrics?prompt=support-answer&since=1h`, {
+      headers: { authorization: `Bearer ${OTHER_READ}` },
+    });
+    expect(((await other.json()) as { versions: unknown[] }).versions).toEqual([]);
+  });
+
+  it('requires a key with the read scope', async () => {
+    const none = await fetch(`${collector.url}/api/v1/metrics?prompt=support-answer`);
+    expect(none.status).toBe(401);
+    const ingestOnly = await fetch(`${collector.url}/api/v1/metrics?prompt=support-answer`, {
+      headers: { authorization: `Bearer ${INGEST}` },
+    });
+    expect(ingestOnly.status).toBe(403);
+    expect(((await ingestOnly.json()) as { error: string }).error).toMatch(/lacks the "read" scope/);
+    const bad = await fetch(`${collector.url}/api/v1/metrics?since=1h`, {
+      headers: { authorization: `Bearer ${READ}` },
+    });
+    expect(bad.status).toBe(400);
+  });
+
+  it('lets @clickhouse/client run SELECTs through the collector, and only SELECTs', async () => {
+    const ch = createClient({ url: collector.url, username: 'default', password: READ });
+    try {
+      const rs = await ch.query({
+        query: 'SELECT count() AS n, uniqExact(SpanId) AS u FROM otel_traces WHERE SpanName = {name:String}',
+        query_params: { name: 'chat gpt-4o-mini' },
+        format: 'JSONEachRow',
+      });
+      const got = await rs.json<{ n: string | number; u: string | number }>();
+      expect(got.map((r) => [Number(r.n), Number(r.u)])).toEqual([[10, 10]]);
+      expect((await ch.ping()).success).toBe(true);
+      await expect(ch.command({ query: 'DROP TABLE otel_traces' })).rejects.toThrow(/only SELECT/);
+      await expect(ch.query({ query: "SELECT * FROM file('/etc/passwd', 'LineAsString')" })).rejects.toThrow(
+        /not allowed/,
+      );
+      await expect(ch.query({ query: 'SELECT 1; DROP TABLE otel_traces' })).rejects.toThrow(/one statement/);
+      await expect(
+        ch.insert({ table: 'otel_traces', values: [{}], format: 'JSONEachRow' }),
+      ).rejects.toThrow();
+      const after = await ch.query({ query: 'SELECT count() AS n FROM otel_traces', format: 'JSONEachRow' });
+      expect((await after.json<{ n: string | number }>()).map((r) => Number(r.n))).toEqual([10]);
+    } finally {
+      await ch.close();
+    }
+    const denied = createClient({ url: collector.url, password: INGEST });
+    await expect(denied.query({ query: 'SELECT 1' })).rejects.toThrow(/lacks the "read" scope/);
+    await denied.close();
+  });
+});
