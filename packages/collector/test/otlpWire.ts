@@ -5,6 +5,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SpanKind } from '@opentelemetry/api';
+import type { Span } from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
@@ -167,7 +168,7 @@ export async function captureExporterPayload(count: number): Promise<Buffer> {
     resource: resourceFromAttributes({ 'service.name': 'captured' }),
   });
   const tracer = provider.getTracer('capture');
-  const spans = [];
+  const spans: Span[] = [];
   for (let i = 0; i < count; i++) {
     spans.push(
       tracer.startSpan('chat', {

@@ -4,7 +4,7 @@
  * kind, and every function in the tree is checked against a deny list of functions that reach
  * outside the database (files, URLs, other servers, processes).
  */
-import type { ClickHouseClient } from '@clickhouse/client';
+import type { ClickHouseClient, DataFormat } from '@clickhouse/client';
 
 export class ReadOnlySqlError extends Error {
   override readonly name = 'ReadOnlySqlError';
@@ -116,7 +116,7 @@ export async function checkReadOnlySql(
     const rs = await client.exec({
       query: `EXPLAIN AST ${one}`,
       query_params: params,
-      clickhouse_settings: { default_format: 'TSVRaw' },
+      clickhouse_settings: { default_format: 'TSVRaw' as DataFormat },
     });
     const chunks: Buffer[] = [];
     for await (const chunk of rs.stream) chunks.push(Buffer.from(chunk as Uint8Array));
