@@ -140,6 +140,8 @@ export class ClickHouseRegistryStore implements RegistryStore {
       values: [values],
       format: 'JSONEachRow',
       clickhouse_settings: {
+        // Cluster mode: insert through the Distributed table synchronously, so the read-back sees it.
+        distributed_foreground_insert: 1,
         insert_deduplicate: 1,
         insert_deduplication_token: JSON.stringify([row.projectId, row.name, row.version]),
       },
@@ -232,7 +234,12 @@ export class ClickHouseRegistryStore implements RegistryStore {
       moved_at: fromIso(e.movedAt),
       event_id: e.eventId,
     }));
-    await this.#client.insert({ table: this.#labels, values, format: 'JSONEachRow' });
+    await this.#client.insert({
+      table: this.#labels,
+      values,
+      format: 'JSONEachRow',
+      clickhouse_settings: { distributed_foreground_insert: 1 },
+    });
   }
 
   async labelHistory(projectId: string, name: string, label?: string): Promise<LabelEvent[]> {
