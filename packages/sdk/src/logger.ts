@@ -23,12 +23,26 @@ function readLevel(raw: string | undefined): number {
   return key in RANK ? RANK[key as LogLevel] : RANK.warn;
 }
 
-/** Overrides the level (otherwise read once from `PROMPTLINE_LOG_LEVEL`). */
+/**
+ * Overrides the level (otherwise read once from `PROMPTLINE_LOG_LEVEL`).
+ *
+ * @example
+ * ```ts
+ * setLogLevel('debug');
+ * ```
+ */
 export function setLogLevel(level: LogLevel): void {
   threshold = RANK[level];
 }
 
-/** Redirects log lines (`undefined` restores stderr). Used by tests to assert what was logged. */
+/**
+ * Redirects log lines (`undefined` restores stderr), e.g. into the app's own logger.
+ *
+ * @example
+ * ```ts
+ * setLogSink((level, line) => appLogger[level](line));
+ * ```
+ */
 export function setLogSink(next: LogSink | undefined): void {
   sink = next ?? stderrSink;
 }

@@ -129,6 +129,18 @@ describe('PromptClient cache', () => {
     expect(source.calls).toHaveLength(2);
   });
 
+  it('honours a per-call cacheTtlSeconds', async () => {
+    const source = new ControlledSource();
+    const client = new PromptClient({ source, cacheTtlSeconds: 3600 });
+    await client.get('greet');
+    vi.setSystemTime(1_000_000 + 5_000);
+    await client.get('greet'); // fresh under the client TTL
+    expect(source.calls).toHaveLength(1);
+    await client.get('greet', { cacheTtlSeconds: 2 }); // stale under a 2 s TTL: one refresh
+    await flush();
+    expect(source.calls).toHaveLength(2);
+  });
+
   it('fetches versions by number and rejects label + version together', async () => {
     const source = new ControlledSource();
     source.version = 7;

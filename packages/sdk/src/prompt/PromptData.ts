@@ -184,6 +184,11 @@ function canonical(value: unknown): string {
  * Content hash of a prompt version: SHA-256 (hex, first 16 chars) over the canonical JSON of what is
  * sent to the model — type, template or messages, config, output schema and examples. Name, version,
  * labels and metadata are not part of it, so moving a label never changes the hash.
+ *
+ * @example
+ * ```ts
+ * promptHash({ name: 'greet', version: 1, type: 'text', template: 'Hi {{name}}' }); // 16 hex chars
+ * ```
  */
 export function promptHash(data: PromptData): string {
   const content = {

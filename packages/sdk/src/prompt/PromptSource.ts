@@ -28,7 +28,14 @@ export interface PromptSource {
   fetchPrompt(name: string, selector: PromptSelector, signal?: AbortSignal): Promise<PromptData>;
 }
 
-/** The source has no such prompt, label or version. */
+/**
+ * The source has no such prompt, label or version.
+ *
+ * @example
+ * ```ts
+ * throw new PromptNotFoundError('support/triage', { label: 'production' });
+ * ```
+ */
 export class PromptNotFoundError extends Error {
   override readonly name = 'PromptNotFoundError';
   constructor(

@@ -241,6 +241,14 @@ export class Generation {
 /**
  * Starts a generation span that is NOT made active: end it yourself with `end()` (or `fail()`).
  * Parent: the active span, or `options.parent`.
+ *
+ * @example
+ * ```ts
+ * const gen = startGeneration('chat', { model: 'gpt-4o-mini', prompt, input: messages });
+ * stream.on('data', () => gen.markFirstChunk());
+ * stream.on('end', () => gen.end({ usage }));
+ * stream.on('error', (err) => gen.fail(err));
+ * ```
  */
 export function startGeneration(
   name: string,

@@ -197,7 +197,14 @@ export function updateActiveGeneration(update: GenerationUpdate): void {
   if (span !== undefined && span.isRecording()) applyUpdate(span, update);
 }
 
-/** A handle on the active span (for `update`, `score`, `validate`), or `undefined`. */
+/**
+ * A handle on the active span (for `update`, `score`, `validate`), or `undefined`.
+ *
+ * @example
+ * ```ts
+ * getActiveGeneration()?.score('grounded', true, { source: 'heuristic' });
+ * ```
+ */
 export function getActiveGeneration(): Generation | undefined {
   const span = trace.getActiveSpan();
   return span === undefined

@@ -12,6 +12,11 @@ const FALLBACK_ATTRIBUTES: Attributes = Object.freeze({ [PROMPTLINE.PROMPT_FALLB
  * The span attributes that link a span to a prompt version (computed once per prompt object).
  * A fallback prompt yields only `promptline.prompt.fallback: true` — no name, version or hash, so it
  * can never be counted as a real version.
+ *
+ * @example
+ * ```ts
+ * span.setAttributes(promptAttributes(prompt)); // on a span you manage yourself
+ * ```
  */
 export function promptAttributes(prompt: Prompt): Attributes {
   if (prompt.isFallback) return FALLBACK_ATTRIBUTES;
