@@ -151,6 +151,19 @@ describe('registry HTTP API on the collector (mounted by default)', () => {
     ).toEqual([[1, 'admin']]);
   });
 
+  it('20 concurrent POSTs of one prompt get versions 1..20, each exactly once', async () => {
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        call('POST', '/api/v1/prompts', { key: 'writer', body: { name: 'burst', template: `burst ${i}` } }),
+      ),
+    );
+    expect(answers.every((a) => a.status === 201)).toBe(true);
+    const numbers = answers.map((a) => (a.body.prompt as { version: number }).version).sort((a, b) => a - b);
+    expect(numbers).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    const versions = await call('GET', '/api/v1/prompts/burst/versions', { key: 'reader' });
+    expect((versions.body.versions as unknown[]).length).toBe(20);
+  });
+
   it('keeps projects apart', async () => {
     await call('POST', '/api/v1/prompts', { key: 'other', body: { name: 'p2-only', template: 'secret' } });
     expect((await call('GET', '/api/v1/prompts/p2-only', { key: 'reader' })).status).toBe(404);
