@@ -21,6 +21,7 @@ export const ENV = {
   HOST: 'PROMPTLINE_HOST',
   PORT: 'PROMPTLINE_PORT',
   CONFIG: 'PROMPTLINE_CONFIG',
+  PROJECT: 'PROMPTLINE_PROJECT',
 } as const;
 
 export const DEFAULT_HOME = '.promptline';
@@ -129,4 +130,13 @@ export function resolveConfigFile(
 ): Setting<string> | undefined {
   const picked = pick(option, env, ENV.CONFIG);
   return picked === undefined ? undefined : { value: resolve(picked.value), source: picked.source };
+}
+
+/**
+ * Project whose data direct ClickHouse reads return: `--project` → `PROMPTLINE_PROJECT` → `default`
+ * (the project of `promptline up`'s local keys and of anonymous ingest). Through a collector, the
+ * API key decides.
+ */
+export function resolveProject(option: string | undefined, env: Env = process.env): Setting<string> {
+  return pick(option, env, ENV.PROJECT) ?? { value: 'default', source: 'default' };
 }

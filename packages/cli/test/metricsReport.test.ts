@@ -29,8 +29,14 @@ describe('metrics table', () => {
       to: '2026-11-21T12:00:00.000Z',
       source: 'embedded:/x',
       versions: [
-        version(1, { labels: ['production'], scores: { correct: { mean: 0.5, count: 4, labels: { true: 2, false: 2 } } } }),
-        version(2, { ttftMs: { p50: 42, p95: 60, p99: 70, mean: 50 }, costUsd: { total: 2.5, perCall: 0.25 } }),
+        version(1, {
+          labels: ['production'],
+          scores: { correct: { mean: 0.5, count: 4, labels: { true: 2, false: 2 } } },
+        }),
+        version(2, {
+          ttftMs: { p50: 42, p95: 60, p99: 70, mean: 50 },
+          costUsd: { total: 2.5, perCall: 0.25 },
+        }),
       ],
     };
     const lines = renderMetricsTable(report);

@@ -1,0 +1,240 @@
+/**
+ * `npm run demo` (→ `pnpm run demo:run`): the whole system on one machine, in about a minute.
+ *
+ * 1. starts the collector with the embedded ClickHouse engine: `promptline up` (the built CLI) on
+ *    ./.promptline — or uses the one already running there;
+ * 2. starts a local OpenAI-compatible stand-in model on 127.0.0.1 whose latency, answer length and
+ *    answer quality depend on the prompt version;
+ * 3. runs the sample app (two prompts, three versions each) with the SDK and the real `openai`
+ *    client: production → v1 and canary → v3, then the production label moves to v2 midway;
+ * 4. waits until every generation is in ClickHouse, prints `promptline metrics` for both prompts,
+ *    stops the collector (data stays on disk) and says what to run next.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, join, relative, resolve } from 'node:path';
+
+import OpenAI from 'openai';
+import { PromptClient, init } from '@promptline/sdk';
+
+import { startLlmStandIn } from './llmStandIn.js';
+import { DEMO_PROFILES, DemoPromptStore } from './prompts.js';
+import { answerTicket, askMath } from './sampleApp.js';
+import type { AppDeps, CallOutcome } from './sampleApp.js';
+
+const CALLS_PER_PHASE = 40;
+const CONCURRENCY = 6;
+const PROMPTS = ['math-tutor', 'support-reply'] as const;
+
+const home = resolve(process.env.PROMPTLINE_HOME ?? '.promptline');
+const cliPackage = dirname(createRequire(import.meta.url).resolve('@promptline/cli/package.json'));
+const cliBin = join(cliPackage, 'bin', 'promptline.js');
+const cliShown = `node ${shown(cliBin)}`;
+
+/** A path as the user would type it from here. */
+function shown(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return rel === '' ? '.' : rel.startsWith('..') ? path : rel;
+}
+
+function say(text = ''): void {
+  process.stdout.write(`${text}\n`);
+}
+
+function fail(text: string): never {
+  process.stderr.write(`demo: ${text}\n`);
+  process.exit(1);
+}
+
+interface CollectorState {
+  pid: number;
+  url: string;
+  ingestKey: string;
+  readKey: string;
+}
+
+/** The state file `promptline up` writes while it runs (see the CLI README). */
+async function readState(): Promise<CollectorState | undefined> {
+  try {
+    const state = JSON.parse(await readFile(join(home, 'collector.json'), 'utf8')) as CollectorState;
+    process.kill(state.pid, 0);
+    return state;
+  } catch {
+    return undefined;
+  }
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Starts `promptline up` and waits for its state file; or reuses a collector already running. */
+async function startCollector(): Promise<{ state: CollectorState; child?: ChildProcess }> {
+  const running = await readState();
+  if (running !== undefined) {
+    say(`✓ using the collector already running on ${running.url} (pid ${running.pid})`);
+    return { state: running };
+  }
+  say(`… starting the collector: promptline up --dir ${shown(home)} --port 0`);
+  const child = spawn(process.execPath, [cliBin, '--dir', home, 'up', '--port', '0'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let log = '';
+  child.stdout?.on('data', (c: Buffer) => (log += c.toString('utf8')));
+  child.stderr?.on('data', (c: Buffer) => (log += c.toString('utf8')));
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) fail(`promptline up exited with code ${child.exitCode}:\n${log}`);
+    const state = await readState();
+    if (state !== undefined && state.pid === child.pid) {
+      say(`✓ collector on ${state.url} (embedded ClickHouse in ${shown(join(home, 'data'))})`);
+      return { state, child };
+    }
+    await sleep(100);
+  }
+  child.kill('SIGKILL');
+  return fail(`promptline up did not start within 60 s:\n${log}`);
+}
+
+/** `promptline metrics --json` total calls per prompt (through the running collector). */
+function countCalls(prompt: string): number {
+  const r = spawnSync(
+    process.execPath,
+    [cliBin, '--dir', home, 'metrics', '--prompt', prompt, '--since', '1d', '--json'],
+    {
+      encoding: 'utf8',
+    },
+  );
+  if (r.status !== 0) fail(`promptline metrics failed:\n${r.stderr}`);
+  const report = JSON.parse(r.stdout) as { versions: Array<{ count: number }> };
+  return report.versions.reduce((sum, v) => sum + v.count, 0);
+}
+
+async function runPool<T>(tasks: Array<() => Promise<T>>, concurrency: number): Promise<T[]> {
+  const results: T[] = new Array<T>(tasks.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < tasks.length) {
+      const i = next++;
+      results[i] = await tasks[i]!();
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return results;
+}
+
+function summarize(outcomes: CallOutcome[]): void {
+  const groups = new Map<string, CallOutcome[]>();
+  for (const o of outcomes) {
+    const key = `${o.prompt} v${o.version} (${o.label})`;
+    groups.set(key, [...(groups.get(key) ?? []), o]);
+  }
+  for (const [key, list] of [...groups].sort(([a], [b]) => a.localeCompare(b))) {
+    const ok = list.filter((o) => o.ok).length;
+    const correct = list.filter((o) => o.correct).length;
+    say(
+      `    ${key.padEnd(34)} ${String(list.length).padStart(3)} calls, ${list.length - ok} failed, ${correct} correct`,
+    );
+  }
+}
+
+async function main(): Promise<void> {
+  if (!existsSync(join(cliPackage, 'dist', 'bin.js'))) {
+    fail(
+      'the CLI is not built (packages/cli/dist/bin.js missing): run `pnpm build` first, or `npm run demo`',
+    );
+  }
+  const started = Date.now();
+  say('Promptline demo — per-prompt-version metrics on the embedded ClickHouse engine');
+  say();
+  const { state, child } = await startCollector();
+  const model = await startLlmStandIn({ profiles: [...DEMO_PROFILES], seed: 7 });
+  say(`✓ stand-in OpenAI-compatible model on ${model.baseURL}`);
+
+  const before = PROMPTS.map(countCalls);
+  const telemetry = init({
+    serviceName: 'promptline-demo',
+    endpoint: state.url,
+    apiKey: state.ingestKey,
+    environment: 'demo',
+    scheduledDelayMillis: 500,
+  });
+  const store = new DemoPromptStore();
+  const deps: AppDeps = {
+    openai: new OpenAI({ baseURL: model.baseURL, apiKey: 'stand-in', maxRetries: 0, timeout: 20_000 }),
+    prompts: new PromptClient({ source: store, cacheTtlSeconds: 1 }),
+  };
+  let seed = 1;
+  const next = (): number => {
+    seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
+    return seed;
+  };
+  const phase = async (title: string): Promise<CallOutcome[]> => {
+    say(title);
+    const tasks: Array<() => Promise<CallOutcome>> = [];
+    for (let i = 0; i < CALLS_PER_PHASE; i++) {
+      const label = i % 5 === 4 ? 'canary' : 'production';
+      const a = next() % 90;
+      const b = next() % 90;
+      const order = 1000 + (next() % 9000);
+      tasks.push(
+        () => askMath(deps, label, a, b),
+        () => answerTicket(deps, label, order),
+      );
+    }
+    const outcomes = await runPool(tasks, CONCURRENCY);
+    summarize(outcomes);
+    return outcomes;
+  };
+
+  const first = await phase(`phase 1: production → v1, canary → v3 (${CALLS_PER_PHASE * 2} calls)`);
+  for (const name of PROMPTS) store.moveLabel(name, 'production', 2);
+  say('label move: production → v2 for both prompts (the prompt cache picks it up within a second)');
+  const second = await phase(`phase 2: production → v2, canary → v3 (${CALLS_PER_PHASE * 2} calls)`);
+  const sent = [...first, ...second];
+  await telemetry.shutdown();
+  await model.stop();
+
+  say(`… waiting until all ${sent.length} generations are in ClickHouse`);
+  const expected = PROMPTS.map((p, i) => (before[i] ?? 0) + sent.filter((o) => o.prompt === p).length);
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const now = PROMPTS.map(countCalls);
+    if (now.every((n, i) => n >= (expected[i] ?? 0))) break;
+    if (Date.now() > deadline)
+      fail(`only ${now.join(' + ')} of ${expected.join(' + ')} generations arrived in 30 s`);
+    await sleep(500);
+  }
+  // Scores travel as log records next to the spans: give the write-ahead log a moment to drain them.
+  await sleep(1_500);
+  say('✓ all generations stored');
+  say();
+  for (const prompt of PROMPTS) {
+    spawnSync(process.execPath, [cliBin, '--dir', home, 'metrics', '--prompt', prompt, '--since', '1d'], {
+      stdio: 'inherit',
+    });
+    say();
+  }
+
+  if (child !== undefined) {
+    child.kill('SIGINT');
+    await new Promise<void>((r) => child.once('exit', () => r()));
+    say(`✓ collector stopped (write-ahead log drained); the data stays in ${shown(home)}`);
+  }
+  const dirFlag = home === resolve('.promptline') ? '' : ` --dir ${shown(home)}`;
+  say();
+  say(`Demo finished in ${((Date.now() - started) / 1000).toFixed(1)} s. Next:`);
+  say(`  ${cliShown}${dirFlag} metrics --prompt math-tutor --since 1d          # the table again`);
+  say(`  ${cliShown}${dirFlag} metrics --prompt support-reply --json          # stable JSON for scripts`);
+  say(
+    `  ${cliShown}${dirFlag} up                                             # collector on http://127.0.0.1:4318`,
+  );
+  say(
+    '  then point your app at it: init({ endpoint, apiKey }) from @promptline/sdk (keys in .promptline/keys.json)',
+  );
+}
+
+main().catch((error: unknown) =>
+  fail(error instanceof Error ? (error.stack ?? error.message) : String(error)),
+);

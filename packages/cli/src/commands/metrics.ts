@@ -1,0 +1,142 @@
+import type { Command } from 'commander';
+
+import { CliError } from '../CliError.js';
+import type { CliContext, GlobalOptions } from '../context.js';
+import { parseDuration } from '../duration.js';
+import { EngineLockedError, openEngine } from '../engine.js';
+import type { MetricsReport } from '../metricsReport.js';
+import { renderMetricsTable } from '../metricsReport.js';
+import { collectorSource } from '../sources/collectorSource.js';
+import { clickhouseSource } from '../sources/clickhouseSource.js';
+import type { MetricsSource } from '../sources/MetricsSource.js';
+import {
+  resolveApiKey,
+  resolveClickHouseUrl,
+  resolveCollectorUrl,
+  resolveEngineDir,
+  resolveHome,
+  resolveProject,
+} from '../settings.js';
+import { readCollectorState } from '../stateFile.js';
+
+interface MetricsCommandOptions {
+  prompt: string;
+  since: string;
+  json?: boolean;
+  clickhouse?: string;
+  collector?: string;
+  apiKey?: string;
+  project?: string;
+}
+
+/**
+ * Picks the source: an explicit collector URL, else an explicit ClickHouse URL, else the embedded
+ * engine in the data directory — or, when a running collector holds that directory, that collector.
+ */
+async function openSource(
+  opts: MetricsCommandOptions,
+  global: GlobalOptions,
+  ctx: CliContext,
+): Promise<MetricsSource> {
+  const { env, out } = ctx;
+  const collectorUrl = resolveCollectorUrl(opts.collector, env);
+  const apiKey = resolveApiKey(opts.apiKey, env)?.value;
+  if (collectorUrl !== undefined) {
+    if (apiKey === undefined) {
+      throw new CliError('reading through a collector needs an API key with the read scope', {
+        hint: 'pass --api-key KEY or set PROMPTLINE_API_KEY (`promptline up` prints one)',
+        exitCode: 2,
+      });
+    }
+    return collectorSource(collectorUrl.value, apiKey);
+  }
+  const project = resolveProject(opts.project, env).value;
+  const clickhouseUrl = resolveClickHouseUrl(opts.clickhouse, env);
+  if (clickhouseUrl !== undefined) {
+    const client = await openEngine({ clickhouseUrl: clickhouseUrl.value, engineDir: '', create: false });
+    return clickhouseSource(client, `clickhouse:${clickhouseUrl.value}`, { projectId: project });
+  }
+  const home = resolveHome(global.dir, env).value;
+  const engineDir = resolveEngineDir(global.dir, env);
+  const running = await readCollectorState(home);
+  if (running?.clickhouseUrl !== undefined) {
+    // That collector writes to a ClickHouse server: read it directly, as it does not hold a lock.
+    const client = await openEngine({ clickhouseUrl: running.clickhouseUrl, engineDir: '', create: false });
+    return clickhouseSource(client, `clickhouse:${running.clickhouseUrl}`, { projectId: project });
+  }
+  if (running !== undefined) {
+    out.note(
+      `reading through the collector at ${running.url} (pid ${running.pid}), which holds ${engineDir}`,
+    );
+    return collectorSource(running.url, apiKey ?? running.readKey);
+  }
+  try {
+    const client = await openEngine({ engineDir, create: false });
+    return clickhouseSource(client, `embedded:${engineDir}`, { projectId: project });
+  } catch (error) {
+    if (!(error instanceof EngineLockedError)) throw error;
+    // The lock holder may have started between our two looks: one more look at its state file.
+    const late = await readCollectorState(home);
+    if (late === undefined) throw error;
+    out.note(`${engineDir} is locked by the running collector at ${late.url}; reading through its HTTP API`);
+    return collectorSource(late.url, apiKey ?? late.readKey);
+  }
+}
+
+async function runMetrics(
+  opts: MetricsCommandOptions,
+  global: GlobalOptions,
+  ctx: CliContext,
+): Promise<void> {
+  const { out } = ctx;
+  const windowMs = parseDuration(opts.since);
+  if (opts.prompt.trim() === '') throw new CliError('--prompt must name a prompt', { exitCode: 2 });
+  const to = new Date();
+  const from = new Date(to.getTime() - windowMs);
+  const source = await openSource(opts, global, ctx);
+  let report: MetricsReport;
+  try {
+    const versions = await source.versionMetrics({ prompt: opts.prompt, from, to });
+    report = {
+      prompt: opts.prompt,
+      from: from.toISOString(),
+      to: to.toISOString(),
+      source: source.name,
+      versions,
+    };
+  } finally {
+    await source.close();
+  }
+  if (opts.json === true) {
+    out.json(report);
+    return;
+  }
+  if (report.versions.length === 0) {
+    out.line(`no generations for prompt "${opts.prompt}" in the last ${opts.since} (${source.name})`);
+    return;
+  }
+  out.line(`prompt ${report.prompt} — last ${opts.since} (${report.from} → ${report.to}) — ${source.name}`);
+  for (const row of renderMetricsTable(report)) out.line(row);
+}
+
+/** `promptline metrics`: per-version metrics of one prompt over a window. */
+export const register = (program: Command, ctx: CliContext): void => {
+  program
+    .command('metrics')
+    .description(
+      'per-version metrics of a prompt: calls, latency p50/p95/p99, TTFT, tokens, cost, scores, errors',
+    )
+    .requiredOption('--prompt <name>', 'prompt name')
+    .option('--since <window>', 'time window ending now: 30m, 24h, 7d, …', '24h')
+    .option('--json', 'print the report as JSON (stable shape, see the README)')
+    .option('--clickhouse <url>', 'read a ClickHouse server directly (env PROMPTLINE_CLICKHOUSE_URL)')
+    .option('--collector <url>', 'read through a running collector (env PROMPTLINE_COLLECTOR_URL)')
+    .option('--api-key <key>', 'read-scope API key for --collector (env PROMPTLINE_API_KEY)')
+    .option(
+      '--project <id>',
+      'project to read when reading ClickHouse directly (env PROMPTLINE_PROJECT, default "default")',
+    )
+    .action(async (opts: MetricsCommandOptions, command: Command) => {
+      await runMetrics(opts, command.optsWithGlobals<GlobalOptions>(), ctx);
+    });
+};

@@ -1,0 +1,67 @@
+import type { ClickHouseClient } from '@clickhouse/client';
+import { metricsByVersion, trafficShareByLabel } from '@promptline/clickhouse';
+import type { VersionMetrics as StoredVersionMetrics } from '@promptline/clickhouse';
+
+import type { ScoreSummary, VersionMetrics } from '../metricsReport.js';
+import type { MetricsSource, VersionMetricsQuery } from './MetricsSource.js';
+
+/** Maps the query layer's row to the CLI report's stable shape. */
+export function toReportVersion(row: StoredVersionMetrics, labels: readonly string[]): VersionMetrics {
+  const scores: Record<string, ScoreSummary> = {};
+  for (const s of row.scores) scores[s.name] = { mean: s.mean, count: s.count, labels: s.labels };
+  return {
+    version: row.version,
+    labels: [...labels].sort(),
+    count: row.requests,
+    errors: row.errors,
+    errorRate: row.errorRate,
+    latencyMs: {
+      p50: row.latencyMs.p50,
+      p95: row.latencyMs.p95,
+      p99: row.latencyMs.p99,
+      mean: row.latencyMs.mean,
+    },
+    ttftMs:
+      row.ttftMs === null
+        ? { p50: null, p95: null, p99: null, mean: null }
+        : { p50: row.ttftMs.p50, p95: row.ttftMs.p95, p99: row.ttftMs.p99, mean: row.ttftMs.mean },
+    tokens: { input: row.inputTokens, output: row.outputTokens },
+    costUsd: { total: row.totalCostUsd, perCall: row.requests === 0 ? 0 : row.totalCostUsd / row.requests },
+    scores,
+    firstSeen: row.firstSeen,
+    lastSeen: row.lastSeen,
+  };
+}
+
+/**
+ * Reads through the typed query layer of `@promptline/clickhouse` with any `@clickhouse/client`:
+ * the embedded engine, a ClickHouse server, or a collector's ClickHouse-compatible SQL endpoint.
+ */
+export function clickhouseSource(
+  client: ClickHouseClient,
+  name: string,
+  opts: { projectId?: string; database?: string } = {},
+): MetricsSource {
+  return {
+    name,
+    async versionMetrics(query: VersionMetricsQuery): Promise<VersionMetrics[]> {
+      const window = {
+        promptName: query.prompt,
+        from: query.from,
+        to: query.to,
+        ...(opts.projectId === undefined ? {} : { projectId: opts.projectId }),
+        ...(opts.database === undefined ? {} : { database: opts.database }),
+      };
+      // One query at a time: the embedded engine runs one session per process.
+      const rows = await metricsByVersion(client, window);
+      const shares = await trafficShareByLabel(client, window);
+      const labels = new Map<number, string[]>();
+      for (const share of shares) {
+        if (share.label === '') continue;
+        labels.set(share.version, [...(labels.get(share.version) ?? []), share.label]);
+      }
+      return rows.map((row) => toReportVersion(row, labels.get(row.version) ?? []));
+    },
+    close: () => client.close(),
+  };
+}
