@@ -24,7 +24,12 @@ WORKDIR /opt/promptline
 COPY --from=build /out ./
 RUN ln -s /opt/promptline/bin/promptline.js /usr/local/bin/promptline \
  && ln -s /opt/promptline/node_modules/@promptline/collector/bin/promptline-collector.js /usr/local/bin/promptline-collector
+# Default: the embedded engine under /var/lib/promptline (compose and Kubernetes
+# mount deploy/collector/collector.yaml for a ClickHouse server instead).
 COPY collector-config/promptline.yaml /etc/promptline/collector.yaml
+ENV PROMPTLINE_COLLECTOR_ENDPOINT=0.0.0.0:4318 \
+    PROMPTLINE_DATA_DIR=/var/lib/promptline/data \
+    PROMPTLINE_WAL_DIR=/var/lib/promptline/wal
 USER 999:999
 VOLUME ["/var/lib/promptline"]
 EXPOSE 4318
