@@ -1,3 +1,5 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { SpanStatusCode } from '@opentelemetry/api';
 import { ERROR_TYPE, EVALUATION, EVALUATION_EVENT_NAME, GEN_AI, PROMPTLINE } from '@promptline/semconv';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -188,6 +190,34 @@ describe('observe()', () => {
     const s = t.byName('abandoned');
     expect(s.attributes[PROMPTLINE.STREAM_ABANDONED]).toBe(true);
     expect(s.status.code).toBe(SpanStatusCode.UNSET);
+  });
+
+  it('stream dropped without return(): once collected, the span ends as abandoned at its last chunk', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    let lastChunkAt = 0;
+    await (async () => {
+      const f = observe(
+        async function* () {
+          yield 1;
+          yield 2;
+        },
+        { name: 'dropped', asType: 'generation' },
+      );
+      const it = f()[Symbol.asyncIterator]();
+      await it.next();
+      lastChunkAt = Date.now();
+    })();
+    await sleep(100);
+    for (let i = 0; i < 20 && !t.spans.getFinishedSpans().some((s) => s.name === 'dropped'); i++) {
+      gc();
+      await sleep(10);
+    }
+    const s = t.byName('dropped');
+    expect(s.attributes[PROMPTLINE.STREAM_ABANDONED]).toBe(true);
+    const endMs = s.endTime[0] * 1000 + s.endTime[1] / 1e6;
+    expect(endMs).toBeLessThanOrEqual(lastChunkAt + 5);
+    expect(endMs).toBeGreaterThanOrEqual(lastChunkAt - 50);
   });
 
   it('stream that throws mid-way: error reaches the consumer and the span', async () => {
