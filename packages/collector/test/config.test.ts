@@ -1,0 +1,154 @@
+import { writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { hashApiKey } from '../src/auth/ApiKeyStore.js';
+import { ConfigError, defaultConfigDocument, loadConfig } from '../src/config/loadConfig.js';
+import { deepMerge, tempDir } from './helpers.js';
+
+const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+const tmp = tempDir('promptline-config-');
+afterAll(() => tmp.remove());
+
+function problems(doc: Record<string, unknown>, env: NodeJS.ProcessEnv = {}): string[] {
+  try {
+    loadConfig(deepMerge(defaultConfigDocument(), doc), env);
+  } catch (e) {
+    if (e instanceof ConfigError) return [...e.problems];
+    throw e;
+  }
+  return [];
+}
+
+describe('loadConfig', () => {
+  it('the shipped collector-config/promptline.yaml is valid and spells out the defaults', () => {
+    const fromFile = loadConfig(join(repo, 'collector-config/promptline.yaml'), {});
+    const defaults = loadConfig(undefined, {});
+    expect(fromFile.receiver).toEqual(defaults.receiver);
+    expect(fromFile.pipelines).toEqual(defaults.pipelines);
+    expect(fromFile.exporter.wal.fsync).toBe('always');
+    expect({ ...fromFile.exporter, dataDir: '', wal: { ...fromFile.exporter.wal, dir: '' } }).toEqual({
+      ...defaults.exporter,
+      dataDir: '',
+      wal: { ...defaults.exporter.wal, dir: '' },
+    });
+    expect(fromFile.exporter.dataDir).toBe(join(repo, '.promptline/data'));
+    expect(fromFile.exporter.wal.dir).toBe(join(repo, '.promptline/wal'));
+    expect(fromFile.auth).toEqual({ keys: [], allowAnonymousIngest: true, anonymousProject: 'default' });
+    expect(fromFile.pipelines.traces.map((p) => p.type)).toEqual([
+      'promptline_auth',
+      'promptline_redaction',
+      'promptline_filter',
+      'promptline_limits',
+    ]);
+    expect(fromFile.readApi.enabled).toBe(true);
+  });
+
+  it('names the key and the fix for every problem, all at once', () => {
+    const found = problems({
+      receivers: {
+        otlp: { protocols: { http: { endpoint: 'localhost', max_request_body_size: -1, bogus: 1 } } },
+      },
+      exporters: { clickhouse: { endpoint: 'tcp://x:9000', wal: { fsync: 'sometimes' } } },
+      processors: {
+        promptline_redaction: { patterns: ['email', 'ssn'], custom: [{ name: 'x', regex: '(' }] },
+        promptline_sampler: {},
+      },
+    });
+    expect(found).toEqual(
+      expect.arrayContaining([
+        'receivers.otlp.protocols.http.endpoint: must be host:port, e.g. 127.0.0.1:4318 (got "localhost")',
+        'receivers.otlp.protocols.http.max_request_body_size: must be a number between 1024 and 1073741824 (got -1)',
+        expect.stringMatching(/^receivers\.otlp\.protocols\.http\.bogus: unknown key \(known: .*endpoint/),
+        'exporters.clickhouse.endpoint: must be an http(s):// ClickHouse URL, or empty for the embedded engine (got "tcp://x:9000")',
+        'exporters.clickhouse.wal.fsync: must be one of always, interval, never (got "sometimes")',
+        expect.stringMatching(/^processors\.promptline_redaction\.patterns: unknown pattern "ssn"/),
+        expect.stringMatching(
+          /^processors\.promptline_redaction\.custom\[0\]\.regex: not a valid regular expression/,
+        ),
+        expect.stringMatching(/^processors\.promptline_sampler: unknown processor type "promptline_sampler"/),
+      ]),
+    );
+    expect(found).toHaveLength(8);
+  });
+
+  it('checks pipelines against defined processors and puts authentication first', () => {
+    expect(
+      problems({
+        service: {
+          pipelines: {
+            traces: {
+              receivers: ['otlp'],
+              processors: ['promptline_redaction', 'promptline_auth', 'missing'],
+              exporters: ['clickhouse'],
+            },
+            metrics: { receivers: ['otlp'], exporters: ['clickhouse'] },
+          },
+        },
+      }),
+    ).toEqual(
+      expect.arrayContaining([
+        'service.pipelines.traces.processors[2]: "missing" is not defined under processors',
+        'service.pipelines.traces.processors: must start with promptline_auth (the project id comes from the API key before anything else runs)',
+        'service.pipelines.metrics: unsupported signal (this collector stores traces and logs)',
+      ]),
+    );
+  });
+
+  it('validates API keys: digests only, known scopes, a project', () => {
+    const found = problems({
+      processors: {
+        promptline_auth: { keys: [{ sha256: 'pl_plaintextkey', project: '', scopes: ['ingest', 'root'] }] },
+      },
+    });
+    expect(found).toEqual([
+      expect.stringMatching(
+        /^processors\.promptline_auth\.keys\[0\]\.sha256: must be the 64-hex-digit SHA-256 of the key \(never the key itself/,
+      ),
+      expect.stringMatching(/^processors\.promptline_auth\.keys\[0\]\.project: required/),
+      'processors.promptline_auth.keys[0].scopes: unknown scope "root" (known: ingest, read, write, admin)',
+    ]);
+    // With a valid key, anonymous ingest is off by default.
+    const keysFile = join(tmp.dir, 'keys.yaml');
+    writeFileSync(keysFile, `keys:\n  - { sha256: ${hashApiKey('k1')}, project: acme, scopes: [ingest] }\n`);
+    const cfg = loadConfig(
+      deepMerge(defaultConfigDocument(), { processors: { promptline_auth: { keys_file: keysFile } } }),
+      {},
+    );
+    expect(cfg.auth.keys).toEqual([
+      { sha256: hashApiKey('k1'), project: 'acme', scopes: ['ingest'], name: 'acme#0' },
+    ]);
+    expect(cfg.auth.allowAnonymousIngest).toBe(false);
+  });
+
+  it('substitutes ${env:…} and applies PROMPTLINE_* overrides over the file', () => {
+    const file = join(tmp.dir, 'c.yaml');
+    writeFileSync(
+      file,
+      [
+        'receivers: { otlp: { protocols: { http: { endpoint: "${env:HOST:-127.0.0.1}:${env:PORT}" } } } }',
+        'exporters: { clickhouse: { data_dir: ./d, wal: { fsync: interval } } }',
+        'service: { pipelines: { traces: { receivers: [otlp], exporters: [clickhouse] } } }',
+      ].join('\n'),
+    );
+    const cfg = loadConfig(file, {
+      PORT: '5000',
+      PROMPTLINE_WAL_FSYNC: 'never',
+      PROMPTLINE_CLICKHOUSE_URL: 'http://ch:8123',
+    });
+    expect(cfg.receiver).toMatchObject({ host: '127.0.0.1', port: 5000 });
+    expect(cfg.exporter.dataDir).toBe(join(tmp.dir, 'd'));
+    expect(cfg.exporter.wal.fsync).toBe('never');
+    expect(cfg.exporter.endpoint).toBe('http://ch:8123');
+    expect(cfg.readApi.enabled).toBe(false);
+    expect(cfg.signals).toEqual({ traces: true, logs: false });
+    expect(() => loadConfig(file, {})).toThrow(
+      /receivers\.otlp\.protocols\.http\.endpoint: environment variable PORT is not set/,
+    );
+    expect(() => loadConfig(join(tmp.dir, 'nope.yaml'), {})).toThrow(
+      /config file .*nope\.yaml: cannot read it/,
+    );
+    writeFileSync(join(tmp.dir, 'bad.yaml'), 'receivers: [');
+    expect(() => loadConfig(join(tmp.dir, 'bad.yaml'), {})).toThrow(/not valid YAML/);
+  });
+});

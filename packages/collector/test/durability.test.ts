@@ -1,0 +1,201 @@
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { GEN_AI, PROMPTLINE } from '@promptline/semconv';
+import { afterAll, describe, expect, it } from 'vitest';
+import { clickHouseSink } from '../src/exporter/ClickHouseSink.js';
+import type { BatchSink } from '../src/exporter/WalDrainer.js';
+import type { RunningCollector } from '../src/startCollector.js';
+import { post, query, start, tempDir, testConfig } from './helpers.js';
+import { encodeRequest, encodeSpan, id } from './otlpWire.js';
+
+const PROTO = { 'content-type': 'application/x-protobuf' };
+const tmp = tempDir('promptline-durability-');
+afterAll(() => tmp.remove());
+
+let next = 1;
+/** A request of `n` generation spans of prompt `prompt` (version 1), with unique ids. */
+function generations(n: number, prompt: string): Uint8Array {
+  const spans: Uint8Array[] = [];
+  for (let i = 0; i < n; i++) {
+    const k = next++;
+    spans.push(
+      encodeSpan({
+        traceId: id(k, 16),
+        spanId: id(k, 8),
+        name: 'chat',
+        kind: 3,
+        startNs: BigInt(Date.now() - 60_000) * 1_000_000n,
+        endNs: BigInt(Date.now() - 59_000) * 1_000_000n,
+        attributes: [
+          [GEN_AI.OPERATION_NAME, { s: 'chat' }],
+          [GEN_AI.REQUEST_MODEL, { s: 'gpt-4o-mini' }],
+          [GEN_AI.PROMPT_NAME, { s: prompt }],
+          [PROMPTLINE.PROMPT_VERSION, { i: 1 }],
+          [GEN_AI.USAGE_INPUT_TOKENS, { i: 10 }],
+        ],
+      }),
+    );
+  }
+  return encodeRequest(spans);
+}
+
+async function counts(
+  c: RunningCollector,
+  prompt: string,
+): Promise<{ spans: number; unique: number; generations: number }> {
+  const [t] = await query<{ n: string | number; u: string | number }>(
+    c.client,
+    `SELECT count() AS n, uniqExact(SpanId) AS u FROM otel_traces WHERE SpanAttributes['${GEN_AI.PROMPT_NAME}'] = {p:String}`,
+    { p: prompt },
+  );
+  const [g] = await query<{ n: string | number }>(
+    c.client,
+    'SELECT count() AS n FROM promptline_generations WHERE prompt_name = {p:String}',
+    { p: prompt },
+  );
+  return { spans: Number(t!.n), unique: Number(t!.u), generations: Number(g!.n) };
+}
+
+/** A sink whose behaviour the test switches: real, fail before inserting, or insert then fail. */
+function switchable(): {
+  sink: BatchSink;
+  mode: 'ok' | 'down' | 'insert-then-fail';
+  attempts: number;
+  real?: BatchSink;
+} {
+  const state: {
+    sink: BatchSink;
+    mode: 'ok' | 'down' | 'insert-then-fail';
+    attempts: number;
+    real?: BatchSink;
+  } = {
+    mode: 'ok',
+    attempts: 0,
+    sink: {
+      async insert(kind, body, rows, token) {
+        state.attempts++;
+        if (state.mode === 'down') throw new Error('ClickHouse unavailable (test)');
+        await state.real!.insert(kind, body, rows, token);
+        if (state.mode === 'insert-then-fail') throw new Error('connection lost after the insert (test)');
+      },
+    },
+  };
+  return state;
+}
+
+describe('durability: WAL replay is idempotent in ClickHouse (real engine, materialized views on)', () => {
+  const dir = join(tmp.dir, 'a');
+  let collector: RunningCollector | undefined;
+
+  it('an insert that succeeded but looked failed is retried with the same token and counted once', async () => {
+    const sw = switchable();
+    collector = await start(testConfig(dir), { sink: sw.sink });
+    sw.real = clickHouseSink(collector.client, 'default');
+    sw.mode = 'insert-then-fail';
+    const res = await post(`${collector.url}/v1/traces`, generations(300, 'retry-once'), PROTO);
+    expect(res.status).toBe(200);
+    // Let it insert and fail a few times, then recover.
+    const t0 = Date.now();
+    while (sw.attempts < 3 && Date.now() - t0 < 10_000) await new Promise((r) => setTimeout(r, 20));
+    expect(sw.attempts).toBeGreaterThanOrEqual(3);
+    sw.mode = 'ok';
+    expect(await collector.flush(20_000)).toBe(true);
+    expect(await counts(collector, 'retry-once')).toEqual({ spans: 300, unique: 300, generations: 300 });
+    expect(collector.metrics.exportRetries).toBeGreaterThanOrEqual(2);
+    await collector.stop();
+  });
+
+  it('segments left by a crash are replayed on restart without double counting', async () => {
+    const sw = switchable();
+    // Same data dir and WAL as before; shutdown gives up at once while exports fail.
+    const config = testConfig(dir, { service: { shutdown_timeout_ms: 0 } });
+    collector = await start(config, { sink: sw.sink });
+    sw.real = clickHouseSink(collector.client, 'default');
+    sw.mode = 'insert-then-fail';
+    for (let i = 0; i < 4; i++)
+      expect((await post(`${collector.url}/v1/traces`, generations(250, 'crash-replay'), PROTO)).status).toBe(
+        200,
+      );
+    const t0 = Date.now();
+    while (sw.attempts < 2 && Date.now() - t0 < 10_000) await new Promise((r) => setTimeout(r, 20));
+    await collector.stop();
+    // The data was inserted, but the WAL still holds it (as after a crash between insert and delete).
+    expect(readdirSync(config.exporter.wal.dir).filter((f) => f.endsWith('.wal')).length).toBeGreaterThan(0);
+
+    collector = await start(config);
+    expect(await collector.flush(20_000)).toBe(true);
+    expect(await counts(collector, 'crash-replay')).toEqual({ spans: 1000, unique: 1000, generations: 1000 });
+    expect(readdirSync(config.exporter.wal.dir).filter((f) => f.endsWith('.wal'))).toEqual([]);
+    await collector.stop();
+  });
+
+  it('ClickHouse down: nothing lost, 503 + Retry-After once the WAL bound is hit, recovery afterwards', async () => {
+    const sw = switchable();
+    // One engine per process: same data directory, a fresh WAL.
+    const config = testConfig(dir, {
+      exporters: {
+        clickhouse: { wal: { dir: join(tmp.dir, 'wal-b'), segment_max_bytes: 32_768, max_bytes: 262_144 } },
+      },
+      service: { retry_after_seconds: 2 },
+    });
+    const c = await start(config, { sink: sw.sink });
+    collector = c;
+    sw.real = clickHouseSink(c.client, 'default');
+    sw.mode = 'down';
+    let acked = 0;
+    let throttled: Response | undefined;
+    for (let i = 0; i < 200 && throttled === undefined; i++) {
+      const res = await fetch(`${c.url}/v1/traces`, {
+        method: 'POST',
+        headers: PROTO,
+        body: generations(20, 'outage'),
+      });
+      if (res.status === 200) acked += 20;
+      else if (res.status === 503) throttled = res;
+      else throw new Error(`unexpected ${res.status}`);
+    }
+    expect(throttled?.status).toBe(503);
+    expect(throttled?.headers.get('retry-after')).toBe('2');
+    expect(acked).toBeGreaterThan(0);
+    const health = (await (await fetch(`${c.url}/healthz`)).json()) as {
+      status: string;
+      wal: { pendingBytes: number };
+    };
+    expect(health.status).toBe('degraded');
+    expect(health.wal.pendingBytes).toBeGreaterThan(200_000);
+    expect(c.metrics.throttled).toBe(1);
+    // ClickHouse is back: the backlog drains and intake resumes.
+    sw.mode = 'ok';
+    expect(await c.flush(30_000)).toBe(true);
+    const res = await post(`${c.url}/v1/traces`, generations(20, 'outage'), PROTO);
+    expect(res.status).toBe(200);
+    acked += 20;
+    expect(await c.flush(20_000)).toBe(true);
+    expect(await counts(c, 'outage')).toEqual({ spans: acked, unique: acked, generations: acked });
+    const metrics = await (await fetch(`${c.url}/metrics`)).text();
+    expect(metrics).toMatch(
+      new RegExp(`promptline_collector_rows_written_total\\{signal="traces"\\} ${acked}\\b`),
+    );
+    expect(metrics).toMatch(/promptline_collector_throttled_total 1\b/);
+    expect(metrics).toMatch(/promptline_collector_queue_bytes 0\b/);
+    await c.stop();
+    await c.stop(); // idempotent
+  });
+
+  it('graceful shutdown drains everything acknowledged', async () => {
+    const config = testConfig(dir, {
+      exporters: { clickhouse: { wal: { dir: join(tmp.dir, 'wal-c'), flush_interval_ms: 60_000 } } },
+    });
+    let c = await start(config);
+    for (let i = 0; i < 5; i++)
+      expect((await post(`${c.url}/v1/traces`, generations(100, 'graceful'), PROTO)).status).toBe(200);
+    await c.stop();
+    c = await start(config);
+    expect(await counts(c, 'graceful')).toEqual({ spans: 500, unique: 500, generations: 500 });
+    await c.stop();
+  });
+
+  afterAll(async () => {
+    await collector?.stop();
+  });
+});

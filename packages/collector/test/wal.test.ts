@@ -1,0 +1,128 @@
+import { appendFileSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createLogger } from '../src/logger.js';
+import { scanValidLength, WalFullError, WriteAheadLog } from '../src/wal/WriteAheadLog.js';
+import type { FsyncPolicy, WalOptions } from '../src/wal/WriteAheadLog.js';
+import { tempDir } from './helpers.js';
+
+const lines: string[] = [];
+const log = createLogger('debug', (l) => lines.push(l));
+const dirs: Array<() => void> = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) d();
+  lines.length = 0;
+});
+
+function opts(over: Partial<WalOptions> = {}): WalOptions {
+  const t = tempDir('promptline-wal-');
+  dirs.push(t.remove);
+  return {
+    dir: t.dir,
+    fsync: 'always',
+    fsyncIntervalMs: 20,
+    segmentMaxBytes: 1 << 20,
+    maxBytes: 8 << 20,
+    ...over,
+  };
+}
+
+const rec = (text: string, rows = 1): { kind: 'traces'; rows: number; payload: Buffer } => ({
+  kind: 'traces',
+  rows,
+  payload: Buffer.from(text),
+});
+
+describe('WriteAheadLog', () => {
+  for (const fsync of ['always', 'interval', 'never'] as FsyncPolicy[]) {
+    it(`keeps every acknowledged record across a reopen (fsync: ${fsync})`, async () => {
+      const o = opts({ fsync });
+      const wal = await WriteAheadLog.open(o, log);
+      await Promise.all(
+        Array.from({ length: 50 }, (_, i) =>
+          wal.append([rec(`row-${i}\n`), { kind: 'logs', rows: 2, payload: Buffer.from(`log-${i}\n`) }]),
+        ),
+      );
+      // No close: a crashed process leaves the active segment as it is.
+      const again = await WriteAheadLog.open(o, log);
+      expect(again.sealedCount).toBe(1);
+      const contents = await again.read(again.sealed()[0]!);
+      expect(contents.tracesRows).toBe(50);
+      expect(contents.logsRows).toBe(100);
+      const traceLines = contents.traces.toString().trim().split('\n');
+      expect(new Set(traceLines).size).toBe(50);
+      expect(contents.logs.toString()).toContain('log-49\n');
+      await again.close();
+      await wal.close();
+    });
+  }
+
+  it('cuts a torn tail and a corrupt record, keeping the whole records before them', async () => {
+    const o = opts();
+    const wal = await WriteAheadLog.open(o, log);
+    for (let i = 0; i < 10; i++) await wal.append([rec(`r${i}\n`)]);
+    await wal.close();
+    const [name] = readdirSync(o.dir);
+    const file = join(o.dir, name!);
+    const whole = statSync(file).size;
+    // A crash mid-write: half a header.
+    appendFileSync(file, Buffer.from([0x50, 0x4c, 0x57, 0x31, 0x09, 0, 0]));
+    const reopened = await WriteAheadLog.open(o, log);
+    expect(statSync(file).size).toBe(whole);
+    expect(lines.some((l) => /cut 7 bytes of torn or corrupt tail/.test(l))).toBe(true);
+    expect((await reopened.read(reopened.sealed()[0]!)).tracesRows).toBe(10);
+    await reopened.close();
+    // Flip a payload byte of record 6: records 0..5 survive.
+    const data = readFileSync(file);
+    const recordSize = whole / 10;
+    data[recordSize * 6 + 21] = data[recordSize * 6 + 21]! ^ 0xff;
+    writeFileSync(file, data);
+    expect(scanValidLength(data)).toBe(recordSize * 6);
+    const third = await WriteAheadLog.open(o, log);
+    expect((await third.read(third.sealed()[0]!)).tracesRows).toBe(6);
+    await third.close();
+  });
+
+  it('seals at segment_max_bytes; segment ids never repeat across reopens', async () => {
+    const o = opts({ segmentMaxBytes: 4096 });
+    const wal = await WriteAheadLog.open(o, log);
+    const payload = 'x'.repeat(1000);
+    for (let i = 0; i < 20; i++) await wal.append([rec(payload)]);
+    await wal.sealAndWait();
+    const ids = wal.sealed().map((s) => s.id);
+    expect(ids.length).toBeGreaterThanOrEqual(5);
+    for (const s of wal.sealed()) expect(s.bytes).toBeLessThanOrEqual(4096 + 1020);
+    await wal.close();
+    const again = await WriteAheadLog.open(o, log);
+    for (const s of [...again.sealed()]) await again.remove(s);
+    await again.append([rec('after')]);
+    await again.sealAndWait();
+    expect(ids).not.toContain(again.sealed()[0]!.id);
+    await again.close();
+  });
+
+  it('refuses appends beyond max_bytes without writing them, and has room again after export', async () => {
+    const o = opts({ segmentMaxBytes: 4096, maxBytes: 65_536 });
+    const wal = await WriteAheadLog.open(o, log);
+    const chunk = 'y'.repeat(2000);
+    let accepted = 0;
+    let refused: unknown;
+    for (let i = 0; i < 100 && refused === undefined; i++) {
+      try {
+        await wal.append([rec(chunk)]);
+        accepted++;
+      } catch (e) {
+        refused = e;
+      }
+    }
+    expect(refused).toBeInstanceOf(WalFullError);
+    expect(wal.pendingBytes).toBeLessThanOrEqual(65_536);
+    expect(accepted).toBe(Math.floor(65_536 / 2020));
+    await wal.sealAndWait();
+    for (const s of [...wal.sealed()]) await wal.remove(s);
+    expect(wal.pendingBytes).toBe(0);
+    await wal.append([rec(chunk)]);
+    await wal.close();
+    expect(readdirSync(o.dir)).toHaveLength(1);
+  });
+});
