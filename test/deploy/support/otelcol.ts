@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -24,7 +24,9 @@ export interface OtelcolBuild {
  * Builds the upstream OpenTelemetry Collector described by `manifestPath` with the
  * OpenTelemetry Collector Builder, from source with the Go toolchain, into a cache directory
  * outside the repository (`PROMPTLINE_OTELCOL_CACHE`, default `~/.cache/promptline-otelcol`),
- * keyed by the manifest's hash so an edited manifest is rebuilt. Reuses a cached binary.
+ * keyed by the manifest's hash so an edited manifest is rebuilt (older builds are removed).
+ * Reuses a cached binary. Go's own module and build caches (GOMODCACHE, GOCACHE) make a
+ * rebuild after a manifest edit take seconds instead of minutes.
  */
 export async function ensureOtelcol(manifestPath: string): Promise<OtelcolBuild> {
   const manifestText = readFileSync(manifestPath, 'utf8');
@@ -64,6 +66,12 @@ export async function ensureOtelcol(manifestPath: string): Promise<OtelcolBuild>
     maxBuffer: 64 * 1024 * 1024,
   });
   if (!existsSync(binary)) throw new Error(`the builder finished but ${binary} is missing`);
+  // keep the cache bounded: binaries of older manifests go
+  for (const entry of readdirSync(cache)) {
+    if ((entry.startsWith('build-') || entry.startsWith('manifest-')) && !entry.includes(key)) {
+      rmSync(join(cache, entry), { recursive: true, force: true });
+    }
+  }
   return { binary, built: true, seconds: Math.round((Date.now() - started) / 1000) };
 }
 
