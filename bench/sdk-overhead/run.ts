@@ -3,9 +3,11 @@
  * beside (a) a bare OpenTelemetry `tracer.startActiveSpan` setting the same attributes and (b)
  * Langfuse's `observe` (@langfuse/tracing + @langfuse/otel) with the same capture settings (off).
  * All three export through batch processors into a no-op exporter, in this one process, after
- * warm-up; rounds are interleaved and the median per-call time is reported.
+ * warm-up. Rounds are interleaved (order rotated); per-call times are the medians over rounds, and
+ * the ratios are the medians of the per-round ratios (paired, so load drift on a shared machine
+ * affects both sides of each ratio alike).
  *
- *   pnpm bench:sdk            (env BENCH_CALLS per round, default 20000; BENCH_ROUNDS, default 9)
+ *   pnpm bench:sdk            (env BENCH_CALLS per round, default 10000; BENCH_ROUNDS, default 15)
  *
  * Last line: {"bench":"sdk-overhead","observe_us":…,"otel_us":…,"langfuse_us":…,"ratio_vs_otel":…,"ratio_vs_langfuse":…}
  */
@@ -31,8 +33,8 @@ const { GEN_AI, PROMPTLINE } = await import('@promptline/semconv');
 const sdk = await import('@promptline/sdk');
 const { median, reportResult } = await import('../support/report.js');
 
-const CALLS = Number(process.env.BENCH_CALLS ?? 20_000);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 9);
+const CALLS = Number(process.env.BENCH_CALLS ?? 10_000);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 15);
 
 let exported = 0;
 const noopExporter = (): SpanExporter => ({
@@ -164,6 +166,7 @@ await telemetry.shutdown();
 await otelProvider.shutdown();
 await lfProvider.shutdown();
 
+const perRound = (other: string): number[] => results.observe!.map((v, i) => v / results[other]![i]!);
 const observeUs = median(results.observe!);
 const otelUs = median(results.otel!);
 const langfuseUs = median(results.langfuse!);
@@ -179,6 +182,6 @@ reportResult('sdk-overhead', {
   observe_us: round(observeUs),
   otel_us: round(otelUs),
   langfuse_us: round(langfuseUs),
-  ratio_vs_otel: round(observeUs / otelUs),
-  ratio_vs_langfuse: round(observeUs / langfuseUs),
+  ratio_vs_otel: round(median(perRound('otel'))),
+  ratio_vs_langfuse: round(median(perRound('langfuse'))),
 });
