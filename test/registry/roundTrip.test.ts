@@ -28,7 +28,7 @@ function capture(): { out: Output; stdout: () => string; stderr: () => string } 
 /**
  * Round trip through every real part: prompt files → `promptline prompts push` → registry tables →
  * SDK `PromptClient` over HTTP (by label) → generation spans carrying the resolved version and label
- * → OTLP into the same collector → ClickHouse → per-version metrics.
+ * → OTLP into the same collector → ClickHouse → per-version metrics (typed queries and `promptline metrics`).
  */
 describe('registry round trip: files → push → SDK by label → spans → per-version metrics', () => {
   let reg: RegistryCollector;
@@ -137,6 +137,26 @@ describe('registry round trip: files → push → SDK by label → spans → per
       ['production', 1, 3],
       ['production', 2, 2],
     ]);
+
+    // …and `promptline metrics` (through the collector's read API) shows them per version.
+    const report = await cli(['metrics', '--prompt', 'qa/answer', '--since', '1h', '--json'], KEYS.read);
+    expect(report.code, report.stderr).toBe(0);
+    const parsed = JSON.parse(report.stdout) as {
+      prompt: string;
+      versions: {
+        version: number;
+        labels: string[];
+        count: number;
+        tokens: { output: number };
+        latencyMs: { p50: number };
+      }[];
+    };
+    expect(parsed.prompt).toBe('qa/answer');
+    expect(parsed.versions.map((v) => [v.version, v.labels, v.count, v.tokens.output])).toEqual([
+      [2, ['production'], 2, 20],
+      [1, ['production'], 3, 120],
+    ]);
+    for (const v of parsed.versions) expect(v.latencyMs.p50).toBeGreaterThanOrEqual(4);
 
     // The registry's own deployment history says when production moved.
     const history = await cli(
