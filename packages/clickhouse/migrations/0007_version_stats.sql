@@ -1,9 +1,9 @@
 -- Per-version aggregates, fed by materialized views from promptline_generations (linked rows only).
 -- Buckets: 1 hour (time series and windows up to ~90 days) and 1 day (long windows), both with the
--- same columns. Quantiles are DDSketch states (relative accuracy parameter 0.002): quantilesDDMerge(0.002,
--- 0.5, 0.9, 0.95, 0.99)(col) gives p50, p90, p95, p99 within 1% of the exact order statistic. Token
--- and cost quantiles cover successful generations only (errors carry no usage); latency quantiles
--- cover all. Read with the query layer, or with -Merge combinators and GROUP BY the key.
+-- same columns. Quantiles come from *_h log-bucketed histograms (bucket key -> count, gamma 1.01, see
+-- src/histogram.ts): merged with sumMap, read back within 0.5% of the exact order statistic. Token
+-- and cost histograms cover successful generations only (errors carry no usage); latency covers
+-- all. Read with the query layer, or with sum/min/max/sumMap and GROUP BY the key.
 
 CREATE TABLE IF NOT EXISTS {{local:promptline_version_stats_1h}} {{on_cluster}} (
     project_id        LowCardinality(String),
@@ -16,12 +16,12 @@ CREATE TABLE IF NOT EXISTS {{local:promptline_version_stats_1h}} {{on_cluster}} 
     requests          SimpleAggregateFunction(sum, UInt64),
     errors            SimpleAggregateFunction(sum, UInt64),
     latency_ms_sum    SimpleAggregateFunction(sum, Float64),
-    latency_ms_q      AggregateFunction(quantilesDD(0.002, 0.5, 0.9, 0.95, 0.99), Float64),
+    latency_ms_h      SimpleAggregateFunction(sumMap, Tuple(Array(Int16), Array(UInt64))),
     ttft_count        SimpleAggregateFunction(sum, UInt64),
     ttft_ms_sum       SimpleAggregateFunction(sum, Float64),
-    ttft_ms_q         AggregateFunction(quantilesDD(0.002, 0.5, 0.9, 0.95, 0.99), Float64),
-    total_tokens_q    AggregateFunction(quantilesDD(0.002, 0.5, 0.9, 0.95, 0.99), Float64),
-    cost_usd_q        AggregateFunction(quantilesDD(0.002, 0.5, 0.9, 0.95, 0.99), Float64),
+    ttft_ms_h         SimpleAggregateFunction(sumMap, Tuple(Array(Int16), Array(UInt64))),
+    total_tokens_h    SimpleAggregateFunction(sumMap, Tuple(Array(Int16), Array(UInt64))),
+    cost_usd_h        SimpleAggregateFunction(sumMap, Tuple(Array(Int16), Array(UInt64))),
     input_tokens      SimpleAggregateFunction(sum, UInt64),
     output_tokens     SimpleAggregateFunction(sum, UInt64),
     cache_read_tokens SimpleAggregateFunction(sum, UInt64),
@@ -63,12 +63,12 @@ SELECT
     count() AS requests,
     sum(g.is_error) AS errors,
     sum(g.latency_ms) AS latency_ms_sum,
-    quantilesDDState(0.002, 0.5, 0.9, 0.95, 0.99)(g.latency_ms) AS latency_ms_q,
+    sumMap({{hist:g.latency_ms}}) AS latency_ms_h,
     countIf(g.ttft_ms IS NOT NULL) AS ttft_count,
     sumIf(assumeNotNull(g.ttft_ms), g.ttft_ms IS NOT NULL) AS ttft_ms_sum,
-    quantilesDDStateIf(0.002, 0.5, 0.9, 0.95, 0.99)(assumeNotNull(g.ttft_ms), g.ttft_ms IS NOT NULL) AS ttft_ms_q,
-    quantilesDDStateIf(0.002, 0.5, 0.9, 0.95, 0.99)(toFloat64(g.input_tokens + g.output_tokens), g.is_error = 0) AS total_tokens_q,
-    quantilesDDStateIf(0.002, 0.5, 0.9, 0.95, 0.99)(g.cost_usd, g.is_error = 0) AS cost_usd_q,
+    sumMap({{hist:g.ttft_ms}}) AS ttft_ms_h,
+    sumMap({{hist:if(g.is_error = 0, toFloat64(g.input_tokens + g.output_tokens), NULL)}}) AS total_tokens_h,
+    sumMap({{hist:if(g.is_error = 0, g.cost_usd, NULL)}}) AS cost_usd_h,
     sum(g.input_tokens) AS input_tokens,
     sum(g.output_tokens) AS output_tokens,
     sum(g.cache_read_tokens) AS cache_read_tokens,
@@ -92,12 +92,12 @@ SELECT
     count() AS requests,
     sum(g.is_error) AS errors,
     sum(g.latency_ms) AS latency_ms_sum,
-    quantilesDDState(0.002, 0.5, 0.9, 0.95, 0.99)(g.latency_ms) AS latency_ms_q,
+    sumMap({{hist:g.latency_ms}}) AS latency_ms_h,
     countIf(g.ttft_ms IS NOT NULL) AS ttft_count,
     sumIf(assumeNotNull(g.ttft_ms), g.ttft_ms IS NOT NULL) AS ttft_ms_sum,
-    quantilesDDStateIf(0.002, 0.5, 0.9, 0.95, 0.99)(assumeNotNull(g.ttft_ms), g.ttft_ms IS NOT NULL) AS ttft_ms_q,
-    quantilesDDStateIf(0.002, 0.5, 0.9, 0.95, 0.99)(toFloat64(g.input_tokens + g.output_tokens), g.is_error = 0) AS total_tokens_q,
-    quantilesDDStateIf(0.002, 0.5, 0.9, 0.95, 0.99)(g.cost_usd, g.is_error = 0) AS cost_usd_q,
+    sumMap({{hist:g.ttft_ms}}) AS ttft_ms_h,
+    sumMap({{hist:if(g.is_error = 0, toFloat64(g.input_tokens + g.output_tokens), NULL)}}) AS total_tokens_h,
+    sumMap({{hist:if(g.is_error = 0, g.cost_usd, NULL)}}) AS cost_usd_h,
     sum(g.input_tokens) AS input_tokens,
     sum(g.output_tokens) AS output_tokens,
     sum(g.cache_read_tokens) AS cache_read_tokens,

@@ -13,7 +13,7 @@ CREATE TABLE IF NOT EXISTS {{local:promptline_score_stats_1h}} {{on_cluster}} (
     scores         SimpleAggregateFunction(sum, UInt64),
     value_count    SimpleAggregateFunction(sum, UInt64),
     value_sum      SimpleAggregateFunction(sum, Float64),
-    value_q        AggregateFunction(quantilesDD(0.002, 0.5, 0.9), Float64),
+    value_h        SimpleAggregateFunction(sumMap, Tuple(Array(Int16), Array(UInt64))),
     label_counts   SimpleAggregateFunction(sumMap, Tuple(Array(String), Array(UInt64))),
     first_seen     SimpleAggregateFunction(min, DateTime64(9, 'UTC')),
     last_seen      SimpleAggregateFunction(max, DateTime64(9, 'UTC'))
@@ -36,7 +36,7 @@ SELECT
     count() AS scores,
     countIf(value IS NOT NULL) AS value_count,
     sumIf(assumeNotNull(value), value IS NOT NULL) AS value_sum,
-    quantilesDDStateIf(0.002, 0.5, 0.9)(assumeNotNull(value), value IS NOT NULL) AS value_q,
+    sumMap({{hist:value}}) AS value_h,
     sumMap(if(label != '', [label], CAST([], 'Array(String)')), if(label != '', [toUInt64(1)], CAST([], 'Array(UInt64)'))) AS label_counts,
     min(timestamp) AS first_seen,
     max(timestamp) AS last_seen

@@ -1,4 +1,5 @@
 import type { ClickHouseClient } from '@clickhouse/client';
+import { histQuantiles, histValueSql } from './histogram.js';
 import { quoteIdent } from './renderSql.js';
 
 /**
@@ -52,7 +53,7 @@ export interface ScoreSummary {
   count: number;
   /** Mean of numeric/boolean values; `null` when the score only has labels. */
   mean: number | null;
-  /** Median (DDSketch, within 1% relative) of numeric values; `null` when none. */
+  /** Median (histogram, within 0.5% of the exact order statistic) of numeric values; `null` when none. */
   median: number | null;
   /** Count per categorical label (boolean scores count `true`/`false`). */
   labels: Record<string, number>;
@@ -128,7 +129,7 @@ export interface LabelHistoryEntry {
 
 const HOUR = 3_600_000;
 const DAY = 86_400_000;
-const Q = '0.002, 0.5, 0.9, 0.95, 0.99';
+const LEVELS = [0.5, 0.9, 0.95, 0.99] as const;
 
 type Source = 'raw' | '1h' | '1d';
 interface Segment {
@@ -204,9 +205,9 @@ function dimFilter(q: PromptQuery, params: Record<string, unknown>): string {
 
 /** Per-segment state columns: from an aggregate table (as stored) or from raw generations. */
 const STATE_FROM_TABLE = `toUInt64(requests) AS requests, toUInt64(errors) AS errors,
-  toFloat64(latency_ms_sum) AS latency_ms_sum, latency_ms_q,
-  toUInt64(ttft_count) AS ttft_count, toFloat64(ttft_ms_sum) AS ttft_ms_sum, ttft_ms_q,
-  total_tokens_q, cost_usd_q,
+  toFloat64(latency_ms_sum) AS latency_ms_sum, latency_ms_h,
+  toUInt64(ttft_count) AS ttft_count, toFloat64(ttft_ms_sum) AS ttft_ms_sum, ttft_ms_h,
+  total_tokens_h, cost_usd_h,
   toUInt64(input_tokens) AS input_tokens, toUInt64(output_tokens) AS output_tokens,
   toUInt64(cache_read_tokens) AS cache_read_tokens, toUInt64(reasoning_tokens) AS reasoning_tokens,
   toFloat64(cost_usd) AS cost_usd, toFloat64(input_cost_usd) AS input_cost_usd, toFloat64(output_cost_usd) AS output_cost_usd,
@@ -214,12 +215,12 @@ const STATE_FROM_TABLE = `toUInt64(requests) AS requests, toUInt64(errors) AS er
   first_seen, last_seen`;
 
 const STATE_FROM_RAW = `toUInt64(count()) AS requests, toUInt64(sum(g.is_error)) AS errors,
-  toFloat64(sum(g.latency_ms)) AS latency_ms_sum, quantilesDDState(${Q})(g.latency_ms) AS latency_ms_q,
+  toFloat64(sum(g.latency_ms)) AS latency_ms_sum, sumMap(${histValueSql('g.latency_ms')}) AS latency_ms_h,
   toUInt64(countIf(g.ttft_ms IS NOT NULL)) AS ttft_count,
   toFloat64(sumIf(assumeNotNull(g.ttft_ms), g.ttft_ms IS NOT NULL)) AS ttft_ms_sum,
-  quantilesDDStateIf(${Q})(assumeNotNull(g.ttft_ms), g.ttft_ms IS NOT NULL) AS ttft_ms_q,
-  quantilesDDStateIf(${Q})(toFloat64(g.input_tokens + g.output_tokens), g.is_error = 0) AS total_tokens_q,
-  quantilesDDStateIf(${Q})(g.cost_usd, g.is_error = 0) AS cost_usd_q,
+  sumMap(${histValueSql('g.ttft_ms')}) AS ttft_ms_h,
+  sumMap(${histValueSql('if(g.is_error = 0, toFloat64(g.input_tokens + g.output_tokens), NULL)')}) AS total_tokens_h,
+  sumMap(${histValueSql('if(g.is_error = 0, g.cost_usd, NULL)')}) AS cost_usd_h,
   toUInt64(sum(g.input_tokens)) AS input_tokens, toUInt64(sum(g.output_tokens)) AS output_tokens,
   toUInt64(sum(g.cache_read_tokens)) AS cache_read_tokens, toUInt64(sum(g.reasoning_tokens)) AS reasoning_tokens,
   toFloat64(sum(g.cost_usd)) AS cost_usd, toFloat64(sum(g.input_cost_usd)) AS input_cost_usd,
@@ -242,31 +243,40 @@ function statesUnion(
   bucketExpr?: (col: string) => string,
 ): string {
   const filter = dimFilter(q, params);
-  const parts = segments.map((s, i) => {
-    params[`f${i}`] = chTime(s.from);
-    params[`t${i}`] = chTime(s.to);
-    if (s.source === 'raw') {
+  // One subquery per source; a source's ranges (head and tail edges) are OR-ed into one scan.
+  const ranges = (source: Source, col: string, cast: (p: string) => string): string =>
+    segments
+      .map((s, i) => ({ s, i }))
+      .filter(({ s }) => s.source === source)
+      .map(({ s, i }) => {
+        params[`f${i}`] = chTime(s.from);
+        params[`t${i}`] = chTime(s.to);
+        return `(${col} >= ${cast(`{f${i}:DateTime64(3, 'UTC')}`)} AND ${col} < ${cast(`{t${i}:DateTime64(3, 'UTC')}`)})`;
+      })
+      .join(' OR ');
+  const parts: string[] = [];
+  for (const source of ['raw', '1h', '1d'] as const) {
+    if (!segments.some((s) => s.source === source)) continue;
+    if (source === 'raw') {
       const ts = bucketExpr ? `, ${bucketExpr('g.timestamp')} AS ts` : '';
-      return `SELECT ${keys.join(', ')}${ts}, ${STATE_FROM_RAW}
+      parts.push(`SELECT ${keys.join(', ')}${ts}, ${STATE_FROM_RAW}
 FROM ${db}.promptline_generations AS g
-WHERE ${filter} AND prompt_version > 0
-  AND g.timestamp >= {f${i}:DateTime64(3, 'UTC')} AND g.timestamp < {t${i}:DateTime64(3, 'UTC')}
-GROUP BY ${[...keys, ...(bucketExpr ? ['ts'] : [])].join(', ')}`;
-    }
-    const table = s.source === '1h' ? 'promptline_version_stats_1h' : 'promptline_version_stats_1d';
-    const ts = bucketExpr ? `, ${bucketExpr('bucket')} AS ts` : '';
-    return `SELECT ${keys.join(', ')}${ts}, ${STATE_FROM_TABLE}
+WHERE ${filter} AND prompt_version > 0 AND (${ranges('raw', 'g.timestamp', (p) => p)})
+GROUP BY ${[...keys, ...(bucketExpr ? ['ts'] : [])].join(', ')}`);
+    } else {
+      const table = source === '1h' ? 'promptline_version_stats_1h' : 'promptline_version_stats_1d';
+      const ts = bucketExpr ? `, ${bucketExpr('bucket')} AS ts` : '';
+      parts.push(`SELECT ${keys.join(', ')}${ts}, ${STATE_FROM_TABLE}
 FROM ${db}.${table}
-WHERE ${filter}
-  AND bucket >= toDateTime({f${i}:DateTime64(3, 'UTC')}) AND bucket < toDateTime({t${i}:DateTime64(3, 'UTC')})`;
-  });
+WHERE ${filter} AND (${ranges(source, 'bucket', (p) => `toDateTime(${p})`)})`);
+    }
+  }
   return parts.join('\nUNION ALL\n');
 }
 
 const MERGED = `sum(requests) AS requests, sum(errors) AS errors, sum(latency_ms_sum) AS latency_ms_sum,
-  quantilesDDMerge(${Q})(latency_ms_q) AS latency_q,
-  sum(ttft_count) AS ttft_count, sum(ttft_ms_sum) AS ttft_ms_sum, quantilesDDMerge(${Q})(ttft_ms_q) AS ttft_q,
-  quantilesDDMerge(${Q})(total_tokens_q) AS tokens_q, quantilesDDMerge(${Q})(cost_usd_q) AS cost_q,
+  sumMap(latency_ms_h) AS latency_h, sum(ttft_count) AS ttft_count, sum(ttft_ms_sum) AS ttft_ms_sum,
+  sumMap(ttft_ms_h) AS ttft_h, sumMap(total_tokens_h) AS tokens_h, sumMap(cost_usd_h) AS cost_h,
   sum(input_tokens) AS input_tokens, sum(output_tokens) AS output_tokens,
   sum(cache_read_tokens) AS cache_read_tokens, sum(reasoning_tokens) AS reasoning_tokens,
   sum(cost_usd) AS cost_usd, sum(input_cost_usd) AS input_cost_usd, sum(output_cost_usd) AS output_cost_usd,
@@ -277,12 +287,12 @@ interface MergedRow {
   requests: string | number;
   errors: string | number;
   latency_ms_sum: number;
-  latency_q: Array<number | null>;
+  latency_h: Hist;
   ttft_count: string | number;
   ttft_ms_sum: number;
-  ttft_q: Array<number | null>;
-  tokens_q: Array<number | null>;
-  cost_q: Array<number | null>;
+  ttft_h: Hist;
+  tokens_h: Hist;
+  cost_h: Hist;
   input_tokens: string | number;
   output_tokens: string | number;
   cache_read_tokens: string | number;
@@ -300,7 +310,11 @@ function n(v: string | number | null | undefined): number {
   return v === null || v === undefined ? 0 : Number(v);
 }
 
-function quantiles(q: Array<number | null>): Omit<Quantiles, 'mean'> {
+/** A merged histogram as ClickHouse returns a sumMap tuple: [keys, counts]. */
+type Hist = [number[], Array<number | string>];
+
+function quantiles(h: Hist): Omit<Quantiles, 'mean'> {
+  const q = histQuantiles(h[0], h[1], LEVELS);
   return { p50: n(q[0]), p90: n(q[1]), p95: n(q[2]), p99: n(q[3]) };
 }
 
@@ -364,13 +378,13 @@ ORDER BY prompt_version DESC`;
       requests,
       errors,
       errorRate: requests === 0 ? 0 : errors / requests,
-      latencyMs: { ...quantiles(r.latency_q), mean: requests === 0 ? 0 : r.latency_ms_sum / requests },
+      latencyMs: { ...quantiles(r.latency_h), mean: requests === 0 ? 0 : r.latency_ms_sum / requests },
       ttftMs:
         ttftCount === 0
           ? null
-          : { ...quantiles(r.ttft_q), mean: r.ttft_ms_sum / ttftCount, count: ttftCount },
-      totalTokens: quantiles(r.tokens_q),
-      costUsd: quantiles(r.cost_q),
+          : { ...quantiles(r.ttft_h), mean: r.ttft_ms_sum / ttftCount, count: ttftCount },
+      totalTokens: quantiles(r.tokens_h),
+      costUsd: quantiles(r.cost_h),
       inputTokens: n(r.input_tokens),
       outputTokens: n(r.output_tokens),
       cacheReadTokens: n(r.cache_read_tokens),
@@ -424,18 +438,21 @@ FROM (${union})
 GROUP BY ts, prompt_version
 ORDER BY ts, prompt_version`;
   const rows = await select<MergedRow & { bucket: string; prompt_version: number }>(client, sql, params);
-  return rows.map((r) => ({
-    bucket: isoTime(r.bucket),
-    version: n(r.prompt_version),
-    requests: n(r.requests),
-    errors: n(r.errors),
-    latencyP50Ms: n(r.latency_q[0]),
-    latencyP95Ms: n(r.latency_q[2]),
-    latencyP99Ms: n(r.latency_q[3]),
-    ttftP50Ms: n(r.ttft_count) === 0 ? null : n(r.ttft_q[0]),
-    totalTokens: n(r.input_tokens) + n(r.output_tokens),
-    costUsd: r.cost_usd,
-  }));
+  return rows.map((r) => {
+    const lat = quantiles(r.latency_h);
+    return {
+      bucket: isoTime(r.bucket),
+      version: n(r.prompt_version),
+      requests: n(r.requests),
+      errors: n(r.errors),
+      latencyP50Ms: lat.p50,
+      latencyP95Ms: lat.p95,
+      latencyP99Ms: lat.p99,
+      ttftP50Ms: n(r.ttft_count) === 0 ? null : quantiles(r.ttft_h).p50,
+      totalTokens: n(r.input_tokens) + n(r.output_tokens),
+      costUsd: r.cost_usd,
+    };
+  });
 }
 
 /**
@@ -528,7 +545,7 @@ export async function scoresByVersion(
     p: string,
   ): string => `toUInt64(count()) AS scores, toUInt64(countIf(${p}value IS NOT NULL)) AS value_count,
   toFloat64(sumIf(assumeNotNull(${p}value), ${p}value IS NOT NULL)) AS value_sum,
-  quantilesDDStateIf(0.002, 0.5, 0.9)(assumeNotNull(${p}value), ${p}value IS NOT NULL) AS value_q,
+  sumMap(${histValueSql(`${p}value`)}) AS value_h,
   sumMap(if(${p}label != '', [${p}label], CAST([], 'Array(String)')), if(${p}label != '', [toUInt64(1)], CAST([], 'Array(UInt64)'))) AS label_counts`;
   const parts = segs.map((s, i) => {
     params[`f${i}`] = chTime(s.from);
@@ -541,7 +558,7 @@ WHERE ${filter} AND prompt_version > 0
 GROUP BY prompt_version, score_name`;
     }
     return `SELECT prompt_version, score_name, toUInt64(scores) AS scores, toUInt64(value_count) AS value_count,
-  toFloat64(value_sum) AS value_sum, value_q, label_counts
+  toFloat64(value_sum) AS value_sum, value_h, label_counts
 FROM ${db}.promptline_score_stats_1h
 WHERE ${filter}
   AND bucket >= toDateTime({f${i}:DateTime64(3, 'UTC')}) AND bucket < toDateTime({t${i}:DateTime64(3, 'UTC')})`;
@@ -564,7 +581,7 @@ WHERE s.prompt_name = {prompt:String}
 GROUP BY prompt_version, score_name
 SETTINGS join_algorithm = 'direct'`);
   const sql = `SELECT prompt_version, score_name, sum(scores) AS scores, sum(value_count) AS value_count,
-  sum(value_sum) AS value_sum, quantilesDDMerge(0.002, 0.5, 0.9)(value_q) AS value_q, sumMap(label_counts) AS labels
+  sum(value_sum) AS value_sum, sumMap(value_h) AS value_h, sumMap(label_counts) AS labels
 FROM (${parts.map((p) => `(${p})`).join('\nUNION ALL\n')})
 GROUP BY prompt_version, score_name
 ORDER BY prompt_version DESC, score_name`;
@@ -574,7 +591,7 @@ ORDER BY prompt_version DESC, score_name`;
     scores: number;
     value_count: number;
     value_sum: number;
-    value_q: Array<number | null>;
+    value_h: Hist;
     labels: [string[], Array<number | string>];
   }>(client, sql, params);
   const out = new Map<number, ScoreSummary[]>();
@@ -588,7 +605,7 @@ ORDER BY prompt_version DESC, score_name`;
       name: r.score_name,
       count: n(r.scores),
       mean: valueCount === 0 ? null : r.value_sum / valueCount,
-      median: valueCount === 0 ? null : n(r.value_q[0]),
+      median: valueCount === 0 ? null : (histQuantiles(r.value_h[0], r.value_h[1], [0.5])[0] ?? null),
       labels,
     });
     out.set(v, list);

@@ -1,4 +1,5 @@
 import * as semconv from '@promptline/semconv';
+import { histValueSql } from './histogram.js';
 
 /** How a migration file is rendered: single node (default) or a cluster. */
 export interface RenderOptions {
@@ -99,6 +100,8 @@ export function renderMigration(text: string, opts: RenderOptions = {}): string[
         return clustered ? replicatedEngine(arg) : arg;
       case 'ttl':
         return ttlDays > 0 ? `TTL ${arg} + toIntervalDay(${ttlDays})` : '';
+      case 'hist':
+        return histValueSql(arg);
       case 'ttl_seconds':
         return String(ttlDays * 86_400);
       case 'dedup_window': {

@@ -1,0 +1,90 @@
+/**
+ * Log-bucketed histograms for quantiles with a guaranteed relative error, stored as
+ * `SimpleAggregateFunction(sumMap, Tuple(Array(Int16), Array(UInt64)))` (bucket key → count).
+ *
+ * A positive value x falls in bucket k = ⌈log_γ x⌉ (γ = 1.01), i.e. x ∈ (γ^(k−1), γ^k]; the bucket
+ * is read back as 2γ^k/(γ+1), which is within (γ−1)/(γ+1) < 0.5% of every value in it. Negative
+ * values use the same scheme shifted by −20000; zero (and NaN) has its own key −32768. A quantile
+ * at level q is the bucket holding the order statistic of rank ⌊q·(n−1)⌋ (0-based), so it is within
+ * 0.5% of that exact order statistic. Merging is a `sumMap` (hash-map addition): cheap and exact.
+ *
+ * These SQL fragments are the single definition used by the migrations (`{{hist:EXPR}}`) and the
+ * query layer.
+ *
+ * @module
+ */
+
+/** Bucket growth factor γ. */
+export const HIST_GAMMA = 1.01;
+/** Key of the zero bucket. */
+const ZERO_KEY = -32768;
+/** Offset of negative-value keys. */
+const NEG_OFFSET = 20000;
+/** Keys are clamped to ±7000 (γ^7000 ≈ 1.6e30). */
+const CLAMP = 7000;
+
+const idx = (x: string): string =>
+  `toInt16(greatest(-${CLAMP}, least(${CLAMP}, ceil(log(${x}) / log(${HIST_GAMMA})))))`;
+
+/**
+ * SQL for the one-value histogram of `expr` (Float64 or Nullable(Float64)); a NULL value adds
+ * nothing. Sum these with `sumMap` to build a histogram.
+ */
+export function histValueSql(expr: string): string {
+  const x = `toFloat64(assumeNotNull(${expr}))`;
+  const key = `multiIf(${x} > 0, ${idx(x)}, ${x} < 0, toInt16(${idx(`-${x}`)} - ${NEG_OFFSET}), toInt16(${ZERO_KEY}))`;
+  return `if(isNull(${expr}), (CAST([], 'Array(Int16)'), CAST([], 'Array(UInt64)')), ([${key}], [toUInt64(1)]))`;
+}
+
+/** SQL for the representative value of bucket key `k`. */
+function representativeSql(k: string): string {
+  const g = HIST_GAMMA;
+  return `multiIf(${k} = ${ZERO_KEY}, 0., ${k} > -${NEG_OFFSET / 2}, 2 * pow(${g}, ${k}) / ${g + 1}, -2 * pow(${g}, ${k} + ${NEG_OFFSET}) / ${g + 1})`;
+}
+
+/**
+ * SQL for `Array(Float64)` of quantiles at `levels` from a merged histogram expression `h`
+ * (a `Tuple(Array(Int16), Array(UInt64))`); `nan` for an empty histogram. Lambdas only, so it
+ * fits any SELECT list.
+ */
+export function histQuantilesExpr(h: string, levels: readonly number[]): string {
+  for (const l of levels) {
+    if (!(l >= 0 && l <= 1)) throw new Error(`quantile level ${l} is outside [0, 1]`);
+  }
+  const pairs = `arraySort(x -> x.1, arrayZip(arrayMap(k -> ${representativeSql('k')}, (${h}).1), (${h}).2))`;
+  // The outer one-element arrayMap binds the sorted (value, count) pairs once.
+  return `arrayMap((prs) -> arrayMap(p -> if(length(prs) = 0, nan,
+      arrayElement(arrayMap(x -> x.1, prs), arrayFirstIndex(c -> c > floor(p * (arraySum(arrayMap(x -> x.2, prs)) - 1)), arrayCumSum(arrayMap(x -> x.2, prs))))),
+    [${levels.join(', ')}]), [${pairs}])[1]`;
+}
+
+/** Representative value of bucket key `k` (the JS twin of the SQL above). */
+export function histRepresentative(k: number): number {
+  if (k === ZERO_KEY) return 0;
+  if (k > -NEG_OFFSET / 2) return (2 * Math.pow(HIST_GAMMA, k)) / (HIST_GAMMA + 1);
+  return (-2 * Math.pow(HIST_GAMMA, k + NEG_OFFSET)) / (HIST_GAMMA + 1);
+}
+
+/**
+ * Quantiles at `levels` of a merged histogram given as parallel key/count arrays (as ClickHouse
+ * returns a `sumMap` tuple); `null` for an empty histogram. Same rank rule as the SQL version.
+ */
+export function histQuantiles(
+  keys: readonly number[],
+  counts: ReadonlyArray<number | string>,
+  levels: readonly number[],
+): Array<number | null> {
+  const pairs = keys.map((k, i) => [histRepresentative(k), Number(counts[i] ?? 0)] as const);
+  pairs.sort((a, b) => a[0] - b[0]);
+  const total = pairs.reduce((a, p) => a + p[1], 0);
+  return levels.map((q) => {
+    if (total === 0) return null;
+    const rank = Math.floor(q * (total - 1));
+    let cum = 0;
+    for (const [v, c] of pairs) {
+      cum += c;
+      if (cum > rank) return v;
+    }
+    return pairs[pairs.length - 1]?.[0] ?? null;
+  });
+}
