@@ -1,4 +1,5 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 import type { ClickHouseClient } from '@clickhouse/client';
 import { openClickHouse } from '@promptline/clickhouse';
@@ -9,9 +10,11 @@ import { CliError } from './CliError.js';
 export class EngineLockedError extends CliError {
   constructor(
     readonly dir: string,
+    readonly holderPid: number | undefined,
     cause: unknown,
   ) {
-    super(`the data directory ${dir} is locked by another process (a running \`promptline up\`?)`, {
+    const who = holderPid === undefined ? 'another process' : `another process (pid ${holderPid})`;
+    super(`the data directory ${dir} is locked by ${who} — a running \`promptline up\`?`, {
       hint: 'read through that collector instead: promptline metrics --collector http://HOST:PORT --api-key KEY',
       cause,
     });
@@ -20,9 +23,35 @@ export class EngineLockedError extends CliError {
 
 const LOCKED = /Cannot lock file/;
 
-/** True when an engine error says another process holds the directory. */
+/** True when an engine error (or one of its causes) says another process holds the directory. */
 export function isLockError(error: unknown): boolean {
-  return error instanceof Error && LOCKED.test(error.message);
+  for (let e = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    if (LOCKED.test(e.message)) return true;
+  }
+  return false;
+}
+
+/**
+ * The live process holding the engine's directory, if any. The engine keeps a `status` file with
+ * `PID: n` in its directory while it runs (and removes it on a clean close), so a `status` file
+ * naming a live process other than us means the directory is taken. The engine's own error for a
+ * second opener only says it "failed to create a connection", hence this look.
+ */
+export function lockHolder(dir: string): number | undefined {
+  let text: string;
+  try {
+    text = readFileSync(join(dir, 'status'), 'utf8');
+  } catch {
+    return undefined;
+  }
+  const pid = Number(/^PID:\s*(\d+)/m.exec(text)?.[1]);
+  if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) return undefined;
+  try {
+    process.kill(pid, 0);
+    return pid;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM' ? pid : undefined;
+  }
 }
 
 export interface OpenEngineOptions {
@@ -51,10 +80,12 @@ export async function openEngine(opts: OpenEngineOptions): Promise<ClickHouseCli
       hint: 'run `promptline up` (or `npm run demo`) first, or point --dir / --clickhouse at your data',
     });
   }
+  const holder = lockHolder(opts.engineDir);
+  if (holder !== undefined) throw new EngineLockedError(opts.engineDir, holder, undefined);
   try {
     return openClickHouse({ path: opts.engineDir });
   } catch (error) {
-    if (isLockError(error)) throw new EngineLockedError(opts.engineDir, error);
+    if (isLockError(error)) throw new EngineLockedError(opts.engineDir, lockHolder(opts.engineDir), error);
     throw error;
   }
 }

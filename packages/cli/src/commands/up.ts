@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 
 import { CliError } from '../CliError.js';
 import type { CliContext, GlobalOptions } from '../context.js';
-import { isLockError } from '../engine.js';
+import { isLockError, lockHolder } from '../engine.js';
 import { loadOrCreateLocalKeys, sha256Hex } from '../localKeys.js';
 import type { LocalKeys } from '../localKeys.js';
 import {
@@ -114,6 +114,15 @@ async function runUp(opts: UpCommandOptions, global: GlobalOptions, ctx: CliCont
     ? `embedded ClickHouse in ${config.exporter.dataDir}`
     : `ClickHouse at ${config.exporter.endpoint}`;
 
+  const holder = embedded ? lockHolder(config.exporter.dataDir) : undefined;
+  if (holder !== undefined) {
+    throw new CliError(
+      `the data directory ${config.exporter.dataDir} is locked by another process (pid ${holder})`,
+      {
+        hint: 'another collector (or program) uses it: stop that one, or pick another --dir',
+      },
+    );
+  }
   const starting = out.progress(`starting the collector (${engine}; migrations, write-ahead log replay)`);
   let collector: RunningCollector;
   try {
