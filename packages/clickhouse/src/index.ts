@@ -34,3 +34,6 @@ export type {
   LabelShare,
   LabelHistoryEntry,
 } from './queries.js';
+export { upsertModelPrices, listModelPrices, USAGE_TYPES } from './prices.js';
+export type { ModelPrice, UsageType } from './prices.js';
+export { histValueSql, histQuantilesExpr, histQuantiles, HIST_GAMMA } from './histogram.js';

@@ -1,0 +1,203 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { planSegments, renderMigration, renderMigrations, splitStatements } from '../src/index.js';
+import { histQuantiles, histRepresentative } from '../src/histogram.js';
+import { quoteIdent } from '../src/renderSql.js';
+import { rows, tempEngine } from './helpers.js';
+
+const engine = tempEngine();
+const { client } = engine;
+afterAll(() => engine.close());
+
+async function parses(sql: string): Promise<string> {
+  const [r] = await rows<{ f: string }>(client, 'SELECT formatQuery({q:String}) AS f', { q: sql });
+  return r?.f ?? '';
+}
+
+describe('cluster variant', () => {
+  const cluster = renderMigrations({ cluster: 'prod_cluster', database: 'pl', ttlDays: 30 });
+  const statements = cluster.flatMap((m) => m.statements);
+
+  it('renders ON CLUSTER, Replicated engines, *_local tables and Distributed tables', () => {
+    const creates = statements.filter((s) => /^CREATE (TABLE|MATERIALIZED VIEW)/.test(s));
+    expect(creates.length).toBeGreaterThan(10);
+    for (const s of creates) expect(s).toContain('ON CLUSTER `prod_cluster`');
+    const storage = statements.filter((s) => /ENGINE = (?!Replicated)\w*MergeTree/.test(s));
+    expect(storage).toEqual([]);
+    expect(
+      statements.some((s) =>
+        s.includes(
+          "ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}')",
+        ),
+      ),
+    ).toBe(true);
+    expect(
+      statements.some((s) =>
+        s.includes(
+          "ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}', updated_at, is_deleted)",
+        ),
+      ),
+    ).toBe(true);
+    const dist = statements.filter((s) => s.includes('ENGINE = Distributed('));
+    expect(
+      dist.some((s) =>
+        s.includes("Distributed('prod_cluster', 'pl', 'otel_traces_local', cityHash64(TraceId))"),
+      ),
+    ).toBe(true);
+    expect(
+      dist.some((s) => s.startsWith('CREATE TABLE IF NOT EXISTS `pl`.`promptline_generations` ON CLUSTER')),
+    ).toBe(true);
+    // Materialized views read and write the local tables.
+    const mv = statements.find((s) => s.includes('promptline_generations_mv')) ?? '';
+    expect(mv).toContain('TO `pl`.`promptline_generations_local`');
+    expect(mv).toContain('FROM `pl`.`otel_traces_local`');
+    expect(statements.some((s) => s.includes('replicated_deduplication_window = 10000'))).toBe(true);
+    expect(statements.some((s) => s.includes('TTL toDateTime(Timestamp) + toIntervalDay(30)'))).toBe(true);
+  });
+
+  it('every cluster statement is parsed by the engine', async () => {
+    for (const s of statements) {
+      const formatted = await parses(s);
+      expect(formatted.length, s.slice(0, 120)).toBeGreaterThan(0);
+    }
+  });
+
+  it('every single-node statement is parsed by the engine, without cluster syntax', async () => {
+    const single = renderMigrations({ database: 'pl' }).flatMap((m) => m.statements);
+    for (const s of single) {
+      expect(s).not.toContain('ON CLUSTER');
+      expect(s).not.toContain('Distributed(');
+      expect(await parses(s)).not.toBe('');
+    }
+  });
+
+  it('createSchema: false in cluster mode reads the upstream tables under their own names', () => {
+    const st = renderMigrations({ cluster: 'c', createSchema: false }).flatMap((m) => m.statements);
+    expect(st.some((s) => s.includes('otel_traces_local'))).toBe(false);
+    expect(st.find((s) => s.includes('promptline_generations_mv'))).toContain('FROM `default`.`otel_traces`');
+  });
+});
+
+describe('migration templating', () => {
+  it('rejects unknown directives, bad identifiers and unknown semconv keys with a clear error', () => {
+    expect(() => renderMigration('SELECT {{nope}};')).toThrow(/unknown migration directive \{\{nope\}\}/);
+    expect(() => renderMigration('SELECT {{key:GEN_AI.NOPE}};')).toThrow(/no such string constant/);
+    expect(() => renderMigration('SELECT 1;', { database: 'x; DROP' })).toThrow(/database/);
+    expect(() => renderMigration('SELECT 1;', { cluster: "c'" })).toThrow(/cluster/);
+    expect(() => renderMigration('SELECT {{table:a-b}};')).toThrow(/table/);
+    expect(renderMigration('SELECT {{key:GEN_AI.REQUEST_MODEL}};')).toEqual([
+      "SELECT 'gen_ai.request.model'",
+    ]);
+    expect(renderMigration('SELECT {{list:GEN_AI_GENERATION_OPERATIONS}};')[0]).toContain(
+      "'text_completion'",
+    );
+  });
+
+  it('property: directive-free statements round-trip through split + render', () => {
+    const line = fc
+      .stringMatching(/^[A-Za-z0-9_ ,()'=<>*.+-]{1,40}$/)
+      .filter((l) => !/;\s*$/.test(l) && !/^\s*--/.test(l));
+    const stmt = fc.array(line, { minLength: 1, maxLength: 4 }).map((ls) => ls.join('\n'));
+    fc.assert(
+      fc.property(fc.array(stmt, { minLength: 1, maxLength: 6 }), (stmts) => {
+        const text = stmts.map((s) => `${s};`).join('\n\n');
+        const expected = stmts.map((s) => s.trim()).filter((s) => s !== '');
+        expect(renderMigration(text)).toEqual(expected);
+        expect(splitStatements(text).length).toBe(stmts.length);
+      }),
+    );
+  });
+
+  it('property: quoteIdent accepts exactly plain identifiers', () => {
+    fc.assert(
+      fc.property(fc.string({ maxLength: 12 }), (s) => {
+        const ok = /^[A-Za-z_][A-Za-z0-9_]*$/.test(s);
+        if (ok) expect(quoteIdent(s)).toBe(`\`${s}\``);
+        else expect(() => quoteIdent(s)).toThrow();
+      }),
+    );
+  });
+
+  it('fuzz: arbitrary text either renders or fails with an Error, never anything else', () => {
+    fc.assert(
+      fc.property(fc.string({ maxLength: 200 }), (text) => {
+        try {
+          const out = renderMigration(text);
+          expect(Array.isArray(out)).toBe(true);
+        } catch (err) {
+          expect(err).toBeInstanceOf(Error);
+        }
+      }),
+    );
+  });
+});
+
+describe('histogram quantiles (math)', () => {
+  it('property: every quantile is within 0.5% of the exact order statistic at rank floor(q(n-1))', () => {
+    const value = fc.oneof(
+      fc.constant(0),
+      fc.double({ min: 1e-6, max: 1e6, noNaN: true }),
+      fc.double({ min: -1e4, max: -1e-4, noNaN: true }),
+    );
+    fc.assert(
+      fc.property(
+        fc.array(value, { minLength: 1, maxLength: 300 }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        (xs, q) => {
+          // Build the histogram as the SQL does: key = ceil(log_1.01 |x|), negatives shifted, zero apart.
+          const counts = new Map<number, number>();
+          for (const x of xs) {
+            const k =
+              x === 0
+                ? -32768
+                : x > 0
+                  ? Math.ceil(Math.log(x) / Math.log(1.01))
+                  : Math.ceil(Math.log(-x) / Math.log(1.01)) - 20000;
+            counts.set(k, (counts.get(k) ?? 0) + 1);
+          }
+          const [got] = histQuantiles([...counts.keys()], [...counts.values()], [q]);
+          const sorted = [...xs].sort((a, b) => a - b);
+          const exact = sorted[Math.floor(q * (sorted.length - 1))] as number;
+          expect(Math.abs((got as number) - exact)).toBeLessThanOrEqual(Math.abs(exact) * 0.005 + 1e-12);
+        },
+      ),
+    );
+    expect(histRepresentative(-32768)).toBe(0);
+    expect(histQuantiles([], [], [0.5])).toEqual([null]);
+  });
+
+  it('the SQL histogram agrees with the JS one on the engine', async () => {
+    const { histValueSql } = await import('../src/histogram.js');
+    const [r] = await rows<{ h: [number[], string[]]; e: number[] }>(
+      client,
+      `SELECT sumMap(${histValueSql('x')}) AS h, quantilesExactLow(0.5, 0.99)(x) AS e
+       FROM (SELECT if(number % 5 = 0, 0, exp(number / 700)) AS x FROM numbers(5000))`,
+    );
+    const [p50, p99] = histQuantiles(r?.h[0] ?? [], r?.h[1] ?? [], [0.5, 0.99]);
+    const xs = Array.from({ length: 5000 }, (_, i) => (i % 5 === 0 ? 0 : Math.exp(i / 700))).sort(
+      (a, b) => a - b,
+    );
+    expect(Math.abs((p50 as number) / (xs[2499] as number) - 1)).toBeLessThan(0.005);
+    expect(Math.abs((p99 as number) / (xs[Math.floor(0.99 * 4999)] as number) - 1)).toBeLessThan(0.005);
+  });
+});
+
+describe('planSegments', () => {
+  it('property: segments tile [from, to) contiguously, with whole hours / days from the aggregates', () => {
+    const t = fc.integer({ min: Date.UTC(2025, 0, 1), max: Date.UTC(2026, 0, 1) });
+    fc.assert(
+      fc.property(t, fc.integer({ min: 1, max: 40 * 86_400_000 }), (from, len) => {
+        const segs = planSegments(from, from + len);
+        expect(segs[0]?.from).toBe(from);
+        expect(segs[segs.length - 1]?.to).toBe(from + len);
+        segs.forEach((s, i) => {
+          expect(s.to).toBeGreaterThan(s.from);
+          if (i > 0) expect(s.from).toBe(segs[i - 1]?.to);
+          if (s.source === '1h') expect((s.from % 3_600_000) + (s.to % 3_600_000)).toBe(0);
+          if (s.source === '1d') expect((s.from % 86_400_000) + (s.to % 86_400_000)).toBe(0);
+          if (s.source === 'raw') expect(s.to - s.from).toBeLessThan(3_600_000 * 2);
+        });
+      }),
+    );
+  });
+});
