@@ -318,6 +318,8 @@ function quantiles(h: Hist): Omit<Quantiles, 'mean'> {
   return { p50: n(q[0]), p90: n(q[1]), p95: n(q[2]), p99: n(q[3]) };
 }
 
+// No clickhouse_settings here: the embedded engine applies them as session-wide SET. 64-bit
+// integers therefore arrive as JSON strings; every reader goes through n().
 async function select<T>(
   client: ClickHouseClient,
   query: string,
@@ -327,7 +329,6 @@ async function select<T>(
     query,
     format: 'JSONEachRow',
     query_params: params,
-    clickhouse_settings: { output_format_json_quote_64bit_integers: 0 },
   });
   return rs.json<T>();
 }
