@@ -47,9 +47,9 @@ function insertStatement(table: string, opts: InsertOptions): string {
   return `INSERT INTO ${table} SETTINGS ${settings.join(', ')} FORMAT JSONEachRow`;
 }
 
-async function run(client: ClickHouseClient, query: string, lines: string[]): Promise<void> {
-  if (lines.length === 0) return;
-  const res = await client.exec({ query, values: Readable.from([lines.join('\n') + '\n']) });
+async function run(client: ClickHouseClient, query: string, body: string | Buffer): Promise<void> {
+  if (body.length === 0) return;
+  const res = await client.exec({ query, values: Readable.from([body]) });
   res.stream.resume();
 }
 
@@ -145,11 +145,7 @@ export async function insertTraces(
 ): Promise<void> {
   rows.forEach(validateTraceRow);
   const table = `${quoteIdent(opts.database ?? 'default', 'database')}.${quoteIdent(opts.table ?? 'otel_traces', 'table')}`;
-  await run(
-    client,
-    insertStatement(table, opts),
-    rows.map((r) => JSON.stringify(r)),
-  );
+  await run(client, insertStatement(table, opts), encode(rows));
 }
 
 /**
@@ -163,9 +159,28 @@ export async function insertLogs(
 ): Promise<void> {
   rows.forEach(validateLogRow);
   const table = `${quoteIdent(opts.database ?? 'default', 'database')}.${quoteIdent(opts.table ?? 'otel_logs', 'table')}`;
-  await run(
-    client,
-    insertStatement(table, opts),
-    rows.map((r) => JSON.stringify(r)),
-  );
+  await run(client, insertStatement(table, opts), encode(rows));
+}
+
+function encode(rows: readonly object[]): string {
+  return rows.length === 0 ? '' : rows.map((r) => JSON.stringify(r)).join('\n') + '\n';
+}
+
+/**
+ * Insert an already-encoded `JSONEachRow` body (one row per line, shapes {@link TraceRow} /
+ * {@link LogRow}) into `otel_traces` or `otel_logs`, with the same deduplication settings as
+ * {@link insertTraces}. For a collector that encodes rows itself; rows are not validated here
+ * (the engine rejects a malformed body as a whole).
+ *
+ * @example
+ * await insertJsonEachRow(client, 'otel_traces', walSegmentBytes, { dedupToken: segmentId });
+ */
+export async function insertJsonEachRow(
+  client: ClickHouseClient,
+  target: 'otel_traces' | 'otel_logs',
+  body: string | Buffer,
+  opts: InsertOptions = {},
+): Promise<void> {
+  const table = `${quoteIdent(opts.database ?? 'default', 'database')}.${quoteIdent(opts.table ?? target, 'table')}`;
+  await run(client, insertStatement(table, opts), body);
 }

@@ -1,5 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { insertLogs, insertTraces, migrate, loadMigrations, MIGRATIONS_TABLE } from '../src/index.js';
+import {
+  insertJsonEachRow,
+  insertLogs,
+  insertTraces,
+  migrate,
+  loadMigrations,
+  MIGRATIONS_TABLE,
+} from '../src/index.js';
 import { logRow, rows, span, tempEngine } from './helpers.js';
 
 const engine = tempEngine();
@@ -67,6 +74,17 @@ describe('insert deduplication', () => {
     await insertLogs(client, [logRow({ Body: 'x' })], { database: 'pl', dedupToken: 'l1' });
     const l = await rows<{ n: string }>(client, 'SELECT count() AS n FROM pl.otel_logs');
     expect(Number(l[0]?.n)).toBe(1);
+  });
+
+  it('pre-encoded JSONEachRow bodies are deduplicated by token too', async () => {
+    const body = Buffer.from(
+      [span({ Duration: 11 }), span({ Duration: 13 })].map((r) => JSON.stringify(r)).join('\n'),
+    );
+    const before = await rows<{ n: string }>(client, 'SELECT count() AS n FROM pl.otel_traces');
+    await insertJsonEachRow(client, 'otel_traces', body, { database: 'pl', dedupToken: 'seg-7' });
+    await insertJsonEachRow(client, 'otel_traces', body, { database: 'pl', dedupToken: 'seg-7' });
+    const after = await rows<{ n: string }>(client, 'SELECT count() AS n FROM pl.otel_traces');
+    expect(Number(after[0]?.n) - Number(before[0]?.n)).toBe(2);
   });
 
   it('rejects a bad row naming the field, inserting nothing', async () => {
