@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -37,6 +37,49 @@ export async function ensureOtelcol(manifestPath: string): Promise<OtelcolBuild>
   const binary = join(outDir, manifest.dist.name);
   if (existsSync(binary)) return { binary, built: false, seconds: 0 };
 
+  // Test files run in parallel processes: one builds, the others wait for its binary.
+  mkdirSync(cache, { recursive: true });
+  const lock = join(cache, `lock-${key}`);
+  const deadline = Date.now() + 60 * 60_000;
+  for (;;) {
+    try {
+      writeFileSync(lock, String(process.pid), { flag: 'wx' });
+      break;
+    } catch {
+      if (existsSync(binary)) return { binary, built: false, seconds: 0 };
+      const holder = Number(readFileSync(lock, 'utf8'));
+      if (!isAlive(holder)) rmSync(lock, { force: true });
+      else if (Date.now() > deadline)
+        throw new Error(`gave up waiting for the collector build (lock ${lock})`);
+      else await new Promise((r) => setTimeout(r, 2000));
+    }
+  }
+  try {
+    if (existsSync(binary)) return { binary, built: false, seconds: 0 };
+    return await build(manifestPath, manifest, cache, key, outDir, binary);
+  } finally {
+    rmSync(lock, { force: true });
+  }
+}
+
+function isAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function build(
+  manifestPath: string,
+  manifest: { dist: { name: string; output_path?: string } },
+  cache: string,
+  key: string,
+  outDir: string,
+  binary: string,
+): Promise<OtelcolBuild> {
   try {
     await run('go', ['version'], { timeout: 30_000 });
   } catch (err) {
@@ -57,20 +100,23 @@ export async function ensureOtelcol(manifestPath: string): Promise<OtelcolBuild>
     });
     writeFileSync(builder, readFileSync(join(gobin, 'builder')), { mode: 0o755 });
   }
-  manifest.dist.output_path = outDir;
+  // Build next to the cache entry and move it into place whole, so a reader never sees half a build.
+  const tmpOut = join(cache, `tmp-${key}-${process.pid}`);
+  rmSync(tmpOut, { recursive: true, force: true });
   const localManifest = join(cache, `manifest-${key}.yaml`);
-  writeFileSync(localManifest, stringify(manifest));
+  writeFileSync(localManifest, stringify({ ...manifest, dist: { ...manifest.dist, output_path: tmpOut } }));
   await run(builder, ['--config', localManifest], {
     cwd: cache,
     timeout: 60 * 60_000,
     maxBuffer: 64 * 1024 * 1024,
   });
-  if (!existsSync(binary)) throw new Error(`the builder finished but ${binary} is missing`);
-  // keep the cache bounded: binaries of older manifests go
+  if (!existsSync(join(tmpOut, manifest.dist.name)))
+    throw new Error(`the builder finished but no binary in ${tmpOut}`);
+  renameSync(tmpOut, outDir);
+  // keep the cache bounded: builds of older manifests (and leftovers of interrupted ones) go
   for (const entry of readdirSync(cache)) {
-    if ((entry.startsWith('build-') || entry.startsWith('manifest-')) && !entry.includes(key)) {
-      rmSync(join(cache, entry), { recursive: true, force: true });
-    }
+    const stale = ['build-', 'manifest-', 'tmp-'].some((p) => entry.startsWith(p)) && !entry.includes(key);
+    if (stale) rmSync(join(cache, entry), { recursive: true, force: true });
   }
   return { binary, built: true, seconds: Math.round((Date.now() - started) / 1000) };
 }
