@@ -50,15 +50,15 @@ const num = (s: ReadableSpan, key: string): number | undefined => {
   return typeof v === 'number' ? v : undefined;
 };
 
-/** The DDSketch quantile the schema uses (relative accuracy 0.2%) lies between the two ranks around q. */
+/** The schema's approximate quantile (documented < 0.5% relative error; we allow 1%) lies between the two ranks around q. */
 function expectQuantile(actual: number | null, values: number[], q: number, what: string): void {
   const sorted = [...values].sort((a, b) => a - b);
   const pos = q * (sorted.length - 1);
   const lo = sorted[Math.floor(pos)]!;
   const hi = sorted[Math.ceil(pos)]!;
   expect(actual, what).not.toBeNull();
-  expect(actual!, `${what} ≥ ${lo}`).toBeGreaterThanOrEqual(lo * 0.995);
-  expect(actual!, `${what} ≤ ${hi}`).toBeLessThanOrEqual(hi * 1.005);
+  expect(actual!, `${what} ≥ ${lo}`).toBeGreaterThanOrEqual(lo * 0.99);
+  expect(actual!, `${what} ≤ ${hi}`).toBeLessThanOrEqual(hi * 1.01);
 }
 
 describe('SDK → collector → ClickHouse → promptline metrics --json', () => {
