@@ -69,9 +69,8 @@ describe('Grafana provisioning', () => {
       access: 'proxy',
     });
     const json = ds.jsonData as Yaml;
-    expect(json).toMatchObject({ protocol: 'native' });
-    for (const k of ['host', 'port', 'username', 'defaultDatabase'])
-      expect(json[k], k).toMatch(/^\$\{[A-Z_]+\}$/);
+    expect(json).toMatchObject({ protocol: 'native', port: 9000, secure: false });
+    for (const k of ['host', 'username', 'defaultDatabase']) expect(json[k], k).toMatch(/^\$\{[A-Z_]+\}$/);
     expect((ds.secureJsonData as Yaml).password).toMatch(/^\$\{[A-Z_]+\}$/);
     // the compose Grafana service sets every variable the datasource reads
     const grafanaEnv = (yamlOf('deploy/docker-compose.yml').services as Record<string, Yaml>).grafana!
