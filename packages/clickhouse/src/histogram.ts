@@ -31,9 +31,10 @@ const idx = (x: string): string =>
  * nothing. Sum these with `sumMap` to build a histogram.
  */
 export function histValueSql(expr: string): string {
-  const x = `toFloat64(assumeNotNull(${expr}))`;
-  const key = `multiIf(${x} > 0, ${idx(x)}, ${x} < 0, toInt16(${idx(`-${x}`)} - ${NEG_OFFSET}), toInt16(${ZERO_KEY}))`;
-  return `if(isNull(${expr}), (CAST([], 'Array(Int16)'), CAST([], 'Array(UInt64)')), ([${key}], [toUInt64(1)]))`;
+  // The value is bound once through a one-element arrayMap: repeating `expr` in every branch made
+  // query planning several times slower.
+  const key = `multiIf(x > 0, ${idx('x')}, x < 0, toInt16(${idx('-x')} - ${NEG_OFFSET}), toInt16(${ZERO_KEY}))`;
+  return `if(isNull(${expr}), (CAST([], 'Array(Int16)'), CAST([], 'Array(UInt64)')), (arrayMap(x -> ${key}, [toFloat64(assumeNotNull(${expr}))]), [toUInt64(1)]))`;
 }
 
 /** SQL for the representative value of bucket key `k`. */
