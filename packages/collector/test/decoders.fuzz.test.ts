@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { OtlpDecodeError } from '../src/otlp/OtlpDecodeError.js';
 import { decodeLogsJson, decodeTracesJson } from '../src/otlp/otlpJsonDecoder.js';
 import { decodeLogsProto, decodeTracesProto } from '../src/otlp/otlpProtoDecoder.js';
-import { encodeLogRow, encodeTraceRow, MapEncoder } from '../src/otlp/rowEncoder.js';
+import { encodeLogRows, encodeTraceRows } from '../src/otlp/rowEncoder.js';
 import { formatDouble, nanosToTimestamp } from '../src/otlp/values.js';
 import type { AnyValue } from './otlpWire.js';
 import { captureExporterPayload, encodeRequest, encodeSpan } from './otlpWire.js';
@@ -123,7 +123,7 @@ describe('decoder properties (fast-check)', () => {
           expect(new Map(Object.entries(row.SpanAttributes))).toEqual(want);
           expect(row.SpanName).toBe(name);
           expect(row.Duration).toBe(start === 0n ? 0 : 1234);
-          const line = encodeTraceRow(row, new MapEncoder());
+          const line = encodeTraceRows([row]).toString('utf8');
           expect(line).toBe(`${JSON.stringify(row)}\n`);
         },
       ),
@@ -167,7 +167,7 @@ describe('decoder properties (fast-check)', () => {
         }),
       ),
     );
-    const parsed = JSON.parse(encodeLogRow(rows[0]!, new MapEncoder())) as {
+    const parsed = JSON.parse(encodeLogRows([rows[0]!]).toString('utf8')) as {
       Body: string;
       LogAttributes: Record<string, string>;
     };

@@ -17,6 +17,8 @@ import {
   durationNanos,
   formatDouble,
   jsonString,
+  newAttributeMap,
+  setAttribute,
   spanKindFromName,
   spanKindName,
   statusCodeFromName,
@@ -125,11 +127,11 @@ interface Ctx {
 function readAttributes(ctx: Ctx, v: Json, path: string, into?: AttributeMap): AttributeMap {
   const list = asArray(v, path);
   if (list.length > ctx.limits.maxAttributes) fail(path, `more than ${ctx.limits.maxAttributes} attributes`);
-  const map = into ?? (Object.create(null) as AttributeMap);
+  const map = into ?? newAttributeMap();
   for (let i = 0; i < list.length; i++) {
     const kv = asObject(list[i], `${path}[${i}]`);
     const key = asString(kv.key, `${path}[${i}].key`);
-    map[key] = anyValueText(ctx, kv.value, `${path}[${i}].value`, 0);
+    setAttribute(map, key, anyValueText(ctx, kv.value, `${path}[${i}].value`, 0));
   }
   return map;
 }

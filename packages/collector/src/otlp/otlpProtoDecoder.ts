@@ -11,13 +11,15 @@ import type { AttributeMap, LogRow, TraceRow } from './rowTypes.js';
 import { DEFAULT_DECODE_LIMITS, OtlpDecodeError } from './OtlpDecodeError.js';
 import type { DecodeLimits } from './OtlpDecodeError.js';
 import {
-  durationNanos,
+  nanosBetween,
   formatDouble,
   jsonString,
   nanosToTimestamp,
   spanKindName,
   statusCodeName,
   ZERO_TIMESTAMP,
+  newAttributeMap,
+  setAttribute,
 } from './values.js';
 import { RESOURCE } from '@promptline/semconv';
 
@@ -49,6 +51,9 @@ class Cursor {
   readonly buf: Buffer;
   readonly limits: DecodeLimits;
   path = '';
+  /** Halves of the last fixed64 read (for exact durations without re-parsing). */
+  lastHi = 0;
+  lastLo = 0;
   constructor(buf: Buffer, limits: DecodeLimits) {
     this.buf = buf;
     this.r = ReaderClass.create(buf);
@@ -104,6 +109,8 @@ class Cursor {
     const lo = (b[pos]! | (b[pos + 1]! << 8) | (b[pos + 2]! << 16) | (b[pos + 3]! << 24)) >>> 0;
     const hi = (b[pos + 4]! | (b[pos + 5]! << 8) | (b[pos + 6]! << 16) | (b[pos + 7]! << 24)) >>> 0;
     this.r.pos = pos + 8;
+    this.lastHi = hi;
+    this.lastLo = lo;
     return nanosToTimestamp(hi, lo);
   }
 
@@ -121,13 +128,35 @@ class Cursor {
     return v;
   }
 
-  /** int64 varint as exact decimal text. */
+  /** int64 varint as exact decimal text (two's complement, up to 10 bytes). */
   int64Text(end: number): string {
-    const v = this.r.int64() as unknown as { low: number; high: number; toString(): string } | number;
-    if (this.r.pos > end) this.fail('truncated: varint runs past the end of its message');
-    if (typeof v === 'number') return String(v);
-    if (v.high >= -2097152 && v.high < 2097152) return String(v.high * 4294967296 + (v.low >>> 0));
-    return v.toString();
+    const b = this.buf;
+    let pos = this.r.pos;
+    let lo = 0;
+    let hi = 0;
+    let shift = 0;
+    let byte: number;
+    // Low 28 bits.
+    do {
+      if (pos >= end) this.fail('truncated: varint runs past the end of its message');
+      byte = b[pos++]!;
+      if (shift < 28) lo |= (byte & 0x7f) << shift;
+      else if (shift === 28) {
+        lo |= (byte & 0x0f) << 28;
+        hi |= (byte & 0x7f) >>> 4;
+      } else hi |= (byte & 0x7f) << (shift - 32);
+      shift += 7;
+    } while (byte >= 0x80 && shift < 70);
+    if (byte >= 0x80) this.fail('malformed varint (more than 10 bytes)');
+    this.r.pos = pos;
+    lo >>>= 0;
+    hi >>>= 0;
+    if (hi < 0x200000) return String(hi * 4294967296 + lo);
+    if (hi >= 0xffe00000) {
+      // Negative and above -2^53: exact as a double.
+      return String((hi - 4294967296) * 4294967296 + lo);
+    }
+    return BigInt.asIntN(64, (BigInt(hi) << 32n) | BigInt(lo)).toString();
   }
 
   double(end: number): number {
@@ -136,23 +165,49 @@ class Cursor {
   }
 }
 
+/** Node's Buffer methods behind `toString(encoding, …)`, called directly (no encoding dispatch). */
+type SliceBuffer = Buffer & {
+  latin1Slice(start: number, end: number): string;
+  utf8Slice(start: number, end: number): string;
+};
+
+/** Interned short ASCII strings (attribute keys and repeated values), by a hash of their bytes. */
+const INTERN_SIZE = 4096;
+const internBytes: Array<string | undefined> = new Array<string | undefined>(INTERN_SIZE);
+
 function readUtf8(c: Cursor, start: number, stop: number, field: string): string {
   const b = c.buf;
   const n = stop - start;
   if (n === 0) return '';
-  if (n <= 32) {
-    let ascii = true;
-    for (let i = start; i < stop; i++) {
-      if (b[i]! >= 0x80) {
-        ascii = false;
-        break;
-      }
+  if (n <= 48) {
+    let h = n;
+    let i = start;
+    for (; i < stop; i++) {
+      const x = b[i]!;
+      if (x >= 0x80) break;
+      h = (Math.imul(h, 31) + x) | 0;
     }
-    if (ascii) return b.toString('latin1', start, stop);
+    if (i === stop) {
+      const slot = (h ^ (h >>> 12)) & (INTERN_SIZE - 1);
+      const hit = internBytes[slot];
+      if (hit !== undefined && hit.length === n) {
+        let same = true;
+        for (let j = 0; j < n; j++) {
+          if (hit.charCodeAt(j) !== b[start + j]) {
+            same = false;
+            break;
+          }
+        }
+        if (same) return hit;
+      }
+      const text = (b as SliceBuffer).latin1Slice(start, stop);
+      internBytes[slot] = text;
+      return text;
+    }
   }
   const view = b.subarray(start, stop);
   if (!isUtf8(view)) c.fail(`invalid UTF-8 in string field ${field}`);
-  return b.toString('utf8', start, stop);
+  return (b as SliceBuffer).utf8Slice(start, stop);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -183,7 +238,7 @@ function readKeyValue(c: Cursor, end: number, target: KeyValueTarget): void {
     } else c.skip(wt, end);
   }
   if (++target.count > c.limits.maxAttributes) c.fail(`more than ${c.limits.maxAttributes} attributes`);
-  target.map[key] = value;
+  setAttribute(target.map, key, value);
 }
 
 function checkEnd(c: Cursor, stop: number): void {
@@ -347,7 +402,7 @@ interface ResourceInfo {
 
 function readResource(c: Cursor, end: number): ResourceInfo {
   const r = c.r;
-  const target: KeyValueTarget = { map: Object.create(null) as AttributeMap, count: 0 };
+  const target: KeyValueTarget = { map: newAttributeMap(), count: 0 };
   while (r.pos < end) {
     const tag = r.uint32();
     const wt = tag & 7;
@@ -369,7 +424,7 @@ interface ScopeInfo {
 
 function readScope(c: Cursor, end: number): ScopeInfo {
   const r = c.r;
-  const scope: ScopeInfo = { name: '', version: '', attributes: Object.create(null) as AttributeMap };
+  const scope: ScopeInfo = { name: '', version: '', attributes: newAttributeMap() };
   const target: KeyValueTarget = { map: scope.attributes, count: 0 };
   while (r.pos < end) {
     const tag = r.uint32();
@@ -391,8 +446,8 @@ function readScope(c: Cursor, end: number): ScopeInfo {
   return scope;
 }
 
-const EMPTY_SCOPE: ScopeInfo = { name: '', version: '', attributes: Object.create(null) as AttributeMap };
-const EMPTY_RESOURCE: ResourceInfo = { attributes: Object.create(null) as AttributeMap, serviceName: '' };
+const EMPTY_SCOPE: ScopeInfo = { name: '', version: '', attributes: newAttributeMap() };
+const EMPTY_RESOURCE: ResourceInfo = { attributes: newAttributeMap(), serviceName: '' };
 
 function wrap(e: unknown): never {
   if (e instanceof OtlpDecodeError) throw e;
@@ -524,9 +579,13 @@ export function spanProblem(row: TraceRow): string | undefined {
 
 function readSpan(c: Cursor, end: number, resource: ResourceInfo, scope: ScopeInfo): TraceRow {
   const r = c.r;
-  const attrs: KeyValueTarget = { map: Object.create(null) as AttributeMap, count: 0 };
+  const attrs: KeyValueTarget = { map: newAttributeMap(), count: 0 };
   let start = ZERO_TIMESTAMP;
   let finish = ZERO_TIMESTAMP;
+  let startHi = 0;
+  let startLo = 0;
+  let endHi = 0;
+  let endLo = 0;
   const row: TraceRow = {
     Timestamp: ZERO_TIMESTAMP,
     TraceId: '',
@@ -583,10 +642,14 @@ function readSpan(c: Cursor, end: number, resource: ResourceInfo, scope: ScopeIn
       case 7:
         c.expect(wt, WT_I64, 'Span.start_time_unix_nano');
         start = c.fixed64Timestamp(end);
+        startHi = c.lastHi;
+        startLo = c.lastLo;
         break;
       case 8:
         c.expect(wt, WT_I64, 'Span.end_time_unix_nano');
         finish = c.fixed64Timestamp(end);
+        endHi = c.lastHi;
+        endLo = c.lastLo;
         break;
       case 9: {
         c.expect(wt, WT_LEN, 'Span.attributes');
@@ -621,13 +684,14 @@ function readSpan(c: Cursor, end: number, resource: ResourceInfo, scope: ScopeIn
     }
   }
   row.Timestamp = start;
-  row.Duration = durationNanos(start, finish);
+  row.Duration =
+    finish === ZERO_TIMESTAMP || start === ZERO_TIMESTAMP ? 0 : nanosBetween(startHi, startLo, endHi, endLo);
   return row;
 }
 
 function readEvent(c: Cursor, end: number, row: TraceRow): void {
   const r = c.r;
-  const attrs: KeyValueTarget = { map: Object.create(null) as AttributeMap, count: 0 };
+  const attrs: KeyValueTarget = { map: newAttributeMap(), count: 0 };
   let ts = ZERO_TIMESTAMP;
   let name = '';
   while (r.pos < end) {
@@ -656,7 +720,7 @@ function readEvent(c: Cursor, end: number, row: TraceRow): void {
 
 function readLink(c: Cursor, end: number, row: TraceRow): void {
   const r = c.r;
-  const attrs: KeyValueTarget = { map: Object.create(null) as AttributeMap, count: 0 };
+  const attrs: KeyValueTarget = { map: newAttributeMap(), count: 0 };
   let traceId = '';
   let spanId = '';
   let state = '';
@@ -837,7 +901,7 @@ function readLogRecord(
   scopeSchemaUrl: string,
 ): LogRow {
   const r = c.r;
-  const attrs: KeyValueTarget = { map: Object.create(null) as AttributeMap, count: 0 };
+  const attrs: KeyValueTarget = { map: newAttributeMap(), count: 0 };
   let observed = ZERO_TIMESTAMP;
   const row: LogRow = {
     Timestamp: ZERO_TIMESTAMP,

@@ -4,7 +4,7 @@
  * as the exporter names them, and nanosecond timestamps as exact decimal seconds.
  */
 import { SPAN_KIND_TEXT, STATUS_CODE_TEXT } from '@promptline/clickhouse';
-import type { SpanKindText, StatusCodeText } from './rowTypes.js';
+import type { AttributeMap, SpanKindText, StatusCodeText } from './rowTypes.js';
 
 /** `SpanKind` enum → the exporter's `SpanKind` column value. */
 export const SPAN_KIND_NAMES: readonly SpanKindText[] = SPAN_KIND_TEXT;
@@ -49,13 +49,30 @@ let cachedSecond = -1;
 let cachedPrefix = '';
 
 /** `YYYY-MM-DD HH:MM:SS.` of a Unix second (UTC), cached for the last second seen. */
+let cachedDay = -1;
+let cachedDayText = '';
+const TWO_DIGITS = Array.from({ length: 60 }, (_, i) => String(i).padStart(2, '0'));
+
 function secondPrefix(seconds: number): string {
   if (seconds !== cachedSecond) {
-    const iso = new Date(seconds * 1000).toISOString();
-    cachedPrefix = `${iso.slice(0, 10)} ${iso.slice(11, 19)}.`;
+    const day = Math.floor(seconds / 86400);
+    if (day !== cachedDay) {
+      cachedDayText = new Date(day * 86_400_000).toISOString().slice(0, 10);
+      cachedDay = day;
+    }
+    const rest = seconds - day * 86400;
+    const h = Math.floor(rest / 3600);
+    const m = Math.floor((rest - h * 3600) / 60);
+    cachedPrefix = `${cachedDayText} ${TWO_DIGITS[h]}:${TWO_DIGITS[m]}:${TWO_DIGITS[rest - h * 3600 - m * 60]}.`;
     cachedSecond = seconds;
   }
   return cachedPrefix;
+}
+
+/** Nanoseconds from (startHi, startLo) to (endHi, endLo), 0 if negative; exact below 2^53. */
+export function nanosBetween(startHi: number, startLo: number, endHi: number, endLo: number): number {
+  const d = (endHi - startHi) * TWO_32 + (endLo - startLo);
+  return d > 0 ? d : 0;
 }
 
 /** Zero time (OTLP's "unset"), as stored. */
@@ -141,4 +158,18 @@ const JSON_ESCAPE = /["\\\u0000-\u001f]/;
 /** A JSON string literal (no allocation beyond the result for the common, escape-free case). */
 export function jsonString(s: string): string {
   return JSON_ESCAPE.test(s) ? JSON.stringify(s) : `"${s}"`;
+}
+
+/**
+ * A new attribute map: a plain object (V8 keeps it in fast mode, unlike a null-prototype one). Use
+ * {@link setAttribute} to write keys so that `__proto__` is stored as an ordinary key.
+ */
+export function newAttributeMap(): AttributeMap {
+  return {};
+}
+
+export function setAttribute(map: AttributeMap, key: string, value: string): void {
+  if (key === '__proto__')
+    Object.defineProperty(map, key, { value, enumerable: true, writable: true, configurable: true });
+  else map[key] = value;
 }

@@ -1,4 +1,5 @@
 import type { AttributeMap, LogRow, TraceRow } from '../otlp/rowTypes.js';
+import { newAttributeMap, setAttribute } from '../otlp/values.js';
 import type { ProcessContext, Processor } from './Processor.js';
 
 export interface LimitsOptions {
@@ -48,8 +49,8 @@ export class LimitsProcessor implements Processor {
     if (count <= this.opts.maxAttributes) return map;
     const keys = Object.keys(map);
     const ordered = [...keys.filter(priority), ...keys.filter((k) => !priority(k))];
-    const kept = Object.create(null) as AttributeMap;
-    for (let i = 0; i < this.opts.maxAttributes; i++) kept[ordered[i]!] = map[ordered[i]!]!;
+    const kept = newAttributeMap();
+    for (let i = 0; i < this.opts.maxAttributes; i++) setAttribute(kept, ordered[i]!, map[ordered[i]!]!);
     this.droppedAttributes += keys.length - this.opts.maxAttributes;
     return kept;
   }

@@ -122,7 +122,7 @@ export class RedactionProcessor implements Processor {
 
   private map(map: AttributeMap, everything: boolean): void {
     for (const key of this.opts.dropKeys) {
-      if (key in map) {
+      if (Object.hasOwn(map, key)) {
         delete map[key];
         this.dropped++;
       }
@@ -132,8 +132,7 @@ export class RedactionProcessor implements Processor {
       for (const key in map) map[key] = this.redact(map[key]!);
     } else {
       for (const key of this.contentKeys) {
-        const v = map[key];
-        if (v !== undefined) map[key] = this.redact(v);
+        if (Object.hasOwn(map, key)) map[key] = this.redact(map[key]!);
       }
     }
   }

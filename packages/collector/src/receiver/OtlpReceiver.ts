@@ -16,7 +16,7 @@ import { decodeLogsJson, decodeTracesJson } from '../otlp/otlpJsonDecoder.js';
 import { decodeLogsProto, decodeTracesProto } from '../otlp/otlpProtoDecoder.js';
 import { exportResponse, RPC_CODE, statusBody } from '../otlp/otlpResponse.js';
 import type { OtlpEncoding, OtlpSignal } from '../otlp/otlpResponse.js';
-import { encodeLogRow, encodeTraceRow, MapEncoder } from '../otlp/rowEncoder.js';
+import { encodeLogRows, encodeTraceRows } from '../otlp/rowEncoder.js';
 import type { LogRow, TraceRow } from '../otlp/rowTypes.js';
 import type { Processor } from '../processors/Processor.js';
 import type { SelfMetrics } from '../server/SelfMetrics.js';
@@ -248,11 +248,9 @@ export class OtlpReceiver {
     const before = rows.length;
     const ctx = { project };
     for (const p of this.opts.pipelines.traces) rows = p.processTraces(rows, ctx);
-    const maps = new MapEncoder();
-    let text = '';
-    for (let i = 0; i < rows.length; i++) text += encodeTraceRow(rows[i]!, maps);
+    const payload = encodeTraceRows(rows);
     return {
-      records: [{ kind: 'traces', rows: rows.length, payload: Buffer.from(text, 'utf8') }],
+      records: [{ kind: 'traces', rows: rows.length, payload }],
       accepted: rows.length,
       rejected: decoded.rejected,
       filtered: before - rows.length,
@@ -269,11 +267,9 @@ export class OtlpReceiver {
     const before = rows.length;
     const ctx = { project };
     for (const p of this.opts.pipelines.logs) rows = p.processLogs(rows, ctx);
-    const maps = new MapEncoder();
-    let text = '';
-    for (let i = 0; i < rows.length; i++) text += encodeLogRow(rows[i]!, maps);
+    const payload = encodeLogRows(rows);
     return {
-      records: [{ kind: 'logs', rows: rows.length, payload: Buffer.from(text, 'utf8') }],
+      records: [{ kind: 'logs', rows: rows.length, payload }],
       accepted: rows.length,
       rejected: decoded.rejected,
       filtered: before - rows.length,

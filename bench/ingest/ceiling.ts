@@ -1,0 +1,54 @@
+/**
+ * bench:ingest ceiling process (forked by run.ts): the engine's own insert rate for the same rows,
+ * pre-encoded. The captured exporter requests are decoded and encoded once, up front, with the
+ * collector's own decoder and row encoder; then only the inserts are timed, with the collector's
+ * insert statement (deduplication token, materialized views on) and batch size.
+ */
+import { readFileSync } from 'node:fs';
+import { Readable } from 'node:stream';
+import { migrate, openClickHouse } from '@promptline/clickhouse';
+import { decodeTracesProto, encodeTraceRows } from '@promptline/collector';
+import { unpack } from './batchFile.js';
+
+const [file, dir, secs, batchBytesText] = process.argv.slice(2);
+const bodies = unpack(readFileSync(file!));
+const batchBytes = Number(batchBytesText);
+const client = openClickHouse({ url: '', path: dir! });
+await migrate(client);
+// Pre-encode: JSONEachRow bodies of about `batchBytes` each.
+const batches: Array<{ body: Buffer; rows: number }> = [];
+let parts: Buffer[] = [];
+let size = 0;
+let rows = 0;
+for (const b of bodies) {
+  const decoded = decodeTracesProto(b);
+  const text = encodeTraceRows(decoded.rows);
+  parts.push(Buffer.from(text));
+  size += text.length;
+  rows += decoded.rows.length;
+  if (size >= batchBytes) {
+    batches.push({ body: Buffer.concat(parts), rows });
+    parts = [];
+    size = 0;
+    rows = 0;
+  }
+}
+if (rows > 0) batches.push({ body: Buffer.concat(parts), rows });
+let written = 0;
+let n = 0;
+const started = performance.now();
+const deadline = started + Number(secs) * 1000;
+while (performance.now() < deadline) {
+  const batch = batches[n % batches.length]!;
+  const query =
+    `INSERT INTO default.otel_traces SETTINGS insert_deduplication_token = 'ceiling-${n}', ` +
+    'deduplicate_blocks_in_dependent_materialized_views = 1, ' +
+    "date_time_input_format = 'best_effort', input_format_skip_unknown_fields = 0 FORMAT JSONEachRow";
+  const res = await client.exec({ query, values: Readable.from([batch.body]) });
+  res.stream.resume();
+  written += batch.rows;
+  n++;
+}
+const elapsed = (performance.now() - started) / 1000;
+await client.close();
+process.send?.({ written, elapsed, inserts: n, batchRows: batches[0]?.rows ?? 0 });

@@ -1,0 +1,157 @@
+/**
+ * bench:ingest — OTLP spans/s through the collector into the embedded engine (materialized views on).
+ *
+ * 1. A load process captures BENCH_BATCHES (default 64) requests of 512 realistic generation spans
+ *    from the official OTLP protobuf exporter.
+ * 2. Ceiling: another process inserts the same rows, decoded and encoded up front, straight into a
+ *    fresh embedded engine with the collector's insert statement and batch size, for
+ *    BENCH_CEILING_SECONDS (default 20).
+ * 3. The collector runs in this process (default config: fsync always, 16 MiB segments) and the load
+ *    process sends the batches with BENCH_CONCURRENCY (default 8) connections for BENCH_SECONDS
+ *    (default 60). Written = rows in ClickHouse by the end of the window; the backlog is then drained
+ *    and every accepted span is checked to be in otel_traces exactly once.
+ *
+ *   pnpm bench:ingest
+ *   BENCH_SECONDS=15 BENCH_CEILING_SECONDS=8 pnpm bench:ingest
+ *
+ * Last stdout line: {"bench":"ingest","spans_per_s":…,"ceiling_spans_per_s":…,"ratio":…,"p99_ms":…,"rss_mb":…}
+ */
+import { fork, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+if (!process.execArgv.some((a) => a.includes('@promptline/source'))) {
+  const child = spawnSync(
+    process.execPath,
+    ['--conditions=@promptline/source', '--import', 'tsx', fileURLToPath(import.meta.url)],
+    {
+      stdio: 'inherit',
+      env: process.env,
+    },
+  );
+  process.exit(child.status ?? 1);
+}
+
+const { loadConfig, startCollector } = await import('@promptline/collector');
+const { reportResult } = await import('../support/report.js');
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 60);
+const CEILING_SECONDS = Number(process.env.BENCH_CEILING_SECONDS ?? 20);
+const SEGMENT_BYTES = 16 * 1024 * 1024;
+const here = fileURLToPath(new URL('.', import.meta.url));
+const tmp = mkdtempSync(join(tmpdir(), 'promptline-bench-ingest-'));
+
+function child<T>(script: string, args: string[]): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const p = fork(join(here, script), args, {
+      execArgv: ['--conditions=@promptline/source', '--import', 'tsx'],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    let result: T | undefined;
+    p.on('message', (m) => {
+      result = m as T;
+    });
+    p.on('error', reject);
+    p.on('exit', (code) =>
+      code === 0 && result !== undefined
+        ? resolve(result)
+        : reject(new Error(`${script} exited with ${code}`)),
+    );
+  });
+}
+
+const log = (line: string): void => {
+  process.stderr.write(`[bench:ingest] ${line}\n`);
+};
+
+try {
+  const file = join(tmp, 'batches.bin');
+  await child('load.ts', ['prepare', file]);
+  log(`captured ${process.env.BENCH_BATCHES ?? 64} exporter requests of 512 spans`);
+
+  const ceiling = await child<{ written: number; elapsed: number; inserts: number; batchRows: number }>(
+    'ceiling.ts',
+    [file, join(tmp, 'ceiling'), String(CEILING_SECONDS), String(SEGMENT_BYTES)],
+  );
+  const ceilingRate = ceiling.written / ceiling.elapsed;
+  log(
+    `ceiling: ${ceiling.written} rows in ${ceiling.elapsed.toFixed(1)} s (${ceiling.inserts} inserts of ${ceiling.batchRows} rows) = ${Math.round(ceilingRate)} rows/s`,
+  );
+
+  const config = loadConfig(
+    {
+      receivers: { otlp: { protocols: { http: { endpoint: '127.0.0.1:0' } } } },
+      processors: {
+        promptline_auth: {},
+        promptline_redaction: {},
+        promptline_filter: {},
+        promptline_limits: {},
+      },
+      exporters: {
+        clickhouse: {
+          data_dir: join(tmp, 'data'),
+          wal: {
+            dir: join(tmp, 'wal'),
+            fsync: process.env.BENCH_FSYNC ?? 'always',
+            segment_max_bytes: SEGMENT_BYTES,
+          },
+        },
+      },
+      service: {
+        telemetry: { logs: { level: 'warn' } },
+        pipelines: {
+          traces: {
+            receivers: ['otlp'],
+            processors: ['promptline_auth', 'promptline_redaction', 'promptline_filter', 'promptline_limits'],
+            exporters: ['clickhouse'],
+          },
+        },
+      },
+    },
+    {},
+  );
+  const collector = await startCollector(config);
+  let peakRss = process.memoryUsage().rss;
+  const sampler = setInterval(() => {
+    peakRss = Math.max(peakRss, process.memoryUsage().rss);
+  }, 50);
+  const load = await child<{
+    accepted: number;
+    requests: number;
+    throttled: number;
+    errors: number;
+    elapsed: number;
+    p99: number;
+  }>('load.ts', ['send', file, `${collector.url}/v1/traces`, String(SECONDS)]);
+  const writtenInWindow = collector.metrics.written.traces;
+  const drainStart = performance.now();
+  const drained = await collector.flush(300_000);
+  const drainSeconds = (performance.now() - drainStart) / 1000;
+  clearInterval(sampler);
+  const rs = await collector.client.query({
+    query: 'SELECT count() AS n, uniqExact(SpanId) AS u FROM otel_traces',
+    format: 'JSONEachRow',
+  });
+  const [stored] = await rs.json<{ n: string | number; u: string | number }>();
+  await collector.stop();
+  const spansPerS = writtenInWindow / load.elapsed;
+  log(
+    `collector: accepted ${load.accepted} spans (${load.requests} requests, ${load.throttled} throttled, ${load.errors} errors) in ${load.elapsed.toFixed(1)} s; ` +
+      `written in window ${writtenInWindow}; backlog drained in ${drainSeconds.toFixed(1)} s (${drained ? 'ok' : 'NOT drained'}); stored ${stored?.n} rows`,
+  );
+  reportResult('ingest', {
+    spans_per_s: Math.round(spansPerS),
+    accepted_spans_per_s: Math.round(load.accepted / load.elapsed),
+    ceiling_spans_per_s: Math.round(ceilingRate),
+    ratio: Number((spansPerS / ceilingRate).toFixed(3)),
+    p99_ms: Number(load.p99.toFixed(1)),
+    rss_mb: Math.round(peakRss / 1024 / 1024),
+    seconds: Number(load.elapsed.toFixed(1)),
+    throttled: load.throttled,
+    stored_exactly_once: Number(stored?.n) === load.accepted && Number(stored?.u) <= load.accepted,
+  });
+} finally {
+  rmSync(tmp, { recursive: true, force: true });
+}
