@@ -200,7 +200,7 @@ GROUP BY version ORDER BY version DESC`;
 
   const sizes = await client.query({
     query: `SELECT table, sum(bytes_on_disk) AS bytes, sum(rows) AS rows FROM system.parts
-WHERE database = {db:String} AND active AND table IN ('otel_traces', 'promptline_generations') GROUP BY table`,
+WHERE database = {db:String} AND active GROUP BY table ORDER BY table`,
     format: 'JSONEachRow',
     query_params: { db: DB },
   });
@@ -211,6 +211,7 @@ WHERE database = {db:String} AND active AND table IN ('otel_traces', 'promptline
     const r = size.get(t);
     return r ? Math.round((Number(r.bytes) / Number(r.rows)) * 10) / 10 : 0;
   };
+  for (const r of size.values()) log(`table ${r.table}: ${r.rows} rows, ${r.bytes} bytes on disk`);
   log(`agg runs ms: ${aggTimes.map((x) => x.toFixed(1)).join(' ')}`);
   log(`raw runs ms: ${rawTimes.map((x) => x.toFixed(0)).join(' ')}`);
   reportResult('query', {
