@@ -37,3 +37,21 @@ export type {
 export { upsertModelPrices, listModelPrices, USAGE_TYPES } from './prices.js';
 export type { ModelPrice, UsageType } from './prices.js';
 export { histValueSql, histQuantilesExpr, histQuantiles, HIST_GAMMA } from './histogram.js';
+export {
+  compareVersions,
+  DEFAULT_SAMPLE_LIMIT,
+  DEFAULT_MIN_SAMPLES,
+  DEFAULT_ALPHA,
+} from './compareVersions.js';
+export type { CompareVersionsQuery, VersionComparison } from './compareVersions.js';
+export type { MetricComparison, SideSummary, ComparisonTest, Verdict } from './compareSides.js';
+export { detectRegressions, DEFAULT_MOVE_WINDOW_MS, DEFAULT_MAX_MOVES } from './detectRegressions.js';
+export type { DetectRegressionsQuery, RegressionReport, LabelMove } from './detectRegressions.js';
+export { mannWhitneyU, exactUDistribution } from './stats/mannWhitney.js';
+export type { MannWhitneyResult } from './stats/mannWhitney.js';
+export { welchTTest } from './stats/welch.js';
+export type { Moments, WelchResult } from './stats/welch.js';
+export { compareProportions, twoProportionZTest, fisherExactTest } from './stats/proportions.js';
+export type { Proportion, ProportionResult } from './stats/proportions.js';
+export { holmAdjust } from './stats/holm.js';
+export { normalCdf, normalTwoSided, studentTCdf, studentTTwoSided } from './stats/distributions.js';

@@ -24,8 +24,7 @@ export function studentTCdf(t: number, df: number): number {
   if (!(df > 0)) throw new RangeError(`studentTCdf: df must be > 0 (got ${df})`);
   if (Number.isNaN(t)) return NaN;
   if (!Number.isFinite(t)) return t > 0 ? 1 : 0;
-  // P(|T| ≥ |t|) = I_{df/(df+t²)}(df/2, 1/2).
-  const tail = 0.5 * regularizedBeta(df / (df + t * t), df / 2, 0.5);
+  const tail = 0.5 * twoTail(t, df);
   return t > 0 ? 1 - tail : tail;
 }
 
@@ -34,5 +33,15 @@ export function studentTTwoSided(t: number, df: number): number {
   if (!(df > 0)) throw new RangeError(`studentTTwoSided: df must be > 0 (got ${df})`);
   if (Number.isNaN(t)) return NaN;
   if (!Number.isFinite(t)) return 0;
-  return Math.min(1, regularizedBeta(df / (df + t * t), df / 2, 0.5));
+  return Math.min(1, twoTail(t, df));
+}
+
+/**
+ * P(|T| ≥ |t|) = I_{df/(df+t²)}(df/2, ½). Near t = 0 that argument rounds to 1, so there the
+ * complement 1 − I_{t²/(df+t²)}(½, df/2) is used, whose argument keeps every digit of t².
+ */
+function twoTail(t: number, df: number): number {
+  const t2 = t * t;
+  if (t2 < df) return 1 - regularizedBeta(t2 / (df + t2), 0.5, df / 2);
+  return regularizedBeta(df / (df + t2), df / 2, 0.5);
 }

@@ -12,6 +12,13 @@ const HALF_LN_2PI = 0.5 * Math.log(2 * Math.PI);
 const TINY = 1e-300;
 const EPS = 1e-15;
 
+/** Stirling's series correction s(z) = ln Γ(z) − ((z−½)ln z − z + ½ln 2π), for z ≥ 15. */
+function stirlingTail(z: number): number {
+  const z2 = 1 / (z * z);
+  // Bernoulli-number coefficients B2k / (2k(2k-1)): 1/12, -1/360, 1/1260, -1/1680, 1/1188.
+  return (1 / z) * (1 / 12 + z2 * (-1 / 360 + z2 * (1 / 1260 + z2 * (-1 / 1680 + z2 * (1 / 1188)))));
+}
+
 /**
  * ln Γ(x) for x > 0: shifts x up to ≥ 15 with Γ(x+1) = xΓ(x), then Stirling's series
  * (terms to x⁻⁹, error below 1e-16 there).
@@ -24,10 +31,25 @@ export function lnGamma(x: number): number {
     shift += Math.log(z);
     z += 1;
   }
-  const z2 = 1 / (z * z);
-  // Bernoulli-number coefficients B2k / (2k(2k-1)): 1/12, -1/360, 1/1260, -1/1680, 1/1188.
-  const series = (1 / z) * (1 / 12 + z2 * (-1 / 360 + z2 * (1 / 1260 + z2 * (-1 / 1680 + z2 * (1 / 1188)))));
-  return (z - 0.5) * Math.log(z) - z + HALF_LN_2PI + series - shift;
+  return (z - 0.5) * Math.log(z) - z + HALF_LN_2PI + stirlingTail(z) - shift;
+}
+
+/**
+ * ln B(a, b) = ln Γ(a) + ln Γ(b) − ln Γ(a+b). When one argument is large, ln Γ(b+a) − ln Γ(b) is
+ * formed from Stirling's series directly, (b−½)·ln(1+a/b) + a·ln(a+b) − a + s(a+b) − s(b), instead
+ * of subtracting two huge logarithms (which would lose ~8 digits at b = 10⁸).
+ */
+export function lnBeta(a: number, b: number): number {
+  const small = Math.min(a, b);
+  const large = Math.max(a, b);
+  if (large < 1e4) return lnGamma(a) + lnGamma(b) - lnGamma(a + b);
+  const ratio =
+    (large - 0.5) * Math.log1p(small / large) +
+    small * Math.log(large + small) -
+    small +
+    stirlingTail(large + small) -
+    stirlingTail(large);
+  return lnGamma(small) - ratio;
 }
 
 /** ln(n!) for an integer n ≥ 0. */
@@ -118,7 +140,7 @@ export function regularizedBeta(x: number, a: number, b: number): number {
   if (Number.isNaN(x)) return NaN;
   if (x <= 0) return 0;
   if (x >= 1) return 1;
-  const lnFront = lnGamma(a + b) - lnGamma(a) - lnGamma(b) + a * Math.log(x) + b * Math.log1p(-x);
+  const lnFront = a * Math.log(x) + b * Math.log1p(-x) - lnBeta(a, b);
   const front = Math.exp(lnFront);
   if (x < (a + 1) / (a + b + 2)) return (front * betaFraction(a, b, x)) / a;
   return 1 - (front * betaFraction(b, a, 1 - x)) / b;
