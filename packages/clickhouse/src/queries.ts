@@ -404,7 +404,7 @@ ORDER BY prompt_version DESC`;
 
 /** Options of {@link timeSeriesByVersion}. */
 export interface TimeSeriesQuery extends WindowQuery {
-  /** Bucket width in seconds (≥ 60). Whole hours/days read the aggregates; others read generations. */
+  /** Bucket width in seconds (≥ 60). Whole hours/days read the aggregates (edges from generations); others read generations. */
   intervalSeconds: number;
 }
 
@@ -428,10 +428,15 @@ export async function timeSeriesByVersion(
   const to = q.to.getTime();
   const ms = q.intervalSeconds * 1000;
   // Aggregates answer a bucket exactly when buckets are whole hours (days) and the window is aligned.
+  // Whole-hour intervals read whole hours from the hourly aggregates (whole days from the daily
+  // ones when the interval is whole days) and the ragged window edges from generations; the pieces
+  // of one bucket merge. Other intervals read generations.
   let segments: Segment[];
-  if (ms % DAY === 0 && from % DAY === 0 && to % DAY === 0) segments = [{ source: '1d', from, to }];
-  else if (ms % HOUR === 0 && from % HOUR === 0 && to % HOUR === 0) segments = [{ source: '1h', from, to }];
-  else segments = [{ source: 'raw', from, to }];
+  if (ms % HOUR === 0) {
+    segments = planSegments(from, to).map((s) =>
+      s.source === '1d' && ms % DAY !== 0 ? { ...s, source: '1h' as const } : s,
+    );
+  } else segments = [{ source: 'raw', from, to }];
   const bucket = (col: string): string => `toStartOfInterval(${col}, toIntervalSecond({interval:UInt32}))`;
   const union = statesUnion(db, q, params, ['prompt_version'], segments, bucket);
   const sql = `SELECT toDateTime(ts, 'UTC') AS bucket, prompt_version, ${MERGED}

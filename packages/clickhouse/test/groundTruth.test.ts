@@ -347,10 +347,13 @@ describe('ground truth: aggregates vs raw rows', () => {
     expect(result.map((r) => [r.version, r.requests])).toEqual([[3, gs.length]]);
   });
 
-  it('time series by version (daily from aggregates, 30-minute from generations) matches counts', async () => {
-    const from = new Date(DAY0);
-    const to = new Date(DAY0 + 4 * 86_400_000);
-    for (const interval of [86_400, 1800]) {
+  it('time series by version (daily/2-hourly from aggregates + edges, 30-minute from generations) matches counts', async () => {
+    for (const [interval, from, to] of [
+      [86_400, new Date(DAY0), new Date(DAY0 + 4 * 86_400_000)],
+      [1800, new Date(DAY0), new Date(DAY0 + 4 * 86_400_000)],
+      [7200, FROM, TO], // ragged window: partial first/last buckets come from generations
+      [86_400, FROM, TO],
+    ] as const) {
       const pts = await timeSeriesByVersion(client, {
         database: DB,
         projectId: PROJECT,
@@ -360,7 +363,9 @@ describe('ground truth: aggregates vs raw rows', () => {
         intervalSeconds: interval,
       });
       const expected = new Map<string, { n: number; e: number; cost: number }>();
-      for (const g of gens.filter((x) => x.linked && x.prompt === PROMPT)) {
+      for (const g of gens.filter(
+        (x) => x.linked && x.prompt === PROMPT && x.ms >= from.getTime() && x.ms < to.getTime(),
+      )) {
         const b = new Date(Math.floor(g.ms / (interval * 1000)) * interval * 1000).toISOString();
         const k = `${b}|${g.version}`;
         const cur = expected.get(k) ?? { n: 0, e: 0, cost: 0 };
