@@ -1,12 +1,11 @@
 /**
  * bench:ingest ceiling process (forked by run.ts): the engine's own insert rate for the same rows,
  * pre-encoded. The captured exporter requests are decoded and encoded once, up front, with the
- * collector's own decoder and row encoder; then only the inserts are timed, with the collector's
- * insert statement (deduplication token, materialized views on) and batch size.
+ * collector's own decoder and row encoder; then only the inserts are timed, through the same
+ * `insertJsonEachRow` the collector uses (deduplication token, materialized views on), same batch size.
  */
 import { readFileSync } from 'node:fs';
-import { Readable } from 'node:stream';
-import { migrate, openClickHouse } from '@promptline/clickhouse';
+import { insertJsonEachRow, migrate, openClickHouse } from '@promptline/clickhouse';
 import { decodeTracesProto, encodeTraceRows } from '@promptline/collector';
 import { unpack } from './batchFile.js';
 
@@ -23,7 +22,7 @@ let rows = 0;
 for (const b of bodies) {
   const decoded = decodeTracesProto(b);
   const text = encodeTraceRows(decoded.rows);
-  parts.push(Buffer.from(text));
+  parts.push(text);
   size += text.length;
   rows += decoded.rows.length;
   if (size >= batchBytes) {
@@ -40,12 +39,7 @@ const started = performance.now();
 const deadline = started + Number(secs) * 1000;
 while (performance.now() < deadline) {
   const batch = batches[n % batches.length]!;
-  const query =
-    `INSERT INTO default.otel_traces SETTINGS insert_deduplication_token = 'ceiling-${n}', ` +
-    'deduplicate_blocks_in_dependent_materialized_views = 1, ' +
-    "date_time_input_format = 'best_effort', input_format_skip_unknown_fields = 0 FORMAT JSONEachRow";
-  const res = await client.exec({ query, values: Readable.from([batch.body]) });
-  res.stream.resume();
+  await insertJsonEachRow(client, 'otel_traces', batch.body, { dedupToken: `ceiling-${n}` });
   written += batch.rows;
   n++;
 }

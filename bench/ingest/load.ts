@@ -10,6 +10,8 @@ import { pack, unpack } from './batchFile.js';
 import { captureBatches } from './spans.js';
 
 export const SPANS_PER_BATCH = 512;
+/** Clients honour Retry-After, capped here (ms). */
+const MAX_BACKOFF_MS = Number(process.env.BENCH_MAX_BACKOFF_MS ?? 1000);
 
 function post(agent: Agent, url: URL, body: Buffer): Promise<{ status: number; retryAfter: number }> {
   return new Promise((resolve, reject) => {
@@ -57,7 +59,7 @@ async function send(file: string, target: string, seconds: number): Promise<void
           accepted += SPANS_PER_BATCH;
         } else if (res.status === 429 || res.status === 503) {
           throttled++;
-          await new Promise((r) => setTimeout(r, Math.min(1000, (res.retryAfter || 1) * 100)));
+          await new Promise((r) => setTimeout(r, Math.min(MAX_BACKOFF_MS, (res.retryAfter || 1) * 1000)));
         } else errors++;
       } catch {
         errors++;

@@ -39,7 +39,7 @@ const { reportResult } = await import('../support/report.js');
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 60);
 const CEILING_SECONDS = Number(process.env.BENCH_CEILING_SECONDS ?? 20);
-const SEGMENT_BYTES = 16 * 1024 * 1024;
+const SEGMENT_BYTES = Number(process.env.BENCH_SEGMENT_MB ?? 16) * 1024 * 1024;
 const here = fileURLToPath(new URL('.', import.meta.url));
 const tmp = mkdtempSync(join(tmpdir(), 'promptline-bench-ingest-'));
 
@@ -100,6 +100,7 @@ try {
         },
       },
       service: {
+        retry_after_seconds: 1,
         telemetry: { logs: { level: 'warn' } },
         pipelines: {
           traces: {

@@ -124,6 +124,7 @@ export async function startCollector(
       {
         maxRequestBodySize: config.receiver.maxRequestBodySize,
         maxConcurrentRequests: config.receiver.maxConcurrentRequests,
+        maxLagBytes: config.exporter.wal.maxLagBytes,
         retryAfterSeconds: config.retryAfterSeconds,
         limits: DEFAULT_DECODE_LIMITS,
         pipelines,

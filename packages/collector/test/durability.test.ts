@@ -182,6 +182,47 @@ describe('durability: WAL replay is idempotent in ClickHouse (real engine, mater
     await c.stop(); // idempotent
   });
 
+  it('ClickHouse healthy but slower than intake: 429 + Retry-After beyond max_lag_bytes, nothing lost', async () => {
+    const sw = switchable();
+    const slow: BatchSink = {
+      async insert(kind, body, rows, token) {
+        await new Promise((r) => setTimeout(r, 300));
+        await sw.sink.insert(kind, body, rows, token);
+      },
+    };
+    const config = testConfig(dir, {
+      exporters: {
+        clickhouse: {
+          wal: { dir: join(tmp.dir, 'wal-lag'), segment_max_bytes: 16_384, max_lag_bytes: 65_536 },
+        },
+      },
+      service: { retry_after_seconds: 1 },
+    });
+    const c = await start(config, { sink: slow });
+    collector = c;
+    sw.real = clickHouseSink(c.client, 'default');
+    let acked = 0;
+    let limited: Response | undefined;
+    for (let i = 0; i < 300 && limited === undefined; i++) {
+      const res = await fetch(`${c.url}/v1/traces`, {
+        method: 'POST',
+        headers: PROTO,
+        body: generations(20, 'lagging'),
+      });
+      if (res.status === 200) acked += 20;
+      else limited = res;
+    }
+    expect(limited?.status).toBe(429);
+    expect(limited?.headers.get('retry-after')).toBe('1');
+    expect(acked).toBeGreaterThan(0);
+    expect(await c.flush(30_000)).toBe(true);
+    expect((await post(`${c.url}/v1/traces`, generations(20, 'lagging'), PROTO)).status).toBe(200);
+    acked += 20;
+    expect(await c.flush(20_000)).toBe(true);
+    expect(await counts(c, 'lagging')).toEqual({ spans: acked, unique: acked, generations: acked });
+    await c.stop();
+  });
+
   it('graceful shutdown drains everything acknowledged', async () => {
     const config = testConfig(dir, {
       exporters: { clickhouse: { wal: { dir: join(tmp.dir, 'wal-c'), flush_interval_ms: 60_000 } } },

@@ -88,6 +88,8 @@ export interface CollectorConfig {
       segmentMaxBytes: number;
       maxBytes: number;
       flushIntervalMs: number;
+      /** While exports succeed, un-exported bytes beyond this get 429 (intake outruns ClickHouse). */
+      maxLagBytes: number;
     };
     retry: { initialIntervalMs: number; maxIntervalMs: number; multiplier: number };
   };
@@ -495,6 +497,7 @@ function validate(raw: Raw, baseDir: string, problems: string[]): CollectorConfi
     segmentMaxBytes: r.num(walRaw, 'segment_max_bytes', wp, 16 * 1024 * 1024, 4096, 512 * 1024 * 1024),
     maxBytes: r.num(walRaw, 'max_bytes', wp, 1024 * 1024 * 1024, 65_536),
     flushIntervalMs: r.num(walRaw, 'flush_interval_ms', wp, 500, 1, 600_000),
+    maxLagBytes: r.num(walRaw, 'max_lag_bytes', wp, 64 * 1024 * 1024, 65_536),
   };
   if (wal.maxBytes < wal.segmentMaxBytes * 2) {
     r.problems.push(

@@ -27,6 +27,8 @@ import type { WriteAheadLog } from '../wal/WriteAheadLog.js';
 export interface ReceiverOptions {
   maxRequestBodySize: number;
   maxConcurrentRequests: number;
+  /** While exports succeed, refuse intake (429) beyond this many un-exported bytes. */
+  maxLagBytes: number;
   retryAfterSeconds: number;
   limits: DecodeLimits;
   pipelines: { traces: Processor[]; logs: Processor[] };
@@ -178,6 +180,16 @@ export class OtlpReceiver {
     if (this.inFlight >= this.opts.maxConcurrentRequests) {
       req.resume();
       this.throttle(res, encoding, 429, `more than ${this.opts.maxConcurrentRequests} requests in flight`);
+      return;
+    }
+    if (this.exportHealthy() && this.wal.pendingBytes > this.opts.maxLagBytes) {
+      req.resume();
+      this.throttle(
+        res,
+        encoding,
+        429,
+        `ClickHouse is behind by ${this.wal.pendingBytes} bytes (max_lag_bytes ${this.opts.maxLagBytes})`,
+      );
       return;
     }
     if (!this.wal.hasRoom(1)) {
