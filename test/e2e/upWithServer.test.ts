@@ -30,7 +30,7 @@ describe('promptline up --clickhouse URL (built bin)', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('writes to the server and reads it back directly', async () => {
+  it('writes to the server and reads it back directly', { timeout: 120_000 }, async () => {
     const home = join(dir, 'home');
     const up = spawn(
       process.execPath,
