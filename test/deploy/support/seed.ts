@@ -305,14 +305,19 @@ function scoreRow(s: SeedScore, i: number): LogRow {
 }
 
 /**
- * Writes the seed: spans first (generations, span index), then score events (resolved to their
- * version through the span index at insert), then the registry's label-move log.
+ * Writes the seed. One score in ten is sent BEFORE its span (as happens when an upstream collector
+ * flushes its logs pipeline first): those are stored unresolved and must be resolved at read time.
+ * Then the spans (generations, span index), then the other scores (resolved at insert through the
+ * span index), then the registry's label-move log.
  */
 export async function writeSeed(client: ClickHouseClient, seed: Seed): Promise<void> {
+  const logs = seed.scores.map(scoreRow);
+  const early = logs.filter((_, i) => i % 10 === 0);
+  const late = logs.filter((_, i) => i % 10 !== 0);
+  for (let i = 0; i < early.length; i += 5000) await insertLogs(client, early.slice(i, i + 5000));
   const spans = seed.generations.map(traceRow);
   for (let i = 0; i < spans.length; i += 5000) await insertTraces(client, spans.slice(i, i + 5000));
-  const logs = seed.scores.map(scoreRow);
-  for (let i = 0; i < logs.length; i += 5000) await insertLogs(client, logs.slice(i, i + 5000));
+  for (let i = 0; i < late.length; i += 5000) await insertLogs(client, late.slice(i, i + 5000));
   await client.insert({
     table: 'default.prompt_label_events',
     values: seed.labelMoves.map((m, i) => ({
