@@ -8,8 +8,9 @@
 FROM node:20-bookworm-slim AS build
 WORKDIR /src
 RUN npm install -g pnpm@10
-COPY pnpm-lock.yaml pnpm-workspace.yaml package.json .npmrc tsconfig.base.json tsconfig.json ./
-COPY packages ./packages
+# the whole workspace (collector.Dockerfile.dockerignore keeps node_modules, builds and data out):
+# a frozen install checks the lockfile against every workspace package
+COPY . .
 # the CLI depends on the collector, clickhouse and semconv packages: one deploy carries all
 RUN pnpm install --frozen-lockfile --filter @promptline/cli... \
  && pnpm --filter @promptline/cli... run build \
