@@ -145,7 +145,9 @@ LIMIT {cap:UInt32}`,
   );
 
   // Scores resolved at insert, plus scores that arrived before their span (resolved now by point
-  // lookups in the span index), as in scoresByVersion.
+  // lookups in the span index), as in scoresByVersion. No SETTINGS clause: the collector's read-only
+  // SQL endpoint refuses it, and the engine's default join_algorithm ('direct,parallel_hash,hash')
+  // already picks the direct (key lookup) join for the EmbeddedRocksDB span index.
   const sp: Record<string, unknown> = {};
   const resolved = sideFilter(q, sp);
   const unresolved = sideFilter(q, sp, 's.');
@@ -166,8 +168,7 @@ FROM (
   ) AS u
   INNER JOIN ${db}.promptline_span_index AS s ON s.span_key = u.span_key
   WHERE ${unresolved}
-    AND s.timestamp >= {from:DateTime64(3, 'UTC')} AND s.timestamp < {to:DateTime64(3, 'UTC')}
-  SETTINGS join_algorithm = 'direct')
+    AND s.timestamp >= {from:DateTime64(3, 'UTC')} AND s.timestamp < {to:DateTime64(3, 'UTC')})
 )
 ORDER BY score_name, cityHash64(score_id), score_id
 LIMIT {cap:UInt32} BY score_name`,

@@ -19,7 +19,7 @@ import {
 } from '../settings.js';
 import { readCollectorState } from '../stateFile.js';
 
-interface MetricsCommandOptions {
+export interface MetricsCommandOptions {
   prompt: string;
   since: string;
   json?: boolean;
@@ -33,7 +33,7 @@ interface MetricsCommandOptions {
  * Picks the source: an explicit collector URL, else an explicit ClickHouse URL, else the embedded
  * engine in the data directory — or, when a running collector holds that directory, that collector.
  */
-async function openSource(
+export async function openSource(
   opts: MetricsCommandOptions,
   global: GlobalOptions,
   ctx: CliContext,

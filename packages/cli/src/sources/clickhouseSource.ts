@@ -44,6 +44,7 @@ export function clickhouseSource(
 ): MetricsSource {
   return {
     name,
+    sql: { client, projectId: opts.projectId },
     async versionMetrics(query: VersionMetricsQuery): Promise<VersionMetrics[]> {
       const window = {
         promptName: query.prompt,

@@ -1,3 +1,4 @@
+import { ClickHouseLogLevel, createClient } from '@clickhouse/client';
 import type { LabelShare, VersionMetrics as StoredVersionMetrics } from '@promptline/clickhouse';
 
 import { CliError } from '../CliError.js';
@@ -52,8 +53,18 @@ export function collectorSource(baseUrl: string, apiKey: string): MetricsSource 
     u.searchParams.set('to', query.to.toISOString());
     return u;
   };
+  // The collector's read-only SQL endpoint speaks ClickHouse's HTTP interface (password = API key).
+  // The client's own logger stays off: errors reach the user once, through the CLI's output.
+  const client = createClient({
+    url: base,
+    username: 'default',
+    password: apiKey,
+    request_timeout: TIMEOUT_MS,
+    log: { level: ClickHouseLogLevel.OFF },
+  });
   return {
     name: `collector:${base}`,
+    sql: { client, projectId: undefined },
     async versionMetrics(query: VersionMetricsQuery): Promise<VersionMetrics[]> {
       const metrics = await getJson<{ versions: StoredVersionMetrics[] }>(
         url('/api/v1/metrics', query),
@@ -67,6 +78,6 @@ export function collectorSource(baseUrl: string, apiKey: string): MetricsSource 
       }
       return metrics.versions.map((row) => toReportVersion(row, labels.get(row.version) ?? []));
     },
-    close: () => Promise.resolve(),
+    close: () => client.close(),
   };
 }

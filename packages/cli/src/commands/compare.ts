@@ -1,0 +1,139 @@
+import type { Command } from 'commander';
+import { compareVersions } from '@promptline/clickhouse';
+import type { VersionComparison } from '@promptline/clickhouse';
+
+import { CliError } from '../CliError.js';
+import { renderComparisonTable } from '../comparisonTable.js';
+import type { CliContext, GlobalOptions } from '../context.js';
+import { parseDuration } from '../duration.js';
+import { resolveProject } from '../settings.js';
+import { openSource } from './metrics.js';
+import type { MetricsCommandOptions } from './metrics.js';
+
+interface CompareCommandOptions extends MetricsCommandOptions {
+  environment?: string;
+  label?: string;
+  sampleLimit?: string;
+  minSamples?: string;
+  alpha?: string;
+}
+
+/** What `promptline compare --json` prints: the comparison plus where it was read. */
+export interface CompareReport extends VersionComparison {
+  source: string;
+}
+
+/** A positive integer option or argument, or a CliError naming it. */
+export function positiveInt(text: string, name: string): number {
+  const n = Number(text);
+  if (!/^\s*\d+\s*$/.test(text) || !Number.isSafeInteger(n) || n < 1) {
+    throw new CliError(`${name} "${text}" must be a positive whole number`, { exitCode: 2 });
+  }
+  return n;
+}
+
+/** An alpha in (0, 1), or a CliError. */
+export function alphaOption(text: string): number {
+  const a = Number(text);
+  if (!(a > 0 && a < 1)) throw new CliError(`--alpha "${text}" must be between 0 and 1`, { exitCode: 2 });
+  return a;
+}
+
+/** The numeric test options shared by compare and regressions, parsed. */
+export function testOptions(opts: { sampleLimit?: string; minSamples?: string; alpha?: string }): {
+  sampleLimit?: number;
+  minSamples?: number;
+  alpha?: number;
+} {
+  return {
+    ...(opts.sampleLimit === undefined
+      ? {}
+      : { sampleLimit: positiveInt(opts.sampleLimit, '--sample-limit') }),
+    ...(opts.minSamples === undefined ? {} : { minSamples: positiveInt(opts.minSamples, '--min-samples') }),
+    ...(opts.alpha === undefined ? {} : { alpha: alphaOption(opts.alpha) }),
+  };
+}
+
+/** Declares the data-source and test options shared with `metrics` / `regressions`. */
+export function sourceAndTestOptions(command: Command): Command {
+  return command
+    .option('--environment <name>', 'only this deployment environment')
+    .option('--sample-limit <n>', 'values read per version and sampled metric (default 5000)')
+    .option('--min-samples <n>', 'fewer values on a side → "insufficient data" (default 20)')
+    .option('--alpha <a>', 'family-wise significance level after Holm–Bonferroni (default 0.05)')
+    .option('--json', 'print the report as JSON (stable shape, see the README)')
+    .option('--clickhouse <url>', 'read a ClickHouse server directly (env PROMPTLINE_CLICKHOUSE_URL)')
+    .option('--collector <url>', 'read through a running collector (env PROMPTLINE_COLLECTOR_URL)')
+    .option('--api-key <key>', 'read-scope API key for --collector (env PROMPTLINE_API_KEY)')
+    .option(
+      '--project <id>',
+      'project to read (env PROMPTLINE_PROJECT, default "default"; through a collector: the SQL endpoint reads this project)',
+    );
+}
+
+async function runCompare(
+  baselineText: string,
+  candidateText: string,
+  opts: CompareCommandOptions,
+  global: GlobalOptions,
+  ctx: CliContext,
+): Promise<void> {
+  const { out, env } = ctx;
+  if (opts.prompt.trim() === '') throw new CliError('--prompt must name a prompt', { exitCode: 2 });
+  const baseline = positiveInt(baselineText, 'baseline version');
+  const candidate = positiveInt(candidateText, 'candidate version');
+  const windowMs = parseDuration(opts.since);
+  const tests = testOptions(opts);
+  const to = new Date();
+  const from = new Date(to.getTime() - windowMs);
+  const source = await openSource(opts, global, ctx);
+  let report: CompareReport;
+  try {
+    const comparison = await compareVersions(source.sql.client, {
+      project: source.sql.projectId ?? resolveProject(opts.project, env).value,
+      prompt: opts.prompt,
+      baseline,
+      candidate,
+      from,
+      to,
+      ...tests,
+      ...(opts.environment === undefined ? {} : { environment: opts.environment }),
+      ...(opts.label === undefined ? {} : { label: opts.label }),
+    });
+    report = { ...comparison, source: source.name };
+  } finally {
+    await source.close();
+  }
+  if (opts.json === true) {
+    out.json(report);
+    return;
+  }
+  out.line(
+    `prompt ${report.prompt}: v${baseline} (baseline, ${report.baselineGenerations} calls) vs v${candidate} ` +
+      `(candidate, ${report.candidateGenerations} calls) — last ${opts.since} (${report.from} → ${report.to}) — ${source.name}`,
+  );
+  for (const row of renderComparisonTable(report.metrics)) out.line(row);
+  out.line(
+    `verdicts at α=${report.alpha} after Holm–Bonferroni; samples capped at ${report.sampleLimit} per version; ` +
+      `"insufficient data" below ${report.minSamples} values`,
+  );
+}
+
+/** `promptline compare`: statistical comparison of two versions of a prompt. */
+export const register = (program: Command, ctx: CliContext): void => {
+  const command = program
+    .command('compare')
+    .description(
+      'compare two versions of a prompt: latency, TTFT, tokens, cost, error rate and scores, with significance tests',
+    )
+    .argument('<baseline>', 'baseline version (e.g. the one production served before)')
+    .argument('<candidate>', 'candidate version')
+    .requiredOption('--prompt <name>', 'prompt name')
+    .option('--since <window>', 'time window ending now: 30m, 24h, 7d, …', '7d')
+    .option('--label <label>', 'only generations served under this label');
+  sourceAndTestOptions(command).action(
+    async (baseline: string, candidate: string, opts: CompareCommandOptions, cmd: Command) => {
+      await runCompare(baseline, candidate, opts, cmd.optsWithGlobals<GlobalOptions>(), ctx);
+    },
+  );
+};

@@ -1,0 +1,116 @@
+import type { Command } from 'commander';
+import { detectRegressions } from '@promptline/clickhouse';
+import type { RegressionReport } from '@promptline/clickhouse';
+
+import { CliError } from '../CliError.js';
+import { renderComparisonTable } from '../comparisonTable.js';
+import type { CliContext, GlobalOptions } from '../context.js';
+import { parseDuration } from '../duration.js';
+import { resolveProject } from '../settings.js';
+import { positiveInt, sourceAndTestOptions, testOptions } from './compare.js';
+import { openSource } from './metrics.js';
+import type { MetricsCommandOptions } from './metrics.js';
+
+interface RegressionsCommandOptions extends MetricsCommandOptions {
+  label: string;
+  environment?: string;
+  sampleLimit?: string;
+  minSamples?: string;
+  alpha?: string;
+  maxWindow: string;
+  maxMoves?: string;
+}
+
+/** What `promptline regressions --json` prints. */
+export interface RegressionsCliReport extends RegressionReport {
+  source: string;
+}
+
+function duration(ms: number): string {
+  if (ms < 3_600_000) return `${Math.round(ms / 60_000)}m`;
+  return `${(ms / 3_600_000).toFixed(1)}h`;
+}
+
+async function runRegressions(
+  opts: RegressionsCommandOptions,
+  global: GlobalOptions,
+  ctx: CliContext,
+): Promise<void> {
+  const { out, env } = ctx;
+  if (opts.prompt.trim() === '') throw new CliError('--prompt must name a prompt', { exitCode: 2 });
+  if (opts.label.trim() === '') throw new CliError('--label must name a label', { exitCode: 2 });
+  const windowMs = parseDuration(opts.since);
+  const maxWindowMs = parseDuration(opts.maxWindow, '--max-window');
+  const tests = testOptions(opts);
+  const maxMoves = opts.maxMoves === undefined ? undefined : positiveInt(opts.maxMoves, '--max-moves');
+  const to = new Date();
+  const from = new Date(to.getTime() - windowMs);
+  const source = await openSource(opts, global, ctx);
+  let report: RegressionsCliReport;
+  try {
+    const found = await detectRegressions(source.sql.client, {
+      project: source.sql.projectId ?? resolveProject(opts.project, env).value,
+      prompt: opts.prompt,
+      label: opts.label,
+      from,
+      to,
+      maxWindowMs,
+      ...tests,
+      ...(maxMoves === undefined ? {} : { maxMoves }),
+      ...(opts.environment === undefined ? {} : { environment: opts.environment }),
+    });
+    report = { ...found, source: source.name };
+  } finally {
+    await source.close();
+  }
+  if (opts.json === true) {
+    out.json(report);
+    return;
+  }
+  const head = `prompt ${report.prompt}, label ${report.label} — last ${opts.since} (${report.from} → ${report.to}) — ${source.name}`;
+  out.line(head);
+  if (report.moves.length === 0) {
+    out.line(`no moves of label "${report.label}" in the window`);
+    return;
+  }
+  if (report.movesFound > report.moves.length) {
+    out.note(
+      `${report.movesFound} moves found; showing the ${report.moves.length} most recent (--max-moves)`,
+    );
+  }
+  for (const move of report.moves) {
+    const length = Date.parse(move.after.to) - Date.parse(move.after.from);
+    out.line('');
+    out.line(
+      `${report.label} moved v${move.fromVersion} → v${move.toVersion} at ${move.at}` +
+        `${move.environment === '' ? '' : ` (${move.environment})`}; ${duration(length)} before vs after: ` +
+        `${move.before.generations} vs ${move.after.generations} calls`,
+    );
+    for (const row of renderComparisonTable(move.metrics)) out.line(row);
+    out.line(
+      move.regressions.length === 0 ? 'no regressions' : `REGRESSIONS: ${move.regressions.join(', ')}`,
+    );
+  }
+  const total = report.moves.reduce((a, m) => a + m.regressions.length, 0);
+  out.line('');
+  out.line(
+    `${report.moves.length} move(s), ${total} regression(s) at α=${report.alpha} after Holm–Bonferroni per move`,
+  );
+}
+
+/** `promptline regressions`: significant regressions after each move of a label. */
+export const register = (program: Command, ctx: CliContext): void => {
+  const command = program
+    .command('regressions')
+    .description(
+      'find label moves of a prompt and test the new version right after each move against the old one right before',
+    )
+    .requiredOption('--prompt <name>', 'prompt name')
+    .option('--label <label>', 'label whose moves are examined', 'production')
+    .option('--since <window>', 'moves in this window ending now: 24h, 7d, …', '7d')
+    .option('--max-window <window>', 'longest before/after window per move', '24h')
+    .option('--max-moves <n>', 'most recent moves examined (default 20)');
+  sourceAndTestOptions(command).action(async (opts: RegressionsCommandOptions, cmd: Command) => {
+    await runRegressions(opts, cmd.optsWithGlobals<GlobalOptions>(), ctx);
+  });
+};
