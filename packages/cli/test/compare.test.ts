@@ -145,6 +145,26 @@ describe('promptline compare / regressions (embedded engine)', () => {
     expect(none.stdout).toContain('no moves of label "canary" in the window');
   });
 
+  it('says so when the project has no generations of either version', async () => {
+    const r = await run([
+      'compare',
+      '--prompt',
+      PROMPT,
+      '2',
+      '3',
+      '--since',
+      '4h',
+      '--project',
+      'other',
+      '--json',
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('no generations of v2 or v3 of "triage" in project "other" in the last 4h');
+    const report = JSON.parse(r.stdout) as { baselineGenerations: number; metrics: JsonMetric[] };
+    expect(report.baselineGenerations).toBe(0);
+    for (const m of report.metrics) expect(m.verdict).toBe('insufficient data');
+  });
+
   it('rejects bad arguments with exit code 2 and names them', async () => {
     const bad = await run(['compare', '--prompt', PROMPT, '2', 'latest']);
     expect(bad.code).toBe(2);

@@ -87,10 +87,11 @@ async function runCompare(
   const to = new Date();
   const from = new Date(to.getTime() - windowMs);
   const source = await openSource(opts, global, ctx);
+  const project = source.sql.projectId ?? resolveProject(opts.project, env).value;
   let report: CompareReport;
   try {
     const comparison = await compareVersions(source.sql.client, {
-      project: source.sql.projectId ?? resolveProject(opts.project, env).value,
+      project,
       prompt: opts.prompt,
       baseline,
       candidate,
@@ -103,6 +104,12 @@ async function runCompare(
     report = { ...comparison, source: source.name };
   } finally {
     await source.close();
+  }
+  if (report.baselineGenerations === 0 && report.candidateGenerations === 0) {
+    out.note(
+      `no generations of v${baseline} or v${candidate} of "${opts.prompt}" in project "${project}" in the last ${opts.since}` +
+        ' (wrong --project? `promptline metrics --prompt NAME` lists the versions)',
+    );
   }
   if (opts.json === true) {
     out.json(report);

@@ -46,10 +46,11 @@ async function runRegressions(
   const to = new Date();
   const from = new Date(to.getTime() - windowMs);
   const source = await openSource(opts, global, ctx);
+  const project = source.sql.projectId ?? resolveProject(opts.project, env).value;
   let report: RegressionsCliReport;
   try {
     const found = await detectRegressions(source.sql.client, {
-      project: source.sql.projectId ?? resolveProject(opts.project, env).value,
+      project,
       prompt: opts.prompt,
       label: opts.label,
       from,
@@ -70,7 +71,7 @@ async function runRegressions(
   const head = `prompt ${report.prompt}, label ${report.label} — last ${opts.since} (${report.from} → ${report.to}) — ${source.name}`;
   out.line(head);
   if (report.moves.length === 0) {
-    out.line(`no moves of label "${report.label}" in the window`);
+    out.line(`no moves of label "${report.label}" in the window (project "${project}")`);
     return;
   }
   if (report.movesFound > report.moves.length) {
