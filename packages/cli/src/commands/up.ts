@@ -29,6 +29,10 @@ interface UpCommandOptions {
 
 const LOCAL_PROJECT = 'default';
 
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
+}
+
 /**
  * The collector configuration `up` runs: the config file (or the collector's defaults, with its
  * environment overrides), then the CLI's options on top, plus the directory's local API keys.
@@ -55,8 +59,9 @@ function buildConfig(
   }
   const host = resolveHost(opts.host, env);
   const port = resolvePort(opts.port, env);
-  if (file === undefined || host.source !== 'default') config.receiver.host = host.value;
-  if (file === undefined || port.source !== 'default') config.receiver.port = port.value;
+  // The collector's own default (and PROMPTLINE_COLLECTOR_ENDPOINT / the file) apply unless set here.
+  if (host.source !== 'default') config.receiver.host = host.value;
+  if (port.source !== 'default') config.receiver.port = port.value;
   const clickhouse = resolveClickHouseUrl(opts.clickhouse, env);
   if (clickhouse !== undefined) config.exporter.endpoint = clickhouse.value;
   if (global.dir !== undefined || (file === undefined && env[ENV.DATA_DIR] === undefined)) {
@@ -65,6 +70,10 @@ function buildConfig(
     if (env.PROMPTLINE_WAL_DIR === undefined || global.dir !== undefined)
       config.exporter.wal.dir = join(home, 'wal');
   }
+  // Without configured keys the collector accepts anonymous ingest; once ours are added, keep that
+  // only while it listens on loopback (a local demo or dev loop), never on a reachable address.
+  if (config.auth.keys.length === 0 && !isLoopback(config.receiver.host))
+    config.auth.allowAnonymousIngest = false;
   config.auth.keys.push(
     { sha256: sha256Hex(keys.ingest), project: LOCAL_PROJECT, scopes: ['ingest'], name: 'local-ingest' },
     { sha256: sha256Hex(keys.read), project: LOCAL_PROJECT, scopes: ['read'], name: 'local-read' },
