@@ -127,6 +127,7 @@ try {
     p99: number;
   }>('load.ts', ['send', file, `${collector.url}/v1/traces`, String(SECONDS)]);
   const writtenInWindow = collector.metrics.written.traces;
+  const insertsInWindow = collector.metrics.inserts;
   const drainStart = performance.now();
   const drained = await collector.flush(300_000);
   const drainSeconds = (performance.now() - drainStart) / 1000;
@@ -151,6 +152,8 @@ try {
     rss_mb: Math.round(peakRss / 1024 / 1024),
     seconds: Number(load.elapsed.toFixed(1)),
     throttled: load.throttled,
+    avg_batch_rows: insertsInWindow === 0 ? 0 : Math.round(writtenInWindow / insertsInWindow),
+    ceiling_batch_rows: ceiling.batchRows,
     stored_exactly_once: Number(stored?.n) === load.accepted && Number(stored?.u) <= load.accepted,
   });
 } finally {

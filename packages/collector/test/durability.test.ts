@@ -136,9 +136,10 @@ describe('durability: WAL replay is idempotent in ClickHouse (real engine, mater
       exporters: {
         clickhouse: { wal: { dir: join(tmp.dir, 'wal-b'), segment_max_bytes: 32_768, max_bytes: 262_144 } },
       },
-      service: { retry_after_seconds: 2 },
+      service: { retry_after_seconds: 2, telemetry: { logs: { level: 'info' } } },
     });
-    const c = await start(config, { sink: sw.sink });
+    const lines: string[] = [];
+    const c = await start(config, { sink: sw.sink, logSink: (l) => lines.push(l) });
     collector = c;
     sw.real = clickHouseSink(c.client, 'default');
     sw.mode = 'down';
@@ -178,6 +179,10 @@ describe('durability: WAL replay is idempotent in ClickHouse (real engine, mater
     );
     expect(metrics).toMatch(/promptline_collector_throttled_total 1\b/);
     expect(metrics).toMatch(/promptline_collector_queue_bytes 0\b/);
+    // Said once when it started, once with the count when it cleared.
+    expect(lines.filter((l) => /back-pressure: answering 503/.test(l))).toHaveLength(1);
+    expect(lines.filter((l) => /ClickHouse export failing/.test(l))).toHaveLength(1);
+    expect(lines.some((l) => /ClickHouse export recovered after \d+ failed attempt/.test(l))).toBe(true);
     await c.stop();
     await c.stop(); // idempotent
   });

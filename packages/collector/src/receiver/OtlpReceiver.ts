@@ -111,10 +111,20 @@ export class OtlpReceiver {
     this.send(res, status, encoding, statusBody(encoding, code, message), headers);
   }
 
-  private throttle(res: ServerResponse, encoding: OtlpEncoding, status: 429 | 503, message: string): void {
+  /**
+   * Refuses a request under back-pressure. Each reason is logged once when it starts and once,
+   * with the number of refused requests, when it has clearly cleared (see {@link clearThrottles}).
+   */
+  private throttle(
+    res: ServerResponse,
+    encoding: OtlpEncoding,
+    status: 429 | 503,
+    reason: 'stopping' | 'concurrency' | 'lag' | 'wal-full',
+    message: string,
+  ): void {
     this.metrics.throttled++;
     this.log.once(
-      `throttle-${status}`,
+      `back-pressure:${reason}`,
       'warn',
       `back-pressure: answering ${status} with Retry-After: ${message}`,
     );
@@ -128,6 +138,29 @@ export class OtlpReceiver {
         'retry-after': String(this.opts.retryAfterSeconds),
       },
     );
+  }
+
+  /** Re-arms back-pressure logs once their condition is well clear (half the bound), not at every dip. */
+  private clearThrottles(): void {
+    const pending = this.wal.pendingBytes;
+    if (pending <= this.opts.maxLagBytes / 2) {
+      this.log.reset(
+        'back-pressure:lag',
+        'back-pressure cleared: ClickHouse caught up; requests refused meanwhile',
+      );
+    }
+    if (this.wal.hasRoom(this.wal.maxBytes / 2)) {
+      this.log.reset(
+        'back-pressure:wal-full',
+        'back-pressure cleared: the WAL has room again; requests refused meanwhile',
+      );
+    }
+    if (this.inFlight < this.opts.maxConcurrentRequests / 2) {
+      this.log.reset(
+        'back-pressure:concurrency',
+        'back-pressure cleared: requests in flight back to normal; requests refused meanwhile',
+      );
+    }
   }
 
   /** Handles one export request for `signal`. Never throws. */
@@ -174,12 +207,18 @@ export class OtlpReceiver {
     }
     if (this.draining) {
       req.resume();
-      this.throttle(res, encoding, 503, 'collector is shutting down');
+      this.throttle(res, encoding, 503, 'stopping', 'collector is shutting down');
       return;
     }
     if (this.inFlight >= this.opts.maxConcurrentRequests) {
       req.resume();
-      this.throttle(res, encoding, 429, `more than ${this.opts.maxConcurrentRequests} requests in flight`);
+      this.throttle(
+        res,
+        encoding,
+        429,
+        'concurrency',
+        `more than ${this.opts.maxConcurrentRequests} requests in flight`,
+      );
       return;
     }
     if (this.exportHealthy() && this.wal.pendingBytes > this.opts.maxLagBytes) {
@@ -188,6 +227,7 @@ export class OtlpReceiver {
         res,
         encoding,
         429,
+        'lag',
         `ClickHouse is behind by ${this.wal.pendingBytes} bytes (max_lag_bytes ${this.opts.maxLagBytes})`,
       );
       return;
@@ -198,12 +238,12 @@ export class OtlpReceiver {
         res,
         encoding,
         503,
+        'wal-full',
         `write-ahead log is full (${this.wal.pendingBytes} bytes waiting for ClickHouse${this.exportHealthy() ? '' : ', which is failing'})`,
       );
       return;
     }
-    this.log.reset('throttle-503', 'back-pressure (503) cleared');
-    this.log.reset('throttle-429', 'back-pressure (429) cleared');
+    this.clearThrottles();
     this.inFlight++;
     try {
       const max = this.opts.maxRequestBodySize;
@@ -218,7 +258,7 @@ export class OtlpReceiver {
         await this.wal.append(payload.records);
       } catch (e) {
         if (e instanceof WalFullError) {
-          this.throttle(res, encoding, 503, e.message);
+          this.throttle(res, encoding, 503, 'wal-full', e.message);
           return;
         }
         throw e;

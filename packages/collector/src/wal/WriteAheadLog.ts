@@ -168,6 +168,11 @@ export class WriteAheadLog {
     return this.sealedList.length;
   }
 
+  /** The disk bound (`maxBytes`). */
+  get maxBytes(): number {
+    return this.opts.maxBytes;
+  }
+
   /** Whether `bytes` more fit under `maxBytes`. */
   hasRoom(bytes: number): boolean {
     return this.pendingBytes + bytes <= this.opts.maxBytes;
