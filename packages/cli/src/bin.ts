@@ -1,3 +1,4 @@
+import { createOutput } from './output.js';
 import { runCli } from './program.js';
 
 runCli(process.argv.slice(2)).then(
@@ -5,7 +6,9 @@ runCli(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    process.stderr.write(`promptline: unexpected failure: ${String(error)}\n`);
+    createOutput().error(
+      `unexpected failure: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+    );
     process.exitCode = 1;
   },
 );
