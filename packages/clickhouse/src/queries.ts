@@ -275,8 +275,8 @@ WHERE ${filter} AND (${ranges(source, 'bucket', (p) => `toDateTime(${p})`)})`);
 }
 
 const MERGED = `sum(requests) AS requests, sum(errors) AS errors, sum(latency_ms_sum) AS latency_ms_sum,
-  sumMap(latency_ms_h) AS latency_h, sum(ttft_count) AS ttft_count, sum(ttft_ms_sum) AS ttft_ms_sum,
-  sumMap(ttft_ms_h) AS ttft_h, sumMap(total_tokens_h) AS tokens_h, sumMap(cost_usd_h) AS cost_h,
+  sumMap(CAST(latency_ms_h, 'Map(Int16, UInt64)')) AS latency_h, sum(ttft_count) AS ttft_count, sum(ttft_ms_sum) AS ttft_ms_sum,
+  sumMap(CAST(ttft_ms_h, 'Map(Int16, UInt64)')) AS ttft_h, sumMap(CAST(total_tokens_h, 'Map(Int16, UInt64)')) AS tokens_h, sumMap(CAST(cost_usd_h, 'Map(Int16, UInt64)')) AS cost_h,
   sum(input_tokens) AS input_tokens, sum(output_tokens) AS output_tokens,
   sum(cache_read_tokens) AS cache_read_tokens, sum(reasoning_tokens) AS reasoning_tokens,
   sum(cost_usd) AS cost_usd, sum(input_cost_usd) AS input_cost_usd, sum(output_cost_usd) AS output_cost_usd,
@@ -310,11 +310,21 @@ function n(v: string | number | null | undefined): number {
   return v === null || v === undefined ? 0 : Number(v);
 }
 
-/** A merged histogram as ClickHouse returns a sumMap tuple: [keys, counts]. */
-type Hist = [number[], Array<number | string>];
+// Merged as Map(Int16, UInt64) (measured ~2x faster than sumMap over the stored key/count tuple),
+// so it arrives as a JSON object of key -> count.
+type Hist = Record<string, number | string>;
+
+function histLevels(h: Hist, levels: readonly number[]): Array<number | null> {
+  const keys = Object.keys(h);
+  return histQuantiles(
+    keys.map(Number),
+    keys.map((k) => h[k] ?? 0),
+    levels,
+  );
+}
 
 function quantiles(h: Hist): Omit<Quantiles, 'mean'> {
-  const q = histQuantiles(h[0], h[1], LEVELS);
+  const q = histLevels(h, LEVELS);
   return { p50: n(q[0]), p90: n(q[1]), p95: n(q[2]), p99: n(q[3]) };
 }
 
@@ -587,7 +597,7 @@ WHERE s.prompt_name = {prompt:String}
 GROUP BY prompt_version, score_name
 SETTINGS join_algorithm = 'direct'`);
   const sql = `SELECT prompt_version, score_name, sum(scores) AS scores, sum(value_count) AS value_count,
-  sum(value_sum) AS value_sum, sumMap(value_h) AS value_h, sumMap(label_counts) AS labels
+  sum(value_sum) AS value_sum, sumMap(CAST(value_h, 'Map(Int16, UInt64)')) AS value_h, sumMap(label_counts) AS labels
 FROM (${parts.map((p) => `(${p})`).join('\nUNION ALL\n')})
 GROUP BY prompt_version, score_name
 ORDER BY prompt_version DESC, score_name`;
@@ -611,7 +621,7 @@ ORDER BY prompt_version DESC, score_name`;
       name: r.score_name,
       count: n(r.scores),
       mean: valueCount === 0 ? null : r.value_sum / valueCount,
-      median: valueCount === 0 ? null : (histQuantiles(r.value_h[0], r.value_h[1], [0.5])[0] ?? null),
+      median: valueCount === 0 ? null : (histLevels(r.value_h, [0.5])[0] ?? null),
       labels,
     });
     out.set(v, list);
