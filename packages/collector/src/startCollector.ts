@@ -124,6 +124,7 @@ export async function startCollector(
       {
         maxRequestBodySize: config.receiver.maxRequestBodySize,
         maxConcurrentRequests: config.receiver.maxConcurrentRequests,
+        maxInFlightBytes: config.receiver.maxInFlightBytes,
         maxLagBytes: config.exporter.wal.maxLagBytes,
         retryAfterSeconds: config.retryAfterSeconds,
         limits: DEFAULT_DECODE_LIMITS,
@@ -219,9 +220,12 @@ export async function startCollector(
         }
       }
     };
-    const srv = createServer({ keepAliveTimeout: 30_000 }, (req, res) => {
-      void handle(req, res);
-    });
+    const srv = createServer(
+      { keepAliveTimeout: 30_000, headersTimeout: 20_000, requestTimeout: 60_000 },
+      (req, res) => {
+        void handle(req, res);
+      },
+    );
     server = srv;
     srv.on('clientError', (_err, socket) => {
       if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');

@@ -228,6 +228,41 @@ describe('durability: WAL replay is idempotent in ClickHouse (real engine, mater
     await c.stop();
   });
 
+  it('request memory is bounded: a request that does not fit max_in_flight_bytes gets 429 while another is read', async () => {
+    const config = testConfig(dir, {
+      receivers: { otlp: { protocols: { http: { max_in_flight_bytes: 65_536 } } } },
+      exporters: { clickhouse: { wal: { dir: join(tmp.dir, 'wal-mem') } } },
+    });
+    const c = await start(config);
+    collector = c;
+    const body = Buffer.from(generations(200, 'memory-bound'));
+    expect(body.length).toBeGreaterThan(40_000);
+    // A slow client: headers and half its body, then a pause.
+    const { request } = await import('node:http');
+    const slow = request(`${c.url}/v1/traces`, {
+      method: 'POST',
+      headers: { ...PROTO, 'content-length': body.length },
+    });
+    const slowDone = new Promise<number>((resolve, reject) => {
+      slow.on('response', (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      slow.on('error', reject);
+    });
+    slow.write(body.subarray(0, 1000));
+    await new Promise((r) => setTimeout(r, 200));
+    const second = await post(`${c.url}/v1/traces`, generations(200, 'memory-bound'), PROTO);
+    expect(second.status).toBe(429);
+    expect(second.headers.get('retry-after')).toBe('5');
+    slow.end(body.subarray(1000));
+    expect(await slowDone).toBe(200);
+    expect((await post(`${c.url}/v1/traces`, generations(200, 'memory-bound'), PROTO)).status).toBe(200);
+    expect(await c.flush(20_000)).toBe(true);
+    expect((await counts(c, 'memory-bound')).spans).toBe(400);
+    await c.stop();
+  });
+
   it('graceful shutdown drains everything acknowledged', async () => {
     const config = testConfig(dir, {
       exporters: { clickhouse: { wal: { dir: join(tmp.dir, 'wal-c'), flush_interval_ms: 60_000 } } },

@@ -62,6 +62,8 @@ export interface CollectorConfig {
     maxRequestBodySize: number;
     /** Requests decoded at once; more get 429. */
     maxConcurrentRequests: number;
+    /** Request bytes held at once (declared length, or the body limit when unknown); more get 429. */
+    maxInFlightBytes: number;
   };
   auth: {
     keys: ApiKeyEntry[];
@@ -371,6 +373,7 @@ function validate(raw: Raw, baseDir: string, problems: string[]): CollectorConfi
     ...endpoint,
     maxRequestBodySize: r.num(http, 'max_request_body_size', hp, 16 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     maxConcurrentRequests: r.num(http, 'max_concurrent_requests', hp, 32, 1, 10_000),
+    maxInFlightBytes: r.num(http, 'max_in_flight_bytes', hp, 128 * 1024 * 1024, 65_536),
   };
   r.unknown(http, hp, ['auth', 'cors', 'include_metadata', 'traces_url_path', 'logs_url_path']);
 

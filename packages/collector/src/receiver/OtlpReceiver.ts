@@ -27,6 +27,8 @@ import type { WriteAheadLog } from '../wal/WriteAheadLog.js';
 export interface ReceiverOptions {
   maxRequestBodySize: number;
   maxConcurrentRequests: number;
+  /** Bound on request bytes being read or decoded at once (429 beyond; one request always passes). */
+  maxInFlightBytes: number;
   /** While exports succeed, refuse intake (429) beyond this many un-exported bytes. */
   maxLagBytes: number;
   retryAfterSeconds: number;
@@ -60,6 +62,8 @@ export class OtlpReceiver {
   /** Export health, consulted for back-pressure (503 while ClickHouse is failing and the WAL fills). */
   private readonly exportHealthy: () => boolean;
   inFlight = 0;
+  /** Bytes reserved by requests being read or decoded (declared length, or the body limit). */
+  inFlightBytes = 0;
   private draining = false;
 
   constructor(
@@ -119,7 +123,7 @@ export class OtlpReceiver {
     res: ServerResponse,
     encoding: OtlpEncoding,
     status: 429 | 503,
-    reason: 'stopping' | 'concurrency' | 'lag' | 'wal-full',
+    reason: 'stopping' | 'concurrency' | 'memory' | 'lag' | 'wal-full',
     message: string,
   ): void {
     this.metrics.throttled++;
@@ -153,6 +157,12 @@ export class OtlpReceiver {
       this.log.reset(
         'back-pressure:wal-full',
         'back-pressure cleared: the WAL has room again; requests refused meanwhile',
+      );
+    }
+    if (this.inFlightBytes <= this.opts.maxInFlightBytes / 2) {
+      this.log.reset(
+        'back-pressure:memory',
+        'back-pressure cleared: request memory back to normal; requests refused meanwhile',
       );
     }
     if (this.inFlight < this.opts.maxConcurrentRequests / 2) {
@@ -243,8 +253,25 @@ export class OtlpReceiver {
       );
       return;
     }
+    const declared = Number(req.headers['content-length']);
+    const reserve =
+      Number.isFinite(declared) && declared >= 0
+        ? Math.min(declared, this.opts.maxRequestBodySize)
+        : this.opts.maxRequestBodySize;
+    if (this.inFlight > 0 && this.inFlightBytes + reserve > this.opts.maxInFlightBytes) {
+      req.resume();
+      this.throttle(
+        res,
+        encoding,
+        429,
+        'memory',
+        `requests in flight hold ${this.inFlightBytes} bytes (max_in_flight_bytes ${this.opts.maxInFlightBytes})`,
+      );
+      return;
+    }
     this.clearThrottles();
     this.inFlight++;
+    this.inFlightBytes += reserve;
     try {
       const max = this.opts.maxRequestBodySize;
       let body = await readBody(req, max);
@@ -288,6 +315,7 @@ export class OtlpReceiver {
       }
     } finally {
       this.inFlight--;
+      this.inFlightBytes -= reserve;
     }
   }
 
