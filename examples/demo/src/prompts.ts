@@ -78,7 +78,10 @@ export const DEMO_PROMPTS: readonly PromptData[] = [
   },
 ];
 
-/** How the stand-in model answers each version (matched on a phrase of its system message). */
+/**
+ * How the stand-in model answers each version, matched on a phrase only that version's system
+ * message contains (the first matching profile wins, so no phrase may occur in another version).
+ */
 export const DEMO_PROFILES: readonly StandInProfile[] = [
   { match: 'Answer briefly.', latencyMs: 220, jitterMs: 160, outputTokens: 14, quality: 0.7 },
   {
@@ -91,9 +94,10 @@ export const DEMO_PROFILES: readonly StandInProfile[] = [
   },
   { match: 'number only', latencyMs: 90, jitterMs: 60, outputTokens: 1, quality: 0.85 },
   {
-    match: 'support agent for an online shop.',
-    latencyMs: 260,
-    jitterMs: 200,
+    match: 'You are a support agent for an online shop.',
+    latencyMs: 480,
+    jitterMs: 300,
+    ttftMs: 200,
     outputTokens: 30,
     quality: 0.55,
     errorRate: 0.06,

@@ -225,13 +225,15 @@ async function main(): Promise<void> {
   const dirFlag = home === resolve('.promptline') ? '' : ` --dir ${shown(home)}`;
   say();
   say(`Demo finished in ${((Date.now() - started) / 1000).toFixed(1)} s. Next:`);
-  say(`  ${cliShown}${dirFlag} metrics --prompt math-tutor --since 1d          # the table again`);
-  say(`  ${cliShown}${dirFlag} metrics --prompt support-reply --json          # stable JSON for scripts`);
+  const nextSteps: Array<[string, string]> = [
+    [`${cliShown}${dirFlag} metrics --prompt math-tutor --since 1d`, 'the table again'],
+    [`${cliShown}${dirFlag} metrics --prompt support-reply --json`, 'stable JSON for scripts'],
+    [`${cliShown}${dirFlag} up`, 'the collector on http://127.0.0.1:4318, until Ctrl-C'],
+  ];
+  const width = Math.max(...nextSteps.map(([cmd]) => cmd.length));
+  for (const [cmd, what] of nextSteps) say(`  ${cmd.padEnd(width)}   # ${what}`);
   say(
-    `  ${cliShown}${dirFlag} up                                             # collector on http://127.0.0.1:4318`,
-  );
-  say(
-    '  then point your app at it: init({ endpoint, apiKey }) from @promptline/sdk (keys in .promptline/keys.json)',
+    `  then point your app at it: init({ endpoint, apiKey }) from @promptline/sdk — keys in ${shown(join(home, 'keys.json'))}`,
   );
 }
 
