@@ -2,6 +2,7 @@ import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { correctAnswer, countTokens, startLlmStandIn } from '../../examples/demo/src/llmStandIn.js';
+import { DEMO_PROFILES, DEMO_PROMPTS } from '../../examples/demo/src/prompts.js';
 import type { StandInServer } from '../../examples/demo/src/llmStandIn.js';
 
 // The demo's OpenAI-compatible stand-in, driven by the real `openai` client: the behaviour the demo's
@@ -98,5 +99,20 @@ describe('OpenAI-compatible stand-in model (real openai client)', () => {
       status: 400,
     });
     expect(server.counts()).toEqual({ FAST: 1, SLOW: 2, BROKEN: 1 });
+  });
+
+  it('gives every demo prompt version its own profile (a phrase no other version contains)', () => {
+    const texts = DEMO_PROMPTS.map((p) =>
+      p.type === 'chat' ? p.messages.map((m) => ('content' in m ? m.content : '')).join('\n') : p.template,
+    );
+    for (const profile of DEMO_PROFILES) {
+      expect(
+        texts.filter((t) => t.includes(profile.match)),
+        profile.match,
+      ).toHaveLength(1);
+    }
+    const firstMatch = texts.map((t) => DEMO_PROFILES.findIndex((p) => t.includes(p.match)));
+    expect(new Set(firstMatch).size).toBe(DEMO_PROMPTS.length);
+    expect(firstMatch).not.toContain(-1);
   });
 });
