@@ -129,6 +129,12 @@ describe('read API: typed metrics and read-only SQL over HTTP', () => {
       );
       await expect(ch.query({ query: 'SELECT 1; DROP TABLE otel_traces' })).rejects.toThrow(/one statement/);
       await expect(
+        ch.query({ query: "SELECT 1 INTO /* x */ OUTFILE '/tmp/promptline-leak'" }),
+      ).rejects.toThrow(/INTO OUTFILE/);
+      // Keywords inside strings are data, not syntax.
+      const quoted = await ch.query({ query: "SELECT 'INTO OUTFILE; DROP' AS s", format: 'JSONEachRow' });
+      expect(await quoted.json()).toEqual([{ s: 'INTO OUTFILE; DROP' }]);
+      await expect(
         ch.insert({ table: 'otel_traces', values: [{}], format: 'JSONEachRow' }),
       ).rejects.toThrow();
       const after = await ch.query({ query: 'SELECT count() AS n FROM otel_traces', format: 'JSONEachRow' });

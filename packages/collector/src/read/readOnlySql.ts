@@ -59,11 +59,19 @@ const DENIED_FUNCTIONS = new Set(
   ].map((s) => s.toLowerCase()),
 );
 
-/** Throws unless `sql` holds at most one statement; returns it without a trailing `;`. */
+/**
+ * Throws unless `sql` holds at most one statement; returns it without a trailing `;`, and its
+ * code with string literals, quoted names and comments blanked (for keyword checks).
+ */
 export function singleStatement(sql: string): string {
+  return scanStatement(sql).statement;
+}
+
+function scanStatement(sql: string): { statement: string; code: string } {
   let i = 0;
   const n = sql.length;
   let end = -1;
+  let code = '';
   while (i < n) {
     const c = sql[i]!;
     if (c === "'" || c === '"' || c === '`') {
@@ -71,22 +79,26 @@ export function singleStatement(sql: string): string {
       while (i < n && sql[i] !== c) i += sql[i] === '\\' ? 2 : 1;
       if (i >= n) throw new ReadOnlySqlError('unterminated quoted string');
       i++;
+      code += ' _ ';
       continue;
     }
     if (c === '-' && sql[i + 1] === '-') {
       const nl = sql.indexOf('\n', i);
       i = nl === -1 ? n : nl + 1;
+      code += ' ';
       continue;
     }
     if (c === '#' && (sql[i + 1] === ' ' || sql[i + 1] === '!')) {
       const nl = sql.indexOf('\n', i);
       i = nl === -1 ? n : nl + 1;
+      code += ' ';
       continue;
     }
     if (c === '/' && sql[i + 1] === '*') {
       const close = sql.indexOf('*/', i + 2);
       if (close === -1) throw new ReadOnlySqlError('unterminated comment');
       i = close + 2;
+      code += ' ';
       continue;
     }
     if (c === ';') {
@@ -95,9 +107,10 @@ export function singleStatement(sql: string): string {
       continue;
     }
     if (end !== -1 && !/\s/.test(c)) throw new ReadOnlySqlError('only one statement per request is allowed');
+    if (end === -1) code += c;
     i++;
   }
-  return end === -1 ? sql : sql.slice(0, end);
+  return { statement: end === -1 ? sql : sql.slice(0, end), code };
 }
 
 /**
@@ -109,7 +122,9 @@ export async function checkReadOnlySql(
   sql: string,
   params: Record<string, string> = {},
 ): Promise<void> {
-  const one = singleStatement(sql).replace(/\bFORMAT\s+[A-Za-z0-9]+\s*$/i, '');
+  const scanned = scanStatement(sql);
+  if (/\bINTO\s+OUTFILE\b/i.test(scanned.code)) throw new ReadOnlySqlError('INTO OUTFILE is not allowed');
+  const one = scanned.statement.replace(/\bFORMAT\s+[A-Za-z0-9]+\s*$/i, '');
   let lines: string[];
   try {
     // default_format (not a FORMAT clause, which would bind to the explained query).
