@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import type { Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -47,6 +47,15 @@ describe('promptline CLI errors (built bin)', () => {
     ]);
     expect(collectorWithoutKey.status).toBe(2);
     expect(collectorWithoutKey.stderr).toContain('needs an API key with the read scope');
+  });
+
+  it('rejects a bad collector config file, naming the key, with exit code 2', async () => {
+    const file = join(root, 'bad.yaml');
+    await writeFile(file, 'exporters:\n  clickhouse:\n    wal:\n      fsync: sometimes\n');
+    const up = await runCli(['--dir', join(root, 'bad'), 'up', '--config', file]);
+    expect(up.status).toBe(2);
+    expect(up.stderr).toContain('exporters.clickhouse.wal.fsync');
+    expect(up.stderr).toContain(`hint: fix ${file}`);
   });
 
   it('says when another process holds the data directory', async () => {

@@ -20,7 +20,7 @@ export const ENV = {
   API_KEY: 'PROMPTLINE_API_KEY',
   HOST: 'PROMPTLINE_HOST',
   PORT: 'PROMPTLINE_PORT',
-  CONFIG: 'PROMPTLINE_CONFIG',
+  CONFIG: 'PROMPTLINE_COLLECTOR_CONFIG',
   PROJECT: 'PROMPTLINE_PROJECT',
 } as const;
 
@@ -123,7 +123,10 @@ export function resolvePort(option: string | undefined, env: Env = process.env):
   return { value: port, source: picked.source };
 }
 
-/** A collector config file (OTel Collector YAML shape): `--config` → `PROMPTLINE_CONFIG` → none. */
+/**
+ * A collector config file (OTel Collector YAML shape): `--config` → `PROMPTLINE_COLLECTOR_CONFIG`
+ * (the variable the collector bin reads too) → none.
+ */
 export function resolveConfigFile(
   option: string | undefined,
   env: Env = process.env,

@@ -197,7 +197,7 @@ export const register = (program: Command, ctx: CliContext): void => {
     .option('--port <port>', 'port to listen on; 0 picks a free one (env PROMPTLINE_PORT, default 4318)')
     .option(
       '--config <file>',
-      'collector config file, OpenTelemetry Collector YAML shape (env PROMPTLINE_CONFIG)',
+      'collector config file, OpenTelemetry Collector YAML shape (env PROMPTLINE_COLLECTOR_CONFIG)',
     )
     .action(async (opts: UpCommandOptions, command: Command) => {
       await runUp(opts, command.optsWithGlobals<GlobalOptions>(), ctx);
