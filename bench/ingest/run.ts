@@ -17,7 +17,7 @@
  * Last stdout line: {"bench":"ingest","spans_per_s":…,"ceiling_spans_per_s":…,"ratio":…,"p99_ms":…,"rss_mb":…}
  */
 import { fork, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -126,6 +126,9 @@ try {
     elapsed: number;
     p99: number;
   }>('load.ts', ['send', file, `${collector.url}/v1/traces`, String(SECONDS)]);
+  // Resident memory split at the end of the window: file-backed (mostly the engine's library) vs anonymous.
+  const status = readFileSync('/proc/self/status', 'utf8');
+  const kb = (key: string): number => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
   const writtenInWindow = collector.metrics.written.traces;
   const insertsInWindow = collector.metrics.inserts;
   const drainStart = performance.now();
@@ -150,6 +153,8 @@ try {
     ratio: Number((spansPerS / ceilingRate).toFixed(3)),
     p99_ms: Number(load.p99.toFixed(1)),
     rss_mb: Math.round(peakRss / 1024 / 1024),
+    rss_file_mb_at_end: Math.round(kb('RssFile') / 1024),
+    rss_anon_mb_at_end: Math.round(kb('RssAnon') / 1024),
     seconds: Number(load.elapsed.toFixed(1)),
     throttled: load.throttled,
     avg_batch_rows: insertsInWindow === 0 ? 0 : Math.round(writtenInWindow / insertsInWindow),
