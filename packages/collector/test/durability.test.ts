@@ -1,5 +1,6 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { metricsByVersion } from '@promptline/clickhouse';
 import { GEN_AI, PROMPTLINE } from '@promptline/semconv';
 import { afterAll, describe, expect, it } from 'vitest';
 import { clickHouseSink } from '../src/exporter/ClickHouseSink.js';
@@ -125,6 +126,14 @@ describe('durability: WAL replay is idempotent in ClickHouse (real engine, mater
     collector = await start(config);
     expect(await collector.flush(20_000)).toBe(true);
     expect(await counts(collector, 'crash-replay')).toEqual({ spans: 1000, unique: 1000, generations: 1000 });
+    // The per-version aggregates (materialized views of materialized views) agree.
+    const versions = await metricsByVersion(collector.client, {
+      promptName: 'crash-replay',
+      projectId: 'default',
+      from: new Date(Date.now() - 3_600_000),
+      to: new Date(Date.now() + 60_000),
+    });
+    expect(versions.map((v) => [v.version, v.requests])).toEqual([[1, 1000]]);
     expect(readdirSync(config.exporter.wal.dir).filter((f) => f.endsWith('.wal'))).toEqual([]);
     await collector.stop();
   });
