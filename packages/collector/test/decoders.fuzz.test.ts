@@ -173,5 +173,19 @@ describe('decoder properties (fast-check)', () => {
     };
     expect(parsed.Body).toBe('a "quoted"\n\u0001 body');
     expect(parsed.LogAttributes).toEqual({ x: '0.0000001' });
+    const named = decodeLogsJson(
+      Buffer.from(
+        JSON.stringify({
+          resourceLogs: [
+            {
+              scopeLogs: [
+                { logRecords: [{ severityNumber: 'SEVERITY_NUMBER_WARN' }, { severityNumber: 17 }] },
+              ],
+            },
+          ],
+        }),
+      ),
+    );
+    expect(named.rows.map((r) => r.SeverityNumber)).toEqual([13, 17]);
   });
 });

@@ -25,6 +25,40 @@ import {
   statusCodeName,
 } from './values.js';
 
+const SEVERITY_NAMES = [
+  'UNSPECIFIED',
+  'TRACE',
+  'TRACE2',
+  'TRACE3',
+  'TRACE4',
+  'DEBUG',
+  'DEBUG2',
+  'DEBUG3',
+  'DEBUG4',
+  'INFO',
+  'INFO2',
+  'INFO3',
+  'INFO4',
+  'WARN',
+  'WARN2',
+  'WARN3',
+  'WARN4',
+  'ERROR',
+  'ERROR2',
+  'ERROR3',
+  'ERROR4',
+  'FATAL',
+  'FATAL2',
+  'FATAL3',
+  'FATAL4',
+];
+
+/** `SEVERITY_NUMBER_INFO` → 9 (the protobuf JSON mapping allows enum names). */
+function severityFromName(name: string): number | undefined {
+  const i = name.startsWith('SEVERITY_NUMBER_') ? SEVERITY_NAMES.indexOf(name.slice(16)) : -1;
+  return i === -1 ? undefined : i;
+}
+
 /** Deepest `{`/`[` nesting accepted in an OTLP/JSON body. */
 export const MAX_JSON_DEPTH = 64;
 
@@ -359,7 +393,7 @@ export function decodeLogsJson(buf: Buffer, limits: DecodeLimits = DEFAULT_DECOD
           SpanId: asHexId(lr.spanId, `${path}.spanId`),
           TraceFlags: asInt(lr.flags, `${path}.flags`) & 0xff,
           SeverityText: asString(lr.severityText, `${path}.severityText`),
-          SeverityNumber: asEnum(lr.severityNumber, `${path}.severityNumber`, () => undefined) & 0xff,
+          SeverityNumber: asEnum(lr.severityNumber, `${path}.severityNumber`, severityFromName) & 0xff,
           ServiceName: resource.serviceName,
           Body:
             lr.body === undefined || lr.body === null ? '' : anyValueText(ctx, lr.body, `${path}.body`, 0),
