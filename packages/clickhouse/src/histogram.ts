@@ -89,3 +89,12 @@ export function histQuantiles(
     return pairs[pairs.length - 1]?.[0] ?? null;
   });
 }
+
+/** Bucket key of one value (the JS twin of {@link histValueSql}). */
+export function histKey(x: number): number {
+  const idx = (v: number): number =>
+    Math.max(-CLAMP, Math.min(CLAMP, Math.ceil(Math.log(v) / Math.log(HIST_GAMMA))));
+  if (x > 0) return idx(x);
+  if (x < 0) return idx(-x) - NEG_OFFSET;
+  return ZERO_KEY;
+}

@@ -1,5 +1,5 @@
 import type { ClickHouseClient } from '@clickhouse/client';
-import { histQuantiles, histValueSql } from './histogram.js';
+import { histKey, histQuantiles, histValueSql } from './histogram.js';
 import { quoteIdent } from './renderSql.js';
 
 /**
@@ -242,6 +242,7 @@ function statesUnion(
   segments: Segment[],
   bucketExpr?: (col: string) => string,
 ): string {
+  if (segments.length === 0) return '';
   const filter = dimFilter(q, params);
   // One subquery per source; a source's ranges (head and tail edges) are OR-ed into one scan.
   const ranges = (source: Source, col: string, cast: (p: string) => string): string =>
@@ -306,6 +307,187 @@ interface MergedRow {
   last_seen: string;
 }
 
+/** Raw generation row for folding short window edges in JS. */
+interface RawRow {
+  [key: string]: string | number | null;
+  ms: string | number;
+  timestamp: string;
+  latency_ms: number;
+  ttft_ms: number | null;
+  is_error: number;
+  input_tokens: string | number;
+  output_tokens: string | number;
+  cache_read_tokens: string | number;
+  reasoning_tokens: string | number;
+  cost_usd: number;
+  input_cost_usd: number;
+  output_cost_usd: number;
+  validation_passed: number | null;
+}
+
+type Keyed = MergedRow & Record<string, unknown>;
+
+function emptyMerged(): MergedRow {
+  return {
+    requests: 0,
+    errors: 0,
+    latency_ms_sum: 0,
+    latency_h: {},
+    ttft_count: 0,
+    ttft_ms_sum: 0,
+    ttft_h: {},
+    tokens_h: {},
+    cost_h: {},
+    input_tokens: 0,
+    output_tokens: 0,
+    cache_read_tokens: 0,
+    reasoning_tokens: 0,
+    cost_usd: 0,
+    input_cost_usd: 0,
+    output_cost_usd: 0,
+    validated: 0,
+    validation_passed: 0,
+    first_seen: '',
+    last_seen: '',
+  };
+}
+
+function addHist(h: Hist, key: number, count: number): void {
+  h[key] = n(h[key]) + count;
+}
+
+function mergeInto(a: MergedRow, b: MergedRow): void {
+  a.requests = n(a.requests) + n(b.requests);
+  a.errors = n(a.errors) + n(b.errors);
+  a.latency_ms_sum += b.latency_ms_sum;
+  a.ttft_count = n(a.ttft_count) + n(b.ttft_count);
+  a.ttft_ms_sum += b.ttft_ms_sum;
+  for (const f of ['latency_h', 'ttft_h', 'tokens_h', 'cost_h'] as const) {
+    for (const [k, c] of Object.entries(b[f])) addHist(a[f], Number(k), n(c));
+  }
+  for (const f of [
+    'input_tokens',
+    'output_tokens',
+    'cache_read_tokens',
+    'reasoning_tokens',
+    'validated',
+    'validation_passed',
+  ] as const) {
+    a[f] = n(a[f]) + n(b[f]);
+  }
+  a.cost_usd += b.cost_usd;
+  a.input_cost_usd += b.input_cost_usd;
+  a.output_cost_usd += b.output_cost_usd;
+  if (b.first_seen !== '' && (a.first_seen === '' || b.first_seen < a.first_seen))
+    a.first_seen = b.first_seen;
+  if (b.last_seen !== '' && b.last_seen > a.last_seen) a.last_seen = b.last_seen;
+}
+
+function foldRaw(r: RawRow): MergedRow {
+  const m = emptyMerged();
+  const ok = n(r.is_error) === 0;
+  m.requests = 1;
+  m.errors = ok ? 0 : 1;
+  m.latency_ms_sum = r.latency_ms;
+  addHist(m.latency_h, histKey(r.latency_ms), 1);
+  if (r.ttft_ms !== null) {
+    m.ttft_count = 1;
+    m.ttft_ms_sum = r.ttft_ms;
+    addHist(m.ttft_h, histKey(r.ttft_ms), 1);
+  }
+  if (ok) {
+    addHist(m.tokens_h, histKey(n(r.input_tokens) + n(r.output_tokens)), 1);
+    addHist(m.cost_h, histKey(r.cost_usd), 1);
+  }
+  m.input_tokens = n(r.input_tokens);
+  m.output_tokens = n(r.output_tokens);
+  m.cache_read_tokens = n(r.cache_read_tokens);
+  m.reasoning_tokens = n(r.reasoning_tokens);
+  m.cost_usd = r.cost_usd;
+  m.input_cost_usd = r.input_cost_usd;
+  m.output_cost_usd = r.output_cost_usd;
+  m.validated = r.validation_passed === null ? 0 : 1;
+  m.validation_passed = n(r.validation_passed) === 1 ? 1 : 0;
+  m.first_seen = r.timestamp;
+  m.last_seen = r.timestamp;
+  return m;
+}
+
+const RAW_EDGE_MAX = 2 * 3_600_000;
+
+/**
+ * Merged per-group rows for a window: whole hours/days from the aggregates in SQL, raw edges from
+ * generations. Short raw edges (≤ 2 h, always the case for window edges) are read as plain rows and
+ * folded here: planning the histogram SQL for them cost more than reading them. `bucketMs` adds a
+ * `bucket` key (epoch-aligned), with `bucketExpr` its SQL twin.
+ */
+async function mergedRows(
+  client: ClickHouseClient,
+  db: string,
+  q: WindowQuery,
+  keys: string[],
+  segments: Segment[],
+  bucket?: { ms: number; expr: (col: string) => string; param: Record<string, unknown> },
+): Promise<Keyed[]> {
+  const raw = segments.filter((s) => s.source === 'raw');
+  const rawInJs = raw.reduce((a, s) => a + (s.to - s.from), 0) <= RAW_EDGE_MAX;
+  const sqlSegments = rawInJs ? segments.filter((s) => s.source !== 'raw') : segments;
+  const groupKeys = [...keys, ...(bucket ? ['bucket'] : [])];
+  const keyOf = (r: Record<string, unknown>): string => groupKeys.map((k) => String(r[k])).join('\u0000');
+  const out = new Map<string, Keyed>();
+  const jobs: Array<Promise<void>> = [];
+  if (sqlSegments.length > 0) {
+    const params: Record<string, unknown> = { ...(bucket?.param ?? {}) };
+    const union = statesUnion(db, q, params, keys, sqlSegments, bucket?.expr);
+    const sql = `SELECT ${bucket ? "toDateTime(ts, 'UTC') AS bucket, " : ''}${keys.join(', ')}, ${MERGED}
+FROM (${union})
+GROUP BY ${[...keys, ...(bucket ? ['ts'] : [])].join(', ')}`;
+    jobs.push(
+      select<Keyed>(client, sql, params).then((rows) => {
+        for (const r of rows) {
+          const k = keyOf(r);
+          const cur = out.get(k);
+          if (cur) mergeInto(cur, r);
+          else out.set(k, r);
+        }
+      }),
+    );
+  }
+  if (rawInJs && raw.length > 0) {
+    const params: Record<string, unknown> = {};
+    const filter = dimFilter(q, params);
+    const ranges = raw
+      .map((s, i) => {
+        params[`rf${i}`] = chTime(s.from);
+        params[`rt${i}`] = chTime(s.to);
+        return `(timestamp >= {rf${i}:DateTime64(3, 'UTC')} AND timestamp < {rt${i}:DateTime64(3, 'UTC')})`;
+      })
+      .join(' OR ');
+    const sql = `SELECT ${keys.join(', ')}, toUnixTimestamp64Milli(timestamp) AS ms, timestamp, latency_ms, ttft_ms,
+  is_error, input_tokens, output_tokens, cache_read_tokens, reasoning_tokens, cost_usd, input_cost_usd,
+  output_cost_usd, validation_passed
+FROM ${db}.promptline_generations
+WHERE ${filter} AND prompt_version > 0 AND (${ranges})`;
+    jobs.push(
+      select<RawRow>(client, sql, params).then((rows) => {
+        for (const r of rows) {
+          const keyed: Keyed = Object.assign(foldRaw(r), Object.fromEntries(keys.map((k) => [k, r[k]])));
+          if (bucket) {
+            const b = Math.floor(n(r.ms) / bucket.ms) * bucket.ms;
+            keyed.bucket = new Date(b).toISOString().slice(0, 19).replace('T', ' ');
+          }
+          const k = keyOf(keyed);
+          const cur = out.get(k);
+          if (cur) mergeInto(cur, keyed);
+          else out.set(k, keyed);
+        }
+      }),
+    );
+  }
+  await Promise.all(jobs);
+  return [...out.values()];
+}
+
 function n(v: string | number | null | undefined): number {
   return v === null || v === undefined ? 0 : Number(v);
 }
@@ -364,28 +546,19 @@ export async function metricsByVersion(
 ): Promise<VersionMetrics[]> {
   checkWindow(q);
   const db = quoteIdent(q.database ?? 'default', 'database');
-  const params: Record<string, unknown> = {};
-  const union = statesUnion(
-    db,
-    q,
-    params,
-    ['prompt_version'],
-    planSegments(q.from.getTime(), q.to.getTime()),
-  );
-  const sql = `SELECT prompt_version, ${MERGED}
-FROM (${union})
-GROUP BY prompt_version
-ORDER BY prompt_version DESC`;
-  const rows = await select<MergedRow & { prompt_version: number }>(client, sql, params);
+  const rows = (
+    await mergedRows(client, db, q, ['prompt_version'], planSegments(q.from.getTime(), q.to.getTime()))
+  ).sort((a, b) => n(b.prompt_version as number) - n(a.prompt_version as number));
   const scores =
     q.includeScores === false ? new Map<number, ScoreSummary[]>() : await scoresByVersion(client, q);
   return rows.map((r) => {
+    const version = n(r.prompt_version as number);
     const requests = n(r.requests);
     const errors = n(r.errors);
     const ttftCount = n(r.ttft_count);
     const validated = n(r.validated);
     return {
-      version: n(r.prompt_version),
+      version,
       requests,
       errors,
       errorRate: requests === 0 ? 0 : errors / requests,
@@ -407,7 +580,7 @@ ORDER BY prompt_version DESC`;
       validationPassRate: validated === 0 ? null : n(r.validation_passed) / validated,
       firstSeen: isoTime(r.first_seen),
       lastSeen: isoTime(r.last_seen),
-      scores: scores.get(n(r.prompt_version)) ?? [],
+      scores: scores.get(version) ?? [],
     };
   });
 }
@@ -433,7 +606,6 @@ export async function timeSeriesByVersion(
     throw new Error('timeSeriesByVersion: intervalSeconds must be an integer ≥ 60');
   }
   const db = quoteIdent(q.database ?? 'default', 'database');
-  const params: Record<string, unknown> = { interval: q.intervalSeconds };
   const from = q.from.getTime();
   const to = q.to.getTime();
   const ms = q.intervalSeconds * 1000;
@@ -447,18 +619,24 @@ export async function timeSeriesByVersion(
       s.source === '1d' && ms % DAY !== 0 ? { ...s, source: '1h' as const } : s,
     );
   } else segments = [{ source: 'raw', from, to }];
-  const bucket = (col: string): string => `toStartOfInterval(${col}, toIntervalSecond({interval:UInt32}))`;
-  const union = statesUnion(db, q, params, ['prompt_version'], segments, bucket);
-  const sql = `SELECT toDateTime(ts, 'UTC') AS bucket, prompt_version, ${MERGED}
-FROM (${union})
-GROUP BY ts, prompt_version
-ORDER BY ts, prompt_version`;
-  const rows = await select<MergedRow & { bucket: string; prompt_version: number }>(client, sql, params);
+  const rows = (
+    await mergedRows(client, db, q, ['prompt_version'], segments, {
+      ms,
+      expr: (col) => `toStartOfInterval(${col}, toIntervalSecond({interval:UInt32}))`,
+      param: { interval: q.intervalSeconds },
+    })
+  ).sort((a, b) =>
+    a.bucket === b.bucket
+      ? n(a.prompt_version as number) - n(b.prompt_version as number)
+      : String(a.bucket) < String(b.bucket)
+        ? -1
+        : 1,
+  );
   return rows.map((r) => {
     const lat = quantiles(r.latency_h);
     return {
-      bucket: isoTime(r.bucket),
-      version: n(r.prompt_version),
+      bucket: isoTime(String(r.bucket)),
+      version: n(r.prompt_version as number),
       requests: n(r.requests),
       errors: n(r.errors),
       latencyP50Ms: lat.p50,
@@ -480,23 +658,29 @@ ORDER BY ts, prompt_version`;
 export async function trafficShareByLabel(client: ClickHouseClient, q: WindowQuery): Promise<LabelShare[]> {
   checkWindow(q);
   const db = quoteIdent(q.database ?? 'default', 'database');
-  const params: Record<string, unknown> = {};
-  const union = statesUnion(
-    db,
-    q,
-    params,
-    ['prompt_label', 'prompt_version'],
-    planSegments(q.from.getTime(), q.to.getTime()),
-  );
-  const sql = `SELECT prompt_label, prompt_version, sum(requests) AS requests
-FROM (${union})
-GROUP BY prompt_label, prompt_version
-ORDER BY requests DESC, prompt_label, prompt_version`;
-  const rows = await select<{ prompt_label: string; prompt_version: number; requests: number }>(
-    client,
-    sql,
-    params,
-  );
+  const rows = (
+    await mergedRows(
+      client,
+      db,
+      q,
+      ['prompt_label', 'prompt_version'],
+      planSegments(q.from.getTime(), q.to.getTime()),
+    )
+  )
+    .map((r) => ({
+      prompt_label: String(r.prompt_label),
+      prompt_version: n(r.prompt_version as number),
+      requests: n(r.requests),
+    }))
+    .sort((a, b) =>
+      b.requests !== a.requests
+        ? b.requests - a.requests
+        : a.prompt_label !== b.prompt_label
+          ? a.prompt_label < b.prompt_label
+            ? -1
+            : 1
+          : a.prompt_version - b.prompt_version,
+    );
   const total = rows.reduce((a, r) => a + n(r.requests), 0);
   return rows.map((r) => ({
     label: r.prompt_label,
