@@ -61,6 +61,27 @@ function expectQuantile(actual: number | null, values: number[], q: number, what
   expect(actual!, `${what} ≤ ${hi}`).toBeLessThanOrEqual(hi * 1.01);
 }
 
+/** Deep equality, except that numbers only need to agree to 1e-9 relative. */
+function expectSameNumbers(actual: unknown, expected: unknown, path: string): void {
+  if (typeof expected === 'number' && typeof actual === 'number') {
+    expect(Math.abs(actual - expected), path).toBeLessThanOrEqual(1e-9 * Math.max(1, Math.abs(expected)));
+  } else if (Array.isArray(expected) && Array.isArray(actual)) {
+    expect(actual.length, path).toBe(expected.length);
+    expected.forEach((e, i) => expectSameNumbers(actual[i], e, `${path}[${i}]`));
+  } else if (
+    typeof expected === 'object' &&
+    expected !== null &&
+    typeof actual === 'object' &&
+    actual !== null
+  ) {
+    expect(Object.keys(actual).sort(), path).toEqual(Object.keys(expected).sort());
+    for (const [k, v] of Object.entries(expected))
+      expectSameNumbers((actual as Record<string, unknown>)[k], v, `${path}.${k}`);
+  } else {
+    expect(actual, path).toEqual(expected);
+  }
+}
+
 describe('SDK → collector → ClickHouse → promptline metrics --json', () => {
   let home: string;
   let up: RunningUp | undefined;
@@ -271,7 +292,8 @@ describe('SDK → collector → ClickHouse → promptline metrics --json', () =>
       expect(direct.status, direct.stderr).toBe(0);
       const directReport = JSON.parse(direct.stdout) as Report;
       expect(directReport.source).toBe(`embedded:${join(home, 'data')}`);
-      expect(directReport.versions).toEqual(report.versions);
+      // Same numbers; floating-point sums may differ in the last bits (summation order over parts).
+      expectSameNumbers(directReport.versions, report.versions, 'versions');
 
       // And the human table shows one row per version.
       const table = await runCli(['--dir', home, 'metrics', '--prompt', PROMPT, '--since', '1h']);
