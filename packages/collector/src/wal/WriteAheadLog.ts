@@ -12,7 +12,7 @@
  * A torn or corrupt tail (crash mid-write) is cut off at the last whole record on open.
  */
 import { closeSync, fdatasync, fsyncSync, mkdirSync, openSync, readdirSync, writevSync } from 'node:fs';
-import { readFile, rm, stat, truncate } from 'node:fs/promises';
+import { readFile, stat, truncate, unlink } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
@@ -126,7 +126,7 @@ export class WriteAheadLog {
         await truncate(file, valid);
       }
       if (valid === 0) {
-        await rm(file, { force: true });
+        await unlinkIfExists(file);
         continue;
       }
       const id = SEGMENT_RE.exec(name)![1]!;
@@ -317,7 +317,7 @@ export class WriteAheadLog {
       this.sealedList.splice(i, 1);
       this.sealedBytes -= seg.bytes;
     }
-    await rm(seg.file, { force: true });
+    await unlinkIfExists(seg.file);
   }
 
   /** Seals the active segment and waits until it is flushed and listed. */
@@ -342,6 +342,14 @@ export class WriteAheadLog {
     let total = 0;
     for (const s of this.sealedList) total += (await stat(s.file).catch(() => ({ size: 0 }))).size;
     return total + (this.active?.bytes ?? 0);
+  }
+}
+
+async function unlinkIfExists(file: string): Promise<void> {
+  try {
+    await unlink(file);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
   }
 }
 
