@@ -1,4 +1,12 @@
-import { GEN_AI, PROMPTLINE, RESOURCE } from '@promptline/semconv';
+import {
+  GEN_AI,
+  LANGFUSE,
+  OPENINFERENCE,
+  PROMPTLINE,
+  RESOURCE,
+  TRACELOOP,
+  VERCEL_AI,
+} from '@promptline/semconv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashApiKey } from '../src/auth/ApiKeyStore.js';
 import type { TraceRow } from '../src/otlp/rowTypes.js';
@@ -103,6 +111,10 @@ describe('filtering and sampling never drop generations', () => {
       row({ [GEN_AI.OPERATION_NAME]: 'chat' }, { SpanName: 'gen-op' }),
       row({ [PROMPTLINE.OBSERVATION_TYPE]: 'generation' }, { SpanName: 'gen-obs' }),
       row({ [GEN_AI.REQUEST_MODEL]: 'm' }, { SpanName: 'gen-model' }),
+      row({ [LANGFUSE.OBSERVATION_TYPE]: 'generation' }, { SpanName: 'gen-langfuse' }),
+      row({ [OPENINFERENCE.SPAN_KIND]: 'LLM' }, { SpanName: 'gen-openinference' }),
+      row({ [VERCEL_AI.MODEL_ID]: 'gpt-4o' }, { SpanName: 'gen-vercel' }),
+      row({ [TRACELOOP.REQUEST_TYPE]: 'chat' }, { SpanName: 'gen-traceloop' }),
       row({}, { SpanName: 'error', StatusCode: 'Error' }),
       row({ 'http.method': 'GET' }, { SpanName: 'plain' }),
     ];
@@ -110,6 +122,10 @@ describe('filtering and sampling never drop generations', () => {
       'gen-op',
       'gen-obs',
       'gen-model',
+      'gen-langfuse',
+      'gen-openinference',
+      'gen-vercel',
+      'gen-traceloop',
       'error',
     ]);
     expect(f.counters()).toEqual({ dropped_spans: 1 });

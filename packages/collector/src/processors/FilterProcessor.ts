@@ -1,4 +1,12 @@
-import { GEN_AI, GEN_AI_GENERATION_OPERATIONS, PROMPTLINE } from '@promptline/semconv';
+import {
+  GEN_AI,
+  GEN_AI_GENERATION_OPERATIONS,
+  LANGFUSE,
+  OPENINFERENCE,
+  PROMPTLINE,
+  TRACELOOP,
+  VERCEL_AI,
+} from '@promptline/semconv';
 import type { LogRow, TraceRow } from '../otlp/rowTypes.js';
 import type { ProcessContext, Processor } from './Processor.js';
 
@@ -21,12 +29,19 @@ export function isGenerationSpan(attrs: Record<string, string>): boolean {
   const op = attrs[GEN_AI.OPERATION_NAME];
   if (op !== undefined && GENERATION_OPS.has(op)) return true;
   if (attrs[PROMPTLINE.OBSERVATION_TYPE] === 'generation') return true;
+  // Other conventions' generations (Langfuse, OpenInference, OpenLLMetry, Vercel AI SDK).
+  if (attrs[LANGFUSE.OBSERVATION_TYPE] === 'generation') return true;
+  if (attrs[OPENINFERENCE.SPAN_KIND] === 'LLM') return true;
   return (
     attrs[GEN_AI.REQUEST_MODEL] !== undefined ||
     attrs[GEN_AI.RESPONSE_MODEL] !== undefined ||
     attrs[GEN_AI.PROMPT_NAME] !== undefined ||
     attrs[PROMPTLINE.PROMPT_VERSION] !== undefined ||
-    attrs[GEN_AI.USAGE_INPUT_TOKENS] !== undefined
+    attrs[GEN_AI.USAGE_INPUT_TOKENS] !== undefined ||
+    attrs[LANGFUSE.MODEL_NAME] !== undefined ||
+    attrs[OPENINFERENCE.MODEL_NAME] !== undefined ||
+    attrs[TRACELOOP.REQUEST_TYPE] !== undefined ||
+    attrs[VERCEL_AI.MODEL_ID] !== undefined
   );
 }
 
