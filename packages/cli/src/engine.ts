@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 
 import type { ClickHouseClient } from '@clickhouse/client';
@@ -38,9 +38,10 @@ export function isLockError(error: unknown): boolean {
  * second opener only says it "failed to create a connection", hence this look.
  */
 export function lockHolder(dir: string): number | undefined {
+  const status = join(dir, 'status');
   let text: string;
   try {
-    text = readFileSync(join(dir, 'status'), 'utf8');
+    text = readFileSync(status, 'utf8');
   } catch {
     return undefined;
   }
@@ -48,10 +49,32 @@ export function lockHolder(dir: string): number | undefined {
   if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) return undefined;
   try {
     process.kill(pid, 0);
-    return pid;
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM' ? pid : undefined;
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return undefined;
   }
+  return holdsOpen(pid, status) ? pid : undefined;
+}
+
+/**
+ * Whether `pid` has `file` open — so that a recycled pid (the engine was killed, another program
+ * got its number) is not taken for the holder. Where `/proc` cannot tell, a live pid is trusted.
+ */
+function holdsOpen(pid: number, file: string): boolean {
+  let fds: string[];
+  let target: string;
+  try {
+    fds = readdirSync(`/proc/${pid}/fd`);
+    target = realpathSync(file);
+  } catch {
+    return true;
+  }
+  return fds.some((fd) => {
+    try {
+      return readlinkSync(`/proc/${pid}/fd/${fd}`) === target;
+    } catch {
+      return false;
+    }
+  });
 }
 
 export interface OpenEngineOptions {
