@@ -32,7 +32,7 @@ describe('promptline compare / regressions through a collector', () => {
           processors: {
             promptline_auth: {
               keys: [
-                { sha256: hashApiKey(READER), project: 'acme', scopes: ['read'], name: 'reader' },
+                { sha256: hashApiKey(READER), project: 'acme', scopes: ['read', 'sql'], name: 'reader' },
                 { sha256: hashApiKey(INGEST), project: 'acme', scopes: ['ingest'], name: 'app' },
               ],
             },
@@ -100,10 +100,10 @@ describe('promptline compare / regressions through a collector', () => {
     expect(report.moves[1]!.regressions).toEqual([]);
   });
 
-  it('a key without the read scope is refused with the reason', async () => {
+  it('a key without the sql scope is refused with the reason', async () => {
     const r = await run(['compare', '--prompt', PROMPT, '2', '3', '--since', '4h', '--json'], INGEST);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/error: .*(scope|denied|read)/i);
+    expect(r.stderr).toMatch(/lacks the "sql" scope/);
     expect(r.stdout).toBe('');
   });
 });

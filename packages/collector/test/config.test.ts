@@ -106,7 +106,7 @@ describe('loadConfig', () => {
         /^processors\.promptline_auth\.keys\[0\]\.sha256: must be the 64-hex-digit SHA-256 of the key \(never the key itself/,
       ),
       expect.stringMatching(/^processors\.promptline_auth\.keys\[0\]\.project: required/),
-      'processors.promptline_auth.keys[0].scopes: unknown scope "root" (known: ingest, read, write, admin)',
+      'processors.promptline_auth.keys[0].scopes: unknown scope "root" (known: ingest, read, sql, write, admin)',
     ]);
     // With a valid key, anonymous ingest is off by default.
     const keysFile = join(tmp.dir, 'keys.yaml');

@@ -12,6 +12,7 @@ import { start, tempDir, testConfig } from './helpers.js';
 const INGEST = generateApiKey();
 const READ = generateApiKey();
 const OTHER_READ = generateApiKey();
+const SQL = generateApiKey();
 
 describe('read API: typed metrics and read-only SQL over HTTP', () => {
   const tmp = tempDir('promptline-read-');
@@ -26,6 +27,7 @@ describe('read API: typed metrics and read-only SQL over HTTP', () => {
               { sha256: hashApiKey(INGEST), project: 'acme', scopes: ['ingest'], name: 'app' },
               { sha256: hashApiKey(READ), project: 'acme', scopes: ['read'], name: 'dash' },
               { sha256: hashApiKey(OTHER_READ), project: 'globex', scopes: ['read'], name: 'other' },
+              { sha256: hashApiKey(SQL), project: 'acme', scopes: ['read', 'sql'], name: 'analyst' },
             ],
           },
         },
@@ -113,7 +115,7 @@ describe('read API: typed metrics and read-only SQL over HTTP', () => {
   });
 
   it('lets @clickhouse/client run SELECTs through the collector, and only SELECTs', async () => {
-    const ch = createClient({ url: collector.url, username: 'default', password: READ });
+    const ch = createClient({ url: collector.url, username: 'default', password: SQL });
     try {
       const rs = await ch.query({
         query: 'SELECT count() AS n, uniqExact(SpanId) AS u FROM otel_traces WHERE SpanName = {name:String}',
@@ -143,7 +145,13 @@ describe('read API: typed metrics and read-only SQL over HTTP', () => {
       await ch.close();
     }
     const denied = createClient({ url: collector.url, password: INGEST });
-    await expect(denied.query({ query: 'SELECT 1' })).rejects.toThrow(/lacks the "read" scope/);
+    await expect(denied.query({ query: 'SELECT 1' })).rejects.toThrow(/lacks the "sql" scope/);
     await denied.close();
+    // Raw SQL is not project-scoped, so a key that may read only its own project cannot use it.
+    const projectReader = createClient({ url: collector.url, password: OTHER_READ });
+    await expect(
+      projectReader.query({ query: 'SELECT count() FROM otel_traces', format: 'JSONEachRow' }),
+    ).rejects.toThrow(/lacks the "sql" scope/);
+    await projectReader.close();
   });
 });

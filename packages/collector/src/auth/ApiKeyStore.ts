@@ -5,8 +5,13 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 
-export type Scope = 'ingest' | 'read' | 'write' | 'admin';
-export const SCOPES: readonly Scope[] = ['ingest', 'read', 'write', 'admin'];
+/**
+ * `ingest` sends telemetry; `read` reads the key's own project through the typed read API;
+ * `sql` runs read-only SQL, which is NOT project-scoped (every project's rows are visible), so it
+ * is granted separately; `write` changes the prompt registry; `admin` implies every scope.
+ */
+export type Scope = 'ingest' | 'read' | 'sql' | 'write' | 'admin';
+export const SCOPES: readonly Scope[] = ['ingest', 'read', 'sql', 'write', 'admin'];
 
 /** One configured key (as in the config file / keys file). */
 export interface ApiKeyEntry {

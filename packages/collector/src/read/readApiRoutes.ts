@@ -129,9 +129,10 @@ function chError(res: ServerResponse, status: number, code: number, type: string
   res.end(body);
 }
 
+/** Raw SQL sees every project's rows, so it needs the `sql` scope, not just `read`. */
 function authenticate(req: IncomingMessage, deps: RouteDeps, res: ServerResponse): boolean {
   try {
-    deps.keys.require(req, 'read');
+    deps.keys.require(req, 'sql');
     return true;
   } catch (e) {
     const status = e instanceof AuthError ? e.status : 401;
