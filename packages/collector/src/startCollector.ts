@@ -93,7 +93,13 @@ export async function startCollector(
   let server: Server | undefined;
   try {
     if (config.exporter.migrate) {
-      const result = await migrate(client, { createSchema: config.exporter.createSchema });
+      // A server session whose database does not exist yet rejects every query, so create it
+      // through a session on `default` first (migrate() creates it too, for the embedded engine).
+      if (!embedded && ownsClient) await createServerDatabase(config);
+      const result = await migrate(client, {
+        createSchema: config.exporter.createSchema,
+        database: config.exporter.database,
+      });
       if (result.applied.length > 0) log.info(`migrations applied: ${result.applied.join(', ')}`);
     }
     wal = await WriteAheadLog.open(config.exporter.wal, log);
@@ -294,5 +300,23 @@ export async function startCollector(
     await wal?.close().catch(() => undefined);
     if (ownsClient) await client.close().catch(() => undefined);
     throw e;
+  }
+}
+
+/** `CREATE DATABASE IF NOT EXISTS` for the configured database, through a session on `default`. */
+async function createServerDatabase(config: CollectorConfig): Promise<void> {
+  if (config.exporter.database === 'default') return;
+  const bootstrap = openClickHouse({
+    url: config.exporter.endpoint,
+    username: config.exporter.username,
+    password: config.exporter.password,
+    database: 'default',
+    requestTimeoutMs: config.exporter.timeoutMs,
+  });
+  try {
+    // The name was validated as a plain identifier by loadConfig.
+    await bootstrap.command({ query: `CREATE DATABASE IF NOT EXISTS \`${config.exporter.database}\`` });
+  } finally {
+    await bootstrap.close();
   }
 }

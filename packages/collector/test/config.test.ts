@@ -1,10 +1,14 @@
 import { writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { SpanKind } from '@opentelemetry/api';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import { BasicTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { GEN_AI, PROMPTLINE } from '@promptline/semconv';
 import { afterAll, describe, expect, it } from 'vitest';
-import { hashApiKey } from '../src/auth/ApiKeyStore.js';
+import { generateApiKey, hashApiKey } from '../src/auth/ApiKeyStore.js';
 import { ConfigError, defaultConfigDocument, loadConfig } from '../src/config/loadConfig.js';
-import { deepMerge, tempDir } from './helpers.js';
+import { deepMerge, query, start, tempDir, testConfig } from './helpers.js';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const tmp = tempDir('promptline-config-');
@@ -150,5 +154,84 @@ describe('loadConfig', () => {
     );
     writeFileSync(join(tmp.dir, 'bad.yaml'), 'receivers: [');
     expect(() => loadConfig(join(tmp.dir, 'bad.yaml'), {})).toThrow(/not valid YAML/);
+  });
+});
+
+const DB_KEY = generateApiKey();
+
+describe('exporters.clickhouse.database (real engine, official OTLP exporter)', () => {
+  it('creates the schema in the configured database and exports spans there', async () => {
+    const collector = await start(
+      testConfig(join(tmp.dir, 'db'), {
+        processors: {
+          promptline_auth: {
+            keys: [{ sha256: hashApiKey(DB_KEY), project: 'default', scopes: ['ingest', 'read'], name: 't' }],
+          },
+        },
+        exporters: { clickhouse: { database: 'plx' } },
+      }),
+    );
+    const auth = { authorization: `Bearer ${DB_KEY}` };
+    try {
+      const provider = new BasicTracerProvider({
+        spanProcessors: [
+          new SimpleSpanProcessor(
+            new OTLPTraceExporter({ url: `${collector.url}/v1/traces`, headers: auth }),
+          ),
+        ],
+      });
+      const tracer = provider.getTracer('database-test');
+      const now = Date.now();
+      for (let i = 0; i < 5; i++) {
+        const span = tracer.startSpan('chat gpt-4o-mini', {
+          kind: SpanKind.CLIENT,
+          startTime: now - 30_000 + i * 100,
+          attributes: {
+            [GEN_AI.OPERATION_NAME]: 'chat',
+            [GEN_AI.REQUEST_MODEL]: 'gpt-4o-mini',
+            [GEN_AI.PROMPT_NAME]: 'db-check',
+            [PROMPTLINE.PROMPT_VERSION]: i < 2 ? 1 : 2,
+            [GEN_AI.USAGE_INPUT_TOKENS]: 10,
+          },
+        });
+        span.end(now - 30_000 + i * 100 + 50);
+      }
+      await provider.forceFlush();
+      await provider.shutdown();
+      expect(await collector.flush(20_000)).toBe(true);
+      expect(collector.metrics.exportRetries).toBe(0);
+
+      const tables = await query<{ database: string; name: string }>(
+        collector.client,
+        "SELECT database, name FROM system.tables WHERE name IN ('otel_traces', 'promptline_generations') ORDER BY database, name",
+      );
+      expect(tables).toEqual([
+        { database: 'plx', name: 'otel_traces' },
+        { database: 'plx', name: 'promptline_generations' },
+      ]);
+      const [spans] = await query<{ n: string | number }>(
+        collector.client,
+        `SELECT count() AS n FROM plx.otel_traces WHERE SpanAttributes['${GEN_AI.PROMPT_NAME}'] = 'db-check'`,
+      );
+      expect(Number(spans!.n)).toBe(5);
+      const gens = await query<{ v: string | number; n: string | number }>(
+        collector.client,
+        "SELECT prompt_version AS v, count() AS n FROM plx.promptline_generations WHERE prompt_name = 'db-check' GROUP BY v ORDER BY v",
+      );
+      expect(gens.map((g) => [Number(g.v), Number(g.n)])).toEqual([
+        [1, 2],
+        [2, 3],
+      ]);
+      // The typed read API reads the same database.
+      const res = await fetch(`${collector.url}/api/v1/metrics?prompt=db-check&since=1h`, { headers: auth });
+      expect(res.status).toBe(200);
+      const body = (await res.json()) as { versions: Array<{ version: number; requests: number }> };
+      expect(body.versions.map((v) => [v.version, v.requests]).sort((a, b) => a[0]! - b[0]!)).toEqual([
+        [1, 2],
+        [2, 3],
+      ]);
+    } finally {
+      await collector.stop();
+    }
   });
 });
