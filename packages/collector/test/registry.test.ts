@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { migrate, openClickHouse } from '@promptline/clickhouse';
+import { parsePromptData, promptHash } from '@promptline/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClickHouseRegistryStore } from '../src/registry/ClickHouseRegistryStore.js';
 import type { RegistryCaller } from '../src/registry/PromptRegistry.js';
@@ -363,5 +364,67 @@ describe('PromptRegistry on ClickHouse (embedded engine)', () => {
     }
     // None of the refused creates stored anything.
     for (const n of ['big', 's']) expect((await rejection(registry.get(reader, n, {}))).status).toBe(404);
+  });
+
+  it('templates the SDK rejects are refused with 400 invalid_prompt naming the problem; nothing is stored', async () => {
+    const bad: [Record<string, unknown>, RegExp][] = [
+      [{ name: 't/bad1', template: 'Hi {{ bad name }}' }, /"template".*bad name/],
+      [{ name: 't/bad2', template: 'open {{x' }, /"template"/],
+      [{ name: 't/bad3', template: '{{ 1bad }}' }, /"template".*1bad/],
+      [
+        {
+          name: 't/bad4',
+          messages: [
+            { role: 'system', content: 'fine {{a}}' },
+            { role: 'user', content: 'broken {{ b c }}' },
+          ],
+        },
+        /messages\[1\]\.content/,
+      ],
+    ];
+    for (const [body, message] of bad) {
+      // The SDK's parser itself refuses each of these (so a stored version would break every client).
+      expect(() => parsePromptData({ ...body, version: 1 })).toThrow();
+      const err = await rejection(registry.create(writer, body));
+      expect({ status: err.status, code: err.code }).toEqual({ status: 400, code: 'invalid_prompt' });
+      expect(err.message).toMatch(message);
+      expect((await rejection(registry.get(reader, body.name as string, {}))).status).toBe(404);
+    }
+  });
+
+  it('the stored content hash is the SDK promptHash, for a chat prompt with config, schema and examples', async () => {
+    const body = {
+      name: 'hash/chat',
+      messages: [
+        { role: 'system', content: 'You triage {{product}} tickets.' },
+        { type: 'placeholder', name: 'history' },
+        { role: 'user', content: '{{ticket}}' },
+      ],
+      config: { model: 'gpt-4o-mini', temperature: 0.2, stop: ['\n\n'] },
+      outputSchema: {
+        type: 'object',
+        properties: { priority: { type: 'string', enum: ['low', 'high'] } },
+        required: ['priority'],
+      },
+      examples: [{ input: { ticket: 'down' }, output: { priority: 'high' } }],
+      metadata: { owner: 'support' },
+    };
+    const created = await registry.create(writer, body);
+    const rs = await client.query({
+      query: `SELECT content_hash FROM prompt_versions WHERE project_id = 'p1' AND name = 'hash/chat'`,
+      format: 'JSONEachRow',
+    });
+    const rows = await rs.json<{ content_hash: string }>();
+    const sdkHash = promptHash(parsePromptData({ ...body, version: created.prompt.version }));
+    expect(rows.map((r) => r.content_hash)).toEqual([sdkHash]);
+    // Each part counts: a different example gives a different hash.
+    expect(
+      promptHash(
+        parsePromptData({ ...body, version: 1, examples: [{ input: { ticket: 'x' }, output: {} }] }),
+      ),
+    ).not.toBe(sdkHash);
+    // What the registry serves back hashes the same in the SDK.
+    const served = await registry.get(reader, 'hash/chat', {});
+    expect(promptHash(parsePromptData(served))).toBe(sdkHash);
   });
 });

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { contentHash } from './contentHash.js';
 import { KeyedMutex } from './KeyedMutex.js';
 import type { RegistryLimits } from './promptRules.js';
 import { checkLabel, checkName, checkVersion, LATEST_LABEL, parseCreateRequest } from './promptRules.js';
@@ -102,7 +101,7 @@ export class PromptRegistry {
     const req = parseCreateRequest(body, this.#limits);
     const guarded = req.labels.filter((l) => this.#protected.has(l));
     if (guarded.length > 0) requireScope(caller, 'admin', `setting the protected label "${guarded[0]}"`);
-    const hash = contentHash(req.content);
+    const hash = req.contentHash;
     return this.#locks.run(`${caller.projectId}\u0000${req.name}`, async () => {
       const { projectId } = caller;
       if (req.onlyIfChanged || req.expectedVersion !== undefined) {

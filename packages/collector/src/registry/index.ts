@@ -13,7 +13,6 @@ export { RegistryError } from './RegistryError.js';
 export type { RegistryErrorCode } from './RegistryError.js';
 export { registryRoutes, REGISTRY_PATH_PREFIX } from './registryRoutes.js';
 export type { RegistryRoutesOptions } from './registryRoutes.js';
-export { contentHash } from './contentHash.js';
 export { LABEL_PATTERN, LATEST_LABEL } from './promptRules.js';
 export type { RegistryLimits } from './promptRules.js';
 export type {

@@ -1,3 +1,5 @@
+import { parsePromptData, PromptDataError, promptHash } from '@promptline/sdk';
+import type { PromptData } from '@promptline/sdk';
 import { Ajv } from 'ajv';
 import { RegistryError } from './RegistryError.js';
 import type { PromptContent, RegistryChatMessage, RegistryChatPlaceholder } from './types.js';
@@ -25,6 +27,8 @@ export interface RegistryLimits {
 export interface CreateVersionRequest {
   name: string;
   content: PromptContent;
+  /** The SDK's `promptHash` of the content: equal hashes mean equal content. */
+  contentHash: string;
   commitMessage: string;
   /** Labels to point at the new version besides `latest`. */
   labels: string[];
@@ -125,6 +129,19 @@ function checkOutputSchema(raw: unknown, maxBytes: number): Record<string, unkno
     ajv.removeSchema(schema);
   }
   return schema;
+}
+
+/**
+ * Parses every template with the SDK's own parser, so the registry never stores a version that
+ * every `PromptClient` would then reject (e.g. `{{ bad name }}` or an unclosed `{{x`).
+ */
+function checkTemplates(name: string, content: PromptContent): PromptData {
+  try {
+    return parsePromptData({ name, version: 1, ...content });
+  } catch (err) {
+    if (!(err instanceof PromptDataError)) throw err;
+    throw new RegistryError(400, 'invalid_prompt', `prompt "${name}" is invalid: ${err.problems.join('; ')}`);
+  }
 }
 
 function checkJsonField(value: unknown, field: string, maxBytes: number): void {
@@ -256,6 +273,7 @@ export function parseCreateRequest(body: unknown, limits: RegistryLimits = {}): 
   return {
     name,
     content,
+    contentHash: promptHash(checkTemplates(name, content)),
     commitMessage,
     labels,
     expectedVersion,
