@@ -6,8 +6,11 @@
 -- longest pattern. Usage types: input, output, cache_read, cache_write, reasoning (the last three
 -- fall back to the input / output price when absent).
 -- Replace a price by inserting a row with the same key and a newer updated_at; delete by is_deleted = 1.
+-- Cluster: the generations view prices spans on whichever node receives them, so every node needs
+-- every price. The table is replicated to ALL nodes (replication path without {shard}) under its
+-- own name, with no Distributed table: an insert on any node reaches every node.
 
-CREATE TABLE IF NOT EXISTS {{local:promptline_model_prices}} {{on_cluster}} (
+CREATE TABLE IF NOT EXISTS {{table:promptline_model_prices}} {{on_cluster}} (
     model_pattern    String,
     usage_type       LowCardinality(String),
     effective_from   DateTime('UTC'),
@@ -18,9 +21,5 @@ CREATE TABLE IF NOT EXISTS {{local:promptline_model_prices}} {{on_cluster}} (
     updated_at       DateTime64(3, 'UTC') DEFAULT now64(3),
     is_deleted       UInt8 DEFAULT 0
 )
-ENGINE = {{engine:ReplacingMergeTree(updated_at, is_deleted)}}
+ENGINE = {{engine_all_nodes:ReplacingMergeTree(updated_at, is_deleted)}}
 ORDER BY (model_pattern, usage_type, effective_from, min_input_tokens);
-
--- @cluster
-CREATE TABLE IF NOT EXISTS {{table:promptline_model_prices}} {{on_cluster}} AS {{local:promptline_model_prices}}
-ENGINE = {{distributed:promptline_model_prices:cityHash64(model_pattern)}};

@@ -1,7 +1,7 @@
 -- Shipped default list prices (USD per 1M tokens) of common models, effective 2024-01-01. Check
 -- your provider's current prices and override them by inserting newer rows (upsertModelPrices).
 -- Patterns are anchored and accept dated snapshots (`gpt-4o-2024-08-06`) and provider prefixes.
--- In cluster mode this runs on one node and replicates through the Distributed table.
+-- In cluster mode this runs on one node; the table is replicated to every node (see 0003).
 
 INSERT INTO {{table:promptline_model_prices}}
     (model_pattern, usage_type, effective_from, min_input_tokens, usd_per_million, provider, updated_at)

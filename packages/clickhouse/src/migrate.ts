@@ -3,7 +3,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ClickHouseClient } from '@clickhouse/client';
-import { migrationFlags, quoteIdent, renderMigration } from './renderSql.js';
+import { allNodesTables, migrationFlags, quoteIdent, renderMigration } from './renderSql.js';
 import type { RenderOptions } from './renderSql.js';
 
 /** Options of {@link migrate}. */
@@ -108,9 +108,12 @@ export function renderMigrations(
 ): Array<{ version: number; file: string; statements: string[] }> {
   const files = loadMigrations(opts.migrationsDir);
   const createSchema = opts.createSchema ?? true;
-  const plainTables = createSchema
-    ? opts.plainTables
-    : new Set([...(opts.plainTables ?? []), ...schemaTables(files)]);
+  // Tables replicated to every node are never split into NAME_local + Distributed, in any file.
+  const plainTables = new Set([
+    ...(opts.plainTables ?? []),
+    ...(createSchema ? [] : schemaTables(files)),
+    ...files.flatMap((f) => [...allNodesTables(f.text)]),
+  ]);
   return files
     .filter((f) => opts.target === undefined || f.version <= opts.target)
     .map((f) => ({

@@ -41,13 +41,40 @@ function lookupKey(path: string): unknown {
   return cur;
 }
 
-function replicatedEngine(spec: string): string {
+/** Replication path + replica name of a table replicated within its shard. */
+const SHARD_REPLICA = `'/clickhouse/tables/{shard}/{database}/{table}', '{replica}'`;
+/**
+ * Replication path + replica name of a table replicated to EVERY node of the cluster: no `{shard}`
+ * in the path (all nodes are replicas of one table); the replica name carries the shard so it is
+ * unique cluster-wide even where `{replica}` is only unique within a shard.
+ */
+const ALL_NODES_REPLICA = `'/clickhouse/tables/all_nodes/{database}/{table}', '{shard}-{replica}'`;
+
+function replicatedEngine(spec: string, replication: string, directive: string): string {
   const m = /^([A-Za-z]*MergeTree)\s*(?:\((.*)\))?$/s.exec(spec.trim());
-  if (!m) throw new Error(`{{engine:${spec}}}: expected a *MergeTree engine`);
+  if (!m) throw new Error(`{{${directive}:${spec}}}: expected a *MergeTree engine`);
   const name = m[1] as string;
   const args = (m[2] ?? '').trim();
-  const path = `'/clickhouse/tables/{shard}/{database}/{table}', '{replica}'`;
-  return `Replicated${name}(${path}${args === '' ? '' : `, ${args}`})`;
+  return `Replicated${name}(${replication}${args === '' ? '' : `, ${args}`})`;
+}
+
+/**
+ * Tables a migration text creates as `CREATE TABLE IF NOT EXISTS {{table:NAME}} … ENGINE =
+ * {{engine_all_nodes:…}}`: replicated to every node under their own name, with no `NAME_local` /
+ * Distributed split, so `{{local:NAME}}` is `NAME` too (in every file: {@link renderMigrations}
+ * collects them over all files).
+ */
+export function allNodesTables(text: string): Set<string> {
+  const out = new Set<string>();
+  for (const stmt of splitStatements(text)) {
+    const body = stmt
+      .split('\n')
+      .filter((l) => !/^\s*--/.test(l))
+      .join('\n');
+    const m = /CREATE TABLE IF NOT EXISTS \{\{table:([A-Za-z0-9_]+)\}\}/.exec(body);
+    if (m && /ENGINE\s*=\s*\{\{engine_all_nodes:/.test(body)) out.add(m[1] as string);
+  }
+  return out;
 }
 
 /**
@@ -69,8 +96,11 @@ export function renderMigration(text: string, opts: RenderOptions = {}): string[
     quoteIdent(mapped, 'table');
     return mapped;
   };
+  const unsplit = allNodesTables(text);
   const localName = (name: string): string =>
-    clustered && !opts.plainTables?.has(name) ? `${logical(name)}_local` : logical(name);
+    clustered && !opts.plainTables?.has(name) && !unsplit.has(name)
+      ? `${logical(name)}_local`
+      : logical(name);
 
   const expand = (_m: string, body: string): string => {
     const colon = body.indexOf(':');
@@ -97,7 +127,9 @@ export function renderMigration(text: string, opts: RenderOptions = {}): string[
         return `Distributed(${sqlString(cluster)}, ${sqlString(database)}, ${sqlString(localName(table))}, ${key})`;
       }
       case 'engine':
-        return clustered ? replicatedEngine(arg) : arg;
+        return clustered ? replicatedEngine(arg, SHARD_REPLICA, head) : arg;
+      case 'engine_all_nodes':
+        return clustered ? replicatedEngine(arg, ALL_NODES_REPLICA, head) : arg;
       case 'ttl':
         return ttlDays > 0 ? `TTL ${arg} + toIntervalDay(${ttlDays})` : '';
       case 'hist':

@@ -31,13 +31,6 @@ describe('cluster variant', () => {
         ),
       ),
     ).toBe(true);
-    expect(
-      statements.some((s) =>
-        s.includes(
-          "ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}', updated_at, is_deleted)",
-        ),
-      ),
-    ).toBe(true);
     const dist = statements.filter((s) => s.includes('ENGINE = Distributed('));
     expect(
       dist.some((s) =>
@@ -53,6 +46,31 @@ describe('cluster variant', () => {
     expect(mv).toContain('FROM `pl`.`otel_traces_local`');
     expect(statements.some((s) => s.includes('replicated_deduplication_window = 10000'))).toBe(true);
     expect(statements.some((s) => s.includes('TTL toDateTime(Timestamp) + toIntervalDay(30)'))).toBe(true);
+  });
+
+  it('the price table is replicated to every node: no {shard} in its path, no Distributed, no _local', async () => {
+    const prices = statements.filter((s) => s.includes('promptline_model_prices'));
+    const create = prices.find((s) =>
+      s.startsWith('CREATE TABLE IF NOT EXISTS `pl`.`promptline_model_prices` ON CLUSTER'),
+    );
+    expect(create).toContain(
+      "ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/all_nodes/{database}/{table}', '{shard}-{replica}', updated_at, is_deleted)",
+    );
+    const [path] = /'\/clickhouse\/tables\/[^']*'/.exec(create ?? '') ?? [''];
+    expect(path).not.toContain('{shard}');
+    expect(prices.filter((s) => s.includes('Distributed('))).toEqual([]);
+    expect(statements.some((s) => s.includes('promptline_model_prices_local'))).toBe(false);
+    // The generations view prices from the node's own (complete) copy; the defaults go into it.
+    const mv = statements.find((s) => s.includes('promptline_generations_mv')) ?? '';
+    expect(mv).toContain('FROM `pl`.`promptline_model_prices` FINAL');
+    expect(prices.some((s) => s.startsWith('INSERT INTO `pl`.`promptline_model_prices`'))).toBe(true);
+    expect(await parses(create ?? '')).toContain('ReplicatedReplacingMergeTree');
+    // Single node: the same plain ReplacingMergeTree as before.
+    const single = renderMigrations({ database: 'pl' }).flatMap((m) => m.statements);
+    const one = single.find((s) =>
+      /^CREATE TABLE IF NOT EXISTS `pl`\.`promptline_model_prices`\s+\(/.test(s),
+    );
+    expect(one).toContain('ENGINE = ReplacingMergeTree(updated_at, is_deleted)');
   });
 
   it('every cluster statement is parsed by the engine', async () => {
@@ -90,6 +108,27 @@ describe('migration templating', () => {
     ]);
     expect(renderMigration('SELECT {{list:GEN_AI_GENERATION_OPERATIONS}};')[0]).toContain(
       "'text_completion'",
+    );
+  });
+
+  it('{{engine_all_nodes:…}} replicates to every node and keeps the table unsplit in every file', () => {
+    const text =
+      'CREATE TABLE IF NOT EXISTS {{table:t}} {{on_cluster}} (a UInt8)\nENGINE = {{engine_all_nodes:ReplacingMergeTree(a)}}\nORDER BY a;\nSELECT * FROM {{local:t}};';
+    expect(renderMigration(text)).toEqual([
+      'CREATE TABLE IF NOT EXISTS `default`.`t`  (a UInt8)\nENGINE = ReplacingMergeTree(a)\nORDER BY a',
+      'SELECT * FROM `default`.`t`',
+    ]);
+    const [create, select] = renderMigration(text, { cluster: 'c' });
+    expect(create).toContain(
+      "ReplicatedReplacingMergeTree('/clickhouse/tables/all_nodes/{database}/{table}', '{shard}-{replica}', a)",
+    );
+    expect(select).toBe('SELECT * FROM `default`.`t`');
+    // Other files see it unsplit through renderMigrations; a plain {{engine:…}} table stays split.
+    expect(renderMigration('SELECT * FROM {{local:t}};', { cluster: 'c' })).toEqual([
+      'SELECT * FROM `default`.`t_local`',
+    ]);
+    expect(() => renderMigration('SELECT {{engine_all_nodes:Log}};', { cluster: 'c' })).toThrow(
+      /engine_all_nodes:Log.*MergeTree/,
     );
   });
 
