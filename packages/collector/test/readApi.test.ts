@@ -6,6 +6,7 @@ import { BasicTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-tra
 import { GEN_AI, PROMPTLINE, RESOURCE } from '@promptline/semconv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateApiKey, hashApiKey } from '../src/auth/ApiKeyStore.js';
+import { ALLOWED_TABLE_FUNCTIONS } from '../src/read/readOnlySql.js';
 import type { RunningCollector } from '../src/startCollector.js';
 import { start, tempDir, testConfig } from './helpers.js';
 
@@ -153,5 +154,60 @@ describe('read API: typed metrics and read-only SQL over HTTP', () => {
       projectReader.query({ query: 'SELECT count() FROM otel_traces', format: 'JSONEachRow' }),
     ).rejects.toThrow(/lacks the "sql" scope/);
     await projectReader.close();
+  });
+
+  it('refuses every table function of the engine that is not on the allow list', async () => {
+    const ch = createClient({ url: collector.url, username: 'default', password: SQL });
+    try {
+      const rs = await ch.query({
+        query: 'SELECT name FROM system.table_functions ORDER BY name',
+        format: 'JSONEachRow',
+      });
+      const names = (await rs.json<{ name: string }>()).map((r) => r.name);
+      expect(names.length).toBeGreaterThan(50);
+      const allowed = new Set(ALLOWED_TABLE_FUNCTIONS);
+      const refused: string[] = [];
+      for (const name of names) {
+        if (allowed.has(name)) continue;
+        // Parsing is all the checker does, so an empty argument list is enough to be judged
+        // (viewIfPermitted only parses with its own SELECT … ELSE form).
+        for (const args of ['', "SELECT 1 ELSE null('x UInt8')"]) {
+          const err = await ch
+            .query({ query: `SELECT * FROM ${name}(${args})`, format: 'JSONEachRow' })
+            .then(() => null)
+            .catch((e: unknown) => (e instanceof Error ? e.message : String(e)));
+          if (err !== null && err.includes(`table function ${name} is not allowed`)) {
+            refused.push(name);
+            break;
+          }
+        }
+      }
+      expect(refused).toEqual(names.filter((n) => !allowed.has(n)));
+      // The confirmed bypasses of the old deny list, with real arguments, in every position.
+      for (const query of [
+        "SELECT * FROM deltaLakeS3('http://169.254.169.254/latest/meta-data/')",
+        "SELECT * FROM paimonS3('http://169.254.169.254/x')",
+        "SELECT * FROM icebergS3Cluster('c', 'http://169.254.169.254/x')",
+        "SELECT count() FROM filesystem('')",
+        "SELECT 1 FROM numbers(1) AS a JOIN filesystem('') AS b ON 1",
+        "DESCRIBE TABLE deltaLakeLocal('/etc')",
+        "SELECT * FROM merge('system', '.*')",
+        'SELECT * FROM numbers(3) SETTINGS readonly = 0',
+        "SELECT file('/etc/passwd')",
+      ]) {
+        await expect(ch.query({ query }), query).rejects.toThrow(/not allowed/);
+      }
+      // The allow list still works, and a scalar function that shares a table function's name.
+      const ok = await ch.query({
+        query:
+          "SELECT sum(number) AS s, any(format('{}-{}', 'a', 'b')) AS f FROM numbers(10) WHERE number IN (SELECT * FROM generateSeries(0, 9))",
+        format: 'JSONEachRow',
+      });
+      expect((await ok.json<{ s: number | string; f: string }>()).map((r) => [Number(r.s), r.f])).toEqual([
+        [45, 'a-b'],
+      ]);
+    } finally {
+      await ch.close();
+    }
   });
 });

@@ -1,8 +1,9 @@
 /**
  * Read-only checks for the SQL endpoint. The statement must be one statement (no `;` outside
  * strings and comments except at the end); the engine's own parser (`EXPLAIN AST`) then decides its
- * kind, and every function in the tree is checked against a deny list of functions that reach
- * outside the database (files, URLs, other servers, processes).
+ * kind. Table functions must be on an allow list (pure generators such as `numbers`); scalar
+ * functions that reach outside the database (files, models, dictionaries) are refused; `SET` and
+ * `SETTINGS` are refused (the endpoint appends its own limits after this check).
  */
 import type { ClickHouseClient, DataFormat } from '@clickhouse/client';
 
@@ -13,51 +14,58 @@ export class ReadOnlySqlError extends Error {
 const READ_ROOTS =
   /^(SelectWithUnionQuery|SelectIntersectExceptQuery|ShowTablesQuery|ShowColumnsQuery|ShowCreate\w*Query|DescribeQuery|ExistsTableQuery|Exists\w*Query|ShowSettingQuery|ShowIndexesQuery|ExplainQuery)\b/;
 
-/** Functions (scalar and table) that read or write outside the engine's own tables. */
-const DENIED_FUNCTIONS = new Set(
-  [
-    'file',
-    'fileCluster',
-    'url',
-    'urlCluster',
-    's3',
-    's3Cluster',
-    'gcs',
-    'oss',
-    'cosn',
-    'hdfs',
-    'hdfsCluster',
-    'azureBlobStorage',
-    'azureBlobStorageCluster',
-    'remote',
-    'remoteSecure',
-    'cluster',
-    'clusterAllReplicas',
-    'mysql',
-    'postgresql',
-    'sqlite',
-    'mongodb',
-    'redis',
-    'jdbc',
-    'odbc',
-    'executable',
-    'input',
-    'iceberg',
-    'icebergS3',
-    'icebergAzure',
-    'icebergHDFS',
-    'icebergLocal',
-    'deltaLake',
-    'deltaLakeLocal',
-    'hudi',
-    'dictionary',
-    'python',
-    'arrowFlight',
-    'ytsaurus',
-    'fuzzJSON',
-    'fuzzQuery',
-  ].map((s) => s.toLowerCase()),
-);
+/**
+ * Table functions a read query may use: they compute rows from their arguments alone. Every other
+ * table function of the engine (files, URLs, object stores, lakes, other servers, processes, the
+ * local filesystem, `merge` across databases, …) is refused, including any a future engine adds.
+ */
+export const ALLOWED_TABLE_FUNCTIONS: readonly string[] = [
+  'numbers',
+  'numbers_mt',
+  'zeros',
+  'zeros_mt',
+  'values',
+  'SQLStandardValues',
+  'view',
+  'generateSeries',
+  'generate_series',
+  'null',
+  'primes',
+];
+const ALLOWED_LOWER = new Set(ALLOWED_TABLE_FUNCTIONS.map((s) => s.toLowerCase()));
+
+/** Scalar functions that read outside the engine's own tables (files, models, dictionaries, Keeper). */
+const DENIED_SCALAR_FUNCTIONS =
+  /^(file|catboostEvaluate|naiveBayesClassifier|generateSerialID|dict\w*|filesystem\w*|getServerSetting|getClientHTTPHeader|executable\w*)$/i;
+
+interface EngineNames {
+  tableFunctions: Set<string>;
+  functions: Set<string>;
+}
+
+const engineNames = new WeakMap<ClickHouseClient, Promise<EngineNames>>();
+
+/** The engine's own table-function and function names (lower case), read once per client. */
+function namesOf(client: ClickHouseClient): Promise<EngineNames> {
+  let names = engineNames.get(client);
+  if (names === undefined) {
+    names = (async () => {
+      const rs = await client.query({
+        query:
+          "SELECT lower(name) AS n, 't' AS k FROM system.table_functions UNION ALL SELECT lower(name), 'f' FROM system.functions",
+        format: 'JSONEachRow',
+      });
+      const rows = await rs.json<{ n: string; k: string }>();
+      return {
+        tableFunctions: new Set(rows.filter((r) => r.k === 't').map((r) => r.n)),
+        functions: new Set(rows.filter((r) => r.k === 'f').map((r) => r.n)),
+      };
+    })();
+    names.catch(() => engineNames.delete(client));
+    engineNames.set(client, names);
+  }
+  return names;
+}
 
 /**
  * Throws unless `sql` holds at most one statement; returns it without a trailing `;`, and its
@@ -157,13 +165,31 @@ export async function checkReadOnlySql(
   ) {
     throw new ReadOnlySqlError('EXPLAIN of a write statement is not allowed');
   }
+  const names = await namesOf(client);
+  // EXPLAIN AST indents each node one space per level: a table function is a `Function` node
+  // directly under a `TableExpression`.
+  const parents: string[] = [];
   for (const line of lines) {
-    const m = /^\s*Function (\w+)/.exec(line);
-    if (m !== null && DENIED_FUNCTIONS.has(m[1]!.toLowerCase())) {
+    const depth = line.length - line.trimStart().length;
+    const node = line.trim();
+    parents.length = depth;
+    parents[depth] = node;
+    if (/^(SetQuery|Set)\b/.test(node)) throw new ReadOnlySqlError('SET and SETTINGS are not allowed');
+    const m = /^Function (\w+)/.exec(node);
+    if (m === null) continue;
+    const name = m[1]!;
+    const lower = name.toLowerCase();
+    const asTable = /^TableExpression\b/.test(parents[depth - 1] ?? '');
+    const tableFunction = asTable || (names.tableFunctions.has(lower) && !names.functions.has(lower));
+    if (tableFunction && !ALLOWED_LOWER.has(lower)) {
       throw new ReadOnlySqlError(
-        `function ${m[1]} is not allowed on the read-only endpoint (it reaches outside the database)`,
+        `table function ${name} is not allowed on the read-only endpoint (allowed: ${ALLOWED_TABLE_FUNCTIONS.join(', ')})`,
       );
     }
-    if (/^\s*(SetQuery|Set\b)/.test(line)) throw new ReadOnlySqlError('SET is not allowed');
+    if (DENIED_SCALAR_FUNCTIONS.test(name)) {
+      throw new ReadOnlySqlError(
+        `function ${name} is not allowed on the read-only endpoint (it reaches outside the database)`,
+      );
+    }
   }
 }
