@@ -6,6 +6,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import {
   Prompt,
   configureTracing,
+  getActiveGeneration,
   observe,
   parsePromptData,
   score,
@@ -453,5 +454,44 @@ describe('structured output validation', () => {
       [PROMPTLINE.VALIDATION_ERROR_COUNT]: 3,
     });
     expect(t.byName('not-json').attributes[PROMPTLINE.VALIDATION_ERROR_COUNT]).toBe(1);
+  });
+
+  it('getActiveGeneration() inside observe({ prompt }) validates against that prompt’s schema', async () => {
+    const result = await observe(
+      async () => {
+        await sleep(1);
+        return getActiveGeneration()?.validate({ name: 'Ada', age: 'old' });
+      },
+      { name: 'observe-validate', asType: 'generation', prompt: schemaPrompt },
+    )();
+    expect(result?.valid).toBe(false);
+    expect(result?.errors).toHaveLength(1);
+    expect(t.byName('observe-validate').attributes).toMatchObject({
+      [PROMPTLINE.VALIDATION_PASSED]: false,
+      [PROMPTLINE.VALIDATION_ERROR_COUNT]: 1,
+    });
+  });
+});
+
+describe('getActiveGeneration().markFirstChunk()', () => {
+  it('measures time to first chunk from the span start, not from the getActiveGeneration() call', async () => {
+    await observe(
+      async () => {
+        await sleep(50);
+        const gen = getActiveGeneration();
+        gen?.markFirstChunk();
+        // A second handle on the same span does not overwrite the first chunk time.
+        await sleep(20);
+        getActiveGeneration()?.markFirstChunk();
+      },
+      { name: 'active-ttft', asType: 'generation' },
+    )();
+    const s = t.byName('active-ttft');
+    const ttft = s.attributes[GEN_AI.RESPONSE_TIME_TO_FIRST_CHUNK];
+    expect(typeof ttft).toBe('number');
+    expect(ttft as number).toBeGreaterThanOrEqual(0.045);
+    const durationS = s.duration[0] + s.duration[1] / 1e9;
+    // Recorded at the first mark, before the second 20 ms wait.
+    expect(ttft as number).toBeLessThanOrEqual(durationS - 0.015);
   });
 });

@@ -1,5 +1,6 @@
 import type { Attributes, AttributeValue, Context, Span, SpanOptions } from '@opentelemetry/api';
 import { SpanKind, SpanStatusCode, context } from '@opentelemetry/api';
+import { hrTimeToMilliseconds } from '@opentelemetry/core';
 import { ERROR_TYPE, GEN_AI, PROMPTLINE } from '@promptline/semconv';
 import { logger } from '../logger.js';
 import type { Prompt } from '../prompt/Prompt.js';
@@ -156,6 +157,38 @@ export function startSpan(
   return span;
 }
 
+/** @internal what a handle needs to know about its span, shared by every handle on that span. */
+export interface SpanState {
+  /** `performance.now()` when the span started. */
+  readonly startedAt: number;
+  /** The prompt the span was started with (explicit, or from `withPrompt`). */
+  readonly prompt: Prompt | undefined;
+  firstChunk: boolean;
+}
+
+const spanStates = new WeakMap<Span, SpanState>();
+
+/** @internal remembers the start time and prompt of a span we started (for `getActiveGeneration()`). */
+export function rememberSpan(span: Span, startedAt: number, prompt: Prompt | undefined): SpanState {
+  const state: SpanState = { startedAt, prompt, firstChunk: false };
+  spanStates.set(span, state);
+  return state;
+}
+
+/**
+ * @internal the state of a span: what {@link rememberSpan} stored, else (a span someone else
+ * started) its start time as recorded on the span and the prompt of `ctx`.
+ */
+export function spanStateOf(span: Span, ctx: Context): SpanState {
+  const known = spanStates.get(span);
+  if (known !== undefined) return known;
+  const startTime = (span as Partial<{ startTime: [number, number] }>).startTime;
+  const startedAt = Array.isArray(startTime)
+    ? performance.now() - Math.max(0, Date.now() - hrTimeToMilliseconds(startTime))
+    : performance.now();
+  return rememberSpan(span, startedAt, promptFromContext(ctx));
+}
+
 /**
  * A generation in progress: a handle on its span. All methods are safe to call at any time; calls
  * after `end()` are ignored.
@@ -174,21 +207,20 @@ export function startSpan(
 export class Generation {
   /** The underlying OpenTelemetry span. */
   readonly span: Span;
-  readonly #startedAt: number;
-  readonly #prompt: Prompt | undefined;
-  #firstChunk = false;
+  readonly #state: SpanState;
 
   /** @internal */
-  constructor(span: Span, startedAt: number, prompt: Prompt | undefined) {
+  constructor(span: Span, state: SpanState) {
     this.span = span;
-    this.#startedAt = startedAt;
-    this.#prompt = prompt;
+    this.#state = state;
   }
 
+  /** Trace id of the generation's span (32 hex characters), e.g. to attach a score later. */
   get traceId(): string {
     return this.span.spanContext().traceId;
   }
 
+  /** Span id of the generation's span (16 hex characters). */
   get spanId(): string {
     return this.span.spanContext().spanId;
   }
@@ -199,11 +231,17 @@ export class Generation {
     return this;
   }
 
-  /** Records `gen_ai.response.time_to_first_chunk` (seconds since start) the first time it is called. */
+  /**
+   * Records `gen_ai.response.time_to_first_chunk` (seconds since the span started) the first time
+   * it is called on this span (through any handle).
+   */
   markFirstChunk(): void {
-    if (this.#firstChunk || !this.span.isRecording()) return;
-    this.#firstChunk = true;
-    this.span.setAttribute(GEN_AI.RESPONSE_TIME_TO_FIRST_CHUNK, (performance.now() - this.#startedAt) / 1000);
+    if (this.#state.firstChunk || !this.span.isRecording()) return;
+    this.#state.firstChunk = true;
+    this.span.setAttribute(
+      GEN_AI.RESPONSE_TIME_TO_FIRST_CHUNK,
+      (performance.now() - this.#state.startedAt) / 1000,
+    );
   }
 
   /** Scores this generation (see the standalone `score`). Returns the score id. */
@@ -216,7 +254,7 @@ export class Generation {
    * and records the result on this span.
    */
   validate(output: unknown, schema?: Readonly<Record<string, unknown>>): ValidationResult {
-    const s = schema ?? this.#prompt?.outputSchema;
+    const s = schema ?? this.#state.prompt?.outputSchema;
     if (s === undefined) return { valid: true, value: output, errors: [] };
     return validateOutput(s, output, this.span);
   }
@@ -262,8 +300,9 @@ export function startGeneration(
     parent,
     true,
   );
+  const state = rememberSpan(span, performance.now(), options.prompt ?? promptFromContext(parent));
   if (options.input !== undefined) recordCapture(span, 'input', options.input);
-  return new Generation(span, performance.now(), options.prompt ?? promptFromContext(parent));
+  return new Generation(span, state);
 }
 
 /** @internal whether output should be captured for these options. */

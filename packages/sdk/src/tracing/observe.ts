@@ -9,6 +9,8 @@ import {
   captureOutputFor,
   endWithError,
   endWithValue,
+  rememberSpan,
+  spanStateOf,
   startAttributes,
   startGeneration,
   startSpan,
@@ -94,6 +96,7 @@ export function observe<F extends AnyFunction>(fn: F, options: ObserveOptions = 
     try {
       parent = context.active();
       span = startSpan(name, spanOptions, explicitPrompt, parent, isGeneration);
+      rememberSpan(span, performance.now(), options.prompt ?? promptFromContext(parent));
       if (options.captureInput ?? settings.captureInput)
         recordCapture(span, 'input', args.length === 1 ? args[0] : args);
     } catch (err) {
@@ -178,7 +181,8 @@ export function startActiveGeneration<T>(
     gen = startGeneration(name, { ...options, parent });
   } catch (err) {
     logger.debug('startActiveGeneration: starting a span failed:', err);
-    return fn(new Generation(trace.wrapSpanContext(INVALID_SPAN_CONTEXT), performance.now(), undefined));
+    const span = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
+    return fn(new Generation(span, rememberSpan(span, performance.now(), undefined)));
   }
   return runInSpan(gen.span, parent, captureOutputFor(options), () => fn(gen));
 }
@@ -198,7 +202,9 @@ export function updateActiveGeneration(update: GenerationUpdate): void {
 }
 
 /**
- * A handle on the active span (for `update`, `score`, `validate`), or `undefined`.
+ * A handle on the active span (for `update`, `score`, `validate`, `markFirstChunk`), or `undefined`.
+ * It knows the prompt the span was started with (`observe({ prompt })` or `withPrompt`), so
+ * `validate()` uses that prompt's output schema, and `markFirstChunk()` measures from the span's start.
  *
  * @example
  * ```ts
@@ -207,7 +213,5 @@ export function updateActiveGeneration(update: GenerationUpdate): void {
  */
 export function getActiveGeneration(): Generation | undefined {
   const span = trace.getActiveSpan();
-  return span === undefined
-    ? undefined
-    : new Generation(span, performance.now(), promptFromContext(context.active()));
+  return span === undefined ? undefined : new Generation(span, spanStateOf(span, context.active()));
 }
