@@ -9,9 +9,16 @@
 -- Idempotency: promptline_score_ids (EmbeddedRocksDB, key score id) remembers every accepted score
 -- id; a score whose id was already accepted is dropped, as is a repeat inside one batch. Records
 -- without promptline.score.id get a content hash as id.
--- EmbeddedRocksDB tables are per node (not replicated); in a cluster, spans and logs share the
--- sharding key cityHash64(TraceId) so a score and its span meet on one shard.
+-- Cluster: an EmbeddedRocksDB table is per node and a view only fires on the replica that received
+-- the insert, so there the span index is a table replicated to EVERY node (promptline_span_index_local,
+-- path without {shard}; fed on the receiving replica, copied to all) and promptline_span_index is a
+-- dictionary over the node's own copy (direct layout: point lookups, usable with join_algorithm =
+-- 'direct' like the RocksDB table). Readers and the score view use that name on any node. Insert
+-- deduplication is off for the replicated index: shards receive parts of one batch under the same
+-- token, which would make their index blocks look like duplicates of each other; ReplacingMergeTree
+-- collapses real repeats. promptline_score_ids stays per node (EmbeddedRocksDB).
 
+-- @single
 CREATE TABLE IF NOT EXISTS {{local:promptline_span_index}} {{on_cluster}} (
     span_key       String,
     timestamp      DateTime64(9, 'UTC'),
@@ -23,6 +30,35 @@ CREATE TABLE IF NOT EXISTS {{local:promptline_span_index}} {{on_cluster}} (
 )
 ENGINE = EmbeddedRocksDB({{ttl_seconds}})
 PRIMARY KEY span_key;
+
+-- @cluster
+CREATE TABLE IF NOT EXISTS {{local:promptline_span_index}} {{on_cluster}} (
+    span_key       String,
+    timestamp      DateTime64(9, 'UTC'),
+    prompt_name    String,
+    prompt_version UInt32,
+    prompt_label   String,
+    environment    String,
+    model          String
+)
+ENGINE = {{engine_all_nodes:ReplacingMergeTree}}
+ORDER BY span_key
+{{ttl:toDateTime(timestamp)}}
+SETTINGS replicated_deduplication_window = 0;
+
+-- @cluster
+CREATE DICTIONARY IF NOT EXISTS {{table:promptline_span_index}} {{on_cluster}} (
+    span_key       String,
+    timestamp      DateTime64(9, 'UTC'),
+    prompt_name    String,
+    prompt_version UInt32,
+    prompt_label   String,
+    environment    String,
+    model          String
+)
+PRIMARY KEY span_key
+SOURCE(CLICKHOUSE(DB {{db_literal}} TABLE {{local_literal:promptline_span_index}}))
+LAYOUT(COMPLEX_KEY_DIRECT());
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS {{local:promptline_span_index_mv}} {{on_cluster}}
 TO {{local:promptline_span_index}} AS
@@ -116,7 +152,7 @@ FROM (
     LIMIT 1 BY score_id
 ) AS l
 LEFT ANY JOIN {{local:promptline_score_ids}} AS d ON d.score_id = l.score_id
-LEFT ANY JOIN {{local:promptline_span_index}} AS s ON s.span_key = l.span_key
+LEFT ANY JOIN {{table:promptline_span_index}} AS s ON s.span_key = l.span_key
 WHERE d.score_id = ''
 SETTINGS join_algorithm = 'direct';
 

@@ -118,6 +118,10 @@ export function renderMigration(text: string, opts: RenderOptions = {}): string[
         return `${db}.${quoteIdent(logical(arg))}`;
       case 'local':
         return `${db}.${quoteIdent(localName(arg))}`;
+      case 'db_literal':
+        return sqlString(database);
+      case 'local_literal':
+        return sqlString(localName(arg));
       case 'distributed': {
         const sep = arg.indexOf(':');
         if (sep < 0) throw new Error(`{{distributed:${arg}}}: expected {{distributed:table:sharding_key}}`);

@@ -147,7 +147,8 @@ LIMIT {cap:UInt32}`,
   // Scores resolved at insert, plus scores that arrived before their span (resolved now by point
   // lookups in the span index), as in scoresByVersion. No SETTINGS clause: the collector's read-only
   // SQL endpoint refuses it, and the engine's default join_algorithm ('direct,parallel_hash,hash')
-  // already picks the direct (key lookup) join for the EmbeddedRocksDB span index.
+  // already picks the direct (key lookup) join for the span index (EmbeddedRocksDB on a single node,
+  // a direct-layout dictionary of the same name in a cluster).
   const sp: Record<string, unknown> = {};
   const resolved = sideFilter(q, sp);
   const unresolved = sideFilter(q, sp, 's.');
