@@ -1,6 +1,7 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { compareSides } from './compareSides.js';
 import type { MetricComparison } from './compareSides.js';
+import { DEFAULT_PROJECT } from './queries.js';
 import { readSide } from './versionSample.js';
 import type { SideQuery } from './versionSample.js';
 
@@ -19,7 +20,7 @@ export const DEFAULT_ALPHA = 0.05;
 
 /** Options of {@link compareVersions}. */
 export interface CompareVersionsQuery {
-  /** Project id. Default `''`. */
+  /** Project id. Default `default` (the collector's anonymous project). */
   project?: string;
   prompt: string;
   baseline: number;
@@ -108,7 +109,7 @@ export async function compareVersions(
   }
   const opts = resolveCompareOptions(q);
   const side = (version: number): SideQuery => ({
-    projectId: q.project ?? '',
+    projectId: q.project ?? DEFAULT_PROJECT,
     promptName: q.prompt,
     version,
     from: q.from,

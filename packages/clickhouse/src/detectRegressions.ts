@@ -3,6 +3,7 @@ import { compareSides } from './compareSides.js';
 import type { MetricComparison } from './compareSides.js';
 import { resolveCompareOptions } from './compareVersions.js';
 import { quoteIdent } from './renderSql.js';
+import { DEFAULT_PROJECT } from './queries.js';
 import { readSide } from './versionSample.js';
 import type { SideQuery } from './versionSample.js';
 
@@ -23,7 +24,7 @@ const MAX_TIMELINE_ROWS = 500_000;
 
 /** Options of {@link detectRegressions}. */
 export interface DetectRegressionsQuery {
-  /** Project id. Default `''`. */
+  /** Project id. Default `default` (the collector's anonymous project). */
   project?: string;
   prompt: string;
   /** The label whose moves are examined, e.g. `production`. */
@@ -107,7 +108,7 @@ async function readRuns(
   lookFrom: number,
 ): Promise<Run[]> {
   const params: Record<string, unknown> = {
-    project: q.project ?? '',
+    project: q.project ?? DEFAULT_PROJECT,
     prompt: q.prompt,
     label: q.label,
     from: chTime(lookFrom),
@@ -201,7 +202,7 @@ export async function detectRegressions(
     const at = run.first;
     const length = Math.max(0, Math.min(maxWindow, at - prev.start, end - at));
     const side = (version: number, sFrom: number, sTo: number): SideQuery => ({
-      projectId: q.project ?? '',
+      projectId: q.project ?? DEFAULT_PROJECT,
       promptName: q.prompt,
       version,
       from: new Date(sFrom),

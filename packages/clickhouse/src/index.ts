@@ -21,6 +21,7 @@ export {
   labelHistory,
   scoresByVersion,
   planSegments,
+  DEFAULT_PROJECT,
 } from './queries.js';
 export type {
   PromptQuery,

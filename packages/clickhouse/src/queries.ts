@@ -15,11 +15,17 @@ import { quoteIdent } from './renderSql.js';
  * @module
  */
 
+/**
+ * The project the collector stamps on data it accepts without a key (its `anonymous_project`, default
+ * `default`), and so the project a query reads when it names none.
+ */
+export const DEFAULT_PROJECT = 'default';
+
 /** Common filter of every query. */
 export interface PromptQuery {
   /** Prompt name. */
   promptName: string;
-  /** Project id (resource `promptline.project.id`); `''` when the collector runs without auth. Default `''`. */
+  /** Project id (resource `promptline.project.id`). Default {@link DEFAULT_PROJECT} (`default`), the collector's anonymous project. */
   projectId?: string;
   /** Database. Default `default`. */
   database?: string;
@@ -185,7 +191,7 @@ function checkWindow(q: WindowQuery): void {
 
 /** Filters shared by every segment, as SQL with parameters only. */
 function dimFilter(q: PromptQuery, params: Record<string, unknown>): string {
-  params.project = q.projectId ?? '';
+  params.project = q.projectId ?? DEFAULT_PROJECT;
   params.prompt = q.promptName;
   let sql = 'project_id = {project:String} AND prompt_name = {prompt:String}';
   if (q.environment !== undefined) {

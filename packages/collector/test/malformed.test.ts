@@ -1,3 +1,8 @@
+import { SpanKind } from '@opentelemetry/api';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import { BasicTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { metricsByVersion } from '@promptline/clickhouse';
+import { GEN_AI, PROMPTLINE } from '@promptline/semconv';
 import { gzipSync } from 'node:zlib';
 import protobuf from 'protobufjs/minimal.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -324,5 +329,35 @@ describe('malformed input: a precise 4xx each, the process stays healthy with bo
     const metrics = await (await fetch(`${collector.url}/metrics`)).text();
     expect(metrics).toMatch(/promptline_collector_http_responses_total\{code="400"\} \d+/);
     expect(metrics).toMatch(/promptline_collector_rejected_total\{signal="traces"\} 2/);
+  });
+
+  it('anonymous ingest is read by a library caller that names no project', async () => {
+    const provider = new BasicTracerProvider({
+      spanProcessors: [new SimpleSpanProcessor(new OTLPTraceExporter({ url }))],
+    });
+    const tracer = provider.getTracer('anonymous-project-test');
+    const now = Date.now();
+    for (let i = 0; i < 3; i++) {
+      const span = tracer.startSpan('chat gpt-4o-mini', {
+        kind: SpanKind.CLIENT,
+        startTime: now - 10_000 + i,
+        attributes: {
+          [GEN_AI.OPERATION_NAME]: 'chat',
+          [GEN_AI.REQUEST_MODEL]: 'gpt-4o-mini',
+          [GEN_AI.PROMPT_NAME]: 'anonymous-prompt',
+          [PROMPTLINE.PROMPT_VERSION]: 3,
+        },
+      });
+      span.end(now - 10_000 + i + 50);
+    }
+    await provider.forceFlush();
+    await provider.shutdown();
+    expect(await collector.flush(20_000)).toBe(true);
+    const versions = await metricsByVersion(collector.client, {
+      promptName: 'anonymous-prompt',
+      from: new Date(now - 3_600_000),
+      to: new Date(now + 60_000),
+    });
+    expect(versions.map((v) => [v.version, v.requests])).toEqual([[3, 3]]);
   });
 });
