@@ -15,10 +15,11 @@ export const COLLECTOR_BIN = join(ROOT, 'packages/collector/bin/promptline-colle
 
 /**
  * Tests that run the built artefacts call this first: it names what is missing and how to build it,
- * instead of failing later with a module-not-found deep in a child process.
+ * instead of failing later with a module-not-found deep in a child process. `extraPackages`: other
+ * packages whose dist the test runs (e.g. `sdk` for the demo).
  */
-export function requireBuilt(): void {
-  const needed = ['semconv', 'clickhouse', 'collector', 'cli'].map((p) =>
+export function requireBuilt(extraPackages: readonly string[] = []): void {
+  const needed = ['semconv', 'clickhouse', 'collector', 'cli', ...extraPackages].map((p) =>
     join(ROOT, 'packages', p, 'dist', 'index.js'),
   );
   needed.push(join(ROOT, 'packages/cli/dist/bin.js'), join(ROOT, 'packages/collector/dist/bin.js'));

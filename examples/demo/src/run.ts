@@ -2,12 +2,13 @@
  * `npm run demo` (→ `pnpm run demo:run`): the whole system on one machine, in about a minute.
  *
  * 1. starts the collector with the embedded ClickHouse engine: `promptline up` (the built CLI) on
- *    ./.promptline — or uses the one already running there;
+ *    the home dir (`--dir DIR` → env `PROMPTLINE_HOME` → ./.promptline, as for the CLI) — or uses
+ *    the one already running there;
  * 2. starts a local OpenAI-compatible stand-in model on 127.0.0.1 whose latency, answer length and
  *    answer quality depend on the prompt version;
  * 3. runs the sample app (two prompts, three versions each) with the SDK and the real `openai`
  *    client: production → v1 and canary → v3, then the production label moves to v2 midway;
- * 4. waits until every generation is in ClickHouse, prints `promptline metrics` for both prompts,
+ * 4. waits until every generation and score is in ClickHouse, prints `promptline metrics` for both prompts,
  *    stops the collector (data stays on disk) and says what to run next.
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -29,10 +30,25 @@ const CALLS_PER_PHASE = 40;
 const CONCURRENCY = 6;
 const PROMPTS = ['math-tutor', 'support-reply'] as const;
 
-const home = resolve(process.env.PROMPTLINE_HOME ?? '.promptline');
+const home = resolve(homeFlag(process.argv.slice(2)) ?? process.env.PROMPTLINE_HOME ?? '.promptline');
 const cliPackage = dirname(createRequire(import.meta.url).resolve('@promptline/cli/package.json'));
 const cliBin = join(cliPackage, 'bin', 'promptline.js');
 const cliShown = `node ${shown(cliBin)}`;
+
+/** `--dir DIR` / `--dir=DIR`, like the CLI's flag. */
+function homeFlag(args: string[]): string | undefined {
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg.startsWith('--dir=')) return arg.slice('--dir='.length);
+    if (arg === '--dir') {
+      const value = args[i + 1];
+      if (value === undefined || value === '') fail('--dir needs a directory');
+      return value;
+    }
+    fail(`unknown argument ${JSON.stringify(arg)} (usage: run.ts [--dir DIR])`);
+  }
+  return undefined;
+}
 
 /** A path as the user would type it from here. */
 function shown(path: string): string {
@@ -97,8 +113,13 @@ async function startCollector(): Promise<{ state: CollectorState; child?: ChildP
   return fail(`promptline up did not start within 60 s:\n${log}`);
 }
 
-/** `promptline metrics --json` total calls per prompt (through the running collector). */
-function countCalls(prompt: string): number {
+interface Stored {
+  calls: number;
+  scores: number;
+}
+
+/** `promptline metrics --json` totals of one prompt: calls and scores (through the running collector). */
+function countStored(prompt: string): Stored {
   const r = spawnSync(
     process.execPath,
     [cliBin, '--dir', home, 'metrics', '--prompt', prompt, '--since', '1d', '--json'],
@@ -107,8 +128,16 @@ function countCalls(prompt: string): number {
     },
   );
   if (r.status !== 0) fail(`promptline metrics failed:\n${r.stderr}`);
-  const report = JSON.parse(r.stdout) as { versions: Array<{ count: number }> };
-  return report.versions.reduce((sum, v) => sum + v.count, 0);
+  const report = JSON.parse(r.stdout) as {
+    versions: Array<{ count: number; scores: Record<string, { count: number }> }>;
+  };
+  let calls = 0;
+  let scores = 0;
+  for (const v of report.versions) {
+    calls += v.count;
+    for (const s of Object.values(v.scores)) scores += s.count;
+  }
+  return { calls, scores };
 }
 
 async function runPool<T>(tasks: Array<() => Promise<T>>, concurrency: number): Promise<T[]> {
@@ -152,7 +181,7 @@ async function main(): Promise<void> {
   const model = await startLlmStandIn({ profiles: [...DEMO_PROFILES], seed: 7 });
   say(`✓ stand-in OpenAI-compatible model on ${model.baseURL}`);
 
-  const before = PROMPTS.map(countCalls);
+  const before = PROMPTS.map(countStored);
   const telemetry = init({
     serviceName: 'promptline-demo',
     endpoint: state.url,
@@ -196,19 +225,33 @@ async function main(): Promise<void> {
   await telemetry.shutdown();
   await model.stop();
 
-  say(`… waiting until all ${sent.length} generations are in ClickHouse`);
-  const expected = PROMPTS.map((p, i) => (before[i] ?? 0) + sent.filter((o) => o.prompt === p).length);
+  // Every successful call scored `correct`; successful support replies also got a `user-rating`.
+  // Scores travel as log records next to the spans, so wait for both counts.
+  const expected: Stored[] = PROMPTS.map((p, i) => {
+    const mine = sent.filter((o) => o.prompt === p);
+    const ok = mine.filter((o) => o.ok).length;
+    return {
+      calls: (before[i]?.calls ?? 0) + mine.length,
+      scores: (before[i]?.scores ?? 0) + (p === 'support-reply' ? 2 * ok : ok),
+    };
+  });
+  const total = (list: Stored[], key: keyof Stored): number => list.reduce((n, s) => n + s[key], 0);
+  say(
+    `… waiting until all ${sent.length} generations and ${total(expected, 'scores')} scores are in ClickHouse`,
+  );
   const deadline = Date.now() + 30_000;
   for (;;) {
-    const now = PROMPTS.map(countCalls);
-    if (now.every((n, i) => n >= (expected[i] ?? 0))) break;
+    const now = PROMPTS.map(countStored);
+    if (now.every((n, i) => n.calls >= expected[i]!.calls && n.scores >= expected[i]!.scores)) break;
     if (Date.now() > deadline)
-      fail(`only ${now.join(' + ')} of ${expected.join(' + ')} generations arrived in 30 s`);
-    await sleep(500);
+      fail(
+        `after 30 s ClickHouse has ${total(now, 'calls')} of ${total(expected, 'calls')} generations and ` +
+          `${total(now, 'scores')} of ${total(expected, 'scores')} scores (${PROMPTS.join(', ')}: ` +
+          `${now.map((n) => `${n.calls} calls/${n.scores} scores`).join(', ')})`,
+      );
+    await sleep(250);
   }
-  // Scores travel as log records next to the spans: give the write-ahead log a moment to drain them.
-  await sleep(1_500);
-  say('✓ all generations stored');
+  say('✓ all generations and scores stored');
   say();
   for (const prompt of PROMPTS) {
     spawnSync(process.execPath, [cliBin, '--dir', home, 'metrics', '--prompt', prompt, '--since', '1d'], {

@@ -1,0 +1,131 @@
+/**
+ * Runs the one-command demo (examples/demo/src/run.ts) as a child process on a temp home dir, the
+ * way `pnpm demo:run` does, and checks what it prints against what `promptline metrics --json`
+ * reads from the same dir afterwards.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { afterAll, describe, expect, it } from 'vitest';
+
+import { cleanEnv, requireBuilt, runCli } from '../support/builtCli.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const DEMO = join(ROOT, 'examples/demo/src/run.ts');
+const PROMPTS = ['math-tutor', 'support-reply'] as const;
+/** The demo's two phases each make 40 calls per prompt; every 5th call goes through `canary`. */
+const CALLS_PER_PROMPT = 80;
+const CANARY_CALLS_PER_PROMPT = 16;
+
+interface DemoRun {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function runDemo(home: string, timeoutMs: number): Promise<DemoRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', DEMO, '--dir', home], {
+      cwd: ROOT,
+      env: cleanEnv(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`the demo did not finish in ${timeoutMs} ms:\n${stdout}\n${stderr}`));
+    }, timeoutMs);
+    child.once('error', reject);
+    child.once('close', (status) => {
+      clearTimeout(timer);
+      resolve({ status, stdout, stderr });
+    });
+  });
+}
+
+/** Per prompt, per version: calls and failed calls from the demo's own phase summaries. */
+function parseSummaries(stdout: string): Map<string, Map<number, { calls: number; failed: number }>> {
+  const out = new Map<string, Map<number, { calls: number; failed: number }>>();
+  for (const m of stdout.matchAll(/^ {4}(\S+) v(\d+) \((\w+)\)\s+(\d+) calls, (\d+) failed/gm)) {
+    const byVersion = out.get(m[1]!) ?? new Map<number, { calls: number; failed: number }>();
+    const cur = byVersion.get(Number(m[2])) ?? { calls: 0, failed: 0 };
+    byVersion.set(Number(m[2]), { calls: cur.calls + Number(m[4]), failed: cur.failed + Number(m[5]) });
+    out.set(m[1]!, byVersion);
+  }
+  return out;
+}
+
+/** Per prompt: `[version, calls]` rows of the `promptline metrics` tables the demo printed. */
+function parseTables(stdout: string): Map<string, Array<[number, number]>> {
+  const out = new Map<string, Array<[number, number]>>();
+  for (const section of stdout.split(/^prompt /m).slice(1)) {
+    const name = section.slice(0, section.indexOf(' '));
+    const rows = [...section.matchAll(/^v(\d+)\s+\S+\s+(\d+)\s/gm)].map(
+      (m) => [Number(m[1]), Number(m[2])] as [number, number],
+    );
+    out.set(name, rows);
+  }
+  return out;
+}
+
+describe('the demo (examples/demo/src/run.ts) on a temp home dir', () => {
+  const home = mkdtempSync(join(tmpdir(), 'promptline-demo-'));
+  afterAll(() => rmSync(home, { recursive: true, force: true }));
+
+  it('runs to the end, prints 3 versions per prompt, and the stored metrics agree', async () => {
+    requireBuilt(['sdk']);
+    const run = await runDemo(home, 85_000);
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stderr).not.toContain('demo:');
+    expect(run.stdout).toContain('✓ all generations and scores stored');
+
+    const summaries = parseSummaries(run.stdout);
+    const tables = parseTables(run.stdout);
+    expect([...summaries.keys()].sort()).toEqual([...PROMPTS]);
+    expect([...tables.keys()].sort()).toEqual([...PROMPTS]);
+    for (const prompt of PROMPTS) {
+      const byVersion = summaries.get(prompt)!;
+      expect([...byVersion.keys()].sort()).toEqual([1, 2, 3]);
+      const calls = (v: number): number => byVersion.get(v)!.calls;
+      expect(calls(1) + calls(2) + calls(3)).toBe(CALLS_PER_PROMPT);
+      // canary → v3 throughout; production → v1 in phase 1 (32 calls), then v2 (a few phase-2
+      // calls may still see v1 until the prompt cache refreshes).
+      expect(calls(3)).toBe(CANARY_CALLS_PER_PROMPT);
+      expect(calls(1)).toBeGreaterThanOrEqual(32);
+      expect(calls(2)).toBeGreaterThan(0);
+
+      const expectedRows = [3, 2, 1].map((v) => [v, calls(v)]);
+      expect(
+        tables.get(prompt)!.sort((a, b) => b[0] - a[0]),
+        `${prompt} table`,
+      ).toEqual(expectedRows);
+
+      // Afterwards (collector stopped), the CLI reads the same numbers from the embedded engine.
+      const r = await runCli(['--dir', home, 'metrics', '--prompt', prompt, '--since', '1d', '--json']);
+      expect(r.status, r.stderr).toBe(0);
+      const report = JSON.parse(r.stdout) as {
+        versions: Array<{
+          version: number;
+          count: number;
+          errors: number;
+          scores: Record<string, { count: number }>;
+        }>;
+      };
+      const stored = [...report.versions].sort((a, b) => b.version - a.version);
+      expect(stored.map((v) => [v.version, v.count])).toEqual(expectedRows);
+      for (const v of stored) {
+        const ok = byVersion.get(v.version)!.calls - byVersion.get(v.version)!.failed;
+        expect(v.errors, `${prompt} v${v.version} errors`).toBe(byVersion.get(v.version)!.failed);
+        // Every successful call is scored `correct`; successful support replies get a `user-rating` too.
+        expect(v.scores.correct?.count, `${prompt} v${v.version} correct`).toBe(ok);
+        if (prompt === 'support-reply') expect(v.scores['user-rating']?.count).toBe(ok);
+      }
+    }
+  }, 90_000);
+});
