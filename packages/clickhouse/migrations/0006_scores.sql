@@ -147,7 +147,7 @@ FROM (
         SpanId AS span_id,
         concat(project_id, ':', TraceId, SpanId) AS span_key
     FROM {{local:otel_logs}}
-    WHERE (EventName = {{key:EVALUATION_EVENT_NAME}} OR LogAttributes['event.name'] = {{key:EVALUATION_EVENT_NAME}})
+    WHERE (EventName = {{key:EVALUATION_EVENT_NAME}} OR LogAttributes[{{key:EVENT_NAME_ATTRIBUTE}}] = {{key:EVALUATION_EVENT_NAME}})
         AND score_name != ''
     LIMIT 1 BY score_id
 ) AS l

@@ -1,8 +1,15 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { planSegments, renderMigration, renderMigrations, splitStatements } from '../src/index.js';
+import { EVALUATION_EVENT_NAME, EVENT_NAME_ATTRIBUTE } from '@promptline/semconv';
+import {
+  loadMigrations,
+  planSegments,
+  renderMigration,
+  renderMigrations,
+  splitStatements,
+} from '../src/index.js';
 import { histQuantiles, histRepresentative } from '../src/histogram.js';
-import { quoteIdent } from '../src/renderSql.js';
+import { quoteIdent, sqlString } from '../src/renderSql.js';
 import { rows, tempEngine } from './helpers.js';
 
 const engine = tempEngine();
@@ -129,6 +136,18 @@ describe('migration templating', () => {
     ]);
     expect(() => renderMigration('SELECT {{engine_all_nodes:Log}};', { cluster: 'c' })).toThrow(
       /engine_all_nodes:Log.*MergeTree/,
+    );
+  });
+
+  it('migrations name attribute keys only through {{key:…}} (no literal map keys)', () => {
+    for (const f of loadMigrations()) {
+      expect(f.text, f.file).not.toMatch(/Attributes\[\s*'/);
+    }
+    const mv = renderMigrations({ database: 'pl' })
+      .flatMap((m) => m.statements)
+      .find((s) => s.includes('promptline_scores_mv'));
+    expect(mv).toContain(
+      `LogAttributes[${sqlString(EVENT_NAME_ATTRIBUTE)}] = ${sqlString(EVALUATION_EVENT_NAME)}`,
     );
   });
 

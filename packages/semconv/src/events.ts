@@ -4,6 +4,12 @@
  */
 export const EVALUATION_EVENT_NAME = 'gen_ai.evaluation.result';
 
+/**
+ * Log attribute naming the event, for log records sent without the `EventName` field (older
+ * OpenTelemetry SDKs and logs bridges put the event name here instead).
+ */
+export const EVENT_NAME_ATTRIBUTE = 'event.name';
+
 export const EVALUATION = {
   NAME: 'gen_ai.evaluation.name',
   SCORE_VALUE: 'gen_ai.evaluation.score.value',
