@@ -4,7 +4,7 @@
  * reads from the same dir afterwards.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -128,4 +128,34 @@ describe('the demo (examples/demo/src/run.ts) on a temp home dir', () => {
       }
     }
   }, 90_000);
+});
+
+describe('requireBuilt (test/support/builtCli.ts): the demo test runs built packages', () => {
+  const root = mkdtempSync(join(tmpdir(), 'promptline-built-'));
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+  const write = (path: string, at: Date): void => {
+    mkdirSync(join(root, path, '..'), { recursive: true });
+    writeFileSync(join(root, path), '');
+    utimesSync(join(root, path), at, at);
+  };
+
+  it('refuses a dist older than its src, naming the file, and accepts a fresh one', () => {
+    const old = new Date(Date.now() - 60_000);
+    const fresh = new Date(Date.now() - 1_000);
+    for (const p of ['semconv', 'clickhouse', 'collector', 'cli', 'sdk']) {
+      write(`packages/${p}/src/index.ts`, old);
+      write(`packages/${p}/dist/index.js`, fresh);
+    }
+    write('packages/cli/dist/bin.js', fresh);
+    write('packages/collector/dist/bin.js', fresh);
+    expect(() => requireBuilt(['sdk'], root)).not.toThrow();
+
+    write('packages/sdk/src/tracing/observe.ts', new Date());
+    expect(() => requireBuilt(['sdk'], root)).toThrow(
+      'dist is older than src — run pnpm build (this test runs the built packages):\n  ' +
+        'packages/sdk/src/tracing/observe.ts is newer than packages/sdk/dist/index.js',
+    );
+    // Only the packages the test runs are checked.
+    expect(() => requireBuilt([], root)).not.toThrow();
+  });
 });

@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { stopChild } from './clickhouseProcess.js';
@@ -14,22 +14,51 @@ export const CLI_BIN = join(ROOT, 'packages/cli/bin/promptline.js');
 export const COLLECTOR_BIN = join(ROOT, 'packages/collector/bin/promptline-collector.js');
 
 /**
- * Tests that run the built artefacts call this first: it names what is missing and how to build it,
- * instead of failing later with a module-not-found deep in a child process. `extraPackages`: other
- * packages whose dist the test runs (e.g. `sdk` for the demo).
+ * Tests that run the built artefacts call this first: it names what is missing or stale and how to
+ * build it, instead of failing later with a module-not-found (or testing old code) deep in a child
+ * process. `extraPackages`: other packages whose dist the test runs (e.g. `sdk` for the demo).
+ * `root`: the repository (tests of this check pass a fixture).
  */
-export function requireBuilt(extraPackages: readonly string[] = []): void {
-  const needed = ['semconv', 'clickhouse', 'collector', 'cli', ...extraPackages].map((p) =>
-    join(ROOT, 'packages', p, 'dist', 'index.js'),
-  );
-  needed.push(join(ROOT, 'packages/cli/dist/bin.js'), join(ROOT, 'packages/collector/dist/bin.js'));
-  const missing = needed.filter((f) => !existsSync(f));
+export function requireBuilt(extraPackages: readonly string[] = [], root: string = ROOT): void {
+  const packages = ['semconv', 'clickhouse', 'collector', 'cli', ...extraPackages];
+  const entries = new Map(packages.map((p) => [p, [join(root, 'packages', p, 'dist', 'index.js')]]));
+  entries.get('cli')!.push(join(root, 'packages/cli/dist/bin.js'));
+  entries.get('collector')!.push(join(root, 'packages/collector/dist/bin.js'));
+  const missing = [...entries.values()].flat().filter((f) => !existsSync(f));
   if (missing.length > 0) {
     throw new Error(
       `this test runs the built packages, but these files are missing:\n  ${missing.join('\n  ')}\n` +
         'build first: `pnpm build` (`npm test` builds before it tests)',
     );
   }
+  const stale: string[] = [];
+  for (const [pkg, files] of entries) {
+    const built = Math.min(...files.map((f) => statSync(f).mtimeMs));
+    const newest = newestFile(join(root, 'packages', pkg, 'src'));
+    if (newest !== undefined && newest.mtimeMs > built)
+      stale.push(`${relative(root, newest.path)} is newer than ${relative(root, files[0]!)}`);
+  }
+  if (stale.length > 0) {
+    throw new Error(
+      `dist is older than src — run pnpm build (this test runs the built packages):\n  ${stale.join('\n  ')}`,
+    );
+  }
+}
+
+/** The most recently modified file under `dir` (recursive), if any. */
+function newestFile(dir: string): { path: string; mtimeMs: number } | undefined {
+  let newest: { path: string; mtimeMs: number } | undefined;
+  if (!existsSync(dir)) return undefined;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    const found = entry.isDirectory()
+      ? newestFile(path)
+      : entry.isFile()
+        ? { path, mtimeMs: statSync(path).mtimeMs }
+        : undefined;
+    if (found !== undefined && (newest === undefined || found.mtimeMs > newest.mtimeMs)) newest = found;
+  }
+  return newest;
 }
 
 export interface CliRun {
