@@ -159,4 +159,82 @@ describe('PromptClient cache', () => {
     await client.get('a');
     expect(source.calls.map((c) => c.name)).toEqual(['a', 'b', 'c', 'a']);
   });
+
+  it('a refresh that finishes after its entry was evicted does not grow the cache past maxEntries', async () => {
+    const source = new ControlledSource();
+    const client = new PromptClient({ source, maxEntries: 2, cacheTtlSeconds: 3600 });
+    await client.get('a');
+    await client.get('b');
+    source.gated = true;
+    await client.get('a', { cacheTtlSeconds: 0 }); // stale: served, refresh of "a" now pending
+    await flush();
+    source.gated = false;
+    await client.get('c'); // evicts "a" (the oldest fetched) while its refresh is pending
+    source.release(); // the refresh of "a" completes and re-inserts it: "b" must go
+    await flush();
+    await flush();
+    expect(source.calls.map((c) => c.name)).toEqual(['a', 'b', 'a', 'c']);
+    await client.get('c');
+    await client.get('a');
+    expect(source.calls).toHaveLength(4); // "c" and "a" are cached
+    await client.get('b');
+    expect(source.calls.map((c) => c.name)).toEqual(['a', 'b', 'a', 'c', 'b']); // "b" was evicted
+  });
+});
+
+/** A source that never answers: each call waits until the client's timeout aborts it. */
+class HangingSource implements PromptSource {
+  calls = 0;
+  fetchPrompt(_name: string, _selector: PromptSelector, signal?: AbortSignal): Promise<PromptData> {
+    this.calls++;
+    return new Promise((_resolve, reject) => {
+      signal?.addEventListener('abort', () => reject(signal.reason as Error), { once: true });
+    });
+  }
+}
+
+describe('PromptClient fallback path', () => {
+  it('warns once per key until recovery, and retries the source at most once per backoff window', async () => {
+    const source = new ControlledSource();
+    source.failWith = new Error('registry down');
+    const client = new PromptClient({ source, failureBackoffSeconds: 5 });
+    for (let i = 0; i < 10; i++) {
+      const p = await client.get('greet', { fallback: 'fb {{x}}' });
+      expect(p.isFallback).toBe(true);
+    }
+    expect(source.calls).toHaveLength(1); // in backoff: fallback served without asking the source
+    vi.setSystemTime(1_000_000 + 5_001);
+    expect((await client.get('greet', { fallback: 'fb {{x}}' })).isFallback).toBe(true);
+    expect((await client.get('greet', { fallback: 'fb {{x}}' })).isFallback).toBe(true);
+    expect(source.calls).toHaveLength(2); // one retry after the window
+    // Another key has its own window and its own warning.
+    await client.get('other', { fallback: 'fb' });
+    const warnings = logs.filter((l) => l.includes('unavailable, using the caller'));
+    expect(warnings).toHaveLength(2);
+    expect(warnings[0]).toContain('prompt "greet"');
+    expect(warnings[0]).toContain('registry down');
+    expect(warnings[1]).toContain('prompt "other"');
+    // Recovery: the next retry succeeds, and a later failure warns again.
+    source.failWith = undefined;
+    vi.setSystemTime(1_000_000 + 11_000);
+    const real = await client.get('greet', { fallback: 'fb {{x}}' });
+    expect([real.isFallback, real.version]).toEqual([false, 1]);
+    client.invalidate('greet');
+    source.failWith = new Error('down again');
+    await client.get('greet', { fallback: 'fb {{x}}' });
+    expect(logs.filter((l) => l.includes('prompt "greet" unavailable'))).toHaveLength(2);
+  });
+
+  it('with a hanging registry only the first call waits for the timeout; the next ones get the fallback at once', async () => {
+    const source = new HangingSource();
+    const client = new PromptClient({ source, fetchTimeoutMs: 50 });
+    const first = await client.get('greet', { fallback: 'fb' });
+    expect(first.isFallback).toBe(true);
+    const rest = await Promise.all(Array.from({ length: 20 }, () => client.get('greet', { fallback: 'fb' })));
+    expect(rest.every((p) => p.isFallback)).toBe(true);
+    expect(source.calls).toBe(1);
+    // Without a fallback the caller still gets a real attempt (and its error).
+    await expect(client.get('greet')).rejects.toThrow();
+    expect(source.calls).toBe(2);
+  });
 });

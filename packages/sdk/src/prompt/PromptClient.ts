@@ -29,6 +29,19 @@ export interface PromptClientOptions {
   readonly maxEntries?: number;
   /** Time limit of one fetch, in milliseconds. Default 10 000. */
   readonly fetchTimeoutMs?: number;
+  /**
+   * After a fetch of a key with nothing cached fails, calls for that key that pass a `fallback` get
+   * the fallback at once, without asking the source, for this many seconds; then one call tries the
+   * source again. Calls without a `fallback` always try the source. Default 5.
+   */
+  readonly failureBackoffSeconds?: number;
+}
+
+interface Failure {
+  /** `Date.now()` before which calls with a fallback do not ask the source. */
+  retryAt: number;
+  /** The fallback warning was logged since the last success: later ones go to debug. */
+  warned: boolean;
 }
 
 interface Entry {
@@ -46,7 +59,9 @@ interface Entry {
  * - stale entry → returned at once, and ONE background refresh per key runs; if it fails, the stale
  *   copy stays and the failure is logged once (until a refresh succeeds again);
  * - no entry → fetched (concurrent callers share one fetch); if that fails and `fallback` is given,
- *   a fallback prompt (`isFallback: true`, version 0) is returned — never cached, never linked on spans.
+ *   a fallback prompt (`isFallback: true`, version 0) is returned — never cached, never linked on spans;
+ *   the failure is logged once per key (until a fetch succeeds again), and for `failureBackoffSeconds`
+ *   further calls with a fallback get it at once instead of waiting on the source again.
  *
  * @example
  * ```ts
@@ -60,7 +75,9 @@ export class PromptClient {
   readonly #defaultLabel: string;
   readonly #maxEntries: number;
   readonly #timeoutMs: number;
+  readonly #backoffMs: number;
   readonly #cache = new Map<string, Entry>();
+  readonly #failures = new Map<string, Failure>();
 
   constructor(options: PromptClientOptions) {
     this.#source = options.source;
@@ -68,6 +85,7 @@ export class PromptClient {
     this.#defaultLabel = options.defaultLabel ?? 'production';
     this.#maxEntries = options.maxEntries ?? 1000;
     this.#timeoutMs = options.fetchTimeoutMs ?? 10_000;
+    this.#backoffMs = (options.failureBackoffSeconds ?? 5) * 1000;
   }
 
   /**
@@ -95,6 +113,15 @@ export class PromptClient {
       }
       return entry.prompt;
     }
+    const failure = this.#failures.get(key);
+    if (
+      options.fallback !== undefined &&
+      failure !== undefined &&
+      Date.now() < failure.retryAt &&
+      entry?.inflight === undefined
+    ) {
+      return fallbackPrompt(name, options.fallback, selector.label);
+    }
     try {
       if (entry?.inflight !== undefined) return await entry.inflight;
       const fresh: Entry = entry ?? {
@@ -103,28 +130,49 @@ export class PromptClient {
         inflight: undefined,
         failureLogged: false,
       };
-      if (entry === undefined) this.#insert(key, fresh);
+      if (entry === undefined) this.#insert(this.#cache, key, fresh);
       return await this.#refresh(key, name, selector, fresh);
     } catch (err) {
+      const noted = this.#noteFailure(key);
       if (options.fallback === undefined) throw err;
-      logger.warn(`prompt "${name}" unavailable, using the caller's fallback (not linked on spans):`, err);
+      if (noted.warned) {
+        logger.debug(`prompt "${name}" still unavailable, using the caller's fallback:`, err);
+      } else {
+        noted.warned = true;
+        logger.warn(
+          `prompt "${name}" unavailable, using the caller's fallback (not linked on spans; logged once until it recovers, source retried at most every ${this.#backoffMs / 1000} s):`,
+          err,
+        );
+      }
       return fallbackPrompt(name, options.fallback, selector.label);
     }
   }
 
-  /** Drops cached entries (all, or those of one prompt name). */
+  /** Drops cached entries and remembered failures (all, or those of one prompt name). */
   invalidate(name?: string): void {
-    if (name === undefined) this.#cache.clear();
-    else
-      for (const key of [...this.#cache.keys()]) if (key.startsWith(`${name}\u0000`)) this.#cache.delete(key);
+    for (const map of [this.#cache, this.#failures]) {
+      if (name === undefined) map.clear();
+      else for (const key of [...map.keys()]) if (key.startsWith(`${name}\u0000`)) map.delete(key);
+    }
   }
 
-  #insert(key: string, entry: Entry): void {
-    if (this.#cache.size >= this.#maxEntries) {
-      const oldest = this.#cache.keys().next();
-      if (oldest.done !== true) this.#cache.delete(oldest.value);
+  /** Inserts (or moves to the newest place) `key`, evicting the oldest entries beyond `maxEntries`. */
+  #insert<V>(map: Map<string, V>, key: string, value: V): void {
+    map.delete(key);
+    while (map.size >= this.#maxEntries) {
+      const oldest = map.keys().next();
+      if (oldest.done === true) break;
+      map.delete(oldest.value);
     }
-    this.#cache.set(key, entry);
+    map.set(key, value);
+  }
+
+  /** Remembers that fetching `key` failed: no source call for callers with a fallback until `retryAt`. */
+  #noteFailure(key: string): Failure {
+    const known = this.#failures.get(key);
+    const failure: Failure = { retryAt: Date.now() + this.#backoffMs, warned: known?.warned ?? false };
+    this.#insert(this.#failures, key, failure);
+    return failure;
   }
 
   #refresh(key: string, name: string, selector: PromptSelector, entry: Entry): Promise<Prompt> {
@@ -137,9 +185,10 @@ export class PromptClient {
         entry.prompt = prompt;
         entry.fetchedAt = Date.now();
         entry.failureLogged = false;
-        // Re-insert so eviction drops the least recently fetched entry.
-        this.#cache.delete(key);
-        this.#cache.set(key, entry);
+        if (this.#failures.delete(key)) logger.info(`prompt "${name}" is available again`);
+        // Re-insert so eviction drops the least recently fetched entry (and the bound holds even
+        // when this entry was evicted while the refresh ran).
+        this.#insert(this.#cache, key, entry);
         return prompt;
       } catch (err) {
         if (entry.prompt !== undefined) {
