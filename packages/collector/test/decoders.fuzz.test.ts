@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { OtlpDecodeError } from '../src/otlp/OtlpDecodeError.js';
-import { decodeLogsJson, decodeTracesJson } from '../src/otlp/otlpJsonDecoder.js';
+import { decodeLogsJson, decodeTracesJson, quoteLongIntegers } from '../src/otlp/otlpJsonDecoder.js';
 import { decodeLogsProto, decodeTracesProto } from '../src/otlp/otlpProtoDecoder.js';
 import { encodeLogRows, encodeTraceRows } from '../src/otlp/rowEncoder.js';
 import { formatDouble, nanosToTimestamp } from '../src/otlp/values.js';
@@ -187,5 +187,53 @@ describe('decoder properties (fast-check)', () => {
       ),
     );
     expect(named.rows.map((r) => r.SeverityNumber)).toEqual([13, 17]);
+  });
+
+  it('64-bit integers are exact whether sent as JSON strings or as JSON numbers above 2^53', () => {
+    // Raw text: JSON.stringify cannot write these numbers exactly, which is the point.
+    const span = (start: string, end: string, big: string): string =>
+      `{"traceId":"0af7651916cd43dd8448eb211c80319c","spanId":"b7ad6b7169203331","name":"s",` +
+      `"startTimeUnixNano":${start},"endTimeUnixNano":${end},` +
+      `"attributes":[{"key":"n","value":{"intValue":${big}}},{"key":"d","value":{"doubleValue":1e300}},` +
+      `{"key":"t","value":{"stringValue":"12345678901234567890 stays text"}}]}`;
+    const body = (spans: string[]): Buffer =>
+      Buffer.from(`{"resourceSpans":[{"scopeSpans":[{"spans":[${spans.join(',')}]}]}]}`);
+    const { rows } = decodeTracesJson(
+      body([
+        span('"1700000000000000001"', '"1700000000000000003"', '"9007199254740993"'),
+        span('1700000000000000001', '1700000000000000003', '9007199254740993'),
+        span('1700000000000000001', '1700000000000000003', '-9223372036854775808'),
+      ]),
+    );
+    expect(rows.map((r) => [r.Timestamp, r.Duration, r.SpanAttributes.n])).toEqual([
+      ['2023-11-14 22:13:20.000000001', 2, '9007199254740993'],
+      ['2023-11-14 22:13:20.000000001', 2, '9007199254740993'],
+      ['2023-11-14 22:13:20.000000001', 2, '-9223372036854775808'],
+    ]);
+    expect(rows[1]!.SpanAttributes.d).toBe(formatDouble(1e300));
+    expect(rows[1]!.SpanAttributes.t).toBe('12345678901234567890 stays text');
+    // Beyond int64 is still refused, naming the field.
+    expect(() => decodeTracesJson(body([span('1', '2', '9223372036854775808')]))).toThrow(
+      /resourceSpans\[0\]\.scopeSpans\[0\]\.spans\[0\]\.attributes\[0\]\.value.*64-bit integer/,
+    );
+  });
+
+  it('quoteLongIntegers changes nothing but integer literals of 16+ digits', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), (doc) => {
+        const text = JSON.stringify(doc);
+        const parsed: unknown = JSON.parse(quoteLongIntegers(text));
+        const reference: unknown = JSON.parse(text, (_k, v: unknown) =>
+          typeof v === 'number' &&
+          Number.isInteger(v) &&
+          Math.abs(v) >= 1e15 &&
+          /^-?[1-9]\d{15,}$/.test(String(v))
+            ? String(v)
+            : v,
+        );
+        expect(parsed).toEqual(reference);
+      }),
+      { numRuns: 2000 },
+    );
   });
 });

@@ -2,7 +2,9 @@
  * OTLP/JSON decoder (the protobuf JSON mapping with OTLP's exceptions: ids as hex, enums as
  * integers, 64-bit integers as strings or numbers, unknown fields ignored) into `otel_traces` /
  * `otel_logs` rows. The body's nesting depth is checked on the raw bytes before `JSON.parse`, so a
- * deeply nested document is a 400, never a stack overflow.
+ * deeply nested document is a 400, never a stack overflow. 64-bit integers are exact either way:
+ * integer literals of 16+ digits are turned into strings before `JSON.parse` (see
+ * {@link quoteLongIntegers}), so they never pass through a double.
  */
 import { isUtf8 } from 'node:buffer';
 import { RESOURCE } from '@promptline/semconv';
@@ -85,12 +87,58 @@ export function checkJsonDepth(buf: Uint8Array, maxDepth: number): void {
   }
 }
 
+const DIGIT_0 = 0x30;
+const DIGIT_9 = 0x39;
+const isDigit = (c: number): boolean => c >= DIGIT_0 && c <= DIGIT_9;
+const SIXTEEN_DIGITS = /\d{16}/;
+
+/**
+ * Wraps every integer literal of 16 or more digits (outside strings) in quotes, so `JSON.parse`
+ * keeps its exact text: such numbers can exceed 2^53 (nanosecond timestamps always do) and would
+ * otherwise be rounded. Every field that takes a 64-bit integer or a double also accepts a string
+ * (the protobuf JSON mapping allows both). Literals with a fraction or an exponent, and invalid
+ * ones (leading zeros), are left alone. Skipped at no cost when no 16-digit run exists.
+ */
+export function quoteLongIntegers(text: string): string {
+  if (!SIXTEEN_DIGITS.test(text)) return text;
+  let out = '';
+  let last = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inString = false;
+      continue;
+    }
+    if (c === 0x22) {
+      inString = true;
+      continue;
+    }
+    if (c !== 0x2d && !isDigit(c)) continue;
+    const start = c === 0x2d ? i + 1 : i;
+    let j = start;
+    while (j < text.length && isDigit(text.charCodeAt(j))) j++;
+    const next = text.charCodeAt(j);
+    const integer = next !== 0x2e && next !== 0x65 && next !== 0x45;
+    if (integer && j - start >= 16 && text.charCodeAt(start) !== DIGIT_0) {
+      out += `${text.slice(last, i)}"${text.slice(i, j)}"`;
+      last = j;
+    } else {
+      // The rest of this number (fraction, exponent): no digit run in it starts a new literal.
+      while (j < text.length && /[0-9.eE+-]/.test(text[j]!)) j++;
+    }
+    i = j - 1;
+  }
+  return last === 0 ? text : out + text.slice(last);
+}
+
 function parseBody(buf: Buffer): Obj {
   if (!isUtf8(buf)) fail('', 'body is not valid UTF-8');
   checkJsonDepth(buf, MAX_JSON_DEPTH);
   let doc: Json;
   try {
-    doc = JSON.parse(buf.toString('utf8'));
+    doc = JSON.parse(quoteLongIntegers(buf.toString('utf8')));
   } catch (e) {
     fail('', `invalid JSON (${e instanceof Error ? e.message : String(e)})`);
   }
@@ -140,7 +188,11 @@ function asHexId(v: Json, path: string): string {
   return s.toLowerCase();
 }
 
-/** fixed64 nanoseconds (string or number) as exact decimal seconds. */
+/**
+ * fixed64 nanoseconds (string or number) as exact decimal seconds. Integer literals arrive here as
+ * strings (see {@link quoteLongIntegers}); only a number written with an exponent or fraction above
+ * 2^53 is rounded to the nearest double.
+ */
 function asNanos(v: Json, path: string): string {
   if (v === null || v === undefined) return ZERO_TIMESTAMP;
   if (typeof v === 'number') {
