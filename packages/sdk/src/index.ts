@@ -28,6 +28,8 @@ export type { ObserveOptions, ObservedDecorator } from './tracing/observe.js';
 export { Generation, startGeneration } from './tracing/Generation.js';
 export type { GenerationOptions, GenerationUpdate, Usage } from './tracing/Generation.js';
 export { withPrompt, promptAttributes } from './tracing/promptContext.js';
+export { withVariant } from './tracing/variantContext.js';
+export type { VariantInContext } from './tracing/variantContext.js';
 export { PromptSpanProcessor } from './tracing/PromptSpanProcessor.js';
 export { configureTracing } from './tracing/settings.js';
 export type { TracingSettings, MaskFunction, CaptureKind } from './tracing/settings.js';

@@ -5,8 +5,9 @@ import {
   InMemorySpanExporter,
   SimpleSpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
-import { PROMPTLINE } from '@promptline/semconv';
+import { GEN_AI, PROMPTLINE } from '@promptline/semconv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { observe, Prompt, PromptSpanProcessor, parsePromptData, withPrompt } from '@promptline/sdk';
 import { VariantChooser } from '../src/experiments/VariantChooser.js';
 
 const USERS = 100_000;
@@ -14,7 +15,9 @@ const userIds = Array.from({ length: USERS }, (_, i) => `user-${i}`);
 
 describe('VariantChooser', () => {
   const exporter = new InMemorySpanExporter();
-  const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+  const provider = new BasicTracerProvider({
+    spanProcessors: [new PromptSpanProcessor(), new SimpleSpanProcessor(exporter)],
+  });
   const contextManager = new AsyncLocalStorageContextManager();
 
   beforeAll(() => {
@@ -124,7 +127,8 @@ describe('VariantChooser', () => {
     const inside = userIds.find((id) => chooser.choose(id, { record: false }).inExperiment) as string;
     const outside = userIds.find((id) => !chooser.choose(id, { record: false }).inExperiment) as string;
     const tracer = trace.getTracer('experiments-test');
-    tracer.startActiveSpan('inside', (span) => {
+    const generation = { attributes: { [GEN_AI.OPERATION_NAME]: 'chat' } };
+    tracer.startActiveSpan('inside', generation, (span) => {
       expect(chooser.choose(inside)).toEqual({
         label: 'variant-b',
         arm: 'b',
@@ -133,18 +137,85 @@ describe('VariantChooser', () => {
       });
       span.end();
     });
-    tracer.startActiveSpan('outside', (span) => {
+    tracer.startActiveSpan('outside', generation, (span) => {
       expect(chooser.choose(outside).label).toBe('production');
+      span.end();
+    });
+    tracer.startActiveSpan('plain-parent', (span) => {
+      chooser.choose(inside);
       span.end();
     });
     const spans = exporter.getFinishedSpans();
     const insideSpan = spans.find((s) => s.name === 'inside');
     const outsideSpan = spans.find((s) => s.name === 'outside');
+    const plainSpan = spans.find((s) => s.name === 'plain-parent');
     expect(insideSpan?.attributes[PROMPTLINE.EXPERIMENT_NAME]).toBe('checkout');
     expect(insideSpan?.attributes[PROMPTLINE.EXPERIMENT_ARM]).toBe('b');
     expect(insideSpan?.attributes[PROMPTLINE.PROMPT_LABEL]).toBe('variant-b');
     expect(outsideSpan?.attributes[PROMPTLINE.EXPERIMENT_NAME]).toBeUndefined();
     expect(outsideSpan?.attributes[PROMPTLINE.PROMPT_LABEL]).toBeUndefined();
+    // A parent that is not a generation gets the experiment, never a prompt label.
+    expect(plainSpan?.attributes[PROMPTLINE.EXPERIMENT_ARM]).toBe('b');
+    expect(plainSpan?.attributes[PROMPTLINE.PROMPT_LABEL]).toBeUndefined();
+  });
+
+  it('run(): generations started inside carry the arm — observe() and third-party spans; plain spans do not', async () => {
+    exporter.reset();
+    const chooser = new VariantChooser({
+      name: 'tone',
+      arms: [
+        { label: 'production', weight: 0, name: 'control' },
+        { label: 'concise', weight: 1, name: 'short' },
+      ],
+    });
+    const tracer = trace.getTracer('experiments-test');
+    const labelled = new Prompt(parsePromptData({ name: 'qa', version: 4, template: 'Q {{q}}' }), {
+      label: 'concise',
+    });
+    const fallback = new Prompt(
+      { name: 'qa', version: 0, type: 'text', template: 'fb' },
+      { isFallback: true },
+    );
+    const result = await tracer.startActiveSpan('request', async (parent) => {
+      const out = await chooser.run('user-1', async (choice) => {
+        expect(choice).toMatchObject({ label: 'concise', arm: 'short', inExperiment: true });
+        await observe(async () => 'ok', { name: 'observed-gen', asType: 'generation', model: 'm' })();
+        await observe(async () => 'ok', { name: 'observed-span' })();
+        await observe(async () => 'ok', { name: 'fallback-gen', asType: 'generation', prompt: fallback })();
+        withPrompt(labelled, () =>
+          tracer.startSpan('chat gpt-4o-mini', { attributes: { [GEN_AI.OPERATION_NAME]: 'chat' } }).end(),
+        );
+        tracer
+          .startSpan('third-party-generation', { attributes: { [GEN_AI.PROVIDER_NAME]: 'openai' } })
+          .end();
+        tracer.startSpan('http-get').end();
+        return choice.label;
+      });
+      parent.end();
+      return out;
+    });
+    expect(result).toBe('concise');
+    const by = (name: string) => exporter.getFinishedSpans().find((s) => s.name === name)?.attributes ?? {};
+    for (const name of ['observed-gen', 'chat gpt-4o-mini', 'third-party-generation']) {
+      expect([name, by(name)[PROMPTLINE.EXPERIMENT_NAME], by(name)[PROMPTLINE.EXPERIMENT_ARM]]).toEqual([
+        name,
+        'tone',
+        'short',
+      ]);
+      expect(by(name)[PROMPTLINE.PROMPT_LABEL]).toBe('concise');
+    }
+    expect(by('chat gpt-4o-mini')[PROMPTLINE.PROMPT_VERSION]).toBe(4);
+    // Fallbacks get the experiment but never a label.
+    expect(by('fallback-gen')[PROMPTLINE.EXPERIMENT_ARM]).toBe('short');
+    expect(by('fallback-gen')[PROMPTLINE.PROMPT_LABEL]).toBeUndefined();
+    // Not generations: nothing from the context.
+    for (const name of ['observed-span', 'http-get']) {
+      expect(by(name)[PROMPTLINE.EXPERIMENT_NAME]).toBeUndefined();
+      expect(by(name)[PROMPTLINE.PROMPT_LABEL]).toBeUndefined();
+    }
+    // The parent active at run(): experiment name and arm, no label (it is not a generation).
+    expect(by('request')[PROMPTLINE.EXPERIMENT_ARM]).toBe('short');
+    expect(by('request')[PROMPTLINE.PROMPT_LABEL]).toBeUndefined();
   });
 
   it('rejects bad configuration with a message naming the problem', () => {
@@ -157,5 +228,8 @@ describe('VariantChooser', () => {
     expect(
       () => new VariantChooser({ name: 'x', arms: [{ label: 'a', weight: 1 }], rolloutPercent: 120 }),
     ).toThrow(/rolloutPercent/);
+    expect(
+      () => new VariantChooser({ name: 'x', arms: [{ label: 'a', weight: 1 }], controlLabel: 'Prod!' }),
+    ).toThrow(/controlLabel "Prod!" must match/);
   });
 });

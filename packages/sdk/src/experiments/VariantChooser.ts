@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { trace } from '@opentelemetry/api';
-import type { Span } from '@opentelemetry/api';
+import type { Attributes, Span } from '@opentelemetry/api';
 import { PROMPTLINE } from '@promptline/semconv';
+import { isGenerationAttributes, withVariant } from '../tracing/variantContext.js';
 
 /** One arm of an experiment: the prompt label it serves and its relative weight. */
 export interface VariantArm {
@@ -13,9 +14,14 @@ export interface VariantArm {
   name?: string;
 }
 
+/**
+ * Options of {@link VariantChooser}: the experiment's name, its arms (labels and weights), and the
+ * gradual rollout. Invalid options make the constructor throw a `TypeError` naming the problem.
+ */
 export interface VariantChooserOptions {
   /** Experiment name, recorded as `promptline.experiment.name` and part of the hash salt. */
   name: string;
+  /** The arms (at least one); labels must match the registry's label rule (`^[a-z][a-z0-9._-]{0,63}$`). */
   arms: readonly VariantArm[];
   /**
    * Share of users (0–100) that enter the experiment; the rest get `controlLabel` and no experiment
@@ -23,7 +29,7 @@ export interface VariantChooserOptions {
    * changes arm. Default 100.
    */
   rolloutPercent?: number;
-  /** Label served to users outside the rollout. Default: the first arm's label. */
+  /** Label served to users outside the rollout (same rule as arm labels). Default: the first arm's label. */
   controlLabel?: string;
 }
 
@@ -97,6 +103,11 @@ export class VariantChooser {
       cumulative += arm.weight;
       return { label: arm.label, name: arm.name ?? arm.label, upper: cumulative / total };
     });
+    if (opts.controlLabel !== undefined && !LABEL_PATTERN.test(opts.controlLabel)) {
+      throw new TypeError(
+        `VariantChooser(${opts.name}): controlLabel ${JSON.stringify(opts.controlLabel)} must match ${LABEL_PATTERN.source}`,
+      );
+    }
     this.name = opts.name;
     this.rolloutPercent = rollout;
     // Non-empty by the check above.
@@ -104,9 +115,11 @@ export class VariantChooser {
   }
 
   /**
-   * Picks the label for `userId` and records `promptline.experiment.name`, `promptline.experiment.arm`
-   * and `promptline.prompt.label` on `span` (default: the active span, if any). Users outside the
-   * rollout get the control label and no attributes. Never throws because of telemetry.
+   * Picks the label for `userId` and records `promptline.experiment.name` and
+   * `promptline.experiment.arm` on `span` (default: the active span, if any), plus
+   * `promptline.prompt.label` when that span is a generation. Users outside the rollout get the
+   * control label and no attributes. Never throws because of telemetry. To stamp generations started
+   * later (including third-party instrumentation spans), use {@link VariantChooser.run}.
    */
   choose(userId: string, opts: { span?: Span; record?: boolean } = {}): VariantChoice {
     const [gate, pick] = hashUnits(`${this.name}\u0000${userId}`);
@@ -123,16 +136,48 @@ export class VariantChooser {
     if (opts.record !== false) {
       try {
         const span = opts.span ?? trace.getActiveSpan();
-        span?.setAttributes({
-          [PROMPTLINE.EXPERIMENT_NAME]: this.name,
-          [PROMPTLINE.EXPERIMENT_ARM]: chosen.name,
-          [PROMPTLINE.PROMPT_LABEL]: chosen.label,
-        });
+        if (span !== undefined) {
+          const attrs: Attributes = {
+            [PROMPTLINE.EXPERIMENT_NAME]: this.name,
+            [PROMPTLINE.EXPERIMENT_ARM]: chosen.name,
+          };
+          // A label on a parent that is not a generation would be counted as a prompt link.
+          const startAttrs = (span as Partial<{ attributes: Attributes }>).attributes;
+          if (startAttrs !== undefined && isGenerationAttributes(startAttrs)) {
+            attrs[PROMPTLINE.PROMPT_LABEL] = chosen.label;
+          }
+          span.setAttributes(attrs);
+        }
       } catch {
         // Telemetry never breaks the caller.
       }
     }
     return { label: chosen.label, arm: chosen.name, inExperiment: true, experiment: this.name };
+  }
+
+  /**
+   * Chooses for `userId` (as {@link VariantChooser.choose}) and runs `fn(choice)` with the choice in
+   * context: every GenAI span started inside — `observe()` / `startActiveGeneration()` generations
+   * and third-party instrumentation spans (through `PromptSpanProcessor`) — carries
+   * `promptline.experiment.name`, `promptline.experiment.arm` and the arm's `promptline.prompt.label`.
+   * Spans that are not generations get nothing. Users outside the rollout run `fn` with no experiment.
+   *
+   * @example
+   * ```ts
+   * const reply = await chooser.run(user.id, async ({ label }) => {
+   *   const prompt = await prompts.get('qa/answer', { label, fallback: 'Answer: {{question}}' });
+   *   const content = prompt.compile({ question });
+   *   return withPrompt(prompt, () =>
+   *     openai.chat.completions.create({ model, messages: [{ role: 'user', content }] }),
+   *   );
+   * });
+   * ```
+   */
+  run<T>(userId: string, fn: (choice: VariantChoice) => T, opts: { span?: Span; record?: boolean } = {}): T {
+    const choice = this.choose(userId, opts);
+    if (!choice.inExperiment || choice.arm === undefined) return fn(choice);
+    const { arm } = choice;
+    return withVariant({ experiment: this.name, arm, label: choice.label }, () => fn(choice));
   }
 }
 

@@ -11,6 +11,7 @@ import { validateOutput } from '../validation.js';
 import { recordCapture } from './capture.js';
 import { promptAttributes, promptFromContext } from './promptContext.js';
 import { getTracer, settings } from './settings.js';
+import { variantAttributes, variantFromContext } from './variantContext.js';
 
 /** Token usage of one generation (OpenTelemetry GenAI `gen_ai.usage.*`). */
 export interface Usage {
@@ -141,7 +142,10 @@ export function startAttributes(asType: 'generation' | 'span', o: GenerationOpti
   return attrs;
 }
 
-/** @internal starts a span with the given options (linking the context prompt if none is explicit). */
+/**
+ * @internal starts a span with the given options; a generation (`linkContextPrompt`) also gets the
+ * context prompt (if none is explicit) and the context experiment arm.
+ */
 export function startSpan(
   name: string,
   spanOptions: SpanOptions,
@@ -150,10 +154,18 @@ export function startSpan(
   linkContextPrompt: boolean,
 ): Span {
   const span = getTracer().startSpan(name, spanOptions, parent);
-  if (!explicitPrompt && linkContextPrompt) {
+  if (!linkContextPrompt) return span;
+  let linked = spanOptions.attributes ?? {};
+  if (!explicitPrompt) {
     const p = promptFromContext(parent);
-    if (p !== undefined) span.setAttributes(promptAttributes(p));
+    if (p !== undefined) {
+      const attrs = promptAttributes(p);
+      span.setAttributes(attrs);
+      linked = { ...linked, ...attrs };
+    }
   }
+  const variant = variantFromContext(parent);
+  if (variant !== undefined) span.setAttributes(variantAttributes(variant, linked));
   return span;
 }
 
