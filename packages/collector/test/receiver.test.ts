@@ -8,7 +8,17 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { LoggerProvider, SimpleLogRecordProcessor } from '@opentelemetry/sdk-logs';
 import { BasicTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
-import { EVALUATION, EVALUATION_EVENT_NAME, GEN_AI, PROMPTLINE, RESOURCE } from '@promptline/semconv';
+import {
+  EVALUATION,
+  EVALUATION_EVENT_NAME,
+  GEN_AI,
+  LANGFUSE,
+  OPENINFERENCE,
+  PROMPTLINE,
+  RESOURCE,
+  TRACELOOP,
+  VERCEL_AI,
+} from '@promptline/semconv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateApiKey, hashApiKey } from '../src/auth/ApiKeyStore.js';
 import type { RunningCollector } from '../src/startCollector.js';
@@ -243,5 +253,48 @@ describe('OTLP receiver with the official exporters (real engine)', () => {
     expect(res2.status).toBe(401);
     expect(await res2.json()).toMatchObject({ code: 16, message: 'unknown API key' });
     expect(collector.metrics.accepted.traces).toBe(before);
+  });
+
+  it("the default redaction masks e-mails in other conventions' content attributes", async () => {
+    const provider = new BasicTracerProvider({
+      spanProcessors: [
+        new SimpleSpanProcessor(
+          new OTLPTraceExporterProto({
+            url: `${collector.url}/v1/traces`,
+            headers: { authorization: `Bearer ${KEY}` },
+          }),
+        ),
+      ],
+    });
+    const email = 'jane.doe@example.com';
+    const content = {
+      [OPENINFERENCE.INPUT_MESSAGES]: JSON.stringify([{ role: 'user', content: `I am ${email}` }]),
+      [`${OPENINFERENCE.INPUT_MESSAGES}.0.message.content`]: `I am ${email}`,
+      [OPENINFERENCE.OUTPUT_VALUE]: `Hello ${email}`,
+      [`${TRACELOOP.PROMPT}.0.content`]: `mail ${email}`,
+      [`${TRACELOOP.COMPLETION}.0.content`]: `mail ${email}`,
+      [LANGFUSE.OBSERVATION_INPUT]: `{"email":"${email}"}`,
+      [VERCEL_AI.PROMPT_MESSAGES]: `[{"content":"${email}"}]`,
+      [VERCEL_AI.RESPONSE_TEXT]: `to ${email}`,
+    };
+    // Not content: the prompt name sits under `gen_ai.prompt.` too and must stay as sent.
+    const promptName = `redaction-${email}`;
+    const span = provider.getTracer('redaction-test').startSpan('chat', {
+      kind: SpanKind.CLIENT,
+      attributes: { ...content, [GEN_AI.PROMPT_NAME]: promptName },
+    });
+    span.end();
+    await provider.forceFlush();
+    await provider.shutdown();
+    expect(await collector.flush(20_000)).toBe(true);
+    const [row] = await query<{ SpanAttributes: Record<string, string> }>(
+      collector.client,
+      `SELECT SpanAttributes FROM otel_traces WHERE SpanId = {id:String}`,
+      { id: span.spanContext().spanId },
+    );
+    const stored = row!.SpanAttributes;
+    for (const [key, value] of Object.entries(content))
+      expect(stored[key], key).toBe(value.replaceAll(email, '[REDACTED:email]'));
+    expect(stored[GEN_AI.PROMPT_NAME]).toBe(promptName);
   });
 });

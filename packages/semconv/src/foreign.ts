@@ -16,6 +16,9 @@ export const LANGFUSE = {
   /** JSON object of usage type to USD cost, e.g. `{"input":0.001,"output":0.002,"total":0.003}`. */
   COST_DETAILS: 'langfuse.observation.cost_details',
   ENVIRONMENT: 'langfuse.environment',
+  /** Observation input / output (content: redacted by default). */
+  OBSERVATION_INPUT: 'langfuse.observation.input',
+  OBSERVATION_OUTPUT: 'langfuse.observation.output',
 } as const;
 
 /** OpenInference (Arize) span attributes. */
@@ -32,6 +35,12 @@ export const OPENINFERENCE = {
   TOKEN_COUNT_COMPLETION: 'llm.token_count.completion',
   TOKEN_COUNT_CACHE_READ: 'llm.token_count.prompt_details.cache_read',
   TOKEN_COUNT_REASONING: 'llm.token_count.completion_details.reasoning',
+  /** Content (redacted by default): span input / output and chat messages. */
+  INPUT_VALUE: 'input.value',
+  OUTPUT_VALUE: 'output.value',
+  /** Also flattened per message: `llm.input_messages.0.message.content`. */
+  INPUT_MESSAGES: 'llm.input_messages',
+  OUTPUT_MESSAGES: 'llm.output_messages',
 } as const;
 
 /** OpenLLMetry (Traceloop) span attributes. */
@@ -44,6 +53,9 @@ export const TRACELOOP = {
   /** Pre-1.0 GenAI token keys still emitted by OpenLLMetry. */
   USAGE_PROMPT_TOKENS: 'gen_ai.usage.prompt_tokens',
   USAGE_COMPLETION_TOKENS: 'gen_ai.usage.completion_tokens',
+  /** Content (redacted by default), also indexed: `gen_ai.prompt.0.content`, `gen_ai.completion.0.content`. */
+  PROMPT: 'gen_ai.prompt',
+  COMPLETION: 'gen_ai.completion',
 } as const;
 
 /** Vercel AI SDK (`experimental_telemetry`) span attributes. */
@@ -60,4 +72,33 @@ export const VERCEL_AI = {
   /** Plain metadata keys: `metadata: { promptName, promptVersion }`. */
   METADATA_PROMPT_NAME: 'ai.telemetry.metadata.promptName',
   METADATA_PROMPT_VERSION: 'ai.telemetry.metadata.promptVersion',
+  /** Content (redacted by default). */
+  PROMPT: 'ai.prompt',
+  PROMPT_MESSAGES: 'ai.prompt.messages',
+  RESPONSE_TEXT: 'ai.response.text',
 } as const;
+
+/**
+ * Attributes of the conventions above that carry prompt or completion text: the collector's
+ * redaction scans them by default. In an entry, `*` stands for one dot-separated segment and `**`
+ * for one or more: the per-message keys OpenLLMetry (`gen_ai.prompt.0.content`) and OpenInference
+ * (`llm.input_messages.0.message.content`) flatten messages into. (`gen_ai.prompt.*` would also
+ * match our own `gen_ai.prompt.name`, hence `*.content`.)
+ */
+export const FOREIGN_CONTENT_KEYS: readonly string[] = [
+  LANGFUSE.OBSERVATION_INPUT,
+  LANGFUSE.OBSERVATION_OUTPUT,
+  OPENINFERENCE.INPUT_VALUE,
+  OPENINFERENCE.OUTPUT_VALUE,
+  OPENINFERENCE.INPUT_MESSAGES,
+  `${OPENINFERENCE.INPUT_MESSAGES}.**`,
+  OPENINFERENCE.OUTPUT_MESSAGES,
+  `${OPENINFERENCE.OUTPUT_MESSAGES}.**`,
+  TRACELOOP.PROMPT,
+  `${TRACELOOP.PROMPT}.*.content`,
+  TRACELOOP.COMPLETION,
+  `${TRACELOOP.COMPLETION}.*.content`,
+  VERCEL_AI.PROMPT,
+  VERCEL_AI.PROMPT_MESSAGES,
+  VERCEL_AI.RESPONSE_TEXT,
+];

@@ -1,4 +1,4 @@
 export { GEN_AI, GEN_AI_GENERATION_OPERATIONS, PROMPTLINE, RESOURCE, ERROR_TYPE } from './attributes.js';
 export { EVALUATION_EVENT_NAME, EVALUATION, EVENT_NAME_ATTRIBUTE, SCORE_DATA_TYPES } from './events.js';
 export type { ScoreDataType } from './events.js';
-export { LANGFUSE, OPENINFERENCE, TRACELOOP, VERCEL_AI } from './foreign.js';
+export { LANGFUSE, OPENINFERENCE, TRACELOOP, VERCEL_AI, FOREIGN_CONTENT_KEYS } from './foreign.js';

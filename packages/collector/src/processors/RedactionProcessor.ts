@@ -1,4 +1,4 @@
-import { GEN_AI, PROMPTLINE } from '@promptline/semconv';
+import { FOREIGN_CONTENT_KEYS, GEN_AI, PROMPTLINE } from '@promptline/semconv';
 import type { AttributeMap, LogRow, TraceRow } from '../otlp/rowTypes.js';
 import type { ProcessContext, Processor } from './Processor.js';
 
@@ -67,13 +67,40 @@ export function builtinPattern(name: BuiltinPatternName): RedactionPattern {
 
 export const BUILTIN_PATTERN_NAMES: readonly BuiltinPatternName[] = ['email', 'phone', 'card', 'api_key'];
 
-/** Attributes that carry prompt / completion content, scanned in `scope: content`. */
+/**
+ * Attributes that carry prompt / completion content, scanned in `scope: content`: ours and those of
+ * Langfuse, OpenInference, OpenLLMetry and the Vercel AI SDK. `*` in a key stands for one
+ * dot-separated segment, `**` for one or more (see {@link contentKeyMatcher}).
+ */
 export const DEFAULT_CONTENT_KEYS: readonly string[] = [
   GEN_AI.INPUT_MESSAGES,
   GEN_AI.OUTPUT_MESSAGES,
   PROMPTLINE.INPUT,
   PROMPTLINE.OUTPUT,
+  ...FOREIGN_CONTENT_KEYS,
 ];
+
+/**
+ * Splits content keys into exact keys and one regular expression for the wildcard ones (`*`: one
+ * dot-separated segment, `**`: one or more segments), or `undefined` when there are none.
+ */
+export function contentKeyMatcher(keys: readonly string[]): { exact: Set<string>; pattern?: RegExp } {
+  const exact = new Set<string>();
+  const patterns: string[] = [];
+  for (const key of keys) {
+    if (!key.includes('*')) {
+      exact.add(key);
+      continue;
+    }
+    const parts = key
+      .split(/(\*\*|\*)/)
+      .map((part) =>
+        part === '**' ? '.+' : part === '*' ? '[^.]+' : part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'),
+      );
+    patterns.push(parts.join(''));
+  }
+  return patterns.length === 0 ? { exact } : { exact, pattern: new RegExp(`^(?:${patterns.join('|')})$`) };
+}
 
 export interface RedactionOptions {
   patterns: RedactionPattern[];
@@ -94,13 +121,16 @@ export class RedactionProcessor implements Processor {
   readonly name: string;
   private readonly opts: RedactionOptions;
   private readonly contentKeys: Set<string>;
+  private readonly contentPattern: RegExp | undefined;
   private readonly redacted: Record<string, number> = {};
   private dropped = 0;
 
   constructor(name: string, opts: RedactionOptions) {
     this.name = name;
     this.opts = opts;
-    this.contentKeys = new Set(opts.contentKeys);
+    const matcher = contentKeyMatcher(opts.contentKeys);
+    this.contentKeys = matcher.exact;
+    this.contentPattern = matcher.pattern;
     for (const p of opts.patterns) this.redacted[p.name] = 0;
   }
 
@@ -130,6 +160,11 @@ export class RedactionProcessor implements Processor {
     if (this.opts.patterns.length === 0) return;
     if (everything) {
       for (const key in map) map[key] = this.redact(map[key]!);
+    } else if (this.contentPattern !== undefined) {
+      const pattern = this.contentPattern;
+      for (const key in map) {
+        if (this.contentKeys.has(key) || pattern.test(key)) map[key] = this.redact(map[key]!);
+      }
     } else {
       for (const key of this.contentKeys) {
         if (Object.hasOwn(map, key)) map[key] = this.redact(map[key]!);
