@@ -210,4 +210,60 @@ describe('read API: typed metrics and read-only SQL over HTTP', () => {
       await ch.close();
     }
   });
+
+  it('bounds every SQL query: a billion rows end in a ClickHouse error, settings do not leak', async () => {
+    const ch = createClient({ url: collector.url, username: 'default', password: SQL });
+    try {
+      const before = process.memoryUsage().rss;
+      const started = Date.now();
+      const err = await ch
+        .query({ query: 'SELECT * FROM numbers(1e9)', format: 'JSONEachRow' })
+        .then((rs) => rs.text())
+        .then(() => null)
+        .catch((e: unknown) => e as { code?: string; type?: string; message?: string });
+      expect(err?.type).toBe('TOO_MANY_ROWS_OR_BYTES');
+      expect(err?.code).toBe('396');
+      expect(err?.message).toMatch(/max rows: 1\.00 million/);
+      // Refused after about a million rows, not after a billion (a generous bound for a busy machine).
+      expect(Date.now() - started).toBeLessThan(20_000);
+      expect(process.memoryUsage().rss - before).toBeLessThan(300 * 1024 * 1024);
+      // The limits are on every query, and `readonly = 1`.
+      const limits = await ch.query({
+        query:
+          "SELECT getSetting('max_result_rows') AS r, getSetting('max_result_bytes') AS b, getSetting('max_execution_time') AS t, getSetting('readonly') AS ro",
+        format: 'JSONEachRow',
+      });
+      expect(
+        (await limits.json<Record<string, string | number>>()).map((r) => [
+          Number(r.r),
+          Number(r.b),
+          Number(r.t),
+          Number(r.ro),
+        ]),
+      ).toEqual([[1_000_000, 64 * 1024 * 1024, 30, 1]]);
+      // The next query answers correctly (nothing of the failed one is left over) …
+      const next = await ch.query({ query: 'SELECT number FROM numbers(3)', format: 'JSONEachRow' });
+      expect((await next.json<{ number: string | number }>()).map((r) => Number(r.number))).toEqual([
+        0, 1, 2,
+      ]);
+      // … and the collector's own session did not inherit the limits.
+      const own = await collector.client.query({
+        query: "SELECT getSetting('max_result_rows') AS r, getSetting('readonly') AS ro",
+        format: 'JSONEachRow',
+      });
+      expect(
+        (await own.json<{ r: string | number; ro: string | number }>()).map((r) => [
+          Number(r.r),
+          Number(r.ro),
+        ]),
+      ).toEqual([[0, 0]]);
+      // A result under the limit still streams in full.
+      const many = await ch.query({ query: 'SELECT number FROM numbers(200000)', format: 'CSV' });
+      expect((await many.text()).split('\n').filter((l) => l !== '').length).toBe(200_000);
+      const health = await fetch(`${collector.url}/healthz`);
+      expect(((await health.json()) as { status: string }).status).toBe('ok');
+    } finally {
+      await ch.close();
+    }
+  });
 });

@@ -13,10 +13,11 @@ import {
 } from '@promptline/clickhouse';
 import type { MetricsByVersionQuery, WindowQuery } from '@promptline/clickhouse';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { pipeline } from 'node:stream/promises';
 import { AuthError } from '../auth/ApiKeyStore.js';
 import type { RouteDeps, RouteModule } from '../server/RouteModule.js';
 import { HttpError, readBody, sendJson } from '../server/Router.js';
-import { checkReadOnlySql, ReadOnlySqlError } from './readOnlySql.js';
+import { checkReadOnlySql, ReadOnlySqlError, singleStatement } from './readOnlySql.js';
 
 const DURATION = /^(\d+)(s|m|h|d|w)$/;
 const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
@@ -147,27 +148,52 @@ function authenticate(req: IncomingMessage, deps: RouteDeps, res: ServerResponse
   }
 }
 
-async function runSql(
-  client: ClickHouseClient,
-  sql: string,
-  format: string | undefined,
-  params: Record<string, string>,
-): Promise<Buffer> {
-  const rs = await client.exec({
-    query: sql,
-    query_params: params,
-    clickhouse_settings: format === undefined ? {} : { default_format: format as DataFormat },
-  });
-  const chunks: Buffer[] = [];
-  for await (const chunk of rs.stream)
-    chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array));
-  return Buffer.concat(chunks);
+/**
+ * Per-query limits of the SQL endpoint, appended as the query's own `SETTINGS` clause after the
+ * read-only check (which refuses any `SETTINGS` of the caller's). A clause, not
+ * `clickhouse_settings`: the embedded engine turns those into a session-wide `SET` that would leak
+ * into every later query of the collector.
+ */
+export const SQL_LIMITS = {
+  /** Rows in a result; more → error 396 `TOO_MANY_ROWS_OR_BYTES`. */
+  maxResultRows: 1_000_000,
+  /** Uncompressed bytes of a result (the engine's in-memory size); more → error 396. */
+  maxResultBytes: 64 * 1024 * 1024,
+  /** Seconds a query may run; longer → error 159 `TIMEOUT_EXCEEDED`. */
+  maxExecutionTimeSeconds: 30,
+} as const;
+
+const LIMIT_SETTINGS =
+  `SETTINGS max_result_rows = ${SQL_LIMITS.maxResultRows}, ` +
+  `max_result_bytes = ${SQL_LIMITS.maxResultBytes}, result_overflow_mode = 'throw', ` +
+  `max_execution_time = ${SQL_LIMITS.maxExecutionTimeSeconds}, timeout_overflow_mode = 'throw', readonly = 1`;
+
+/** `sql` (already checked: one statement, no SETTINGS of its own) with the endpoint's limits. */
+export function withLimits(sql: string): string {
+  // On a new line, so a trailing `--` comment cannot swallow it; after FORMAT is valid syntax.
+  return `${singleStatement(sql)}\n${LIMIT_SETTINGS}`;
+}
+
+/**
+ * The embedded engine keeps the output of a query that failed part-way (e.g. over
+ * `max_result_rows`) and hands it to the session's next query. One throw-away query takes it.
+ */
+async function drainAfterError(client: ClickHouseClient): Promise<void> {
+  try {
+    const rs = await client.exec({ query: 'SELECT 1', clickhouse_settings: {} });
+    for await (const _chunk of rs.stream) {
+      // discard
+    }
+  } catch {
+    // Nothing to drain, or the engine is down: the next query will say so itself.
+  }
 }
 
 /**
  * Read-only SQL over ClickHouse's HTTP protocol: `GET /?query=…`, `POST /` (query in the body,
  * optionally prefixed by `?query=`), `GET /ping`. Only single SELECT-like statements pass; table
- * functions and functions that reach files, URLs or other servers are refused.
+ * functions off the allow list and functions that reach files, URLs or other servers are refused.
+ * Every query runs under {@link SQL_LIMITS} and `readonly = 1`.
  */
 export const sqlRoutes: RouteModule = (router, deps) => {
   const handler = async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
@@ -189,22 +215,34 @@ export const sqlRoutes: RouteModule = (router, deps) => {
       chError(res, 400, 73, 'UNKNOWN_FORMAT', `Unknown format ${format}`);
       return;
     }
+    let checked = false;
     try {
       await checkReadOnlySql(deps.client, sql, params);
-      const out = await runSql(deps.client, sql, format ?? 'TabSeparated', params);
+      checked = true;
+      const rs = await deps.client.exec({
+        query: withLimits(sql),
+        query_params: params,
+        clickhouse_settings: { default_format: (format ?? 'TabSeparated') as DataFormat },
+      });
       const effective = /\bFORMAT\s+([A-Za-z0-9]+)\s*;?\s*$/i.exec(sql)?.[1] ?? format ?? 'TabSeparated';
+      // Streamed as it arrives (chunked), never collected here.
       res.writeHead(200, {
         'content-type': FORMAT_TYPES[effective] ?? 'text/plain; charset=UTF-8',
         'x-clickhouse-format': effective,
         'x-clickhouse-query-id': url.searchParams.get('query_id') ?? '',
-        'content-length': out.length,
       });
-      res.end(out);
+      await pipeline(rs.stream, res);
     } catch (e) {
+      if (res.headersSent) {
+        // Failed mid-stream: the client sees a cut-off body, as from ClickHouse itself.
+        res.destroy(e instanceof Error ? e : undefined);
+        return;
+      }
       if (e instanceof ReadOnlySqlError) {
         chError(res, 403, 164, 'READONLY', e.message);
         return;
       }
+      if (checked) await drainAfterError(deps.client);
       const err = e as { code?: string; type?: string; message?: string };
       const code = Number(err.code);
       chError(
