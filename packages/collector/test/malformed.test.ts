@@ -3,6 +3,7 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { BasicTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { metricsByVersion } from '@promptline/clickhouse';
 import { GEN_AI, PROMPTLINE } from '@promptline/semconv';
+import { request } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import protobuf from 'protobufjs/minimal.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -40,7 +41,11 @@ describe('malformed input: a precise 4xx each, the process stays healthy with bo
 
   beforeAll(async () => {
     collector = await start(
-      testConfig(tmp.dir, { receivers: { otlp: { protocols: { http: { max_request_body_size: LIMIT } } } } }),
+      testConfig(tmp.dir, {
+        receivers: {
+          otlp: { protocols: { http: { max_request_body_size: LIMIT, max_in_flight_bytes: 3 * LIMIT } } },
+        },
+      }),
     );
     url = `${collector.url}/v1/traces`;
     payload = await captureExporterPayload(20);
@@ -359,5 +364,42 @@ describe('malformed input: a precise 4xx each, the process stays healthy with bo
       to: new Date(now + 60_000),
     });
     expect(versions.map((v) => [v.version, v.requests])).toEqual([[3, 3]]);
+  });
+
+  it('a compressed request holds the decompressed body limit of max_in_flight_bytes while in flight', async () => {
+    const gz = gzipSync(payload);
+    const headers = { ...PROTO, 'content-encoding': 'gzip' };
+    // Two gzip requests whose bodies are still arriving: each may inflate to LIMIT.
+    const held = [0, 1].map(() => {
+      const req = request(url, {
+        method: 'POST',
+        headers: { ...headers, 'content-length': String(gz.length) },
+      });
+      const status = new Promise<number>((resolve, reject) => {
+        req.on('response', (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        req.on('error', reject);
+      });
+      req.write(gz.subarray(0, 10));
+      return { finish: () => req.end(gz.subarray(10)), status };
+    });
+    const deadline = Date.now() + 10_000;
+    while (Date.now() < deadline) {
+      const m = await (await fetch(`${collector.url}/metrics`)).text();
+      if (/promptline_collector_in_flight_requests 2\b/.test(m)) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    // 2 × (compressed + LIMIT) are reserved: a third gzip request would pass 3 × LIMIT.
+    const third = await post(url, gz, headers);
+    expect(third.status).toBe(429);
+    expect(decodeStatus(third.body).message).toMatch(/max_in_flight_bytes 50331648/);
+    // An uncompressed one of the same data reserves only its length.
+    expect((await post(url, payload, PROTO)).status).toBe(200);
+    for (const h of held) h.finish();
+    expect(await Promise.all(held.map((h) => h.status))).toEqual([200, 200]);
+    // Released once done.
+    expect((await post(url, gz, headers)).status).toBe(200);
   });
 });

@@ -62,7 +62,10 @@ export class OtlpReceiver {
   /** Export health, consulted for back-pressure (503 while ClickHouse is failing and the WAL fills). */
   private readonly exportHealthy: () => boolean;
   inFlight = 0;
-  /** Bytes reserved by requests being read or decoded (declared length, or the body limit). */
+  /**
+   * Bytes reserved by requests being read or decoded: the declared length (or the body limit), plus
+   * the body limit for a compressed body until it is inflated, then its inflated size.
+   */
   inFlightBytes = 0;
   private draining = false;
 
@@ -254,10 +257,14 @@ export class OtlpReceiver {
       return;
     }
     const declared = Number(req.headers['content-length']);
-    const reserve =
+    const wire =
       Number.isFinite(declared) && declared >= 0
         ? Math.min(declared, this.opts.maxRequestBodySize)
         : this.opts.maxRequestBodySize;
+    // A compressed body inflates to up to the body limit while the compressed bytes are still held:
+    // reserve both, then only what was actually inflated once it is known.
+    const compressed = contentEncoding === 'gzip' || contentEncoding === 'deflate';
+    let reserve = compressed ? wire + this.opts.maxRequestBodySize : wire;
     if (this.inFlight > 0 && this.inFlightBytes + reserve > this.opts.maxInFlightBytes) {
       req.resume();
       this.throttle(
@@ -275,8 +282,11 @@ export class OtlpReceiver {
     try {
       const max = this.opts.maxRequestBodySize;
       let body = await readBody(req, max);
-      if (contentEncoding === 'gzip') body = await decompress(gunzip, body, max);
-      else if (contentEncoding === 'deflate') body = await decompress(inflate, body, max);
+      if (compressed) {
+        body = await decompress(contentEncoding === 'gzip' ? gunzip : inflate, body, max);
+        this.inFlightBytes -= reserve - body.length;
+        reserve = body.length;
+      }
       const payload =
         signal === 'traces'
           ? this.processTraces(body, encoding, project)
