@@ -14,10 +14,13 @@ export interface RegistryCaller {
   scopes: readonly string[];
 }
 
+/** Options of {@link PromptRegistry}. */
 export interface PromptRegistryOptions {
+  /** Where versions and label moves are kept (e.g. `ClickHouseRegistryStore`). */
   store: RegistryStore;
   /** Labels only an `admin` key may move. Default `['production']`. */
   protectedLabels?: readonly string[];
+  /** Size limits of one version (see {@link RegistryLimits} for the defaults). */
   limits?: RegistryLimits;
   /** Attempts at claiming a version number against other writers. Default 50. */
   maxClaimAttempts?: number;
@@ -32,21 +35,34 @@ export type PromptVersionView = DistributiveOmit<StoredVersion, 'projectId' | 'c
   labels: string[];
 };
 
+/** What {@link PromptRegistry.create} answers (HTTP 201 when `created`, else 200). */
 export interface CreateResult {
-  /** `false` when `onlyIfChanged` found the latest version already has this content. */
+  /**
+   * `false` when nothing was written: `onlyIfChanged` found the latest version already has this
+   * content, or an explicit `version` already holds exactly this content.
+   */
   created: boolean;
+  /** The new version, or the existing one with the same content. */
   prompt: PromptVersionView;
 }
 
+/** One label move, as returned by a move and listed in the history. */
 export interface LabelMove {
+  /** Prompt name. */
   name: string;
+  /** The label moved (`production`, `staging`, …). */
   label: string;
+  /** Version the label points at after the move. */
   version: number;
+  /** Version it pointed at before, or `null` for the label's first move. */
   previousVersion: number | null;
+  /** Who moved it: the API key's name or id. */
   actor: string;
+  /** When, ISO 8601 UTC with microseconds. */
   movedAt: string;
 }
 
+/** One entry of a prompt's label history (`GET /api/v1/prompts/{name}/history`): a {@link LabelMove}. */
 export type HistoryEntry = LabelMove;
 
 /** The collector's scope rule: a key needs the scope itself, or `admin` (which implies every scope). */

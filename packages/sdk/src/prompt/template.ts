@@ -115,7 +115,8 @@ export function renderSegments(
 }
 
 /**
- * Escapes literal text so that it renders unchanged: `compileTemplate(escapeTemplate(s), {}) === s`.
+ * Escapes literal text so that it renders unchanged: a text prompt whose template is
+ * `escapeTemplate(s)` compiles to `s` (`Prompt.compile()` with no variables).
  *
  * @example
  * ```ts

@@ -15,6 +15,11 @@ export interface HttpPromptSourceOptions {
   headers?: Record<string, string>;
   /** `fetch` implementation. Default: the global `fetch` (Node 20). */
   fetch?: typeof fetch;
+  /**
+   * Largest response body read, in bytes; a bigger answer is a {@link RegistryRequestError} (the
+   * rest is not read). Default 4194304 (4 MiB).
+   */
+  maxResponseBytes?: number;
 }
 
 /** The registry answered with an error status other than 404 (or an unreadable body). */
@@ -58,6 +63,7 @@ export class HttpPromptSource implements PromptSource {
   readonly baseUrl: string;
   readonly #headers: Record<string, string>;
   readonly #fetch: typeof fetch;
+  readonly #maxResponseBytes: number;
 
   constructor(opts: HttpPromptSourceOptions = {}) {
     this.baseUrl = (
@@ -73,6 +79,7 @@ export class HttpPromptSource implements PromptSource {
       ...(apiKey === undefined ? {} : { authorization: `Bearer ${apiKey}` }),
     };
     this.#fetch = opts.fetch ?? globalThis.fetch.bind(globalThis);
+    this.#maxResponseBytes = opts.maxResponseBytes ?? 4 * 1024 * 1024;
   }
 
   async fetchPrompt(name: string, selector: PromptSelector, signal?: AbortSignal): Promise<PromptData> {
@@ -85,7 +92,7 @@ export class HttpPromptSource implements PromptSource {
       headers: this.#headers,
       ...(signal === undefined ? {} : { signal }),
     });
-    const text = await res.text();
+    const text = await readBounded(res, this.#maxResponseBytes, name);
     let body: unknown;
     try {
       body = text === '' ? undefined : JSON.parse(text);
@@ -108,6 +115,35 @@ export class HttpPromptSource implements PromptSource {
     }
     return toPromptData(body);
   }
+}
+
+/** Reads the body as UTF-8, at most `max` bytes (checked against Content-Length first, then as it streams). */
+async function readBounded(res: Response, max: number, name: string): Promise<string> {
+  const tooLarge = (size: string): RegistryRequestError =>
+    new RegistryRequestError(
+      res.status,
+      `registry answer for prompt "${name}" is ${size} bytes; the limit (maxResponseBytes) is ${max}`,
+    );
+  const declared = Number(res.headers.get('content-length') ?? Number.NaN);
+  if (Number.isFinite(declared) && declared > max) {
+    await res.body?.cancel().catch(() => undefined);
+    throw tooLarge(String(declared));
+  }
+  if (res.body === null) return '';
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > max) {
+      await reader.cancel().catch(() => undefined);
+      throw tooLarge(`more than ${max}`);
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 /** Keeps the `PromptData` fields of a registry answer (the client validates them). */
