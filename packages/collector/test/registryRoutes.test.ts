@@ -253,6 +253,26 @@ describe('registry HTTP API on the collector (mounted by default)', () => {
       /not a valid JSON Schema/,
     );
     add(
+      () =>
+        call('POST', '/api/v1/prompts', {
+          key: 'writer',
+          body: { name: 'x', template: 'Hi {{ bad name }}' },
+        }),
+      400,
+      'invalid_prompt',
+      /prompt "x" is invalid: "template".*bad name/,
+    );
+    add(
+      () =>
+        call('POST', '/api/v1/prompts', {
+          key: 'writer',
+          body: { name: 'x', messages: [{ role: 'user', content: 'open {{x' }] },
+        }),
+      400,
+      'invalid_prompt',
+      /messages\[0\]\.content/,
+    );
+    add(
       () => call('POST', '/api/v1/prompts', { key: 'writer', raw: '{"name": "x",' }),
       400,
       'invalid_json',
