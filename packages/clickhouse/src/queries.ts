@@ -41,6 +41,11 @@ export interface PromptQuery {
 export interface WindowQuery extends PromptQuery {
   from: Date;
   to: Date;
+  /**
+   * Rows of the raw window edges (≤ 2 h) folded in JS at most; an edge with more rows is folded in
+   * SQL with the same histogram maths (same results, bounded memory). Default `50_000`.
+   */
+  rawEdgeMaxRows?: number;
 }
 
 /** p50/p90/p95/p99 and mean of one measure. */
@@ -420,12 +425,14 @@ function foldRaw(r: RawRow): MergedRow {
 }
 
 const RAW_EDGE_MAX = 2 * 3_600_000;
+const RAW_EDGE_MAX_ROWS = 50_000;
 
 /**
  * Merged per-group rows for a window: whole hours/days from the aggregates in SQL, raw edges from
  * generations. Short raw edges (≤ 2 h, always the case for window edges) are read as plain rows and
- * folded here: planning the histogram SQL for them cost more than reading them. `bucketMs` adds a
- * `bucket` key (epoch-aligned), with `bucketExpr` its SQL twin.
+ * folded here: planning the histogram SQL for them cost more than reading them. An edge of more than
+ * `rawEdgeMaxRows` rows (a busy prompt) is folded in SQL instead, so at most that many rows are ever
+ * read into memory. `bucketMs` adds a `bucket` key (epoch-aligned), with `bucketExpr` its SQL twin.
  */
 async function mergedRows(
   client: ClickHouseClient,
@@ -438,29 +445,30 @@ async function mergedRows(
   const raw = segments.filter((s) => s.source === 'raw');
   const rawInJs = raw.reduce((a, s) => a + (s.to - s.from), 0) <= RAW_EDGE_MAX;
   const sqlSegments = rawInJs ? segments.filter((s) => s.source !== 'raw') : segments;
+  const maxRows = q.rawEdgeMaxRows ?? RAW_EDGE_MAX_ROWS;
+  if (!Number.isInteger(maxRows) || maxRows < 0)
+    throw new Error('query: rawEdgeMaxRows must be an integer ≥ 0');
   const groupKeys = [...keys, ...(bucket ? ['bucket'] : [])];
   const keyOf = (r: Record<string, unknown>): string => groupKeys.map((k) => String(r[k])).join('\u0000');
   const out = new Map<string, Keyed>();
-  const jobs: Array<Promise<void>> = [];
-  if (sqlSegments.length > 0) {
+  const add = (r: Keyed): void => {
+    const k = keyOf(r);
+    const cur = out.get(k);
+    if (cur) mergeInto(cur, r);
+    else out.set(k, r);
+  };
+  const foldInSql = async (parts: Segment[]): Promise<void> => {
     const params: Record<string, unknown> = { ...(bucket?.param ?? {}) };
-    const union = statesUnion(db, q, params, keys, sqlSegments, bucket?.expr);
+    const union = statesUnion(db, q, params, keys, parts, bucket?.expr);
     const sql = `SELECT ${bucket ? "toDateTime(ts, 'UTC') AS bucket, " : ''}${keys.join(', ')}, ${MERGED}
 FROM (${union})
 GROUP BY ${[...keys, ...(bucket ? ['ts'] : [])].join(', ')}`;
-    jobs.push(
-      select<Keyed>(client, sql, params).then((rows) => {
-        for (const r of rows) {
-          const k = keyOf(r);
-          const cur = out.get(k);
-          if (cur) mergeInto(cur, r);
-          else out.set(k, r);
-        }
-      }),
-    );
-  }
+    for (const r of await select<Keyed>(client, sql, params)) add(r);
+  };
+  const jobs: Array<Promise<void>> = [];
+  if (sqlSegments.length > 0) jobs.push(foldInSql(sqlSegments));
   if (rawInJs && raw.length > 0) {
-    const params: Record<string, unknown> = {};
+    const params: Record<string, unknown> = { rawLimit: maxRows + 1 };
     const filter = dimFilter(q, params);
     const ranges = raw
       .map((s, i) => {
@@ -473,19 +481,19 @@ GROUP BY ${[...keys, ...(bucket ? ['ts'] : [])].join(', ')}`;
   is_error, input_tokens, output_tokens, cache_read_tokens, reasoning_tokens, cost_usd, input_cost_usd,
   output_cost_usd, validation_passed
 FROM ${db}.promptline_generations
-WHERE ${filter} AND prompt_version > 0 AND (${ranges})`;
+WHERE ${filter} AND prompt_version > 0 AND (${ranges})
+LIMIT {rawLimit:UInt64}`;
     jobs.push(
-      select<RawRow>(client, sql, params).then((rows) => {
+      select<RawRow>(client, sql, params).then(async (rows) => {
+        // More than maxRows: a busy edge. Drop the rows and fold it in SQL instead.
+        if (rows.length > maxRows) return foldInSql(raw);
         for (const r of rows) {
           const keyed: Keyed = Object.assign(foldRaw(r), Object.fromEntries(keys.map((k) => [k, r[k]])));
           if (bucket) {
             const b = Math.floor(n(r.ms) / bucket.ms) * bucket.ms;
             keyed.bucket = new Date(b).toISOString().slice(0, 19).replace('T', ' ');
           }
-          const k = keyOf(keyed);
-          const cur = out.get(k);
-          if (cur) mergeInto(cur, keyed);
-          else out.set(k, keyed);
+          add(keyed);
         }
       }),
     );

@@ -1,3 +1,4 @@
+import type { ClickHouseClient } from '@clickhouse/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EVALUATION, EVALUATION_EVENT_NAME, GEN_AI, PROMPTLINE, RESOURCE } from '@promptline/semconv';
 import {
@@ -218,6 +219,31 @@ function expectQuantile(actual: number, values: number[], q: number, what: strin
   const ok = actual >= lo * 0.99 - 1e-9 && actual <= hi * 1.01 + 1e-9;
   expect(ok, `${what} q${q}: ${actual} not within 1% of [${lo}, ${hi}] (n=${s.length})`).toBe(true);
 }
+/** The real client, recording how many rows each `query(…).json()` handed to JS. */
+function countingRows(c: ClickHouseClient, seen: number[]): ClickHouseClient {
+  const bound = (t: object, p: string | symbol): unknown => {
+    const v: unknown = Reflect.get(t, p);
+    return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(t) : v;
+  };
+  return new Proxy(c, {
+    get: (t, p) =>
+      p !== 'query'
+        ? bound(t, p)
+        : async (params: Parameters<ClickHouseClient['query']>[0]) => {
+            const rs = await t.query(params);
+            return new Proxy(rs, {
+              get: (r, q) =>
+                q !== 'json'
+                  ? bound(r, q)
+                  : async () => {
+                      const rows: unknown = await r.json();
+                      seen.push(Array.isArray(rows) ? rows.length : 1);
+                      return rows;
+                    },
+            });
+          },
+  });
+}
 const close = (a: number, b: number, what: string): void =>
   expect(Math.abs(a - b) <= 1e-9 + 1e-9 * Math.abs(b), `${what}: ${a} vs ${b}`).toBe(true);
 
@@ -418,5 +444,49 @@ describe('ground truth: aggregates vs raw rows', () => {
     );
     expect(Number(r?.n)).toBe(gens.filter((g) => !g.linked).length);
     expect(Number(r?.v)).toBe(0);
+  });
+
+  it('a raw edge over rawEdgeMaxRows is folded in SQL with the same results as the JS fold', async () => {
+    const THRESHOLD = 10;
+    // The window's raw edges (before the first whole hour, after the last one) hold more rows than that.
+    const firstHour = Math.ceil(FROM.getTime() / 3_600_000) * 3_600_000;
+    const lastHour = Math.floor(TO.getTime() / 3_600_000) * 3_600_000;
+    const edgeRows = gens.filter((g) => inWindow(g) && (g.ms < firstHour || g.ms >= lastHour)).length;
+    expect(edgeRows).toBeGreaterThan(THRESHOLD);
+    const base = { database: DB, projectId: PROJECT, promptName: PROMPT, from: FROM, to: TO };
+    const smallSeen: number[] = [];
+    const bigSeen: number[] = [];
+    const small = await metricsByVersion(countingRows(client, smallSeen), base);
+    const big = await metricsByVersion(countingRows(client, bigSeen), { ...base, rawEdgeMaxRows: THRESHOLD });
+    // The JS path read the edge rows; the SQL path never read more than THRESHOLD + 1 rows at once.
+    expect(Math.max(...smallSeen)).toBeGreaterThan(THRESHOLD + 1);
+    expect(Math.max(...bigSeen)).toBeLessThanOrEqual(THRESHOLD + 1);
+    const floats = (m: (typeof small)[number]): number[] => [
+      m.latencyMs.mean,
+      m.ttftMs?.mean ?? 0,
+      m.totalCostUsd,
+      m.inputCostUsd,
+      m.outputCostUsd,
+    ];
+    const exact = (m: (typeof small)[number]): unknown => ({
+      ...m,
+      latencyMs: { ...m.latencyMs, mean: 0 },
+      ttftMs: m.ttftMs === null ? null : { ...m.ttftMs, mean: 0 },
+      totalCostUsd: 0,
+      inputCostUsd: 0,
+      outputCostUsd: 0,
+    });
+    expect(big.map(exact)).toEqual(small.map(exact));
+    expect(big.length).toBeGreaterThan(0);
+    big.forEach((m, i) =>
+      floats(m).forEach((v, j) => close(v, floats(small[i]!)[j]!, `version ${m.version} float ${j}`)),
+    );
+    // Time series: the partial first and last buckets come from the edges.
+    const ts = { ...base, intervalSeconds: 7200 };
+    const smallTs = await timeSeriesByVersion(client, ts);
+    const bigTs = await timeSeriesByVersion(client, { ...ts, rawEdgeMaxRows: THRESHOLD });
+    const row = (p: (typeof smallTs)[number]): unknown => ({ ...p, costUsd: 0 });
+    expect(bigTs.map(row)).toEqual(smallTs.map(row));
+    bigTs.forEach((p, i) => close(p.costUsd, smallTs[i]!.costUsd, `bucket ${p.bucket} cost`));
   });
 });
