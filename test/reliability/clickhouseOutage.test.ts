@@ -40,8 +40,8 @@ describe('ClickHouse unavailable for 30 s', () => {
   let collector: CollectorProcess | undefined;
 
   beforeAll(async () => {
-    requireBuilt();
     dir = await mkdtemp(join(tmpdir(), 'promptline-outage-'));
+    requireBuilt();
   });
 
   afterAll(async () => {
@@ -160,15 +160,24 @@ describe('ClickHouse unavailable for 30 s', () => {
       ).toEqual([]);
       expect(stored.size).toBe(ackedIds.length);
 
-      // The per-version aggregates caught up as well.
-      const agg = await reader.query({
+      // The generations table (materialized view of otel_traces) caught up ...
+      const gen = await reader.query({
         query: `SELECT prompt_version AS v, toUInt64(count()) AS n FROM promptline_generations
                 WHERE prompt_name = {prompt:String} GROUP BY v ORDER BY v`,
         query_params: { prompt: PROMPT },
         format: 'JSONEachRow',
       });
-      const perVersion = await agg.json<{ v: number; n: string }>();
-      expect(perVersion.reduce((n, r) => n + Number(r.n), 0)).toBe(ackedIds.length);
+      const perVersion = (await gen.json<{ v: number; n: string }>()).map((r) => [Number(r.v), Number(r.n)]);
+      expect(perVersion.reduce((n, [, c]) => n + c!, 0)).toBe(ackedIds.length);
+      // ... and so did the hourly per-version aggregate fed from it (a view of a view).
+      const agg = await reader.query({
+        query: `SELECT prompt_version AS v, toUInt64(sum(requests)) AS n FROM promptline_version_stats_1h
+                WHERE prompt_name = {prompt:String} GROUP BY v ORDER BY v`,
+        query_params: { prompt: PROMPT },
+        format: 'JSONEachRow',
+      });
+      const aggregated = (await agg.json<{ v: number; n: string }>()).map((r) => [Number(r.v), Number(r.n)]);
+      expect(aggregated, 'promptline_version_stats_1h vs promptline_generations').toEqual(perVersion);
     } finally {
       await reader.close();
     }

@@ -1,9 +1,10 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { metricsByVersion, openClickHouse } from '@promptline/clickhouse';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
 
 import { requireBuilt } from '../support/builtCli.js';
 import { startCollectorProcess, waitDrained, writeCollectorConfig } from '../support/collectorProcess.js';
@@ -21,6 +22,8 @@ const BATCHES = 48;
 const BATCH_SIZE = 100;
 const KILL_AFTER_ACKS = [8, 17, 26, 36];
 const API_KEY = 'pl_crash_test_key_0123456789abcdef';
+/** What the collector logs (info) when it opens a WAL that a previous run left segments in. */
+const REPLAY_LINE = /WAL: (\d+) segment\(s\), (\d+) bytes to replay/;
 
 interface Batch {
   specs: GenerationSpec[];
@@ -33,8 +36,8 @@ describe('collector crash (kill -9, four times) while a client streams spans', (
   let collector: CollectorProcess | undefined;
 
   beforeAll(async () => {
-    requireBuilt();
     dir = await mkdtemp(join(tmpdir(), 'promptline-crash-'));
+    requireBuilt();
   });
 
   afterAll(async () => {
@@ -48,6 +51,12 @@ describe('collector crash (kill -9, four times) while a client streams spans', (
     async () => {
       const port = await freePort();
       const config = await writeCollectorConfig({ dir, port, apiKey: API_KEY, project: 'crash' });
+      // Info level, so each restart says what it found in the WAL.
+      const doc = parse(await readFile(config, 'utf8')) as {
+        service: { telemetry: { logs: { level: string } } };
+      };
+      doc.service.telemetry.logs.level = 'info';
+      await writeFile(config, stringify(doc));
       collector = await startCollectorProcess(config, port);
 
       // Spans from three hours ago: a one-day window then reads them from the hourly aggregate tables
@@ -90,6 +99,7 @@ describe('collector crash (kill -9, four times) while a client streams spans', (
         clientsDone++;
       };
       // The crasher: kill -9 as soon as enough batches were acknowledged (requests still in flight).
+      const restarts: CollectorProcess[] = [];
       const crasher = async (): Promise<number> => {
         let kills = 0;
         for (const threshold of KILL_AFTER_ACKS) {
@@ -99,6 +109,7 @@ describe('collector crash (kill -9, four times) while a client streams spans', (
           kills++;
           current = await startCollectorProcess(config, port);
           collector = current;
+          restarts.push(current);
         }
         return kills;
       };
@@ -110,6 +121,17 @@ describe('collector crash (kill -9, four times) while a client streams spans', (
       await waitDrained(current, 60_000);
       await current.stop();
       collector = undefined;
+
+      // kill -9 with requests in flight leaves acknowledged data in the WAL: at least one restart
+      // must have found segments and replayed them (else this test never exercised a replay).
+      const replays = restarts
+        .map((p) => REPLAY_LINE.exec(p.log()))
+        .filter((m): m is RegExpExecArray => m !== null);
+      expect(replays.length, restarts.map((p) => p.log()).join('\n---\n')).toBeGreaterThanOrEqual(1);
+      for (const m of replays) {
+        expect(Number(m[1])).toBeGreaterThan(0);
+        expect(Number(m[2])).toBeGreaterThan(0);
+      }
 
       // Read the engine's directory directly now that no collector holds it.
       const ch = openClickHouse({ path: join(dir, 'data') });
