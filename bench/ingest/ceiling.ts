@@ -13,7 +13,7 @@ const [file, dir, secs, batchBytesText] = process.argv.slice(2);
 const bodies = unpack(readFileSync(file!));
 const batchBytes = Number(batchBytesText);
 const client = openClickHouse({ url: '', path: dir! });
-await migrate(client);
+await migrate(client, { attributeIndexes: process.env.BENCH_ATTRIBUTE_INDEXES !== '0' });
 // Pre-encode: JSONEachRow bodies of about `batchBytes` each.
 const batches: Array<{ body: Buffer; rows: number }> = [];
 let parts: Buffer[] = [];

@@ -13,6 +13,7 @@
  *
  *   pnpm bench:ingest
  *   BENCH_SECONDS=15 BENCH_CEILING_SECONDS=8 pnpm bench:ingest
+ *   BENCH_ATTRIBUTE_INDEXES=0 pnpm bench:ingest   # both sides without the otel_traces attribute bloom filters
  *
  * Last stdout line: {"bench":"ingest","spans_per_s":…,"ceiling_spans_per_s":…,"ratio":…,"p99_ms":…,"rss_mb":…}
  */
@@ -40,6 +41,8 @@ const { reportResult } = await import('../support/report.js');
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 60);
 const CEILING_SECONDS = Number(process.env.BENCH_CEILING_SECONDS ?? 20);
 const SEGMENT_BYTES = Number(process.env.BENCH_SEGMENT_MB ?? 16) * 1024 * 1024;
+/** `exporters.clickhouse.attribute_indexes` (the ceiling process reads the same variable). */
+const ATTRIBUTE_INDEXES = process.env.BENCH_ATTRIBUTE_INDEXES !== '0';
 const here = fileURLToPath(new URL('.', import.meta.url));
 const tmp = mkdtempSync(join(tmpdir(), 'promptline-bench-ingest-'));
 
@@ -92,6 +95,7 @@ try {
       exporters: {
         clickhouse: {
           data_dir: join(tmp, 'data'),
+          attribute_indexes: ATTRIBUTE_INDEXES,
           wal: {
             dir: join(tmp, 'wal'),
             fsync: process.env.BENCH_FSYNC ?? 'always',
@@ -156,6 +160,8 @@ try {
     rss_file_mb_at_end: Math.round(kb('RssFile') / 1024),
     rss_anon_mb_at_end: Math.round(kb('RssAnon') / 1024),
     seconds: Number(load.elapsed.toFixed(1)),
+    segment_mb: SEGMENT_BYTES / 1024 / 1024,
+    attribute_indexes: ATTRIBUTE_INDEXES,
     throttled: load.throttled,
     avg_batch_rows: insertsInWindow === 0 ? 0 : Math.round(writtenInWindow / insertsInWindow),
     ceiling_batch_rows: ceiling.batchRows,

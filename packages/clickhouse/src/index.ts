@@ -6,6 +6,7 @@ export {
   renderMigrations,
   defaultMigrationsDir,
   MIGRATIONS_TABLE,
+  ATTRIBUTE_INDEXES,
 } from './migrate.js';
 export type { MigrateOptions, MigrateResult, MigrationFile } from './migrate.js';
 export { renderMigration, splitStatements } from './renderSql.js';

@@ -15,6 +15,14 @@ export interface MigrateOptions extends RenderOptions {
   createSchema?: boolean;
   /** Apply migrations up to and including this version only. Default: all. */
   target?: number;
+  /**
+   * Keep the exporter's bloom-filter skip indexes on the attribute maps of `otel_traces`
+   * (`idx_res_attr_key`, `idx_res_attr_value`, `idx_span_attr_key`, `idx_span_attr_value`).
+   * Default `true` (the upstream exporter's table). `false` drops them (`DROP INDEX IF EXISTS`,
+   * also on an existing table): inserts get cheaper, raw-span searches by attribute scan more
+   * granules. Only applied with `createSchema` on (we own the table); columns and types stay.
+   */
+  attributeIndexes?: boolean;
   /** Folder of `NNNN_name.sql` files. Default: the package's shipped `migrations/` folder. */
   migrationsDir?: string;
 }
@@ -40,6 +48,17 @@ export interface MigrateResult {
   /** Recorded versions whose file changed since they were applied (not re-run). */
   changed: number[];
 }
+
+/** The exporter's bloom-filter indexes on the attribute maps of `otel_traces`. */
+export const ATTRIBUTE_INDEXES = [
+  'idx_res_attr_key',
+  'idx_res_attr_value',
+  'idx_span_attr_key',
+  'idx_span_attr_value',
+] as const;
+
+/** `DROP INDEX` of {@link ATTRIBUTE_INDEXES} as a migration-format template. */
+const DROP_ATTRIBUTE_INDEXES = `ALTER TABLE {{local:otel_traces}} {{on_cluster}} ${ATTRIBUTE_INDEXES.map((i) => `DROP INDEX IF EXISTS ${i}`).join(', ')};`;
 
 /** Name of the table recording applied migrations. */
 export const MIGRATIONS_TABLE = 'promptline_migrations';
@@ -196,6 +215,9 @@ export async function migrate(client: ClickHouseClient, opts: MigrateOptions = {
       format: 'JSONEachRow',
     });
     (skipped ? result.skipped : result.applied).push(m.version);
+  }
+  if (opts.attributeIndexes === false && (opts.createSchema ?? true)) {
+    for (const stmt of renderMigration(DROP_ATTRIBUTE_INDEXES, opts)) await client.command({ query: stmt });
   }
   return result;
 }

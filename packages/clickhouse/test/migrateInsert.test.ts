@@ -6,6 +6,7 @@ import {
   migrate,
   loadMigrations,
   MIGRATIONS_TABLE,
+  ATTRIBUTE_INDEXES,
 } from '../src/index.js';
 import { logRow, rows, span, tempEngine } from './helpers.js';
 
@@ -49,6 +50,37 @@ describe('migrate', () => {
     const logs = cols.filter((c) => c.table === 'otel_logs').map((c) => `${c.name} ${c.type}`);
     expect(logs).toContain('EventName String');
     expect(logs).toContain('TimestampTime DateTime');
+  });
+});
+
+describe('attribute indexes', () => {
+  const indexes = async (database: string): Promise<string[]> =>
+    (
+      await rows<{ name: string }>(
+        client,
+        `SELECT name FROM system.data_skipping_indices WHERE database = '${database}' AND table = 'otel_traces' ORDER BY name`,
+      )
+    ).map((r) => r.name);
+
+  it("keeps the exporter's skip indexes by default and drops only the attribute ones on request", async () => {
+    const all = [...ATTRIBUTE_INDEXES, 'idx_duration', 'idx_trace_id'].sort();
+    expect(await indexes('pl')).toEqual(all);
+    await migrate(client, { database: 'pl_noidx', target: 1, attributeIndexes: false });
+    expect(await indexes('pl_noidx')).toEqual(['idx_duration', 'idx_trace_id']);
+    // An existing table too, and again (IF EXISTS): the columns are untouched.
+    await migrate(client, { database: 'pl', target: 1, attributeIndexes: false });
+    await migrate(client, { database: 'pl', target: 1, attributeIndexes: false });
+    expect(await indexes('pl')).toEqual(['idx_duration', 'idx_trace_id']);
+    const cols = await rows<{ n: string }>(
+      client,
+      `SELECT count() AS n FROM system.columns WHERE database = 'pl' AND table = 'otel_traces'`,
+    );
+    const colsNoIdx = await rows<{ n: string }>(
+      client,
+      `SELECT count() AS n FROM system.columns WHERE database = 'pl_noidx' AND table = 'otel_traces'`,
+    );
+    expect(Number(cols[0]?.n)).toBeGreaterThan(15);
+    expect(colsNoIdx[0]?.n).toBe(cols[0]?.n);
   });
 });
 

@@ -99,6 +99,7 @@ export async function startCollector(
       const result = await migrate(client, {
         createSchema: config.exporter.createSchema,
         database: config.exporter.database,
+        attributeIndexes: config.exporter.attributeIndexes,
       });
       if (result.applied.length > 0) log.info(`migrations applied: ${result.applied.join(', ')}`);
     }

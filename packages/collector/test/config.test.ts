@@ -76,6 +76,17 @@ describe('loadConfig', () => {
     expect(found).toHaveLength(8);
   });
 
+  it('exporters.clickhouse.attribute_indexes: on by default, a boolean', () => {
+    expect(loadConfig(undefined, {}).exporter.attributeIndexes).toBe(true);
+    const off = deepMerge(defaultConfigDocument(), {
+      exporters: { clickhouse: { attribute_indexes: false } },
+    });
+    expect(loadConfig(off, {}).exporter.attributeIndexes).toBe(false);
+    expect(problems({ exporters: { clickhouse: { attribute_indexes: 'no' } } }).join('\n')).toContain(
+      'exporters.clickhouse.attribute_indexes',
+    );
+  });
+
   it('checks pipelines against defined processors and puts authentication first', () => {
     expect(
       problems({

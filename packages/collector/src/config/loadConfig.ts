@@ -82,6 +82,8 @@ export interface CollectorConfig {
     database: string;
     migrate: boolean;
     createSchema: boolean;
+    /** Keep the exporter's bloom-filter indexes on the otel_traces attribute maps (migrate option). */
+    attributeIndexes: boolean;
     timeoutMs: number;
     wal: {
       dir: string;
@@ -525,6 +527,7 @@ function validate(raw: Raw, baseDir: string, problems: string[]): CollectorConfi
     database: r.str(ch, 'database', ep, 'default'),
     migrate: r.bool(ch, 'migrate', ep, true),
     createSchema: r.bool(ch, 'create_schema', ep, true),
+    attributeIndexes: r.bool(ch, 'attribute_indexes', ep, true),
     timeoutMs: r.num(ch, 'timeout_ms', ep, 30_000, 100),
     wal,
     retry,
