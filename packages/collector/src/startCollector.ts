@@ -119,7 +119,11 @@ export async function startCollector(
     const drainer = new WalDrainer(
       wal,
       options.sink ?? clickHouseSink(client, config.exporter.database),
-      { flushIntervalMs: config.exporter.wal.flushIntervalMs, ...config.exporter.retry },
+      {
+        flushIntervalMs: config.exporter.wal.flushIntervalMs,
+        deadLetterAfter: config.exporter.wal.deadLetterAfter,
+        ...config.exporter.retry,
+      },
       metrics,
       log,
     );

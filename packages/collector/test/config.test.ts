@@ -87,6 +87,19 @@ describe('loadConfig', () => {
     );
   });
 
+  it('exporters.clickhouse.wal.dead_letter_after: 5 by default, a whole number from 1', () => {
+    expect(loadConfig(undefined, {}).exporter.wal.deadLetterAfter).toBe(5);
+    expect(loadConfig(undefined, {}).exporter.wal.deadLetterMaxBytes).toBe(256 * 1024 * 1024);
+    const two = deepMerge(defaultConfigDocument(), {
+      exporters: { clickhouse: { wal: { dead_letter_after: 2 } } },
+    });
+    expect(loadConfig(two, {}).exporter.wal.deadLetterAfter).toBe(2);
+    for (const bad of [0, 2.5, 'x'])
+      expect(
+        problems({ exporters: { clickhouse: { wal: { dead_letter_after: bad } } } }).join('\n'),
+      ).toContain('exporters.clickhouse.wal.dead_letter_after');
+  });
+
   it('checks pipelines against defined processors and puts authentication first', () => {
     expect(
       problems({

@@ -1,4 +1,4 @@
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { metricsByVersion } from '@promptline/clickhouse';
 import { GEN_AI, PROMPTLINE } from '@promptline/semconv';
@@ -6,6 +6,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { clickHouseSink } from '../src/exporter/ClickHouseSink.js';
 import type { BatchSink } from '../src/exporter/WalDrainer.js';
 import type { RunningCollector } from '../src/startCollector.js';
+import { deadLetterDir, WriteAheadLog } from '../src/wal/WriteAheadLog.js';
+import { createLogger } from '../src/logger.js';
 import { post, query, start, tempDir, testConfig } from './helpers.js';
 import { encodeRequest, encodeSpan, id } from './otlpWire.js';
 
@@ -282,6 +284,72 @@ describe('durability: WAL replay is idempotent in ClickHouse (real engine, mater
     await c.stop();
     c = await start(config);
     expect(await counts(c, 'graceful')).toEqual({ spans: 500, unique: 500, generations: 500 });
+    await c.stop();
+  });
+
+  it('a segment ClickHouse rejects permanently is dead-lettered after dead_letter_after tries; the next one is exported', async () => {
+    const walDir = join(tmp.dir, 'wal-dead');
+    const config = testConfig(dir, {
+      exporters: { clickhouse: { wal: { dir: walDir, dead_letter_after: 3 } } },
+      service: { telemetry: { logs: { level: 'info' } } },
+    });
+    // A segment left by a previous run whose row has a wrong type for otel_traces.Duration (UInt64).
+    const wal = await WriteAheadLog.open(config.exporter.wal, createLogger('silent'));
+    const bad = Buffer.from(
+      `${JSON.stringify({ Timestamp: '2026-01-01 00:00:00', TraceId: 'a', SpanId: 'b', Duration: 'not-a-number' })}\n`,
+    );
+    await wal.append([{ kind: 'traces', rows: 1, payload: bad }]);
+    await wal.close();
+    const badFile = readdirSync(walDir).find((f) => f.endsWith('.wal'))!;
+    const lines: string[] = [];
+    let attempts = 0;
+    const c = await start(config, {
+      logSink: (l) => lines.push(l),
+      sink: {
+        insert: async (kind, body, rows, token) => {
+          attempts++;
+          await clickHouseSink(real!, 'default').insert(kind, body, rows, token);
+        },
+      },
+    });
+    collector = c;
+    const real = c.client;
+    expect((await post(`${c.url}/v1/traces`, generations(50, 'after-dead-letter'), PROTO)).status).toBe(200);
+    expect(await c.flush(20_000)).toBe(true);
+    expect(await counts(c, 'after-dead-letter')).toEqual({ spans: 50, unique: 50, generations: 50 });
+    // 3 rejected tries of the bad segment, then one insert of the good one.
+    expect(attempts).toBe(4);
+    expect(readdirSync(deadLetterDir(walDir))).toEqual([badFile]);
+    expect(readdirSync(walDir).filter((f) => f.endsWith('.wal'))).toEqual([]);
+    expect(c.metrics.deadLetterSegments).toBe(1);
+    const metricsText = await (await fetch(`${c.url}/metrics`)).text();
+    expect(metricsText).toMatch(/^promptline_collector_wal_dead_letter_segments_total 1$/m);
+    const dead = lines.filter((l) =>
+      /dead-lettered to .* after 3 permanent ClickHouse errors \(code \d+/.test(l),
+    );
+    expect(dead).toHaveLength(1);
+    await c.stop();
+  });
+
+  it('a transient failure (ClickHouse unavailable) is retried, never dead-lettered', async () => {
+    const sw = switchable();
+    const walDir = join(tmp.dir, 'wal-transient');
+    const config = testConfig(dir, {
+      exporters: { clickhouse: { wal: { dir: walDir, dead_letter_after: 2 } } },
+    });
+    const c = await start(config, { sink: sw.sink });
+    collector = c;
+    sw.real = clickHouseSink(c.client, 'default');
+    sw.mode = 'down';
+    expect((await post(`${c.url}/v1/traces`, generations(20, 'transient'), PROTO)).status).toBe(200);
+    const t0 = Date.now();
+    while (sw.attempts < 6 && Date.now() - t0 < 15_000) await new Promise((r) => setTimeout(r, 20));
+    expect(sw.attempts).toBeGreaterThanOrEqual(6);
+    expect(existsSync(deadLetterDir(walDir))).toBe(false);
+    expect(c.metrics.deadLetterSegments).toBe(0);
+    sw.mode = 'ok';
+    expect(await c.flush(20_000)).toBe(true);
+    expect((await counts(c, 'transient')).spans).toBe(20);
     await c.stop();
   });
 

@@ -94,6 +94,10 @@ export interface CollectorConfig {
       flushIntervalMs: number;
       /** While exports succeed, un-exported bytes beyond this get 429 (intake outruns ClickHouse). */
       maxLagBytes: number;
+      /** Consecutive permanent ClickHouse errors of one segment before it is dead-lettered. */
+      deadLetterAfter: number;
+      /** Bound on the dead-letter folder `<dir>-dead-letter`. */
+      deadLetterMaxBytes: number;
     };
     retry: { initialIntervalMs: number; maxIntervalMs: number; multiplier: number };
   };
@@ -195,6 +199,17 @@ class Reader {
     const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : v;
     if (typeof n !== 'number' || !Number.isFinite(n) || n < min || n > max) {
       this.problems.push(`${path}.${key}: must be a number between ${min} and ${max} (got ${describe(v)})`);
+      return dflt;
+    }
+    return n;
+  }
+
+  /** Like {@link num}, but the value must also be an integer. */
+  int(o: Raw | undefined, key: string, path: string, dflt: number, min: number, max?: number): number {
+    const before = this.problems.length;
+    const n = this.num(o, key, path, dflt, min, max);
+    if (this.problems.length === before && !Number.isInteger(n)) {
+      this.problems.push(`${path}.${key}: must be a whole number (got ${describe(o?.[key])})`);
       return dflt;
     }
     return n;
@@ -503,6 +518,8 @@ function validate(raw: Raw, baseDir: string, problems: string[]): CollectorConfi
     maxBytes: r.num(walRaw, 'max_bytes', wp, 1024 * 1024 * 1024, 65_536),
     flushIntervalMs: r.num(walRaw, 'flush_interval_ms', wp, 500, 1, 600_000),
     maxLagBytes: r.num(walRaw, 'max_lag_bytes', wp, 64 * 1024 * 1024, 65_536),
+    deadLetterAfter: r.int(walRaw, 'dead_letter_after', wp, 5, 1, 1000),
+    deadLetterMaxBytes: r.num(walRaw, 'dead_letter_max_bytes', wp, 256 * 1024 * 1024, 0),
   };
   if (wal.maxBytes < wal.segmentMaxBytes * 2) {
     r.problems.push(

@@ -1,8 +1,12 @@
 /**
  * Drains sealed WAL segments into ClickHouse, oldest first, one insert per table per segment, with
- * exponential backoff on failure (retried forever: data is never dropped, back-pressure stops new
- * intake instead). Each insert carries `insert_deduplication_token = <segment id>-<table>`, so a
- * segment inserted before a crash and replayed after it is counted once.
+ * exponential backoff on failure. Transient failures (network, timeouts, memory, too many parts,
+ * anything unrecognised) are retried forever: data is never dropped, back-pressure stops new
+ * intake instead. A segment that ClickHouse rejects with a permanent error (see
+ * {@link PERMANENT_ERROR_CODES}) `deadLetterAfter` times in a row is moved to the dead-letter
+ * folder next to the WAL, so the segments behind it are exported. Each insert carries
+ * `insert_deduplication_token = <segment id>-<table>`, so a segment inserted before a crash and
+ * replayed after it is counted once.
  */
 import type { Logger } from '../logger.js';
 import type { SealedSegment, WalKind, WriteAheadLog } from '../wal/WriteAheadLog.js';
@@ -19,6 +23,55 @@ export interface DrainerOptions {
   initialIntervalMs: number;
   maxIntervalMs: number;
   multiplier: number;
+  /** Consecutive permanent failures of one segment before it is dead-lettered. Default 5. */
+  deadLetterAfter?: number;
+}
+
+/**
+ * ClickHouse error codes that a retry of the same batch can never fix: the data or the schema is
+ * wrong (parse / type errors, unknown table / column / database). Every other error, and an error
+ * without a code (connection refused, socket timeout), is transient: e.g. 159 TIMEOUT_EXCEEDED,
+ * 202 TOO_MANY_SIMULTANEOUS_QUERIES, 209 SOCKET_TIMEOUT, 210 NETWORK_ERROR, 241
+ * MEMORY_LIMIT_EXCEEDED, 242 TABLE_IS_READ_ONLY, 252 TOO_MANY_PARTS.
+ */
+export const PERMANENT_ERROR_CODES: ReadonlyMap<number, string> = new Map([
+  [6, 'CANNOT_PARSE_TEXT'],
+  [8, 'THERE_IS_NO_COLUMN'],
+  [16, 'NO_SUCH_COLUMN_IN_TABLE'],
+  [20, 'NUMBER_OF_COLUMNS_DOESNT_MATCH'],
+  [25, 'CANNOT_PARSE_ESCAPE_SEQUENCE'],
+  [26, 'CANNOT_PARSE_QUOTED_STRING'],
+  [27, 'CANNOT_PARSE_INPUT_ASSERTION_FAILED'],
+  [38, 'CANNOT_PARSE_DATE'],
+  [41, 'CANNOT_PARSE_DATETIME'],
+  [53, 'TYPE_MISMATCH'],
+  [60, 'UNKNOWN_TABLE'],
+  [62, 'SYNTAX_ERROR'],
+  [69, 'ARGUMENT_OUT_OF_BOUND'],
+  [70, 'CANNOT_CONVERT_TYPE'],
+  [72, 'CANNOT_PARSE_NUMBER'],
+  [81, 'UNKNOWN_DATABASE'],
+  [117, 'INCORRECT_DATA'],
+  [130, 'CANNOT_READ_ARRAY_FROM_TEXT'],
+  [131, 'TOO_LARGE_STRING_SIZE'],
+  [349, 'CANNOT_INSERT_NULL_IN_ORDINARY_COLUMN'],
+  [376, 'CANNOT_PARSE_UUID'],
+  [467, 'CANNOT_PARSE_BOOL'],
+]);
+
+/** The ClickHouse error code of an insert failure (`code` of a ClickHouseError, or `Code: N.` in the text). */
+export function clickHouseErrorCode(e: unknown): number | undefined {
+  const code = (e as { code?: unknown } | null)?.code;
+  if (typeof code === 'number' && Number.isInteger(code)) return code;
+  if (typeof code === 'string' && /^\d+$/.test(code)) return Number(code);
+  const m = /\bCode: (\d+)\b/.exec(e instanceof Error ? e.message : String(e));
+  return m === null ? undefined : Number(m[1]);
+}
+
+/** Whether retrying the same batch can never succeed. */
+export function isPermanentError(e: unknown): boolean {
+  const code = clickHouseErrorCode(e);
+  return code !== undefined && PERMANENT_ERROR_CODES.has(code);
 }
 
 /** Deterministic deduplication token of one table's batch in one segment. */
@@ -39,6 +92,10 @@ export class WalDrainer {
   /** Consecutive failed attempts (0 when healthy). */
   failures = 0;
   lastError = '';
+  /** Consecutive permanent failures of the segment {@link permanentSegment}. */
+  private permanentFailures = 0;
+  private permanentSegment = '';
+  private deadLetterFullLogged = false;
 
   constructor(wal: WriteAheadLog, sink: BatchSink, opts: DrainerOptions, metrics: SelfMetrics, log: Logger) {
     this.wal = wal;
@@ -119,6 +176,9 @@ export class WalDrainer {
       this.failures++;
       this.metrics.exportRetries++;
       this.lastError = e instanceof Error ? e.message : String(e);
+      if (isPermanentError(e)) {
+        if (await this.maybeDeadLetter(seg, e)) return true;
+      } else this.permanentFailures = 0;
       this.log.once(
         'export-failing',
         'warn',
@@ -126,6 +186,41 @@ export class WalDrainer {
       );
       return false;
     }
+  }
+
+  /**
+   * Counts a permanent failure of `seg`; at `deadLetterAfter` in a row, moves it to the dead-letter
+   * folder. `true` when it was moved (the next segment is exported right away).
+   */
+  private async maybeDeadLetter(seg: SealedSegment, err: unknown): Promise<boolean> {
+    if (this.permanentSegment !== seg.id) {
+      this.permanentSegment = seg.id;
+      this.permanentFailures = 0;
+    }
+    this.permanentFailures++;
+    if (this.permanentFailures < (this.opts.deadLetterAfter ?? 5)) return false;
+    const code = clickHouseErrorCode(err);
+    const target = await this.wal.deadLetter(seg);
+    if (target === undefined) {
+      if (!this.deadLetterFullLogged) {
+        this.deadLetterFullLogged = true;
+        this.log.error(
+          `WAL segment ${seg.id} is rejected permanently but the dead-letter folder is full (${this.wal.deadLetterBytes} bytes); inspect and remove dead-lettered segments, export stays blocked meanwhile`,
+        );
+      }
+      return false;
+    }
+    this.metrics.deadLetterSegments++;
+    this.log.error(
+      `WAL segment ${seg.id} dead-lettered to ${target} after ${this.permanentFailures} permanent ClickHouse errors (code ${code ?? '?'} ${PERMANENT_ERROR_CODES.get(code ?? -1) ?? ''}): ${this.lastError}`,
+    );
+    this.log.reset('export-failing', `ClickHouse export continues after dead-lettering segment ${seg.id}`);
+    this.permanentSegment = '';
+    this.permanentFailures = 0;
+    this.failures = 0;
+    this.lastError = '';
+    this.backoffMs = this.opts.initialIntervalMs;
+    return true;
   }
 
   /**

@@ -23,6 +23,8 @@ export class SelfMetrics {
   inserts = 0;
   insertSeconds = 0;
   exportRetries = 0;
+  /** WAL segments moved to the dead-letter folder after permanent insert errors. */
+  deadLetterSegments = 0;
   /** HTTP responses by status code. */
   responses = new Map<number, number>();
   /** Requests refused by back-pressure (429/503). */
@@ -91,6 +93,12 @@ export class SelfMetrics {
       'counter',
       'Failed export attempts (each retried with backoff).',
       [['', this.exportRetries]],
+    );
+    metric(
+      'promptline_collector_wal_dead_letter_segments_total',
+      'counter',
+      'WAL segments moved to the dead-letter folder after permanent ClickHouse errors.',
+      [['', this.deadLetterSegments]],
     );
     metric(
       'promptline_collector_throttled_total',

@@ -12,9 +12,9 @@
  * A torn or corrupt tail (crash mid-write) is cut off at the last whole record on open.
  */
 import { closeSync, fdatasync, fsyncSync, mkdirSync, openSync, readdirSync, writevSync } from 'node:fs';
-import { readFile, stat, truncate, unlink } from 'node:fs/promises';
+import { readFile, rename, stat, truncate, unlink } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import type { Logger } from '../logger.js';
 
@@ -34,6 +34,16 @@ export interface WalOptions {
   segmentMaxBytes: number;
   /** Bound on un-exported bytes on disk; appends beyond it are refused (back-pressure). */
   maxBytes: number;
+  /**
+   * Bound on the dead-letter folder (`<dir>-dead-letter`, next to the WAL). When a segment does not
+   * fit, it is not dead-lettered: it stays at the head of the WAL (nothing is ever deleted).
+   */
+  deadLetterMaxBytes?: number;
+}
+
+/** The dead-letter folder of a WAL directory: `<dir>-dead-letter`, next to it. */
+export function deadLetterDir(walDir: string): string {
+  return join(dirname(walDir), `${basename(walDir)}-dead-letter`);
 }
 
 export interface WalRecord {
@@ -98,6 +108,7 @@ export class WriteAheadLog {
   private active: ActiveSegment | undefined;
   private readonly sealedList: SealedSegment[] = [];
   private sealedBytes = 0;
+  private deadBytes = 0;
   private seq = 0;
   private intervalTimer: NodeJS.Timeout | undefined;
   private closed = false;
@@ -132,6 +143,12 @@ export class WriteAheadLog {
       const id = SEGMENT_RE.exec(name)![1]!;
       wal.sealedList.push({ id, file, bytes: valid, done: new Set() });
       wal.sealedBytes += valid;
+    }
+    try {
+      for (const name of readdirSync(deadLetterDir(opts.dir)))
+        wal.deadBytes += (await stat(join(deadLetterDir(opts.dir), name))).size;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
     }
     if (wal.sealedList.length > 0) {
       log.info(
@@ -318,6 +335,32 @@ export class WriteAheadLog {
       this.sealedBytes -= seg.bytes;
     }
     await unlinkIfExists(seg.file);
+  }
+
+  /** Bytes in the dead-letter folder. */
+  get deadLetterBytes(): number {
+    return this.deadBytes;
+  }
+
+  /**
+   * Moves a sealed segment to the dead-letter folder (same file name; moving it back into the WAL
+   * directory before a start replays it). Returns the new path, or `undefined` when the folder's
+   * bound (`deadLetterMaxBytes`, default 256 MiB) would be exceeded (the segment then stays put).
+   */
+  async deadLetter(seg: SealedSegment): Promise<string | undefined> {
+    const max = this.opts.deadLetterMaxBytes ?? 256 * 1024 * 1024;
+    if (this.deadBytes + seg.bytes > max) return undefined;
+    const dir = deadLetterDir(this.opts.dir);
+    mkdirSync(dir, { recursive: true });
+    const target = join(dir, basename(seg.file));
+    await rename(seg.file, target);
+    this.deadBytes += seg.bytes;
+    const i = this.sealedList.indexOf(seg);
+    if (i !== -1) {
+      this.sealedList.splice(i, 1);
+      this.sealedBytes -= seg.bytes;
+    }
+    return target;
   }
 
   /** Seals the active segment and waits until it is flushed and listed. */
