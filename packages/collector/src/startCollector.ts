@@ -100,6 +100,7 @@ export async function startCollector(
         createSchema: config.exporter.createSchema,
         database: config.exporter.database,
         attributeIndexes: config.exporter.attributeIndexes,
+        ttlDays: config.exporter.ttlDays,
       });
       if (result.applied.length > 0) log.info(`migrations applied: ${result.applied.join(', ')}`);
     }

@@ -100,6 +100,16 @@ describe('loadConfig', () => {
       ).toContain('exporters.clickhouse.wal.dead_letter_after');
   });
 
+  it('exporters.clickhouse.ttl_days: absent (keep forever) by default, else a whole number of days from 1', () => {
+    expect(loadConfig(undefined, {}).exporter.ttlDays).toBeUndefined();
+    const week = deepMerge(defaultConfigDocument(), { exporters: { clickhouse: { ttl_days: 7 } } });
+    expect(loadConfig(week, {}).exporter.ttlDays).toBe(7);
+    for (const bad of [0, -3, 1.5, 'week'])
+      expect(problems({ exporters: { clickhouse: { ttl_days: bad } } }).join('\n')).toContain(
+        'exporters.clickhouse.ttl_days',
+      );
+  });
+
   it('checks pipelines against defined processors and puts authentication first', () => {
     expect(
       problems({
@@ -254,6 +264,32 @@ describe('exporters.clickhouse.database (real engine, official OTLP exporter)', 
         [1, 2],
         [2, 3],
       ]);
+    } finally {
+      await collector.stop();
+    }
+  });
+
+  it('ttl_days: 7 creates otel_traces and otel_logs with a 7-day TTL', async () => {
+    // Same engine directory (one per process), a database of its own: the tables are created fresh.
+    const collector = await start(
+      testConfig(join(tmp.dir, 'db'), {
+        exporters: { clickhouse: { database: 'ttl7', ttl_days: 7, wal: { dir: join(tmp.dir, 'wal-ttl') } } },
+      }),
+    );
+    try {
+      const [traces] = await query<{ statement: string }>(
+        collector.client,
+        'SHOW CREATE TABLE ttl7.otel_traces',
+      );
+      expect(traces!.statement).toContain('TTL toDateTime(Timestamp) + toIntervalDay(7)');
+      const [logs] = await query<{ statement: string }>(collector.client, 'SHOW CREATE TABLE ttl7.otel_logs');
+      expect(logs!.statement).toContain('TTL TimestampTime + toIntervalDay(7)');
+      // Without ttl_days (the other database): no TTL.
+      const [plain] = await query<{ statement: string }>(
+        collector.client,
+        'SHOW CREATE TABLE plx.otel_traces',
+      );
+      expect(plain!.statement).not.toContain('TTL');
     } finally {
       await collector.stop();
     }

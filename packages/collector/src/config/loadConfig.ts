@@ -84,6 +84,11 @@ export interface CollectorConfig {
     createSchema: boolean;
     /** Keep the exporter's bloom-filter indexes on the otel_traces attribute maps (migrate option). */
     attributeIndexes: boolean;
+    /**
+     * Row TTL in days for the tables migrations give one (`otel_traces`, `otel_logs`, …);
+     * `undefined` = keep forever. Applied when migrations create the tables.
+     */
+    ttlDays: number | undefined;
     timeoutMs: number;
     wal: {
       dir: string;
@@ -536,6 +541,10 @@ function validate(raw: Raw, baseDir: string, problems: string[]): CollectorConfi
     multiplier: r.num(retryRaw, 'multiplier', rp, 2, 1, 10),
   };
   r.unknown(retryRaw, rp);
+  r.note(ep, 'ttl_days');
+  // Absent = keep forever; otherwise a whole number of days (0 would be ambiguous: say nothing).
+  const ttlDays =
+    ch.ttl_days === undefined || ch.ttl_days === null ? undefined : r.int(ch, 'ttl_days', ep, 0, 1, 36_500);
   const exporter: CollectorConfig['exporter'] = {
     endpoint: chEndpoint,
     dataDir,
@@ -545,6 +554,7 @@ function validate(raw: Raw, baseDir: string, problems: string[]): CollectorConfi
     migrate: r.bool(ch, 'migrate', ep, true),
     createSchema: r.bool(ch, 'create_schema', ep, true),
     attributeIndexes: r.bool(ch, 'attribute_indexes', ep, true),
+    ttlDays,
     timeoutMs: r.num(ch, 'timeout_ms', ep, 30_000, 100),
     wal,
     retry,
