@@ -199,7 +199,14 @@ describe('exporters.clickhouse.database (real engine, official OTLP exporter)', 
       testConfig(join(tmp.dir, 'db'), {
         processors: {
           promptline_auth: {
-            keys: [{ sha256: hashApiKey(DB_KEY), project: 'default', scopes: ['ingest', 'read'], name: 't' }],
+            keys: [
+              {
+                sha256: hashApiKey(DB_KEY),
+                project: 'default',
+                scopes: ['ingest', 'read', 'sql'],
+                name: 't',
+              },
+            ],
           },
         },
         exporters: { clickhouse: { database: 'plx' } },
@@ -256,6 +263,16 @@ describe('exporters.clickhouse.database (real engine, official OTLP exporter)', 
         [1, 2],
         [2, 3],
       ]);
+      // The read-only SQL endpoint resolves unqualified names in the same database (embedded engine),
+      // with and without query parameters, and the collector's own queries still work afterwards.
+      const sql = `SELECT count() FROM otel_traces WHERE SpanAttributes['${GEN_AI.PROMPT_NAME}'] = 'db-check'`;
+      const viaSql = await fetch(`${collector.url}/?query=${encodeURIComponent(sql)}`, { headers: auth });
+      expect(await viaSql.text()).toBe('5\n');
+      const bound = await fetch(
+        `${collector.url}/?query=${encodeURIComponent('SELECT count() FROM promptline_generations WHERE prompt_name = {p:String}')}&param_p=db-check`,
+        { headers: auth },
+      );
+      expect(await bound.text()).toBe('5\n');
       // The typed read API reads the same database.
       const res = await fetch(`${collector.url}/api/v1/metrics?prompt=db-check&since=1h`, { headers: auth });
       expect(res.status).toBe(200);

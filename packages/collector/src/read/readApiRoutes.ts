@@ -175,6 +175,17 @@ export function withLimits(sql: string): string {
 }
 
 /**
+ * On the embedded engine, unqualified table names resolve to the configured database: the query
+ * is preceded by `USE <database>` in the same request (a server session gets its database from the
+ * client instead). The embedded engine has no per-query database, so the `USE` stays in effect for
+ * the session; harmless, as the collector qualifies every name of its own queries with that same
+ * database. The name was validated as a plain identifier by loadConfig.
+ */
+export function inDatabase(query: string, database: string, embedded: boolean): string {
+  return embedded && database !== 'default' ? `USE \`${database}\`;\n${query}` : query;
+}
+
+/**
  * The embedded engine keeps the output of a query that failed part-way (e.g. over
  * `max_result_rows`) and hands it to the session's next query. One throw-away query takes it.
  */
@@ -220,7 +231,7 @@ export const sqlRoutes: RouteModule = (router, deps) => {
       await checkReadOnlySql(deps.client, sql, params);
       checked = true;
       const rs = await deps.client.exec({
-        query: withLimits(sql),
+        query: inDatabase(withLimits(sql), deps.database, deps.embedded),
         query_params: params,
         clickhouse_settings: { default_format: (format ?? 'TabSeparated') as DataFormat },
       });
