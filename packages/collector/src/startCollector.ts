@@ -159,7 +159,11 @@ export async function startCollector(
           consecutiveFailures: drainer.failures,
           lastError: drainer.lastError,
         },
-        wal: { pendingBytes: openWal.pendingBytes, sealedSegments: openWal.sealedCount },
+        wal: {
+          pendingBytes: openWal.pendingBytes,
+          sealedSegments: openWal.sealedCount,
+          deadLetterBytes: openWal.deadLetterBytes,
+        },
         written: metrics.written,
         accepted: metrics.accepted,
       });

@@ -324,6 +324,12 @@ describe('durability: WAL replay is idempotent in ClickHouse (real engine, mater
     expect(c.metrics.deadLetterSegments).toBe(1);
     const metricsText = await (await fetch(`${c.url}/metrics`)).text();
     expect(metricsText).toMatch(/^promptline_collector_wal_dead_letter_segments_total 1$/m);
+    const health = (await (await fetch(`${c.url}/healthz`)).json()) as {
+      status: string;
+      wal: { deadLetterBytes: number };
+    };
+    expect(health.status).toBe('ok');
+    expect(health.wal.deadLetterBytes).toBeGreaterThan(0);
     const dead = lines.filter((l) =>
       /dead-lettered to .* after 3 permanent ClickHouse errors \(code \d+/.test(l),
     );

@@ -2,7 +2,7 @@ import { appendFileSync, readdirSync, readFileSync, statSync, writeFileSync } fr
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../src/logger.js';
-import { scanValidLength, WalFullError, WriteAheadLog } from '../src/wal/WriteAheadLog.js';
+import { deadLetterDir, scanValidLength, WalFullError, WriteAheadLog } from '../src/wal/WriteAheadLog.js';
 import type { FsyncPolicy, WalOptions } from '../src/wal/WriteAheadLog.js';
 import { tempDir } from './helpers.js';
 
@@ -124,5 +124,31 @@ describe('WriteAheadLog', () => {
     await wal.append([rec(chunk)]);
     await wal.close();
     expect(readdirSync(o.dir)).toHaveLength(1);
+  });
+
+  it('dead-letters a sealed segment next to the WAL, within dead_letter_max_bytes, never deleting one', async () => {
+    const base = opts();
+    const o = { ...base, dir: join(base.dir, 'wal'), deadLetterMaxBytes: 3000 };
+    const wal = await WriteAheadLog.open(o, log);
+    for (const text of ['a'.repeat(2000), 'b'.repeat(2000)]) {
+      await wal.append([rec(text)]);
+      await wal.sealAndWait();
+    }
+    const [first, second] = wal.sealed();
+    const moved = await wal.deadLetter(first!);
+    expect(moved).toBe(join(deadLetterDir(o.dir), `seg-${first!.id}.wal`));
+    expect(readFileSync(moved!).length).toBe(2020);
+    expect(wal.deadLetterBytes).toBe(2020);
+    expect(wal.pendingBytes).toBe(2020);
+    // The second one does not fit the folder's bound: it stays in the WAL, untouched.
+    expect(await wal.deadLetter(second!)).toBeUndefined();
+    expect(wal.sealed().map((s) => s.id)).toEqual([second!.id]);
+    expect(readdirSync(o.dir)).toEqual([`seg-${second!.id}.wal`]);
+    await wal.close();
+    // A reopen replays only the WAL directory and counts the dead-letter folder against its bound.
+    const again = await WriteAheadLog.open(o, log);
+    expect(again.sealed().map((s) => s.id)).toEqual([second!.id]);
+    expect(again.deadLetterBytes).toBe(2020);
+    await again.close();
   });
 });
