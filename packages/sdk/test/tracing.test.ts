@@ -471,6 +471,18 @@ describe('structured output validation', () => {
       [PROMPTLINE.VALIDATION_ERROR_COUNT]: 1,
     });
   });
+  it('an explicit prompt without a schema is not shadowed by a withPrompt prompt that has one', async () => {
+    const result = await withPrompt(schemaPrompt, () =>
+      observe(async () => getActiveGeneration()?.validate({ name: 'Ada', age: 'old' }), {
+        name: 'observe-explicit-no-schema',
+        asType: 'generation',
+        prompt,
+      })(),
+    );
+    // The explicit prompt has no output schema: nothing to validate against, nothing recorded.
+    expect(result?.valid).toBe(true);
+    expect(t.byName('observe-explicit-no-schema').attributes[PROMPTLINE.VALIDATION_PASSED]).toBeUndefined();
+  });
 });
 
 describe('getActiveGeneration().markFirstChunk()', () => {

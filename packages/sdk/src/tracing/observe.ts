@@ -90,13 +90,19 @@ export function observe<F extends AnyFunction>(fn: F, options: ObserveOptions = 
   };
   const explicitPrompt = options.prompt !== undefined;
   const isGeneration = asType === 'generation';
+  // getActiveGeneration() finds a span's start time on the span and its prompt in the context
+  // (withPrompt), lazily. An explicit prompt is remembered per span only where that lookup would
+  // get validate() wrong: it has an output schema, or a withPrompt prompt is around to shadow it.
+  // The common per-call path pays for no bookkeeping.
+  const explicitSchema = options.prompt?.outputSchema !== undefined;
   const wrapped = function (this: unknown, ...args: unknown[]): unknown {
     let span: Span;
     let parent: Context;
     try {
       parent = context.active();
       span = startSpan(name, spanOptions, explicitPrompt, parent, isGeneration);
-      rememberSpan(span, performance.now(), options.prompt ?? promptFromContext(parent));
+      if (explicitPrompt && (explicitSchema || promptFromContext(parent) !== undefined))
+        rememberSpan(span, performance.now(), options.prompt);
       if (options.captureInput ?? settings.captureInput)
         recordCapture(span, 'input', args.length === 1 ? args[0] : args);
     } catch (err) {
