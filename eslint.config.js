@@ -4,7 +4,14 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['**/dist/**', '**/.scratch/**', '**/node_modules/**', '**/.promptline/**', 'coverage/**', '**/*.cjs'],
+    ignores: [
+      '**/dist/**',
+      '**/.scratch/**',
+      '**/node_modules/**',
+      '**/.promptline/**',
+      'coverage/**',
+      '**/*.cjs',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,
