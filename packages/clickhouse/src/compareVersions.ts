@@ -95,7 +95,7 @@ function checkVersion(name: string, v: number): void {
  *   prompt: 'support-reply', baseline: 2, candidate: 3,
  *   from: new Date(Date.now() - 7 * 86_400_000), to: new Date(),
  * });
- * for (const m of r.metrics) console.log(m.metric, m.verdict, m.pAdjusted);
+ * const worse = r.metrics.filter((m) => m.verdict === 'worse'); // each with m.pAdjusted and the effect size
  */
 export async function compareVersions(
   client: ClickHouseClient,

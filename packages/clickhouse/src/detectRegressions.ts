@@ -164,7 +164,7 @@ LIMIT {maxRows:UInt32}`,
  * const report = await detectRegressions(client, {
  *   prompt: 'support-reply', label: 'production', from: new Date(Date.now() - 7 * 86_400_000), to: new Date(),
  * });
- * for (const move of report.moves) console.log(move.fromVersion, '→', move.toVersion, move.regressions);
+ * const regressed = report.moves.filter((move) => move.regressions.length > 0); // e.g. v2 → v3: latency, score
  */
 export async function detectRegressions(
   client: ClickHouseClient,

@@ -552,7 +552,7 @@ export interface MetricsByVersionQuery extends WindowQuery {
  * const rows = await metricsByVersion(client, {
  *   promptName: 'support-reply', from: new Date(Date.now() - 7 * 86_400_000), to: new Date(),
  * });
- * console.log(rows[0]?.latencyMs.p95);
+ * const p95 = rows[0]?.latencyMs.p95; // newest version first
  */
 export async function metricsByVersion(
   client: ClickHouseClient,

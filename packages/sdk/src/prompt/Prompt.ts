@@ -184,7 +184,7 @@ export class Prompt {
    * @example
    * ```ts
    * const d = v1.diff(v2);
-   * console.log(d.unified, d.similarity, d.variablesAdded);
+   * const { unified, similarity, variablesAdded } = d; // a unified diff, 0..1, ['tone']
    * ```
    */
   diff(other: Prompt): PromptDiff {
