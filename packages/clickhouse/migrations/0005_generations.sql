@@ -49,7 +49,10 @@ ENGINE = {{engine:MergeTree}}
 PARTITION BY toYYYYMM(timestamp)
 ORDER BY (project_id, prompt_name, prompt_version, toStartOfHour(timestamp), timestamp)
 {{ttl:toDateTime(timestamp)}}
-SETTINGS {{dedup_window}};
+-- Small granules and compression blocks: the query layer reads short window edges (a few hundred rows
+-- per version) from here, and a read costs whole granules / compressed blocks (measured: edge read
+-- ~25% faster, ~4% more bytes on disk than the defaults 8192 rows / 64 KiB–1 MiB).
+SETTINGS {{dedup_window}}, index_granularity = 1024, min_compress_block_size = 4096, max_compress_block_size = 65536;
 
 -- @cluster
 CREATE TABLE IF NOT EXISTS {{table:promptline_generations}} {{on_cluster}} AS {{local:promptline_generations}}

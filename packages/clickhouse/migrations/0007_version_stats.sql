@@ -3,7 +3,8 @@
 -- same columns. Quantiles come from *_h log-bucketed histograms (bucket key -> count, gamma 1.01, see
 -- src/histogram.ts): merged with sumMap, read back within 0.5% of the exact order statistic. Token
 -- and cost histograms cover successful generations only (errors carry no usage); latency covers
--- all. Read with the query layer, or with sum/min/max/sumMap and GROUP BY the key.
+-- all. Read with the query layer, or with sum/min/max/sumMap and GROUP BY the key. Granules of 64
+-- rows: a row holds histograms of hundreds of buckets, and a window reads a few rows per version.
 
 CREATE TABLE IF NOT EXISTS {{local:promptline_version_stats_1h}} {{on_cluster}} (
     project_id        LowCardinality(String),
@@ -38,7 +39,7 @@ ENGINE = {{engine:AggregatingMergeTree}}
 PARTITION BY toYYYYMM(bucket)
 ORDER BY (project_id, prompt_name, prompt_version, bucket, prompt_label, environment, model)
 {{ttl:bucket}}
-SETTINGS {{dedup_window}};
+SETTINGS {{dedup_window}}, index_granularity = 64;
 
 -- @cluster
 CREATE TABLE IF NOT EXISTS {{table:promptline_version_stats_1h}} {{on_cluster}} AS {{local:promptline_version_stats_1h}}
@@ -49,7 +50,7 @@ ENGINE = {{engine:AggregatingMergeTree}}
 PARTITION BY toYear(bucket)
 ORDER BY (project_id, prompt_name, prompt_version, bucket, prompt_label, environment, model)
 {{ttl:bucket}}
-SETTINGS {{dedup_window}};
+SETTINGS {{dedup_window}}, index_granularity = 64;
 
 -- @cluster
 CREATE TABLE IF NOT EXISTS {{table:promptline_version_stats_1d}} {{on_cluster}} AS {{local:promptline_version_stats_1d}}

@@ -22,7 +22,7 @@ ENGINE = {{engine:AggregatingMergeTree}}
 PARTITION BY toYYYYMM(bucket)
 ORDER BY (project_id, prompt_name, prompt_version, score_name, bucket, prompt_label, environment)
 {{ttl:bucket}}
-SETTINGS {{dedup_window}};
+SETTINGS {{dedup_window}}, index_granularity = 64;
 
 -- @cluster
 CREATE TABLE IF NOT EXISTS {{table:promptline_score_stats_1h}} {{on_cluster}} AS {{local:promptline_score_stats_1h}}

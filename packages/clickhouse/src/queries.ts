@@ -295,16 +295,17 @@ const MERGED = `sum(requests) AS requests, sum(errors) AS errors, sum(latency_ms
   sum(validated) AS validated, sum(validation_passed) AS validation_passed,
   min(first_seen) AS first_seen, max(last_seen) AS last_seen`;
 
+/** A merged row as the engine returns it (64-bit integers may arrive as strings). */
 interface MergedRow {
   requests: string | number;
   errors: string | number;
   latency_ms_sum: number;
-  latency_h: Hist;
+  latency_h: HistObject;
   ttft_count: string | number;
   ttft_ms_sum: number;
-  ttft_h: Hist;
-  tokens_h: Hist;
-  cost_h: Hist;
+  ttft_h: HistObject;
+  tokens_h: HistObject;
+  cost_h: HistObject;
   input_tokens: string | number;
   output_tokens: string | number;
   cache_read_tokens: string | number;
@@ -318,121 +319,116 @@ interface MergedRow {
   last_seen: string;
 }
 
-/** Raw generation row for folding short window edges in JS. */
-interface RawRow {
-  [key: string]: string | number | null;
-  ms: string | number;
-  timestamp: string;
-  latency_ms: number;
-  ttft_ms: number | null;
-  is_error: number;
-  input_tokens: string | number;
-  output_tokens: string | number;
-  cache_read_tokens: string | number;
-  reasoning_tokens: string | number;
-  cost_usd: number;
-  input_cost_usd: number;
-  output_cost_usd: number;
-  validation_passed: number | null;
-}
-
 type Keyed = MergedRow & Record<string, unknown>;
 
-function emptyMerged(): MergedRow {
-  return {
-    requests: 0,
-    errors: 0,
-    latency_ms_sum: 0,
-    latency_h: {},
-    ttft_count: 0,
-    ttft_ms_sum: 0,
-    ttft_h: {},
-    tokens_h: {},
-    cost_h: {},
-    input_tokens: 0,
-    output_tokens: 0,
-    cache_read_tokens: 0,
-    reasoning_tokens: 0,
-    cost_usd: 0,
-    input_cost_usd: 0,
-    output_cost_usd: 0,
-    validated: 0,
-    validation_passed: 0,
-    first_seen: '',
-    last_seen: '',
-  };
+const COUNTERS = [
+  'requests',
+  'errors',
+  'latency_ms_sum',
+  'ttft_count',
+  'ttft_ms_sum',
+  'input_tokens',
+  'output_tokens',
+  'cache_read_tokens',
+  'reasoning_tokens',
+  'cost_usd',
+  'input_cost_usd',
+  'output_cost_usd',
+  'validated',
+  'validation_passed',
+] as const;
+const HISTOGRAMS = ['latency_h', 'ttft_h', 'tokens_h', 'cost_h'] as const;
+
+/** One group's running totals: counters as numbers, histograms as bucket key → count. */
+type Group = Record<string, unknown> & { [K in (typeof COUNTERS)[number]]: number } & {
+  [K in (typeof HISTOGRAMS)[number]]: Hist;
+} & { first_seen: string; last_seen: string };
+
+function newGroup(keys: readonly string[], r: Record<string, unknown>): Group {
+  const g: Record<string, unknown> = { first_seen: '', last_seen: '' };
+  for (const k of keys) g[k] = r[k];
+  for (const f of COUNTERS) g[f] = 0;
+  for (const f of HISTOGRAMS) g[f] = new Map<number, number>();
+  return g as Group;
 }
 
 function addHist(h: Hist, key: number, count: number): void {
-  h[key] = n(h[key]) + count;
+  h.set(key, (h.get(key) ?? 0) + count);
 }
 
-function mergeInto(a: MergedRow, b: MergedRow): void {
-  a.requests = n(a.requests) + n(b.requests);
-  a.errors = n(a.errors) + n(b.errors);
-  a.latency_ms_sum += b.latency_ms_sum;
-  a.ttft_count = n(a.ttft_count) + n(b.ttft_count);
-  a.ttft_ms_sum += b.ttft_ms_sum;
-  for (const f of ['latency_h', 'ttft_h', 'tokens_h', 'cost_h'] as const) {
-    for (const [k, c] of Object.entries(b[f])) addHist(a[f], Number(k), n(c));
+function addRow(g: Group, r: MergedRow): void {
+  for (const f of COUNTERS) g[f] += n(r[f]);
+  for (const f of HISTOGRAMS) {
+    const h = r[f];
+    for (const k in h) addHist(g[f], Number(k), n(h[k]));
   }
-  for (const f of [
-    'input_tokens',
-    'output_tokens',
-    'cache_read_tokens',
-    'reasoning_tokens',
-    'validated',
-    'validation_passed',
-  ] as const) {
-    a[f] = n(a[f]) + n(b[f]);
-  }
-  a.cost_usd += b.cost_usd;
-  a.input_cost_usd += b.input_cost_usd;
-  a.output_cost_usd += b.output_cost_usd;
-  if (b.first_seen !== '' && (a.first_seen === '' || b.first_seen < a.first_seen))
-    a.first_seen = b.first_seen;
-  if (b.last_seen !== '' && b.last_seen > a.last_seen) a.last_seen = b.last_seen;
+  if (r.first_seen !== '' && (g.first_seen === '' || r.first_seen < g.first_seen))
+    g.first_seen = r.first_seen;
+  if (r.last_seen !== '' && r.last_seen > g.last_seen) g.last_seen = r.last_seen;
 }
 
-function foldRaw(r: RawRow): MergedRow {
-  const m = emptyMerged();
-  const ok = n(r.is_error) === 0;
-  m.requests = 1;
-  m.errors = ok ? 0 : 1;
-  m.latency_ms_sum = r.latency_ms;
-  addHist(m.latency_h, histKey(r.latency_ms), 1);
-  if (r.ttft_ms !== null) {
-    m.ttft_count = 1;
-    m.ttft_ms_sum = r.ttft_ms;
-    addHist(m.ttft_h, histKey(r.ttft_ms), 1);
-  }
-  if (ok) {
-    addHist(m.tokens_h, histKey(n(r.input_tokens) + n(r.output_tokens)), 1);
-    addHist(m.cost_h, histKey(r.cost_usd), 1);
-  }
-  m.input_tokens = n(r.input_tokens);
-  m.output_tokens = n(r.output_tokens);
-  m.cache_read_tokens = n(r.cache_read_tokens);
-  m.reasoning_tokens = n(r.reasoning_tokens);
-  m.cost_usd = r.cost_usd;
-  m.input_cost_usd = r.input_cost_usd;
-  m.output_cost_usd = r.output_cost_usd;
-  m.validated = r.validation_passed === null ? 0 : 1;
-  m.validation_passed = n(r.validation_passed) === 1 ? 1 : 0;
-  m.first_seen = r.timestamp;
-  m.last_seen = r.timestamp;
-  return m;
+/** Raw-edge columns shaped like a merged row (histograms empty) plus the four histogram inputs. */
+const EDGE_AS_MERGED = `toUInt64(1) AS requests, toUInt64(g.is_error) AS errors, g.latency_ms AS latency_ms_sum,
+  CAST(map(), 'Map(Int16, UInt64)') AS latency_h, toUInt64(g.ttft_ms IS NOT NULL) AS ttft_count,
+  ifNull(g.ttft_ms, 0.) AS ttft_ms_sum, CAST(map(), 'Map(Int16, UInt64)') AS ttft_h,
+  CAST(map(), 'Map(Int16, UInt64)') AS tokens_h, CAST(map(), 'Map(Int16, UInt64)') AS cost_h,
+  g.input_tokens AS input_tokens, g.output_tokens AS output_tokens, g.cache_read_tokens AS cache_read_tokens,
+  g.reasoning_tokens AS reasoning_tokens, g.cost_usd AS cost_usd, g.input_cost_usd AS input_cost_usd,
+  g.output_cost_usd AS output_cost_usd, toUInt64(g.validation_passed IS NOT NULL) AS validated,
+  toUInt64(ifNull(g.validation_passed, 0) = 1) AS validation_passed, g.timestamp AS first_seen,
+  g.timestamp AS last_seen, toUInt8(1) AS edge, toNullable(g.latency_ms) AS x_latency, g.ttft_ms AS x_ttft,
+  if(g.is_error = 0, toNullable(toFloat64(g.input_tokens + g.output_tokens)), NULL) AS x_tokens,
+  if(g.is_error = 0, toNullable(g.cost_usd), NULL) AS x_cost`;
+
+/** The generations columns {@link EDGE_AS_MERGED} reads. */
+const EDGE_COLUMNS = [
+  'timestamp',
+  'is_error',
+  'latency_ms',
+  'ttft_ms',
+  'input_tokens',
+  'output_tokens',
+  'cache_read_tokens',
+  'reasoning_tokens',
+  'cost_usd',
+  'input_cost_usd',
+  'output_cost_usd',
+  'validation_passed',
+];
+
+/** The same trailing columns on merged (aggregate) rows. */
+const MERGED_EDGE_COLUMNS = `toUInt8(0) AS edge, CAST(NULL, 'Nullable(Float64)') AS x_latency,
+  CAST(NULL, 'Nullable(Float64)') AS x_ttft, CAST(NULL, 'Nullable(Float64)') AS x_tokens,
+  CAST(NULL, 'Nullable(Float64)') AS x_cost`;
+
+interface EdgeColumns {
+  edge: number;
+  x_latency: number | null;
+  x_ttft: number | null;
+  x_tokens: number | null;
+  x_cost: number | null;
+}
+
+/** Add one raw-edge row: its counters (histograms arrive empty) and its values into the histograms. */
+function addEdge(g: Group, r: Keyed & EdgeColumns): void {
+  addRow(g, r);
+  if (r.x_latency !== null) addHist(g.latency_h, histKey(r.x_latency), 1);
+  if (r.x_ttft !== null) addHist(g.ttft_h, histKey(r.x_ttft), 1);
+  if (r.x_tokens !== null) addHist(g.tokens_h, histKey(r.x_tokens), 1);
+  if (r.x_cost !== null) addHist(g.cost_h, histKey(r.x_cost), 1);
 }
 
 const RAW_EDGE_MAX = 2 * 3_600_000;
 const RAW_EDGE_MAX_ROWS = 50_000;
 
 /**
- * Merged per-group rows for a window: whole hours/days from the aggregates in SQL, raw edges from
- * generations. Short raw edges (≤ 2 h, always the case for window edges) are read as plain rows and
- * folded here: planning the histogram SQL for them cost more than reading them. An edge of more than
- * `rawEdgeMaxRows` rows (a busy prompt) is folded in SQL instead, so at most that many rows are ever
- * read into memory. `bucketMs` adds a `bucket` key (epoch-aligned), with `bucketExpr` its SQL twin.
+ * Merged per-group rows for a window: whole hours/days from the aggregates, raw edges from
+ * generations, in ONE query (each query has a fixed cost on the engine that is a large part of a
+ * small window's time). Short raw edges (≤ 2 h, always the case for window edges) come back as plain
+ * rows (at most `rawEdgeMaxRows` + 1 of them) next to the merged aggregate rows and are folded here:
+ * building their histograms in SQL cost more to plan than reading them. An edge of more than
+ * `rawEdgeMaxRows` rows (a busy prompt) is folded in SQL instead, by a second query, so at most that
+ * many rows are ever read into memory. `bucket` adds an epoch-aligned `bucket` key.
  */
 async function mergedRows(
   client: ClickHouseClient,
@@ -441,7 +437,7 @@ async function mergedRows(
   keys: string[],
   segments: Segment[],
   bucket?: { ms: number; expr: (col: string) => string; param: Record<string, unknown> },
-): Promise<Keyed[]> {
+): Promise<Group[]> {
   const raw = segments.filter((s) => s.source === 'raw');
   const rawInJs = raw.reduce((a, s) => a + (s.to - s.from), 0) <= RAW_EDGE_MAX;
   const sqlSegments = rawInJs ? segments.filter((s) => s.source !== 'raw') : segments;
@@ -450,55 +446,54 @@ async function mergedRows(
     throw new Error('query: rawEdgeMaxRows must be an integer ≥ 0');
   const groupKeys = [...keys, ...(bucket ? ['bucket'] : [])];
   const keyOf = (r: Record<string, unknown>): string => groupKeys.map((k) => String(r[k])).join('\u0000');
-  const out = new Map<string, Keyed>();
-  const add = (r: Keyed): void => {
+  const out = new Map<string, Group>();
+  const group = (r: Keyed): Group => {
     const k = keyOf(r);
-    const cur = out.get(k);
-    if (cur) mergeInto(cur, r);
-    else out.set(k, r);
+    let g = out.get(k);
+    if (!g) out.set(k, (g = newGroup(groupKeys, r)));
+    return g;
   };
-  const foldInSql = async (parts: Segment[]): Promise<void> => {
-    const params: Record<string, unknown> = { ...(bucket?.param ?? {}) };
+  const add = (r: Keyed): void => addRow(group(r), r);
+  const bucketCol = bucket ? "toDateTime(ts, 'UTC') AS bucket, " : '';
+  const foldSql = (parts: Segment[], params: Record<string, unknown>): string => {
     const union = statesUnion(db, q, params, keys, parts, bucket?.expr);
-    const sql = `SELECT ${bucket ? "toDateTime(ts, 'UTC') AS bucket, " : ''}${keys.join(', ')}, ${MERGED}
+    return `SELECT ${bucketCol}${keys.join(', ')}, ${MERGED}, ${MERGED_EDGE_COLUMNS}
 FROM (${union})
 GROUP BY ${[...keys, ...(bucket ? ['ts'] : [])].join(', ')}`;
-    for (const r of await select<Keyed>(client, sql, params)) add(r);
   };
-  const jobs: Array<Promise<void>> = [];
-  if (sqlSegments.length > 0) jobs.push(foldInSql(sqlSegments));
-  if (rawInJs && raw.length > 0) {
-    const params: Record<string, unknown> = { rawLimit: maxRows + 1 };
+  const params: Record<string, unknown> = { ...(bucket?.param ?? {}) };
+  const branches: string[] = [];
+  if (sqlSegments.length > 0) branches.push(foldSql(sqlSegments, params));
+  const edges = rawInJs && raw.length > 0;
+  if (edges) {
+    params.rawLimit = maxRows + 1;
     const filter = dimFilter(q, params);
+    // The hour condition lets the primary key (…, toStartOfHour(timestamp), timestamp) skip to the edge.
     const ranges = raw
       .map((s, i) => {
         params[`rf${i}`] = chTime(s.from);
         params[`rt${i}`] = chTime(s.to);
-        return `(timestamp >= {rf${i}:DateTime64(3, 'UTC')} AND timestamp < {rt${i}:DateTime64(3, 'UTC')})`;
+        return `(toStartOfHour(timestamp) >= toStartOfHour({rf${i}:DateTime64(3, 'UTC')})
+    AND toStartOfHour(timestamp) <= toStartOfHour({rt${i}:DateTime64(3, 'UTC')})
+    AND timestamp >= {rf${i}:DateTime64(3, 'UTC')} AND timestamp < {rt${i}:DateTime64(3, 'UTC')})`;
       })
       .join(' OR ');
-    const sql = `SELECT ${keys.join(', ')}, toUnixTimestamp64Milli(timestamp) AS ms, timestamp, latency_ms, ttft_ms,
-  is_error, input_tokens, output_tokens, cache_read_tokens, reasoning_tokens, cost_usd, input_cost_usd,
-  output_cost_usd, validation_passed
-FROM ${db}.promptline_generations
-WHERE ${filter} AND prompt_version > 0 AND (${ranges})
-LIMIT {rawLimit:UInt64}`;
-    jobs.push(
-      select<RawRow>(client, sql, params).then(async (rows) => {
-        // More than maxRows: a busy edge. Drop the rows and fold it in SQL instead.
-        if (rows.length > maxRows) return foldInSql(raw);
-        for (const r of rows) {
-          const keyed: Keyed = Object.assign(foldRaw(r), Object.fromEntries(keys.map((k) => [k, r[k]])));
-          if (bucket) {
-            const b = Math.floor(n(r.ms) / bucket.ms) * bucket.ms;
-            keyed.bucket = new Date(b).toISOString().slice(0, 19).replace('T', ' ');
-          }
-          add(keyed);
-        }
-      }),
-    );
+    const ts = bucket ? `toDateTime(${bucket.expr('g.timestamp')}, 'UTC') AS bucket, ` : '';
+    branches.push(`SELECT ${ts}${keys.join(', ')}, ${EDGE_AS_MERGED}
+FROM (SELECT ${[...new Set([...keys, ...EDGE_COLUMNS])].join(', ')} FROM ${db}.promptline_generations
+  WHERE ${filter} AND prompt_version > 0 AND (${ranges})
+  LIMIT {rawLimit:UInt64}) AS g`);
   }
-  await Promise.all(jobs);
+  const rows = await select<Keyed & EdgeColumns>(client, branches.join('\nUNION ALL\n'), params);
+  const edgeRows = edges ? rows.filter((r) => n(r.edge) === 1) : [];
+  for (const r of rows) if (n(r.edge) === 0) add(r);
+  if (edgeRows.length > maxRows) {
+    // A busy edge: drop its rows and fold it in SQL instead.
+    const p: Record<string, unknown> = { ...(bucket?.param ?? {}) };
+    for (const r of await select<Keyed>(client, foldSql(raw, p), p)) add(r);
+  } else {
+    for (const r of edgeRows) addEdge(group(r), r);
+  }
   return [...out.values()];
 }
 
@@ -507,10 +502,12 @@ function n(v: string | number | null | undefined): number {
 }
 
 // Merged as Map(Int16, UInt64) (measured ~2x faster than sumMap over the stored key/count tuple),
-// so it arrives as a JSON object of key -> count.
-type Hist = Record<string, number | string>;
+// so it arrives as a JSON object of key -> count; groups hold it as a Map.
+type HistObject = Record<string, number | string>;
+type Hist = Map<number, number>;
 
-function histLevels(h: Hist, levels: readonly number[]): Array<number | null> {
+function histLevels(h: Hist | HistObject, levels: readonly number[]): Array<number | null> {
+  if (h instanceof Map) return histQuantiles([...h.keys()], [...h.values()], levels);
   const keys = Object.keys(h);
   return histQuantiles(
     keys.map(Number),
@@ -805,7 +802,7 @@ ORDER BY prompt_version DESC, score_name`;
     scores: number;
     value_count: number;
     value_sum: number;
-    value_h: Hist;
+    value_h: HistObject;
     labels: [string[], Array<number | string>];
   }>(client, sql, params);
   const out = new Map<number, ScoreSummary[]>();
