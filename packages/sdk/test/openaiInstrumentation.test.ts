@@ -115,4 +115,23 @@ describe('withPrompt reaches spans made by @opentelemetry/instrumentation-openai
     expect(s.attributes[PROMPTLINE.PROMPT_VERSION]).toBe(4);
     expect(outer.attributes[PROMPTLINE.PROMPT_VERSION]).toBeUndefined();
   });
+
+  it("observe() keeps openai's APIPromise: withResponse() still works", async () => {
+    const create = observe(
+      () =>
+        client.chat.completions.create({
+          model: 'gpt-4o-mini',
+          messages: [{ role: 'user', content: 'hi' }],
+        }),
+      { name: 'create-with-response', asType: 'generation', model: 'gpt-4o-mini' },
+    );
+    const { data, response } = await create().withResponse();
+    expect(data.choices[0]?.message.content).toBe('billing');
+    expect(response.status).toBe(200);
+    expect(t.byName('create-with-response').ended).toBe(true);
+    // Awaiting the wrapper itself still resolves to the parsed completion.
+    const awaited = await create();
+    expect(awaited.id).toMatch(/^chatcmpl-/);
+    expect(t.spans.getFinishedSpans().filter((x) => x.name === 'create-with-response')).toHaveLength(2);
+  });
 });

@@ -132,6 +132,42 @@ describe('observe()', () => {
     expect(t.byName('rejecter2').status.message).toBe('plain string');
   });
 
+  it('a custom promise keeps its own methods; a rejection used only through them is not unhandled', async () => {
+    // Shaped like openai's APIPromise: `then` answers with a plain native promise, extra methods on top.
+    class Call<T> implements PromiseLike<T> {
+      constructor(private readonly inner: Promise<T>) {}
+      then<A = T, B = never>(
+        onOk?: ((v: T) => A | PromiseLike<A>) | null,
+        onErr?: ((e: unknown) => B | PromiseLike<B>) | null,
+      ): Promise<A | B> {
+        return this.inner.then(onOk, onErr);
+      }
+      meta(): Promise<{ settled: T }> {
+        return this.inner.then((v) => ({ settled: v }));
+      }
+    }
+    const later = <T>(settle: (ok: (v: T) => void, fail: (e: unknown) => void) => void): Call<T> =>
+      new Call(new Promise<T>((ok, fail) => setTimeout(() => settle(ok, fail), 5)));
+    const ok = observe(() => later<number>((r) => r(7)), { name: 'custom-ok' });
+    expect(await ok().meta()).toEqual({ settled: 7 });
+    expect(t.byName('custom-ok').status.code).toBe(SpanStatusCode.UNSET);
+    expect(await ok()).toBe(7);
+
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const err = new Error('boom');
+      const bad = observe(() => later<number>((_, reject) => reject(err)), { name: 'custom-bad' });
+      await expect(bad().meta()).rejects.toBe(err);
+      await sleep(20); // let an unhandled rejection surface, if any
+      expect(unhandled).toEqual([]);
+      expect(t.byName('custom-bad').status.code).toBe(SpanStatusCode.ERROR);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+
   it('stream completed: chunks pass through, TTFT recorded, span ends at completion', async () => {
     async function* tokens(): AsyncGenerator<string> {
       await sleep(30);

@@ -30,6 +30,32 @@ export interface ObserveOptions extends GenerationOptions {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyFunction = (...args: any[]) => any;
 
+function isNativePromise(p: object): boolean {
+  return Object.getPrototypeOf(p) === Promise.prototype;
+}
+
+/**
+ * @internal A promise subclass or custom thenable (e.g. `openai`'s `APIPromise`, with `withResponse()`
+ * and `asResponse()`) stays itself: awaiting it (`then`/`catch`/`finally`) goes through `settled` (the
+ * span ends, streams are instrumented), every other property is the original object's.
+ */
+function keepExtras(original: object, settled: PromiseLike<unknown>): object {
+  const chained = Promise.resolve(settled);
+  // The caller may never await the wrapper itself (only `withResponse()`); a rejection is theirs to
+  // handle there, so this chain must not surface as an unhandled rejection.
+  chained.catch(() => undefined);
+  return new Proxy(original, {
+    get(target, key) {
+      if (key === 'then' || key === 'catch' || key === 'finally') {
+        const own = Reflect.get(chained, key) as unknown;
+        return typeof own === 'function' ? (own as AnyFunction).bind(chained) : own;
+      }
+      const value = Reflect.get(target, key, target) as unknown;
+      return typeof value === 'function' ? (value as AnyFunction).bind(target) : value;
+    },
+  });
+}
+
 /** @internal runs `fn` inside `span` and ends the span on every path; the user's outcome is unchanged. */
 function runInSpan<R>(span: Span, parent: Context, captureOutput: boolean, fn: () => R): R {
   const startedAt = performance.now();
@@ -42,7 +68,7 @@ function runInSpan<R>(span: Span, parent: Context, captureOutput: boolean, fn: (
   }
   if (result !== null && typeof result === 'object') {
     if (typeof (result as { then?: unknown }).then === 'function') {
-      return (result as unknown as PromiseLike<unknown>).then(
+      const settled = (result as unknown as PromiseLike<unknown>).then(
         (value) => {
           if (value !== null && typeof value === 'object' && isAsyncIterable(value)) {
             return instrumentStream(value, span, startedAt, captureOutput);
@@ -54,7 +80,8 @@ function runInSpan<R>(span: Span, parent: Context, captureOutput: boolean, fn: (
           endWithError(span, err);
           throw err;
         },
-      ) as R;
+      );
+      return (isNativePromise(result) ? settled : keepExtras(result, settled)) as R;
     }
     if (isAsyncIterable(result)) return instrumentStream(result, span, startedAt, captureOutput) as R;
   }
