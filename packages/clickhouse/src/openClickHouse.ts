@@ -28,6 +28,14 @@ export interface OpenClickHouseOptions {
   clickhouseSettings?: ClickHouseSettings;
 }
 
+/** Data directory of each embedded client (absent for server clients). */
+const EMBEDDED_DIRS = new WeakMap<ClickHouseClient, string>();
+
+/** The data directory of a client opened in embedded mode, `undefined` for a server client. */
+export function embeddedDataDir(client: ClickHouseClient): string | undefined {
+  return EMBEDDED_DIRS.get(client);
+}
+
 /** Default embedded data directory, relative to the working directory. */
 export const DEFAULT_DATA_DIR = './.promptline/data';
 
@@ -70,5 +78,7 @@ export function openClickHouse(opts: OpenClickHouseOptions = {}): ClickHouseClie
   const connection = createChdbConnection({
     path: dir,
   }) as unknown as ClickHouseClientConfigOptions['connection'];
-  return createClient({ connection });
+  const client = createClient({ connection });
+  EMBEDDED_DIRS.set(client, dir);
+  return client;
 }
