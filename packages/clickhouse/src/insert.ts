@@ -90,13 +90,15 @@ async function run(
     });
     res.stream.resume();
   } finally {
-    await rm(file, { force: true });
+    // Housekeeping never fails an insert (a caller would retry one that is already stored).
+    await rm(file, { force: true }).catch(() => undefined);
   }
   if (!spoolSwept.has(client)) {
     // The insert succeeded, so this process owns the data directory: files of earlier processes are orphans.
     spoolSwept.add(client);
-    for (const name of await readdir(dir)) {
-      if (!name.startsWith(mine)) await rm(join(dir, name), { force: true });
+    const names = await readdir(dir).catch(() => [] as string[]);
+    for (const name of names) {
+      if (!name.startsWith(mine)) await rm(join(dir, name), { force: true }).catch(() => undefined);
     }
   }
 }
