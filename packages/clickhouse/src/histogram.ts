@@ -26,6 +26,9 @@ const CLAMP = 7000;
 const idx = (x: string): string =>
   `toInt16(greatest(-${CLAMP}, least(${CLAMP}, ceil(log(${x}) / log(${HIST_GAMMA})))))`;
 
+/** SQL for the Int16 bucket key of a Float64 `x`. */
+const KEY_OF_X = `multiIf(x > 0, ${idx('x')}, x < 0, toInt16(${idx('-x')} - ${NEG_OFFSET}), toInt16(${ZERO_KEY}))`;
+
 /**
  * SQL for the one-value histogram of `expr` (Float64 or Nullable(Float64)); a NULL value adds
  * nothing. Sum these with `sumMap` to build a histogram.
@@ -33,8 +36,32 @@ const idx = (x: string): string =>
 export function histValueSql(expr: string): string {
   // The value is bound once through a one-element arrayMap: repeating `expr` in every branch made
   // query planning several times slower.
-  const key = `multiIf(x > 0, ${idx('x')}, x < 0, toInt16(${idx('-x')} - ${NEG_OFFSET}), toInt16(${ZERO_KEY}))`;
-  return `if(isNull(${expr}), (CAST([], 'Array(Int16)'), CAST([], 'Array(UInt64)')), (arrayMap(x -> ${key}, [toFloat64(assumeNotNull(${expr}))]), [toUInt64(1)]))`;
+  return `if(isNull(${expr}), (CAST([], 'Array(Int16)'), CAST([], 'Array(UInt64)')), (arrayMap(x -> ${KEY_OF_X}, [toFloat64(assumeNotNull(${expr}))]), [toUInt64(1)]))`;
+}
+
+/**
+ * Several histograms packed into one map: the bucket key of histogram number `m` is shifted by
+ * `m * HIST_TAG` (an Int32 key), so `intDiv(key + 32768, HIST_TAG)` is `m` again.
+ */
+export const HIST_TAG = 65536;
+
+/**
+ * SQL for the one-row packed histogram of several values (`exprs[m]` goes to histogram `m`), as a
+ * `Tuple(Array(Int32), Array(UInt64))` for `sumMap`; NULL values add nothing.
+ */
+export function histTaggedSql(exprs: readonly string[]): string {
+  const keys = exprs.map(
+    (e, m) =>
+      `if(isNull(${e}), NULL, arrayMap(x -> toInt32(${KEY_OF_X}) + ${m * HIST_TAG}, [toFloat64(assumeNotNull(${e}))])[1])`,
+  );
+  // The key list is bound once through a one-element arrayMap (keys, then one count per key).
+  return `arrayMap(ks -> (ks, arrayMap(k -> toUInt64(1), ks)), [arrayMap(k -> assumeNotNull(k), arrayFilter(k -> k IS NOT NULL, [${keys.join(', ')}]))])[1]`;
+}
+
+/** Histogram number and bucket key of a packed key (the inverse of the {@link HIST_TAG} shift). */
+export function histUntag(key: number): [number, number] {
+  const m = Math.floor((key + 32768) / HIST_TAG);
+  return [m, key - m * HIST_TAG];
 }
 
 /** SQL for the representative value of bucket key `k`. */

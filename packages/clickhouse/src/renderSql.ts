@@ -1,5 +1,6 @@
 import * as semconv from '@promptline/semconv';
 import { histValueSql } from './histogram.js';
+import { statsAggregateSql, statsPackColumnsSql, statsUnpackSql } from './statsLayout.js';
 
 /** How a migration file is rendered: single node (default) or a cluster. */
 export interface RenderOptions {
@@ -138,6 +139,11 @@ export function renderMigration(text: string, opts: RenderOptions = {}): string[
         return ttlDays > 0 ? `TTL ${arg} + toIntervalDay(${ttlDays})` : '';
       case 'hist':
         return histValueSql(arg);
+      case 'stats':
+        if (arg === 'aggregate') return statsAggregateSql();
+        if (arg === 'unpack') return statsUnpackSql();
+        if (arg === 'pack_columns') return statsPackColumnsSql();
+        throw new Error(`{{stats:${arg}}}: expected aggregate, unpack or pack_columns`);
       case 'ttl_seconds':
         return String(ttlDays * 86_400);
       case 'dedup_window': {

@@ -237,8 +237,11 @@ function countingRows(c: ClickHouseClient, seen: number[]): ClickHouseClient {
                   ? bound(r, q)
                   : async () => {
                       const rows: unknown = await r.json();
-                      // Raw generation rows in the result (merged aggregate rows carry edge = 0).
-                      const raw = (x: unknown): boolean => Number((x as { edge?: unknown }).edge ?? 1) === 1;
+                      // Raw generation rows in the result (merged aggregate rows carry an empty edge).
+                      const raw = (x: unknown): boolean => {
+                        const edge = (x as { edge?: unknown }).edge;
+                        return !Array.isArray(edge) || edge.length > 0;
+                      };
                       seen.push(Array.isArray(rows) ? rows.filter(raw).length : 1);
                       return rows;
                     },
