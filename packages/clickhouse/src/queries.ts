@@ -323,8 +323,11 @@ function addHist(h: Hist, key: number, count: number): void {
 
 function addRow(g: Group, r: MergedRow): void {
   const acc = g as Record<string, unknown> as Record<string, number>;
-  for (const k in r.counts) acc[COUNTS[Number(k)] as string] += n(r.counts[k]);
-  for (const k in r.sums) acc[SUMS[Number(k)] as string] += n(r.sums[k]);
+  const bump = (name: string | undefined, v: string | number | undefined): void => {
+    if (name !== undefined) acc[name] = (acc[name] ?? 0) + n(v);
+  };
+  for (const k in r.counts) bump(COUNTS[Number(k)], r.counts[k]);
+  for (const k in r.sums) bump(SUMS[Number(k)], r.sums[k]);
   const keys = r.hist_keys;
   for (let i = 0; i < keys.length; i++) {
     const [m, key] = histUntag(keys[i] as number);
