@@ -2,6 +2,7 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { histKey, histQuantiles, histUntag, histValueSql } from './histogram.js';
 import { quoteIdent } from './renderSql.js';
 import { STAT_COUNTS, STAT_SUMS, statsAggregateSql } from './statsLayout.js';
+import type { StatFigureName } from './statsLayout.js';
 
 /**
  * The typed, parameterised query layer over the aggregates. Every value reaches ClickHouse as a
@@ -285,29 +286,16 @@ interface MergedRow {
 
 type Keyed = MergedRow & Record<string, unknown>;
 
-const COUNTS = STAT_COUNTS.map((f) => f.name);
-const SUMS = STAT_SUMS.map((f) => f.name);
+const COUNTS: readonly StatFigureName[] = STAT_COUNTS.map((f) => f.name);
+const SUMS: readonly StatFigureName[] = STAT_SUMS.map((f) => f.name);
 const COUNTERS = [...COUNTS, ...SUMS];
 /** Group fields of the histograms, in tag order (statsLayout.ts STAT_HISTOGRAMS). */
 const HISTOGRAMS = ['latency_h', 'ttft_h', 'tokens_h', 'cost_h'] as const;
 
 /** One group's running totals: counters as numbers, histograms as bucket key → count. */
-type Group = Record<string, unknown> & {
-  requests: number;
-  errors: number;
-  latency_ms_sum: number;
-  ttft_count: number;
-  ttft_ms_sum: number;
-  input_tokens: number;
-  output_tokens: number;
-  cache_read_tokens: number;
-  reasoning_tokens: number;
-  cost_usd: number;
-  input_cost_usd: number;
-  output_cost_usd: number;
-  validated: number;
-  validation_passed: number;
-} & { [K in (typeof HISTOGRAMS)[number]]: Hist } & { first_seen: string; last_seen: string };
+type Group = Record<string, unknown> & { [K in StatFigureName]: number } & {
+  [K in (typeof HISTOGRAMS)[number]]: Hist;
+} & { first_seen: string; last_seen: string };
 
 function newGroup(keys: readonly string[], r: Record<string, unknown>): Group {
   const g: Record<string, unknown> = { first_seen: '', last_seen: '' };
@@ -322,9 +310,8 @@ function addHist(h: Hist, key: number, count: number): void {
 }
 
 function addRow(g: Group, r: MergedRow): void {
-  const acc = g as Record<string, unknown> as Record<string, number>;
-  const bump = (name: string | undefined, v: string | number | undefined): void => {
-    if (name !== undefined) acc[name] = (acc[name] ?? 0) + n(v);
+  const bump = (name: StatFigureName | undefined, v: string | number | undefined): void => {
+    if (name !== undefined) g[name] += n(v);
   };
   for (const k in r.counts) bump(COUNTS[Number(k)], r.counts[k]);
   for (const k in r.sums) bump(SUMS[Number(k)], r.sums[k]);
@@ -435,7 +422,7 @@ GROUP BY ${[...keys, ...(bucket ? ['ts'] : [])].join(', ')}`;
   };
   const params: Record<string, unknown> = { ...(bucket?.param ?? {}) };
   const branches: string[] = [];
-  if (sqlSegments.length > 0) branches.push(`${foldSql(sqlSegments, params)}`);
+  if (sqlSegments.length > 0) branches.push(foldSql(sqlSegments, params));
   const edges = rawInJs && raw.length > 0;
   if (edges) {
     params.rawLimit = maxRows + 1;

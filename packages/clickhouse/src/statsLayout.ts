@@ -26,7 +26,7 @@ interface Figure {
 }
 
 /** Counters (UInt64), in `counts` key order. */
-export const STAT_COUNTS: readonly Figure[] = [
+export const STAT_COUNTS = [
   { name: 'requests', kind: 'rows', expr: '' },
   { name: 'errors', kind: 'sum', expr: 'g.is_error' },
   { name: 'ttft_count', kind: 'countIf', expr: 'g.ttft_ms IS NOT NULL' },
@@ -36,16 +36,19 @@ export const STAT_COUNTS: readonly Figure[] = [
   { name: 'reasoning_tokens', kind: 'sum', expr: 'g.reasoning_tokens' },
   { name: 'validated', kind: 'countIf', expr: 'g.validation_passed IS NOT NULL' },
   { name: 'validation_passed', kind: 'countIf', expr: 'g.validation_passed = 1' },
-];
+] as const satisfies readonly Figure[];
 
 /** Sums (Float64), in `sums` key order. */
-export const STAT_SUMS: readonly Figure[] = [
+export const STAT_SUMS = [
   { name: 'latency_ms_sum', kind: 'sum', expr: 'g.latency_ms' },
   { name: 'ttft_ms_sum', kind: 'sum', expr: 'ifNull(g.ttft_ms, 0.)' },
   { name: 'cost_usd', kind: 'sum', expr: 'g.cost_usd' },
   { name: 'input_cost_usd', kind: 'sum', expr: 'g.input_cost_usd' },
   { name: 'output_cost_usd', kind: 'sum', expr: 'g.output_cost_usd' },
-];
+] as const satisfies readonly Figure[];
+
+/** Name of a packed counter or sum (a numeric field of the query layer's groups). */
+export type StatFigureName = (typeof STAT_COUNTS)[number]['name'] | (typeof STAT_SUMS)[number]['name'];
 
 /**
  * Histograms, in tag order: latency of every generation; TTFT where measured; total tokens and
