@@ -61,7 +61,7 @@ describe('ClickHouse unavailable for 30 s', () => {
       project: 'outage',
       clickhouseUrl: clickhouse.url,
       // A small log, so that 30 s of traffic fills it: 512 KiB in 128 KiB segments (a batch of 25
-      // spans takes about 23 KiB in the log; one is sent every 500 ms).
+      // spans takes about 14 KiB in the log; one is sent every 500 ms).
       exporter: { wal: { max_bytes: 524_288, segment_max_bytes: 131_072 } },
       retryAfterSeconds: 1,
     });

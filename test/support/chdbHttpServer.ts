@@ -7,8 +7,9 @@
  * Run: node --import tsx test/support/chdbHttpServer.ts <dataDir> <port>
  * Prints `listening <port>` on stdout once ready; SIGTERM/SIGINT close the engine cleanly.
  *
- * Supported: GET /ping, GET|POST / with `query` in the URL or the body (URL query + body = INSERT
- * data), `param_*` query parameters (server-side binding), `database`, `default_format`,
+ * Supported: GET /ping, GET|POST / with `query` in the URL or the body (URL query ending in
+ * `FORMAT <name>` + body = INSERT data in that format, text or binary such as `Native`: the fixture
+ * hands it to the engine through a file, as chdb takes no binary query data), `param_*` query parameters (server-side binding), `database`, `default_format`,
  * `query_id`, settings as URL parameters (applied for that request only), gzip request bodies.
  * Errors answer HTTP 500 with ClickHouse's `Code: N. DB::Exception: …` text and the
  * `X-ClickHouse-Exception-Code` header, as a server does.
@@ -16,6 +17,8 @@
 import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 
 import { Session } from 'chdb';
@@ -56,6 +59,9 @@ const HTTP_ONLY_SETTINGS = new Set([
 const SETTING_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const DATABASE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const MAX_BODY_BYTES = 256 * 1024 * 1024;
+/** INSERT data files (inside the data directory: the engine's file() reads there). */
+const INSERT_DATA_DIR = join(dataDir, 'fixture-insert-data');
+mkdirSync(INSERT_DATA_DIR, { recursive: true });
 
 // A server quotes 64-bit integers in JSON output by default; the embedded engine does not.
 const session = new Session(dataDir, { connectionArgs: ['--output_format_json_quote_64bit_integers=1'] });
@@ -95,12 +101,25 @@ async function run(
 ): Promise<{ bytes: Uint8Array; rows: number; elapsed: number; format: string }> {
   const params = url.searchParams;
   const urlQuery = params.get('query');
-  const sql =
-    urlQuery === null
-      ? body.toString('utf8')
-      : body.length > 0
-        ? `${urlQuery}\n${body.toString('utf8')}`
-        : urlQuery;
+  // `INSERT … FORMAT X` + data: the engine reads the data from a file (`INSERT … SELECT * FROM file()`),
+  // byte for byte, so binary formats arrive intact; other queries with a body are plain text.
+  const insertData =
+    urlQuery === null || body.length === 0
+      ? null
+      : /^(INSERT\b[\s\S]*?)\s+FORMAT\s+(\w+)\s*$/i.exec(urlQuery);
+  let dataFile: string | undefined;
+  let sql: string;
+  if (insertData !== null) {
+    dataFile = join(INSERT_DATA_DIR, randomUUID());
+    writeFileSync(dataFile, body);
+    sql = `${insertData[1]} SELECT * FROM file('${dataFile}', '${insertData[2]}')`;
+  } else
+    sql =
+      urlQuery === null
+        ? body.toString('utf8')
+        : body.length > 0
+          ? `${urlQuery}\n${body.toString('utf8')}`
+          : urlQuery;
   if (sql.trim() === '') throw Object.assign(new Error('Empty query'), { clickhouseCode: 62 });
 
   const bind: Record<string, string> = {};
@@ -127,6 +146,7 @@ async function run(
         : await session.queryAsync(full, { format });
     return { bytes: result.bytes(), rows: result.rowsRead, elapsed: result.elapsed, format };
   } finally {
+    if (dataFile !== undefined) rmSync(dataFile, { force: true });
     if (settings.length > 0)
       await session.queryAsync(settings.map((k) => `SET ${k} = DEFAULT`).join('; '), { format: 'CSV' });
   }

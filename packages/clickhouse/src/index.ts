@@ -11,7 +11,15 @@ export {
 export type { MigrateOptions, MigrateResult, MigrationFile } from './migrate.js';
 export { renderMigration, splitStatements } from './renderSql.js';
 export type { RenderOptions } from './renderSql.js';
-export { insertTraces, insertLogs, insertJsonEachRow, validateTraceRow, validateLogRow } from './insert.js';
+export {
+  insertTraces,
+  insertLogs,
+  insertNative,
+  insertJsonEachRow,
+  validateTraceRow,
+  validateLogRow,
+} from './insert.js';
+export { encodeTraceBlock, encodeLogBlock } from './nativeBlock.js';
 export type { InsertOptions } from './insert.js';
 export { SPAN_KIND_TEXT, STATUS_CODE_TEXT } from './rows.js';
 export type { TraceRow, LogRow, AttributeMap, SpanKindText, StatusCodeText } from './rows.js';

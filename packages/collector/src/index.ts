@@ -18,7 +18,6 @@ export { decodeTracesProto, decodeLogsProto } from './otlp/otlpProtoDecoder.js';
 export type { DecodedTraces, DecodedLogs } from './otlp/otlpProtoDecoder.js';
 export { decodeTracesJson, decodeLogsJson } from './otlp/otlpJsonDecoder.js';
 export { OtlpDecodeError, DEFAULT_DECODE_LIMITS } from './otlp/OtlpDecodeError.js';
-export { encodeTraceRows, encodeLogRows } from './otlp/rowEncoder.js';
 export type { DecodeLimits } from './otlp/OtlpDecodeError.js';
 export type { LogLevel, Logger, LogSink } from './logger.js';
 export {

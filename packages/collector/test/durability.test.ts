@@ -1,9 +1,11 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { metricsByVersion } from '@promptline/clickhouse';
+import { encodeTraceBlock, metricsByVersion } from '@promptline/clickhouse';
+import type { TraceRow } from '@promptline/clickhouse';
 import { GEN_AI, PROMPTLINE } from '@promptline/semconv';
 import { afterAll, describe, expect, it } from 'vitest';
 import { clickHouseSink } from '../src/exporter/ClickHouseSink.js';
+import { decodeTracesProto } from '../src/otlp/otlpProtoDecoder.js';
 import type { BatchSink } from '../src/exporter/WalDrainer.js';
 import type { RunningCollector } from '../src/startCollector.js';
 import { deadLetterDir, WriteAheadLog } from '../src/wal/WriteAheadLog.js';
@@ -75,10 +77,10 @@ function switchable(): {
     mode: 'ok',
     attempts: 0,
     sink: {
-      async insert(kind, body, rows, token) {
+      async insert(batch, token) {
         state.attempts++;
         if (state.mode === 'down') throw new Error('ClickHouse unavailable (test)');
-        await state.real!.insert(kind, body, rows, token);
+        await state.real!.insert(batch, token);
         if (state.mode === 'insert-then-fail') throw new Error('connection lost after the insert (test)');
       },
     },
@@ -201,9 +203,9 @@ describe('durability: WAL replay is idempotent in ClickHouse (real engine, mater
   it('ClickHouse healthy but slower than intake: 429 + Retry-After beyond max_lag_bytes, nothing lost', async () => {
     const sw = switchable();
     const slow: BatchSink = {
-      async insert(kind, body, rows, token) {
+      async insert(batch, token) {
         await new Promise((r) => setTimeout(r, 300));
-        await sw.sink.insert(kind, body, rows, token);
+        await sw.sink.insert(batch, token);
       },
     };
     const config = testConfig(dir, {
@@ -298,7 +300,7 @@ describe('durability: WAL replay is idempotent in ClickHouse (real engine, mater
     const bad = Buffer.from(
       `${JSON.stringify({ Timestamp: '2026-01-01 00:00:00', TraceId: 'a', SpanId: 'b', Duration: 'not-a-number' })}\n`,
     );
-    await wal.append([{ kind: 'traces', rows: 1, payload: bad }]);
+    await wal.append([{ kind: 'traces', format: 'JSONEachRow', rows: 1, payload: bad }]);
     await wal.close();
     const badFile = readdirSync(walDir).find((f) => f.endsWith('.wal'))!;
     const lines: string[] = [];
@@ -306,9 +308,9 @@ describe('durability: WAL replay is idempotent in ClickHouse (real engine, mater
     const c = await start(config, {
       logSink: (l) => lines.push(l),
       sink: {
-        insert: async (kind, body, rows, token) => {
+        insert: async (batch, token) => {
           attempts++;
-          await clickHouseSink(real!, 'default').insert(kind, body, rows, token);
+          await clickHouseSink(real!, 'default').insert(batch, token);
         },
       },
     });
@@ -356,6 +358,56 @@ describe('durability: WAL replay is idempotent in ClickHouse (real engine, mater
     sw.mode = 'ok';
     expect(await c.flush(20_000)).toBe(true);
     expect((await counts(c, 'transient')).spans).toBe(20);
+    await c.stop();
+  });
+
+  it('segments of an older collector (JSONEachRow records) and mixed segments replay, each batch once', async () => {
+    const walDir = join(tmp.dir, 'wal-formats');
+    const config = testConfig(dir, { exporters: { clickhouse: { wal: { dir: walDir } } } });
+    const rowsOf = (n: number, prompt: string): TraceRow[] =>
+      decodeTracesProto(Buffer.from(generations(n, prompt))).rows;
+    // Format byte 0 and JSON lines: byte for byte the records collectors wrote before the Native encoding.
+    const json = (rows: TraceRow[]): Buffer =>
+      Buffer.from(rows.map((r) => `${JSON.stringify(r)}\n`).join(''));
+    const wal = await WriteAheadLog.open(config.exporter.wal, createLogger('silent'));
+    await wal.append([
+      { kind: 'traces', format: 'JSONEachRow', rows: 3, payload: json(rowsOf(3, 'old-json')) },
+    ]);
+    await wal.append([
+      { kind: 'traces', format: 'JSONEachRow', rows: 2, payload: json(rowsOf(2, 'old-json')) },
+    ]);
+    await wal.append([
+      { kind: 'traces', format: 'Native', rows: 4, payload: encodeTraceBlock(rowsOf(4, 'new-native')) },
+    ]);
+    await wal.close();
+    const [segment] = readdirSync(walDir);
+    const saved = readFileSync(join(walDir, segment!));
+    const tokens: string[] = [];
+    const recording = (): BatchSink => ({
+      insert: async (batch, token) => {
+        tokens.push(`${token} ${batch.format} ${batch.rows}`);
+        await clickHouseSink(c.client, 'default').insert(batch, token);
+      },
+    });
+    let c = await start(config, { sink: recording() });
+    collector = c;
+    expect(await c.flush(20_000)).toBe(true);
+    const id = /^seg-(.+)\.wal$/.exec(segment!)![1];
+    expect(tokens).toEqual([
+      `promptline-wal-${id}-traces JSONEachRow 5`,
+      `promptline-wal-${id}-traces-1 Native 4`,
+    ]);
+    expect(await counts(c, 'old-json')).toEqual({ spans: 5, unique: 5, generations: 5 });
+    expect(await counts(c, 'new-native')).toEqual({ spans: 4, unique: 4, generations: 4 });
+    await c.stop();
+    // The same segment again, as after a crash between the insert and the delete: both batches are no-ops.
+    writeFileSync(join(walDir, segment!), saved);
+    c = await start(config, { sink: recording() });
+    collector = c;
+    expect(await c.flush(20_000)).toBe(true);
+    expect(tokens).toHaveLength(4);
+    expect(await counts(c, 'old-json')).toEqual({ spans: 5, unique: 5, generations: 5 });
+    expect(await counts(c, 'new-native')).toEqual({ spans: 4, unique: 4, generations: 4 });
     await c.stop();
   });
 

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../src/logger.js';
 import { deadLetterDir, scanValidLength, WalFullError, WriteAheadLog } from '../src/wal/WriteAheadLog.js';
-import type { FsyncPolicy, WalOptions } from '../src/wal/WriteAheadLog.js';
+import type { FsyncPolicy, WalBatch, WalOptions, WalRecord } from '../src/wal/WriteAheadLog.js';
 import { tempDir } from './helpers.js';
 
 const lines: string[] = [];
@@ -27,11 +27,14 @@ function opts(over: Partial<WalOptions> = {}): WalOptions {
   };
 }
 
-const rec = (text: string, rows = 1): { kind: 'traces'; rows: number; payload: Buffer } => ({
+const rec = (text: string, rows = 1): WalRecord => ({
   kind: 'traces',
+  format: 'JSONEachRow',
   rows,
   payload: Buffer.from(text),
 });
+
+const rowsOf = (batches: WalBatch[]): number => batches.reduce((n, b) => n + b.rows, 0);
 
 describe('WriteAheadLog', () => {
   for (const fsync of ['always', 'interval', 'never'] as FsyncPolicy[]) {
@@ -40,18 +43,21 @@ describe('WriteAheadLog', () => {
       const wal = await WriteAheadLog.open(o, log);
       await Promise.all(
         Array.from({ length: 50 }, (_, i) =>
-          wal.append([rec(`row-${i}\n`), { kind: 'logs', rows: 2, payload: Buffer.from(`log-${i}\n`) }]),
+          wal.append([
+            rec(`row-${i}\n`),
+            { kind: 'logs', format: 'JSONEachRow', rows: 2, payload: Buffer.from(`log-${i}\n`) },
+          ]),
         ),
       );
       // No close: a crashed process leaves the active segment as it is.
       const again = await WriteAheadLog.open(o, log);
       expect(again.sealedCount).toBe(1);
-      const contents = await again.read(again.sealed()[0]!);
-      expect(contents.tracesRows).toBe(50);
-      expect(contents.logsRows).toBe(100);
-      const traceLines = contents.traces.toString().trim().split('\n');
+      const [traces, logs, ...more] = await again.read(again.sealed()[0]!);
+      expect(more).toEqual([]);
+      expect([traces?.kind, traces?.rows, logs?.kind, logs?.rows]).toEqual(['traces', 50, 'logs', 100]);
+      const traceLines = traces!.body.toString().trim().split('\n');
       expect(new Set(traceLines).size).toBe(50);
-      expect(contents.logs.toString()).toContain('log-49\n');
+      expect(logs!.body.toString()).toContain('log-49\n');
       await again.close();
       await wal.close();
     });
@@ -70,7 +76,7 @@ describe('WriteAheadLog', () => {
     const reopened = await WriteAheadLog.open(o, log);
     expect(statSync(file).size).toBe(whole);
     expect(lines.some((l) => /cut 7 bytes of torn or corrupt tail/.test(l))).toBe(true);
-    expect((await reopened.read(reopened.sealed()[0]!)).tracesRows).toBe(10);
+    expect(rowsOf(await reopened.read(reopened.sealed()[0]!))).toBe(10);
     await reopened.close();
     // Flip a payload byte of record 6: records 0..5 survive.
     const data = readFileSync(file);
@@ -79,7 +85,7 @@ describe('WriteAheadLog', () => {
     writeFileSync(file, data);
     expect(scanValidLength(data)).toBe(recordSize * 6);
     const third = await WriteAheadLog.open(o, log);
-    expect((await third.read(third.sealed()[0]!)).tracesRows).toBe(6);
+    expect(rowsOf(await third.read(third.sealed()[0]!))).toBe(6);
     await third.close();
   });
 

@@ -9,12 +9,12 @@
  * replayed after it is counted once.
  */
 import type { Logger } from '../logger.js';
-import type { SealedSegment, WalKind, WriteAheadLog } from '../wal/WriteAheadLog.js';
+import type { SealedSegment, WalBatch, WalKind, WriteAheadLog } from '../wal/WriteAheadLog.js';
 import type { SelfMetrics } from '../server/SelfMetrics.js';
 
-/** Where batches go: one call per table per segment. */
+/** Where batches go: one call per batch of a segment (normally one per table). */
 export interface BatchSink {
-  insert(kind: WalKind, body: Buffer, rows: number, dedupToken: string): Promise<void>;
+  insert(batch: WalBatch, dedupToken: string): Promise<void>;
 }
 
 export interface DrainerOptions {
@@ -74,9 +74,13 @@ export function isPermanentError(e: unknown): boolean {
   return code !== undefined && PERMANENT_ERROR_CODES.has(code);
 }
 
-/** Deterministic deduplication token of one table's batch in one segment. */
-export function dedupToken(segmentId: string, kind: WalKind): string {
-  return `promptline-wal-${segmentId}-${kind}`;
+/**
+ * Deterministic deduplication token of one batch of a segment: `promptline-wal-<id>-<kind>` for a
+ * kind's first batch (the token collectors have always used, so a segment half-exported by an older
+ * version replays without doubling), `…-<kind>-<index>` for any further one.
+ */
+export function dedupToken(segmentId: string, kind: WalKind, index = 0): string {
+  return `promptline-wal-${segmentId}-${kind}${index === 0 ? '' : `-${index}`}`;
 }
 
 export class WalDrainer {
@@ -149,17 +153,13 @@ export class WalDrainer {
   /** Exports one sealed segment; `true` when it is fully in ClickHouse (and deleted). */
   async exportSegment(seg: SealedSegment): Promise<boolean> {
     try {
-      const contents = await this.wal.read(seg);
-      const parts: Array<[WalKind, Buffer, number]> = [
-        ['traces', contents.traces, contents.tracesRows],
-        ['logs', contents.logs, contents.logsRows],
-      ];
-      for (const [kind, body, rows] of parts) {
-        if (rows === 0 || seg.done.has(kind)) continue;
+      for (const batch of await this.wal.read(seg)) {
+        const token = dedupToken(seg.id, batch.kind, batch.index);
+        if (batch.rows === 0 || seg.done.has(token)) continue;
         const started = performance.now();
-        await this.sink.insert(kind, body, rows, dedupToken(seg.id, kind));
-        this.metrics.observeInsert(kind, rows, body.length, performance.now() - started);
-        seg.done.add(kind);
+        await this.sink.insert(batch, token);
+        this.metrics.observeInsert(batch.kind, batch.rows, batch.body.length, performance.now() - started);
+        seg.done.add(token);
       }
       await this.wal.remove(seg);
       if (this.failures > 0) {

@@ -7,6 +7,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { gunzip, inflate } from 'node:zlib';
 import type { InputType } from 'node:zlib';
+import { encodeLogBlock, encodeTraceBlock } from '@promptline/clickhouse';
 import { AuthError } from '../auth/ApiKeyStore.js';
 import type { ApiKeyStore } from '../auth/ApiKeyStore.js';
 import type { Logger } from '../logger.js';
@@ -16,13 +17,12 @@ import { decodeLogsJson, decodeTracesJson } from '../otlp/otlpJsonDecoder.js';
 import { decodeLogsProto, decodeTracesProto } from '../otlp/otlpProtoDecoder.js';
 import { exportResponse, RPC_CODE, statusBody } from '../otlp/otlpResponse.js';
 import type { OtlpEncoding, OtlpSignal } from '../otlp/otlpResponse.js';
-import { encodeLogRows, encodeTraceRows } from '../otlp/rowEncoder.js';
 import type { LogRow, TraceRow } from '../otlp/rowTypes.js';
 import type { Processor } from '../processors/Processor.js';
 import type { SelfMetrics } from '../server/SelfMetrics.js';
 import { HttpError, readBody } from '../server/Router.js';
 import { WalFullError } from '../wal/WriteAheadLog.js';
-import type { WriteAheadLog } from '../wal/WriteAheadLog.js';
+import type { WalRecord, WriteAheadLog } from '../wal/WriteAheadLog.js';
 
 export interface ReceiverOptions {
   maxRequestBodySize: number;
@@ -338,9 +338,9 @@ export class OtlpReceiver {
     const before = rows.length;
     const ctx = { project };
     for (const p of this.opts.pipelines.traces) rows = p.processTraces(rows, ctx);
-    const payload = encodeTraceRows(rows);
+    const payload = encodeTraceBlock(rows);
     return {
-      records: [{ kind: 'traces', rows: rows.length, payload }],
+      records: [{ kind: 'traces', format: 'Native', rows: rows.length, payload }],
       accepted: rows.length,
       rejected: decoded.rejected,
       filtered: before - rows.length,
@@ -357,9 +357,9 @@ export class OtlpReceiver {
     const before = rows.length;
     const ctx = { project };
     for (const p of this.opts.pipelines.logs) rows = p.processLogs(rows, ctx);
-    const payload = encodeLogRows(rows);
+    const payload = encodeLogBlock(rows);
     return {
-      records: [{ kind: 'logs', rows: rows.length, payload }],
+      records: [{ kind: 'logs', format: 'Native', rows: rows.length, payload }],
       accepted: rows.length,
       rejected: decoded.rejected,
       filtered: before - rows.length,
@@ -369,7 +369,7 @@ export class OtlpReceiver {
 }
 
 interface Encoded {
-  records: Array<{ kind: 'traces' | 'logs'; rows: number; payload: Buffer }>;
+  records: WalRecord[];
   accepted: number;
   rejected: number;
   filtered: number;

@@ -8,7 +8,9 @@
  * ClickHouse drops as a duplicate: at-least-once delivery, counted once.
  *
  * Record layout (little-endian): magic u32 `PLW1` | payload length u32 | rows u32 | kind u8 |
- * 3 reserved bytes | crc32 u32 (of the 16 header bytes before it, then the payload) | payload.
+ * format u8 | 2 reserved bytes | crc32 u32 (of the 16 header bytes before it, then the payload) |
+ * payload. Format 1 is ClickHouse `Native` blocks (what this collector writes); 0 is `JSONEachRow`
+ * lines, which collectors before the `Native` encoding wrote, so their segments still replay.
  * A torn or corrupt tail (crash mid-write) is cut off at the last whole record on open.
  */
 import { closeSync, fdatasync, fsyncSync, mkdirSync, openSync, readdirSync, writevSync } from 'node:fs';
@@ -19,6 +21,8 @@ import { crc32 } from 'node:zlib';
 import type { Logger } from '../logger.js';
 
 export type WalKind = 'traces' | 'logs';
+/** How a record's payload is encoded (a ClickHouse input format name). */
+export type WalFormat = 'Native' | 'JSONEachRow';
 export type FsyncPolicy = 'always' | 'interval' | 'never';
 
 export interface WalOptions {
@@ -48,6 +52,7 @@ export function deadLetterDir(walDir: string): string {
 
 export interface WalRecord {
   kind: WalKind;
+  format: WalFormat;
   rows: number;
   payload: Buffer;
 }
@@ -58,20 +63,36 @@ export interface SealedSegment {
   readonly id: string;
   readonly file: string;
   readonly bytes: number;
-  /** Kinds already inserted (a failed insert of the other kind is retried alone). */
-  readonly done: Set<WalKind>;
+  /** Batches already inserted, by {@link WalBatch.id} (a failed insert of another is retried alone). */
+  readonly done: Set<string>;
 }
 
-export interface SegmentContents {
-  traces: Buffer;
-  tracesRows: number;
-  logs: Buffer;
-  logsRows: number;
+/**
+ * One insert's worth of a sealed segment: the payloads of one kind and format, concatenated in
+ * order. A segment normally holds one batch per kind; a format change within a kind (a segment
+ * written by two collector versions) starts another.
+ */
+export interface WalBatch {
+  kind: WalKind;
+  format: WalFormat;
+  /** 0 for the kind's first batch in the segment, then 1, 2, … */
+  index: number;
+  body: Buffer;
+  rows: number;
 }
 
 const MAGIC = 0x31574c50; // "PLW1"
 const HEADER = 20;
 const KIND_CODE: Record<WalKind, number> = { traces: 1, logs: 2 };
+const KIND_OF = new Map<number, WalKind>([
+  [1, 'traces'],
+  [2, 'logs'],
+]);
+const FORMAT_CODE: Record<WalFormat, number> = { JSONEachRow: 0, Native: 1 };
+const FORMAT_OF = new Map<number, WalFormat>([
+  [0, 'JSONEachRow'],
+  [1, 'Native'],
+]);
 const SEGMENT_RE = /^seg-(\d{14}-\d{6}-[0-9a-f]{8})\.wal$/;
 
 interface Waiter {
@@ -209,7 +230,7 @@ export class WriteAheadLog {
       header.writeUInt32LE(MAGIC, 0);
       header.writeUInt32LE(rec.payload.length, 4);
       header.writeUInt32LE(rec.rows, 8);
-      header.writeUInt32LE(KIND_CODE[rec.kind], 12);
+      header.writeUInt32LE(KIND_CODE[rec.kind] | (FORMAT_CODE[rec.format] << 8), 12);
       header.writeUInt32LE(crc32(rec.payload, crc32(header.subarray(0, 16))), 16);
       parts.push(header, rec.payload);
       total += HEADER + rec.payload.length;
@@ -302,29 +323,38 @@ export class WriteAheadLog {
     return this.sealedList;
   }
 
-  /** Reads a sealed segment's records, grouped by kind (payloads concatenated in order). */
-  async read(seg: SealedSegment): Promise<SegmentContents> {
+  /** Reads a sealed segment's records as insert batches: traces first, then logs (see {@link WalBatch}). */
+  async read(seg: SealedSegment): Promise<WalBatch[]> {
     const data = await readFile(seg.file);
-    const traces: Buffer[] = [];
-    const logs: Buffer[] = [];
-    let tracesRows = 0;
-    let logsRows = 0;
+    const byKind: Record<WalKind, Array<{ format: WalFormat; parts: Buffer[]; rows: number }>> = {
+      traces: [],
+      logs: [],
+    };
     let pos = 0;
     while (pos + HEADER <= data.length && pos < seg.bytes) {
       const len = data.readUInt32LE(pos + 4);
       const rows = data.readUInt32LE(pos + 8);
-      const kind = data.readUInt32LE(pos + 12);
+      const kind = KIND_OF.get(data[pos + 12]!);
+      const format = FORMAT_OF.get(data[pos + 13]!);
       const payload = data.subarray(pos + HEADER, pos + HEADER + len);
-      if (kind === KIND_CODE.traces) {
-        traces.push(payload);
-        tracesRows += rows;
-      } else if (kind === KIND_CODE.logs) {
-        logs.push(payload);
-        logsRows += rows;
-      }
       pos += HEADER + len;
+      if (kind === undefined || format === undefined) continue;
+      const runs = byKind[kind];
+      const last = runs.at(-1);
+      if (last?.format === format) {
+        last.parts.push(payload);
+        last.rows += rows;
+      } else runs.push({ format, parts: [payload], rows });
     }
-    return { traces: Buffer.concat(traces), tracesRows, logs: Buffer.concat(logs), logsRows };
+    return (['traces', 'logs'] as const).flatMap((kind) =>
+      byKind[kind].map((run, index) => ({
+        kind,
+        format: run.format,
+        index,
+        body: Buffer.concat(run.parts),
+        rows: run.rows,
+      })),
+    );
   }
 
   /** Deletes an exported segment. */
@@ -423,8 +453,8 @@ export function scanValidLength(data: Buffer): number {
     if (data.readUInt32LE(pos) !== MAGIC) break;
     const len = data.readUInt32LE(pos + 4);
     if (pos + HEADER + len > data.length) break;
-    const kind = data.readUInt32LE(pos + 12);
-    if (kind !== KIND_CODE.traces && kind !== KIND_CODE.logs) break;
+    if (!KIND_OF.has(data[pos + 12]!) || !FORMAT_OF.has(data[pos + 13]!) || data.readUInt16LE(pos + 14) !== 0)
+      break;
     const want = data.readUInt32LE(pos + 16);
     const got = crc32(data.subarray(pos + HEADER, pos + HEADER + len), crc32(data.subarray(pos, pos + 16)));
     if (want !== got) break;
