@@ -74,7 +74,8 @@ async function send(file: string, target: string, seconds: number): Promise<void
     latencies.length === 0
       ? 0
       : latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * 0.99))]!;
-  process.send?.({ accepted, requests: latencies.length, throttled, errors, elapsed, p99 });
+  const p50 = latencies.length === 0 ? 0 : latencies[Math.floor(latencies.length / 2)]!;
+  process.send?.({ accepted, requests: latencies.length, throttled, errors, elapsed, p99, p50 });
 }
 
 const [mode, file, target, secs] = process.argv.slice(2);

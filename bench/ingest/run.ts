@@ -6,7 +6,7 @@
  * 2. Ceiling: another process inserts the same rows, decoded and encoded up front, straight into a
  *    fresh embedded engine with the collector's insert statement and batch size, for
  *    BENCH_CEILING_SECONDS (default 20).
- * 3. The collector runs in this process (default config: fsync always, 16 MiB segments) and the load
+ * 3. The collector runs in this process (default config: fsync always, 32 MiB segments) and the load
  *    process sends the batches with BENCH_CONCURRENCY (default 8) connections for BENCH_SECONDS
  *    (default 60). Written = rows in ClickHouse by the end of the window; the backlog is then drained
  *    and every accepted span is checked to be in otel_traces exactly once.
@@ -14,6 +14,8 @@
  *   pnpm bench:ingest
  *   BENCH_SECONDS=15 BENCH_CEILING_SECONDS=8 pnpm bench:ingest
  *   BENCH_ATTRIBUTE_INDEXES=0 pnpm bench:ingest   # both sides without the otel_traces attribute bloom filters
+ *   BENCH_LAG_WAIT_MS=0 pnpm bench:ingest          # 429 at once beyond max_lag_bytes instead of holding requests
+ *   BENCH_SEGMENT_MB=16 pnpm bench:ingest          # WAL segment (= insert batch) size, default the collector's
  *
  * Last stdout line: {"bench":"ingest","spans_per_s":…,"ceiling_spans_per_s":…,"ratio":…,"p99_ms":…,"rss_mb":…}
  */
@@ -40,7 +42,11 @@ const { reportResult } = await import('../support/report.js');
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 60);
 const CEILING_SECONDS = Number(process.env.BENCH_CEILING_SECONDS ?? 20);
-const SEGMENT_BYTES = Number(process.env.BENCH_SEGMENT_MB ?? 16) * 1024 * 1024;
+/** `exporters.clickhouse.wal.segment_max_bytes`: the collector's default unless BENCH_SEGMENT_MB is set. */
+const SEGMENT_BYTES =
+  process.env.BENCH_SEGMENT_MB === undefined
+    ? loadConfig(undefined, {}).exporter.wal.segmentMaxBytes
+    : Number(process.env.BENCH_SEGMENT_MB) * 1024 * 1024;
 /** `exporters.clickhouse.attribute_indexes` (the ceiling process reads the same variable). */
 const ATTRIBUTE_INDEXES = process.env.BENCH_ATTRIBUTE_INDEXES !== '0';
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -100,6 +106,9 @@ try {
             dir: join(tmp, 'wal'),
             fsync: process.env.BENCH_FSYNC ?? 'always',
             segment_max_bytes: SEGMENT_BYTES,
+            ...(process.env.BENCH_LAG_WAIT_MS === undefined
+              ? {}
+              : { max_lag_wait_ms: Number(process.env.BENCH_LAG_WAIT_MS) }),
           },
         },
       },
@@ -129,12 +138,14 @@ try {
     errors: number;
     elapsed: number;
     p99: number;
+    p50: number;
   }>('load.ts', ['send', file, `${collector.url}/v1/traces`, String(SECONDS)]);
   // Resident memory split at the end of the window: file-backed (mostly the engine's library) vs anonymous.
   const status = readFileSync('/proc/self/status', 'utf8');
   const kb = (key: string): number => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
   const writtenInWindow = collector.metrics.written.traces;
   const insertsInWindow = collector.metrics.inserts;
+  const insertSecondsInWindow = collector.metrics.insertSeconds;
   const drainStart = performance.now();
   const drained = await collector.flush(300_000);
   const drainSeconds = (performance.now() - drainStart) / 1000;
@@ -156,6 +167,7 @@ try {
     ceiling_spans_per_s: Math.round(ceilingRate),
     ratio: Number((spansPerS / ceilingRate).toFixed(3)),
     p99_ms: Number(load.p99.toFixed(1)),
+    p50_ms: Number(load.p50.toFixed(1)),
     rss_mb: Math.round(peakRss / 1024 / 1024),
     rss_file_mb_at_end: Math.round(kb('RssFile') / 1024),
     rss_anon_mb_at_end: Math.round(kb('RssAnon') / 1024),
@@ -163,7 +175,11 @@ try {
     segment_mb: SEGMENT_BYTES / 1024 / 1024,
     attribute_indexes: ATTRIBUTE_INDEXES,
     throttled: load.throttled,
+    held_for_lag: collector.metrics.heldForLag,
     avg_batch_rows: insertsInWindow === 0 ? 0 : Math.round(writtenInWindow / insertsInWindow),
+    // Share of the window the exporter spent inside inserts (1 = the engine never waited for a batch).
+    insert_busy: Number((insertSecondsInWindow / load.elapsed).toFixed(2)),
+    avg_insert_ms: insertsInWindow === 0 ? 0 : Math.round((insertSecondsInWindow * 1000) / insertsInWindow),
     ceiling_batch_rows: ceiling.batchRows,
     stored_exactly_once: Number(stored?.n) === load.accepted && Number(stored?.u) <= load.accepted,
   });

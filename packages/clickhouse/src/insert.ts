@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { ClickHouseClient } from '@clickhouse/client';
@@ -94,14 +95,21 @@ async function run(
   const dir = join(dataDir, SPOOL_DIR);
   const mine = `${process.pid}-`;
   const file = join(dir, `${mine}${++spoolSeq}.${SPOOL_EXT[format]}`);
-  await mkdir(dir, { recursive: true });
-  await writeFile(file, body);
+  mkdirSync(dir, { recursive: true });
+  // Synchronous file calls: `writeFile` writes 512 KiB chunks, each a round trip through the event
+  // loop, and in a busy collector a 16 MiB batch took hundreds of milliseconds to reach the file while
+  // the engine (one insert at a time) waited. A page-cache write of 16 MiB takes a few ms.
+  writeFileSync(file, body);
   try {
     const res = await client.exec({ query: `${into} SELECT * FROM file(${sqlString(file)}, '${format}')` });
     res.stream.resume();
   } finally {
     // Housekeeping never fails an insert (a caller would retry one that is already stored).
-    await rm(file, { force: true }).catch(() => undefined);
+    try {
+      rmSync(file, { force: true });
+    } catch {
+      // a file that cannot be removed now is swept as an orphan by a later process
+    }
   }
   if (!spoolSwept.has(client)) {
     // The insert succeeded, so this process owns the data directory: files of earlier processes are orphans.

@@ -138,6 +138,7 @@ export async function startCollector(
         maxConcurrentRequests: config.receiver.maxConcurrentRequests,
         maxInFlightBytes: config.receiver.maxInFlightBytes,
         maxLagBytes: config.exporter.wal.maxLagBytes,
+        maxLagWaitMs: config.exporter.wal.maxLagWaitMs,
         retryAfterSeconds: config.retryAfterSeconds,
         limits: DEFAULT_DECODE_LIMITS,
         pipelines,

@@ -61,6 +61,27 @@ async function counts(
   return { spans: Number(t!.n), unique: Number(t!.u), generations: Number(g!.n) };
 }
 
+/**
+ * A sink over the client of a collector that `start` has not returned yet: segments left on disk are
+ * exported as soon as the collector starts, possibly before `start` resolves, so calls wait for it.
+ */
+function lateSink(onInsert: () => void = () => undefined): {
+  sink: BatchSink;
+  ready: (c: RunningCollector) => void;
+} {
+  let ready!: (c: RunningCollector) => void;
+  const started = new Promise<RunningCollector>((r) => (ready = r));
+  return {
+    ready,
+    sink: {
+      async insert(batch, token) {
+        onInsert();
+        await clickHouseSink((await started).client, 'default').insert(batch, token);
+      },
+    },
+  };
+}
+
 /** A sink whose behaviour the test switches: real, fail before inserting, or insert then fail. */
 function switchable(): {
   sink: BatchSink;
@@ -86,6 +107,37 @@ function switchable(): {
     },
   };
   return state;
+}
+
+/** A sink that waits `delay()` ms before each real insert (ClickHouse slower than intake). */
+function slowSink(delay: () => number): { sink: BatchSink; sw: ReturnType<typeof switchable> } {
+  const sw = switchable();
+  return {
+    sw,
+    sink: {
+      async insert(batch, token) {
+        await new Promise((r) => setTimeout(r, delay()));
+        await sw.sink.insert(batch, token);
+      },
+    },
+  };
+}
+
+/** Collector config with tiny segments and a 64 KiB lag bound, holding requests up to `waitMs`. */
+function lagConfig(dataDir: string, walDir: string, waitMs: number): ReturnType<typeof testConfig> {
+  return testConfig(dataDir, {
+    exporters: {
+      clickhouse: {
+        wal: {
+          dir: join(tmp.dir, walDir),
+          segment_max_bytes: 16_384,
+          max_lag_bytes: 65_536,
+          max_lag_wait_ms: waitMs,
+        },
+      },
+    },
+    service: { retry_after_seconds: 1 },
+  });
 }
 
 describe('durability: WAL replay is idempotent in ClickHouse (real engine, materialized views on)', () => {
@@ -200,23 +252,9 @@ describe('durability: WAL replay is idempotent in ClickHouse (real engine, mater
     await c.stop(); // idempotent
   });
 
-  it('ClickHouse healthy but slower than intake: 429 + Retry-After beyond max_lag_bytes, nothing lost', async () => {
-    const sw = switchable();
-    const slow: BatchSink = {
-      async insert(batch, token) {
-        await new Promise((r) => setTimeout(r, 300));
-        await sw.sink.insert(batch, token);
-      },
-    };
-    const config = testConfig(dir, {
-      exporters: {
-        clickhouse: {
-          wal: { dir: join(tmp.dir, 'wal-lag'), segment_max_bytes: 16_384, max_lag_bytes: 65_536 },
-        },
-      },
-      service: { retry_after_seconds: 1 },
-    });
-    const c = await start(config, { sink: slow });
+  it('ClickHouse healthy but slower than intake, max_lag_wait_ms 0: 429 + Retry-After beyond max_lag_bytes, nothing lost', async () => {
+    const { sink: slow, sw } = slowSink(() => 300);
+    const c = await start(lagConfig(dir, 'wal-lag', 0), { sink: slow });
     collector = c;
     sw.real = clickHouseSink(c.client, 'default');
     let acked = 0;
@@ -239,6 +277,69 @@ describe('durability: WAL replay is idempotent in ClickHouse (real engine, mater
     expect(await c.flush(20_000)).toBe(true);
     expect(await counts(c, 'lagging')).toEqual({ spans: acked, unique: acked, generations: acked });
     await c.stop();
+  });
+
+  it('ClickHouse behind by more than max_lag_bytes: requests are held until it catches up, or 429 once max_lag_wait_ms is over', async () => {
+    let delayMs = 150;
+    const { sink: slow, sw } = slowSink(() => delayMs);
+    const c = await start(lagConfig(dir, 'wal-hold', 10_000), { sink: slow });
+    collector = c;
+    sw.real = clickHouseSink(c.client, 'default');
+    // 8 clients, 5 requests each, ~11 KiB per request: more than max_lag_bytes at once.
+    const send = async (): Promise<Array<{ status: number; ms: number }>> => {
+      const out: Array<{ status: number; ms: number }> = [];
+      for (let i = 0; i < 5; i++) {
+        const t0 = performance.now();
+        const res = await fetch(`${c.url}/v1/traces`, {
+          method: 'POST',
+          headers: PROTO,
+          body: generations(20, 'held'),
+        });
+        await res.arrayBuffer();
+        out.push({ status: res.status, ms: performance.now() - t0 });
+      }
+      return out;
+    };
+    const results = (await Promise.all(Array.from({ length: 8 }, send))).flat();
+    expect(results.map((r) => r.status).filter((s) => s !== 200)).toEqual([]);
+    expect(c.metrics.heldForLag).toBeGreaterThan(0);
+    expect(c.metrics.throttled).toBe(0);
+    // Held requests waited for the exporter: some answers took more than one slow insert.
+    expect(Math.max(...results.map((r) => r.ms))).toBeGreaterThan(delayMs);
+    expect(await c.flush(60_000)).toBe(true);
+    expect(await counts(c, 'held')).toEqual({ spans: 800, unique: 800, generations: 800 });
+    // A lag that outlasts the wait: inserts now take longer than max_lag_wait_ms allows.
+    await c.stop();
+    delayMs = 3000;
+    const short = lagConfig(dir, 'wal-hold', 300);
+    const d = await start(short, { sink: slow });
+    collector = d;
+    sw.real = clickHouseSink(d.client, 'default');
+    let refused: { status: number; ms: number; retryAfter: string | null } | undefined;
+    for (let i = 0; i < 40 && refused === undefined; i++) {
+      const t0 = performance.now();
+      const res = await fetch(`${d.url}/v1/traces`, {
+        method: 'POST',
+        headers: PROTO,
+        body: generations(20, 'held-refused'),
+      });
+      await res.arrayBuffer();
+      if (res.status !== 200)
+        refused = {
+          status: res.status,
+          ms: performance.now() - t0,
+          retryAfter: res.headers.get('retry-after'),
+        };
+    }
+    expect(refused?.status).toBe(429);
+    expect(refused?.retryAfter).toBe('1');
+    expect(refused!.ms).toBeGreaterThanOrEqual(290);
+    delayMs = 0;
+    expect(await d.flush(60_000)).toBe(true);
+    const held = await counts(d, 'held-refused');
+    expect(held.spans).toBe(held.unique);
+    expect(held.spans % 20).toBe(0);
+    await d.stop();
   });
 
   it('request memory is bounded: a request that does not fit max_in_flight_bytes gets 429 while another is read', async () => {
@@ -305,17 +406,10 @@ describe('durability: WAL replay is idempotent in ClickHouse (real engine, mater
     const badFile = readdirSync(walDir).find((f) => f.endsWith('.wal'))!;
     const lines: string[] = [];
     let attempts = 0;
-    const c = await start(config, {
-      logSink: (l) => lines.push(l),
-      sink: {
-        insert: async (batch, token) => {
-          attempts++;
-          await clickHouseSink(real!, 'default').insert(batch, token);
-        },
-      },
-    });
+    const late = lateSink(() => attempts++);
+    const c = await start(config, { logSink: (l) => lines.push(l), sink: late.sink });
+    late.ready(c);
     collector = c;
-    const real = c.client;
     expect((await post(`${c.url}/v1/traces`, generations(50, 'after-dead-letter'), PROTO)).status).toBe(200);
     expect(await c.flush(20_000)).toBe(true);
     expect(await counts(c, 'after-dead-letter')).toEqual({ spans: 50, unique: 50, generations: 50 });
@@ -383,13 +477,21 @@ describe('durability: WAL replay is idempotent in ClickHouse (real engine, mater
     const [segment] = readdirSync(walDir);
     const saved = readFileSync(join(walDir, segment!));
     const tokens: string[] = [];
-    const recording = (): BatchSink => ({
-      insert: async (batch, token) => {
-        tokens.push(`${token} ${batch.format} ${batch.rows}`);
-        await clickHouseSink(c.client, 'default').insert(batch, token);
-      },
-    });
-    let c = await start(config, { sink: recording() });
+    const recording = (): ReturnType<typeof lateSink> => {
+      const late = lateSink();
+      return {
+        ready: late.ready,
+        sink: {
+          insert: async (batch, token) => {
+            tokens.push(`${token} ${batch.format} ${batch.rows}`);
+            await late.sink.insert(batch, token);
+          },
+        },
+      };
+    };
+    let rec = recording();
+    let c = await start(config, { sink: rec.sink });
+    rec.ready(c);
     collector = c;
     expect(await c.flush(20_000)).toBe(true);
     const id = /^seg-(.+)\.wal$/.exec(segment!)![1];
@@ -402,7 +504,9 @@ describe('durability: WAL replay is idempotent in ClickHouse (real engine, mater
     await c.stop();
     // The same segment again, as after a crash between the insert and the delete: both batches are no-ops.
     writeFileSync(join(walDir, segment!), saved);
-    c = await start(config, { sink: recording() });
+    rec = recording();
+    c = await start(config, { sink: rec.sink });
+    rec.ready(c);
     collector = c;
     expect(await c.flush(20_000)).toBe(true);
     expect(tokens).toHaveLength(4);

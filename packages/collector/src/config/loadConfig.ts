@@ -97,8 +97,10 @@ export interface CollectorConfig {
       segmentMaxBytes: number;
       maxBytes: number;
       flushIntervalMs: number;
-      /** While exports succeed, un-exported bytes beyond this get 429 (intake outruns ClickHouse). */
+      /** While exports succeed, un-exported bytes beyond this hold requests, then get 429 (intake outruns ClickHouse). */
       maxLagBytes: number;
+      /** How long a request is held while ClickHouse is behind by more than `maxLagBytes` before it gets 429. */
+      maxLagWaitMs: number;
       /** Consecutive permanent ClickHouse errors of one segment before it is dead-lettered. */
       deadLetterAfter: number;
       /** Bound on the dead-letter folder `<dir>-dead-letter`. */
@@ -519,10 +521,11 @@ function validate(raw: Raw, baseDir: string, problems: string[]): CollectorConfi
     dir: resolve(baseDir, r.str(walRaw, 'dir', wp, resolve(dataDir, '..', 'wal'))),
     fsync: r.oneOf(walRaw, 'fsync', wp, ['always', 'interval', 'never'] as const, 'always'),
     fsyncIntervalMs: r.num(walRaw, 'fsync_interval_ms', wp, 200, 1, 60_000),
-    segmentMaxBytes: r.num(walRaw, 'segment_max_bytes', wp, 16 * 1024 * 1024, 4096, 512 * 1024 * 1024),
+    segmentMaxBytes: r.num(walRaw, 'segment_max_bytes', wp, 32 * 1024 * 1024, 4096, 512 * 1024 * 1024),
     maxBytes: r.num(walRaw, 'max_bytes', wp, 1024 * 1024 * 1024, 65_536),
     flushIntervalMs: r.num(walRaw, 'flush_interval_ms', wp, 500, 1, 600_000),
     maxLagBytes: r.num(walRaw, 'max_lag_bytes', wp, 64 * 1024 * 1024, 65_536),
+    maxLagWaitMs: r.int(walRaw, 'max_lag_wait_ms', wp, 2000, 0, 60_000),
     deadLetterAfter: r.int(walRaw, 'dead_letter_after', wp, 5, 1, 1000),
     deadLetterMaxBytes: r.num(walRaw, 'dead_letter_max_bytes', wp, 256 * 1024 * 1024, 0),
   };

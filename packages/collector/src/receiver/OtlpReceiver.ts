@@ -29,12 +29,19 @@ export interface ReceiverOptions {
   maxConcurrentRequests: number;
   /** Bound on request bytes being read or decoded at once (429 beyond; one request always passes). */
   maxInFlightBytes: number;
-  /** While exports succeed, refuse intake (429) beyond this many un-exported bytes. */
+  /**
+   * While exports succeed and more than this many bytes are un-exported, a request is held (its body
+   * unread) for up to `maxLagWaitMs` until ClickHouse catches up, then refused with 429.
+   */
   maxLagBytes: number;
+  maxLagWaitMs: number;
   retryAfterSeconds: number;
   limits: DecodeLimits;
   pipelines: { traces: Processor[]; logs: Processor[] };
 }
+
+/** How often a held request looks at the export lag again. */
+const LAG_POLL_MS = 20;
 
 const CONTENT_TYPES: Record<string, OtlpEncoding> = {
   'application/x-protobuf': 'protobuf',
@@ -176,6 +183,34 @@ export class OtlpReceiver {
     }
   }
 
+  /** ClickHouse is healthy but behind by more than `maxLagBytes`. */
+  private lagging(): boolean {
+    return this.exportHealthy() && this.wal.pendingBytes > this.opts.maxLagBytes;
+  }
+
+  /**
+   * Holds a request while ClickHouse catches up, up to `maxLagWaitMs`: slowing clients down keeps the
+   * engine supplied with batches, where a 429 makes every client pause for `Retry-After` at once and
+   * leaves the engine idle meanwhile. A held request counts against `maxConcurrentRequests` and holds
+   * no body bytes (its body is not read yet). `false` when the lag outlasted the wait or the collector
+   * began stopping.
+   */
+  private async waitForExport(): Promise<boolean> {
+    const deadline = Date.now() + this.opts.maxLagWaitMs;
+    this.inFlight++;
+    this.metrics.heldForLag++;
+    try {
+      while (this.lagging()) {
+        const left = deadline - Date.now();
+        if (left <= 0 || this.draining) return false;
+        await new Promise((r) => setTimeout(r, Math.min(LAG_POLL_MS, left)).unref());
+      }
+      return !this.draining;
+    } finally {
+      this.inFlight--;
+    }
+  }
+
   /** Handles one export request for `signal`. Never throws. */
   async handle(req: IncomingMessage, res: ServerResponse, signal: OtlpSignal): Promise<void> {
     const rawType = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
@@ -234,8 +269,12 @@ export class OtlpReceiver {
       );
       return;
     }
-    if (this.exportHealthy() && this.wal.pendingBytes > this.opts.maxLagBytes) {
+    if (this.lagging() && !(await this.waitForExport())) {
       req.resume();
+      if (this.draining) {
+        this.throttle(res, encoding, 503, 'stopping', 'collector is shutting down');
+        return;
+      }
       this.throttle(
         res,
         encoding,

@@ -29,6 +29,8 @@ export class SelfMetrics {
   responses = new Map<number, number>();
   /** Requests refused by back-pressure (429/503). */
   throttled = 0;
+  /** Requests held while ClickHouse was behind by more than `max_lag_bytes` (refused or not). */
+  heldForLag = 0;
   processorCounters: () => Array<[string, Record<string, number>]> = () => [];
 
   observeInsert(kind: WalKind, rows: number, bytes: number, ms: number): void {
@@ -105,6 +107,12 @@ export class SelfMetrics {
       'counter',
       'Requests refused with 429/503 by back-pressure.',
       [['', this.throttled]],
+    );
+    metric(
+      'promptline_collector_held_for_lag_total',
+      'counter',
+      'Requests held while ClickHouse was behind by more than max_lag_bytes (then accepted, or refused with 429).',
+      [['', this.heldForLag]],
     );
     metric(
       'promptline_collector_http_responses_total',
