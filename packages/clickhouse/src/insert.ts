@@ -98,7 +98,8 @@ async function run(
   mkdirSync(dir, { recursive: true });
   // Synchronous file calls: `writeFile` writes 512 KiB chunks, each a round trip through the event
   // loop, and in a busy collector a 16 MiB batch took hundreds of milliseconds to reach the file while
-  // the engine (one insert at a time) waited. A page-cache write of 16 MiB takes a few ms.
+  // the engine (one insert at a time) waited. Written at once, 32 MiB took 11–31 ms on the loaded
+  // 2-core VM, an event-loop pause per batch that bench:ingest showed to be worth it.
   writeFileSync(file, body);
   try {
     const res = await client.exec({ query: `${into} SELECT * FROM file(${sqlString(file)}, '${format}')` });

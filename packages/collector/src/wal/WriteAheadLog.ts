@@ -337,7 +337,8 @@ export class WriteAheadLog {
   async read(seg: SealedSegment): Promise<WalBatch[]> {
     // Synchronously, like appends: `readFile` reads in 512 KiB chunks, each a round trip through an
     // event loop busy decoding requests, and a 16 MiB segment took 200–400 ms that way while the
-    // engine, which only inserts one batch at a time, sat idle (bench:ingest: ~5 ms this way).
+    // engine, which only inserts one batch at a time, sat idle. Read at once it took 2–20 ms in
+    // bench:ingest (a 32 MiB file 20–70 ms on the loaded 2-core VM): requests wait that long instead.
     const data = readFileSync(seg.file);
     const byKind: Record<WalKind, Array<{ format: WalFormat; parts: Buffer[]; rows: number }>> = {
       traces: [],
