@@ -211,6 +211,20 @@ describe('model prices', () => {
           effectiveFrom: new Date('2026-06-01T00:00:00Z'),
           minInputTokens: 500_000,
         },
+        // A prefix pattern matches earlier in the name than an anchored one: precedence, not match
+        // position, must decide (the newer price wins for zeta-mini; zeta-max has only the prefix one).
+        {
+          modelPattern: '^zeta',
+          usageType: 'input',
+          usdPerMillion: 7,
+          effectiveFrom: new Date('2025-01-01T00:00:00Z'),
+        },
+        {
+          modelPattern: '^zeta-mini$',
+          usageType: 'input',
+          usdPerMillion: 3,
+          effectiveFrom: new Date('2026-01-01T00:00:00Z'),
+        },
       ],
       { database: 'cv' },
     );
@@ -233,6 +247,16 @@ describe('model prices', () => {
       span({
         SpanAttributes: { [GEN_AI.OPERATION_NAME]: 'chat', [GEN_AI.REQUEST_MODEL]: 'mystery', ...tokens },
       }),
+      ...['zeta-mini', 'zeta-max'].map((model) =>
+        span({
+          Timestamp: '2026-07-01T00:00:00Z',
+          SpanAttributes: {
+            [GEN_AI.OPERATION_NAME]: 'chat',
+            [GEN_AI.REQUEST_MODEL]: model,
+            [GEN_AI.USAGE_INPUT_TOKENS]: '1000000',
+          },
+        }),
+      ),
     ];
     await insertTraces(client, cases, { database: 'cv' });
     const got = await Promise.all(cases.map((c) => gen(c.SpanId)));
@@ -243,6 +267,8 @@ describe('model prices', () => {
       ['price_table', 60],
       ['span', 0.5],
       ['none', 0],
+      ['price_table', 3],
+      ['price_table', 7],
     ]);
     const listed = await listModelPrices(client, { database: 'cv' });
     expect(listed.filter((p) => p.modelPattern === '^acme-1$')).toHaveLength(6);

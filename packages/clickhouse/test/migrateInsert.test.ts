@@ -53,6 +53,33 @@ describe('migrate', () => {
   });
 });
 
+describe('0010: the generations view recreated', () => {
+  it('keeps the rows stored before it, and every later span reaches promptline_generations once', async () => {
+    const gen = (model: string) =>
+      span({ SpanAttributes: { 'gen_ai.operation.name': 'chat', 'gen_ai.request.model': model } });
+    await migrate(client, { database: 'up10', target: 9 });
+    await insertTraces(client, [gen('before-1'), gen('before-2')], { database: 'up10' });
+    const upgrade = await migrate(client, { database: 'up10' });
+    expect(upgrade.applied).toContain(10);
+    await insertTraces(client, [gen('after-1')], { database: 'up10' });
+    // Run again (as after a crash between its two statements): still one view.
+    await client.command({ query: 'DROP VIEW up10.promptline_generations_mv SYNC' });
+    await client.command({ query: 'DELETE FROM up10.promptline_migrations WHERE version = 10' });
+    expect((await migrate(client, { database: 'up10' })).applied).toEqual([10]);
+    await insertTraces(client, [gen('after-2')], { database: 'up10' });
+    const got = await rows<{ model: string; n: string }>(
+      client,
+      'SELECT model, count() AS n FROM up10.promptline_generations GROUP BY model ORDER BY model',
+    );
+    expect(got.map((r) => [r.model, Number(r.n)])).toEqual([
+      ['after-1', 1],
+      ['after-2', 1],
+      ['before-1', 1],
+      ['before-2', 1],
+    ]);
+  });
+});
+
 describe('attribute indexes', () => {
   const indexes = async (database: string): Promise<string[]> =>
     (
