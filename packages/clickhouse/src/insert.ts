@@ -8,6 +8,7 @@ import {
   encodeLogBlock,
   encodeTraceBlock,
   LOG_BLOCK_COLUMNS,
+  TIMESTAMP_FORMAT,
   TRACE_BLOCK_COLUMNS,
   timestampNanos,
 } from './nativeBlock.js';
@@ -151,11 +152,9 @@ function validTimestamp(t: unknown): boolean {
   return typeof t === 'string' && timestampNanos(t) !== undefined;
 }
 
-const TIMESTAMP_WANT = 'a UTC timestamp YYYY-MM-DD HH:MM:SS[.fffffffff] (or ISO-8601 with Z) in 1900..2262';
-
 /** Validate one span row; throws naming the row and field. */
 export function validateTraceRow(r: TraceRow, i: number): void {
-  check(validTimestamp(r.Timestamp), 'trace', i, 'Timestamp', r.Timestamp, TIMESTAMP_WANT);
+  check(validTimestamp(r.Timestamp), 'trace', i, 'Timestamp', r.Timestamp, TIMESTAMP_FORMAT);
   check(HEX32.test(r.TraceId), 'trace', i, 'TraceId', r.TraceId, '32 lowercase hex chars');
   check(HEX16.test(r.SpanId), 'trace', i, 'SpanId', r.SpanId, '16 lowercase hex chars');
   check(
@@ -180,7 +179,7 @@ export function validateTraceRow(r: TraceRow, i: number): void {
   );
   const events = r['Events.Timestamp'];
   const bad = events.find((t) => !validTimestamp(t));
-  check(bad === undefined, 'trace', i, 'Events.Timestamp', bad, TIMESTAMP_WANT);
+  check(bad === undefined, 'trace', i, 'Events.Timestamp', bad, TIMESTAMP_FORMAT);
   check(
     r['Events.Name'].length === events.length && r['Events.Attributes'].length === events.length,
     'trace',
@@ -204,7 +203,7 @@ export function validateTraceRow(r: TraceRow, i: number): void {
 
 /** Validate one log row; throws naming the row and field. */
 export function validateLogRow(r: LogRow, i: number): void {
-  check(validTimestamp(r.Timestamp), 'log', i, 'Timestamp', r.Timestamp, TIMESTAMP_WANT);
+  check(validTimestamp(r.Timestamp), 'log', i, 'Timestamp', r.Timestamp, TIMESTAMP_FORMAT);
   check(
     r.TraceId === '' || HEX32.test(r.TraceId),
     'log',

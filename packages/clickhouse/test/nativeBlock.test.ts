@@ -235,6 +235,35 @@ describe('Native blocks', () => {
     }
   });
 
+  it('reads many timestamps of one day exactly (the day is cached), and a bad one on that day still fails', () => {
+    fc.assert(
+      fc.property(
+        nanos,
+        fc.array(fc.integer({ min: 0, max: 86_399_999_999_999 }), { minLength: 1, maxLength: 20 }),
+        (start, offsets) => {
+          const dayStart =
+            start - (((start % 86_400_000_000_000n) + 86_400_000_000_000n) % 86_400_000_000_000n);
+          for (const off of offsets) {
+            const ns = dayStart + BigInt(off);
+            if (ns > 9223372036854775807n) continue;
+            expect(timestampNanos(timestampText(ns, false))).toBe(ns);
+          }
+          const day = timestampText(dayStart, false).slice(0, 11);
+          for (const bad of [
+            '24:00:00.000000000',
+            '23:60:00.000000000',
+            '23:00:60.000000000',
+            '2x:00:00.000000000',
+            '23:00:00.00000000x',
+            '23-00:00.000000000',
+          ])
+            expect(timestampNanos(day + bad), day + bad).toBeUndefined();
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
   it('reads the two timestamp forms to the nanosecond and refuses anything else, naming row and field', () => {
     expect(timestampNanos('1970-01-01 00:00:00')).toBe(0n);
     expect(timestampNanos('2026-11-21 10:00:00.5')).toBe(1795255200500000000n);
