@@ -18,6 +18,8 @@
  *   BENCH_SEGMENT_MB=16 pnpm bench:ingest          # WAL segment (= insert batch) size, default the collector's
  *
  * Last stdout line: {"bench":"ingest","spans_per_s":…,"ceiling_spans_per_s":…,"ratio":…,"p99_ms":…,"rss_mb":…}
+ * and more fields: among them `js_heap_mb_peak` / `js_external_mb_peak`, the collector process's own
+ * JavaScript share of `rss_mb` (V8 heap, Buffers outside it), sampled with it every 50 ms.
  */
 import { fork, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -127,10 +129,16 @@ try {
     {},
   );
   const collector = await startCollector(config);
-  let peakRss = process.memoryUsage().rss;
-  const sampler = setInterval(() => {
-    peakRss = Math.max(peakRss, process.memoryUsage().rss);
-  }, 50);
+  // Peaks of resident memory and of its JavaScript share (V8 heap; Buffers outside it).
+  const peak = { rss: 0, heap: 0, external: 0 };
+  const sample = (): void => {
+    const m = process.memoryUsage();
+    peak.rss = Math.max(peak.rss, m.rss);
+    peak.heap = Math.max(peak.heap, m.heapTotal);
+    peak.external = Math.max(peak.external, m.external);
+  };
+  sample();
+  const sampler = setInterval(sample, 50);
   const load = await child<{
     accepted: number;
     requests: number;
@@ -168,7 +176,9 @@ try {
     ratio: Number((spansPerS / ceilingRate).toFixed(3)),
     p99_ms: Number(load.p99.toFixed(1)),
     p50_ms: Number(load.p50.toFixed(1)),
-    rss_mb: Math.round(peakRss / 1024 / 1024),
+    rss_mb: Math.round(peak.rss / 1024 / 1024),
+    js_heap_mb_peak: Math.round(peak.heap / 1024 / 1024),
+    js_external_mb_peak: Math.round(peak.external / 1024 / 1024),
     rss_file_mb_at_end: Math.round(kb('RssFile') / 1024),
     rss_anon_mb_at_end: Math.round(kb('RssAnon') / 1024),
     seconds: Number(load.elapsed.toFixed(1)),
