@@ -16,6 +16,7 @@
  *   BENCH_ATTRIBUTE_INDEXES=0 pnpm bench:ingest   # both sides without the otel_traces attribute bloom filters
  *   BENCH_LAG_WAIT_MS=0 pnpm bench:ingest          # 429 at once beyond max_lag_bytes instead of holding requests
  *   BENCH_SEGMENT_MB=16 pnpm bench:ingest          # WAL segment (= insert batch) size, default the collector's
+ *   BENCH_RELEASE_MEMORY=after_each_batch pnpm bench:ingest   # exporters.clickhouse.release_memory
  *
  * Last stdout line: {"bench":"ingest","spans_per_s":…,"ceiling_spans_per_s":…,"ratio":…,"p99_ms":…,"rss_mb":…}
  * and more fields: among them `js_heap_mb_peak` / `js_external_mb_peak`, the collector process's own
@@ -104,6 +105,9 @@ try {
         clickhouse: {
           data_dir: join(tmp, 'data'),
           attribute_indexes: ATTRIBUTE_INDEXES,
+          ...(process.env.BENCH_RELEASE_MEMORY === undefined
+            ? {}
+            : { release_memory: process.env.BENCH_RELEASE_MEMORY }),
           wal: {
             dir: join(tmp, 'wal'),
             fsync: process.env.BENCH_FSYNC ?? 'always',
@@ -184,6 +188,7 @@ try {
     seconds: Number(load.elapsed.toFixed(1)),
     segment_mb: SEGMENT_BYTES / 1024 / 1024,
     attribute_indexes: ATTRIBUTE_INDEXES,
+    release_memory: config.exporter.releaseMemory,
     throttled: load.throttled,
     held_for_lag: collector.metrics.heldForLag,
     avg_batch_rows: insertsInWindow === 0 ? 0 : Math.round(writtenInWindow / insertsInWindow),

@@ -119,7 +119,12 @@ export async function startCollector(
     metrics.processorCounters = () => [...cache.values()].map((p) => [p.name, p.counters()]);
     const drainer = new WalDrainer(
       wal,
-      options.sink ?? clickHouseSink(client, config.exporter.database),
+      options.sink ??
+        clickHouseSink(client, {
+          database: config.exporter.database,
+          releaseMemory: config.exporter.releaseMemory,
+          log,
+        }),
       {
         flushIntervalMs: config.exporter.wal.flushIntervalMs,
         deadLetterAfter: config.exporter.wal.deadLetterAfter,

@@ -87,6 +87,17 @@ describe('loadConfig', () => {
     );
   });
 
+  it('exporters.clickhouse.release_memory: when_idle by default, one of three values', () => {
+    expect(loadConfig(undefined, {}).exporter.releaseMemory).toBe('when_idle');
+    const each = deepMerge(defaultConfigDocument(), {
+      exporters: { clickhouse: { release_memory: 'after_each_batch' } },
+    });
+    expect(loadConfig(each, {}).exporter.releaseMemory).toBe('after_each_batch');
+    expect(problems({ exporters: { clickhouse: { release_memory: 'always' } } })).toContain(
+      'exporters.clickhouse.release_memory: must be one of when_idle, after_each_batch, never (got "always")',
+    );
+  });
+
   it('exporters.clickhouse.wal.dead_letter_after: 5 by default, a whole number from 1', () => {
     expect(loadConfig(undefined, {}).exporter.wal.deadLetterAfter).toBe(5);
     expect(loadConfig(undefined, {}).exporter.wal.deadLetterMaxBytes).toBe(256 * 1024 * 1024);

@@ -76,7 +76,7 @@ function lateSink(onInsert: () => void = () => undefined): {
     sink: {
       async insert(batch, token) {
         onInsert();
-        await clickHouseSink((await started).client, 'default').insert(batch, token);
+        await clickHouseSink((await started).client, { database: 'default' }).insert(batch, token);
       },
     },
   };
@@ -147,7 +147,7 @@ describe('durability: WAL replay is idempotent in ClickHouse (real engine, mater
   it('an insert that succeeded but looked failed is retried with the same token and counted once', async () => {
     const sw = switchable();
     collector = await start(testConfig(dir), { sink: sw.sink });
-    sw.real = clickHouseSink(collector.client, 'default');
+    sw.real = clickHouseSink(collector.client, { database: 'default' });
     sw.mode = 'insert-then-fail';
     const res = await post(`${collector.url}/v1/traces`, generations(300, 'retry-once'), PROTO);
     expect(res.status).toBe(200);
@@ -167,7 +167,7 @@ describe('durability: WAL replay is idempotent in ClickHouse (real engine, mater
     // Same data dir and WAL as before; shutdown gives up at once while exports fail.
     const config = testConfig(dir, { service: { shutdown_timeout_ms: 0 } });
     collector = await start(config, { sink: sw.sink });
-    sw.real = clickHouseSink(collector.client, 'default');
+    sw.real = clickHouseSink(collector.client, { database: 'default' });
     sw.mode = 'insert-then-fail';
     for (let i = 0; i < 4; i++)
       expect((await post(`${collector.url}/v1/traces`, generations(250, 'crash-replay'), PROTO)).status).toBe(
@@ -206,7 +206,7 @@ describe('durability: WAL replay is idempotent in ClickHouse (real engine, mater
     const lines: string[] = [];
     const c = await start(config, { sink: sw.sink, logSink: (l) => lines.push(l) });
     collector = c;
-    sw.real = clickHouseSink(c.client, 'default');
+    sw.real = clickHouseSink(c.client, { database: 'default' });
     sw.mode = 'down';
     let acked = 0;
     let throttled: Response | undefined;
@@ -256,7 +256,7 @@ describe('durability: WAL replay is idempotent in ClickHouse (real engine, mater
     const { sink: slow, sw } = slowSink(() => 300);
     const c = await start(lagConfig(dir, 'wal-lag', 0), { sink: slow });
     collector = c;
-    sw.real = clickHouseSink(c.client, 'default');
+    sw.real = clickHouseSink(c.client, { database: 'default' });
     let acked = 0;
     let limited: Response | undefined;
     for (let i = 0; i < 300 && limited === undefined; i++) {
@@ -284,7 +284,7 @@ describe('durability: WAL replay is idempotent in ClickHouse (real engine, mater
     const { sink: slow, sw } = slowSink(() => delayMs);
     const c = await start(lagConfig(dir, 'wal-hold', 10_000), { sink: slow });
     collector = c;
-    sw.real = clickHouseSink(c.client, 'default');
+    sw.real = clickHouseSink(c.client, { database: 'default' });
     // 8 clients, 5 requests each, ~11 KiB per request: more than max_lag_bytes at once.
     const send = async (): Promise<Array<{ status: number; ms: number }>> => {
       const out: Array<{ status: number; ms: number }> = [];
@@ -314,7 +314,7 @@ describe('durability: WAL replay is idempotent in ClickHouse (real engine, mater
     const short = lagConfig(dir, 'wal-hold', 300);
     const d = await start(short, { sink: slow });
     collector = d;
-    sw.real = clickHouseSink(d.client, 'default');
+    sw.real = clickHouseSink(d.client, { database: 'default' });
     let refused: { status: number; ms: number; retryAfter: string | null } | undefined;
     for (let i = 0; i < 40 && refused === undefined; i++) {
       const t0 = performance.now();
@@ -441,7 +441,7 @@ describe('durability: WAL replay is idempotent in ClickHouse (real engine, mater
     });
     const c = await start(config, { sink: sw.sink });
     collector = c;
-    sw.real = clickHouseSink(c.client, 'default');
+    sw.real = clickHouseSink(c.client, { database: 'default' });
     sw.mode = 'down';
     expect((await post(`${c.url}/v1/traces`, generations(20, 'transient'), PROTO)).status).toBe(200);
     const t0 = Date.now();

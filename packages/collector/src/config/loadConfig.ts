@@ -53,6 +53,10 @@ export type ProcessorConfig =
       maxBodyLength: number;
     };
 
+/** Values of `exporters.clickhouse.release_memory` (see {@link CollectorConfig}). */
+export const RELEASE_MEMORY = ['when_idle', 'after_each_batch', 'never'] as const;
+export type ReleaseMemory = (typeof RELEASE_MEMORY)[number];
+
 /** The validated, normalised configuration `startCollector` runs with. */
 export interface CollectorConfig {
   receiver: {
@@ -84,6 +88,12 @@ export interface CollectorConfig {
     createSchema: boolean;
     /** Keep the exporter's bloom-filter indexes on the otel_traces attribute maps (migrate option). */
     attributeIndexes: boolean;
+    /**
+     * When the embedded engine hands the memory it freed back to the OS: once the backlog is
+     * exported (`when_idle`), after every batch (`after_each_batch`: lower peak RSS, fewer spans/s),
+     * or only as its allocator decays it (`never`). No effect on a ClickHouse server.
+     */
+    releaseMemory: ReleaseMemory;
     /**
      * Row TTL in days for the tables migrations give one (`otel_traces`, `otel_logs`, …);
      * `undefined` = keep forever. Applied when migrations create the tables.
@@ -557,6 +567,7 @@ function validate(raw: Raw, baseDir: string, problems: string[]): CollectorConfi
     migrate: r.bool(ch, 'migrate', ep, true),
     createSchema: r.bool(ch, 'create_schema', ep, true),
     attributeIndexes: r.bool(ch, 'attribute_indexes', ep, true),
+    releaseMemory: r.oneOf(ch, 'release_memory', ep, RELEASE_MEMORY, 'when_idle'),
     ttlDays,
     timeoutMs: r.num(ch, 'timeout_ms', ep, 30_000, 100),
     wal,

@@ -1,22 +1,52 @@
 import type { ClickHouseClient } from '@clickhouse/client';
-import { insertJsonEachRow, insertNative } from '@promptline/clickhouse';
+import { insertJsonEachRow, insertNative, releaseEngineMemory } from '@promptline/clickhouse';
+import type { ReleaseMemory } from '../config/loadConfig.js';
+import type { Logger } from '../logger.js';
 import type { WalKind } from '../wal/WriteAheadLog.js';
 import type { BatchSink } from './WalDrainer.js';
 
 const TABLE = { traces: 'otel_traces', logs: 'otel_logs' } as const satisfies Record<WalKind, string>;
 
+/** Options of {@link clickHouseSink}. */
+export interface ClickHouseSinkOptions {
+  /** Database of `otel_traces` / `otel_logs`. */
+  database: string;
+  /** `exporters.clickhouse.release_memory`. Default `when_idle`. */
+  releaseMemory?: ReleaseMemory;
+  /** Where a failed release is reported (once). */
+  log?: Logger;
+}
+
 /**
  * Inserts a WAL batch (`Native` blocks from `@promptline/clickhouse`'s `encodeTraceBlock` /
  * `encodeLogBlock`, or `JSONEachRow` lines in segments of older collectors) through the schema's
  * insert functions: the batch's deduplication token goes into the statement's SETTINGS and also
- * holds in dependent materialized views.
+ * holds in dependent materialized views. On the embedded engine, the memory inserts freed is handed
+ * back to the OS (`releaseEngineMemory`) when the backlog is exported, or after every batch
+ * (`releaseMemory`): best effort, since the data is already stored.
  */
-export function clickHouseSink(client: ClickHouseClient, database: string): BatchSink {
+export function clickHouseSink(client: ClickHouseClient, opts: ClickHouseSinkOptions): BatchSink {
+  const mode = opts.releaseMemory ?? 'when_idle';
+  const release = async (): Promise<void> => {
+    try {
+      await releaseEngineMemory(client);
+    } catch (err) {
+      opts.log?.once(
+        'release-engine-memory',
+        'warn',
+        `embedded engine did not release freed memory: ${String(err)}`,
+      );
+    }
+  };
   return {
     async insert(batch, token) {
-      const opts = { dedupToken: token, database };
-      if (batch.format === 'Native') await insertNative(client, TABLE[batch.kind], batch.body, opts);
-      else await insertJsonEachRow(client, TABLE[batch.kind], batch.body, opts);
+      const insertOpts = { dedupToken: token, database: opts.database };
+      if (batch.format === 'Native') await insertNative(client, TABLE[batch.kind], batch.body, insertOpts);
+      else await insertJsonEachRow(client, TABLE[batch.kind], batch.body, insertOpts);
+      if (mode === 'after_each_batch') await release();
+    },
+    async caughtUp() {
+      if (mode === 'when_idle') await release();
     },
   };
 }

@@ -15,6 +15,11 @@ import type { SelfMetrics } from '../server/SelfMetrics.js';
 /** Where batches go: one call per batch of a segment (normally one per table). */
 export interface BatchSink {
   insert(batch: WalBatch, dedupToken: string): Promise<void>;
+  /**
+   * Called after a segment's batches are in, when no other sealed segment waits (before the segment
+   * is removed, so a flush sees it done): housekeeping that should not slow a backlog. Never throws.
+   */
+  caughtUp?(): Promise<void>;
 }
 
 export interface DrainerOptions {
@@ -161,6 +166,7 @@ export class WalDrainer {
         this.metrics.observeInsert(batch.kind, batch.rows, batch.body.length, performance.now() - started);
         seg.done.add(token);
       }
+      if (this.wal.sealed().length === 1) await this.sink.caughtUp?.();
       await this.wal.remove(seg);
       if (this.failures > 0) {
         this.log.reset(
