@@ -46,11 +46,19 @@ async function send(file: string, target: string, seconds: number): Promise<void
   let throttled = 0;
   let errors = 0;
   let next = 0;
+  // BENCH_RATE: offered spans/s (requests are started on a schedule); absent = as fast as accepted.
+  const rate = Number(process.env.BENCH_RATE ?? 0);
   const started = performance.now();
   const deadline = started + seconds * 1000;
   const worker = async (): Promise<void> => {
     while (performance.now() < deadline) {
-      const body = bodies[next++ % bodies.length]!;
+      const n = next++;
+      if (rate > 0) {
+        const due = started + ((n * SPANS_PER_BATCH) / rate) * 1000;
+        if (due > performance.now()) await new Promise((r) => setTimeout(r, due - performance.now()));
+        if (performance.now() >= deadline) break;
+      }
+      const body = bodies[n % bodies.length]!;
       const t0 = performance.now();
       try {
         const res = await post(agent, url, body);

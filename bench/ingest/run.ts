@@ -17,6 +17,7 @@
  *   BENCH_LAG_WAIT_MS=0 pnpm bench:ingest          # 429 at once beyond max_lag_bytes instead of holding requests
  *   BENCH_SEGMENT_MB=16 pnpm bench:ingest          # WAL segment (= insert batch) size, default the collector's
  *   BENCH_RELEASE_MEMORY=after_each_batch pnpm bench:ingest   # exporters.clickhouse.release_memory
+ *   BENCH_RATE=15000 pnpm bench:ingest              # offer this many spans/s instead of all the collector takes
  *
  * Last stdout line: {"bench":"ingest","spans_per_s":…,"ceiling_spans_per_s":…,"ratio":…,"p99_ms":…,"rss_mb":…}
  * and more fields: among them `js_heap_mb_peak` / `js_external_mb_peak`, the collector process's own
