@@ -1,6 +1,6 @@
 export { openClickHouse, DEFAULT_DATA_DIR } from './openClickHouse.js';
 export type { OpenClickHouseOptions } from './openClickHouse.js';
-export { releaseEngineMemory } from './releaseEngineMemory.js';
+export { releaseEngineMemory, engineMemoryBytes } from './engineMemory.js';
 export {
   migrate,
   loadMigrations,

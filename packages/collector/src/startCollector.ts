@@ -6,7 +6,7 @@ import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ClickHouseClient } from '@clickhouse/client';
-import { migrate, openClickHouse } from '@promptline/clickhouse';
+import { engineMemoryBytes, migrate, openClickHouse } from '@promptline/clickhouse';
 import { ApiKeyStore, AuthError } from './auth/ApiKeyStore.js';
 import type { Principal, Scope } from './auth/ApiKeyStore.js';
 import type { CollectorConfig } from './config/loadConfig.js';
@@ -174,12 +174,17 @@ export async function startCollector(
         accepted: metrics.accepted,
       });
     });
-    router.get('/metrics', (_req, res) => {
+    router.get('/metrics', async (_req, res) => {
+      // The engine's figure is best effort: a scrape never fails because the engine did not answer.
+      const engineBytes = embedded ? await engineMemoryBytes(client).catch(() => undefined) : undefined;
+      const { rss, heapUsed, external } = process.memoryUsage();
       const text = metrics.render({
         walPendingBytes: openWal.pendingBytes,
         walSegments: openWal.sealedCount,
         inFlightRequests: receiver.inFlight,
         exportHealthy: drainer.healthy,
+        memory: { rss, heapUsed, external },
+        ...(engineBytes === undefined ? {} : { engineBytes }),
       });
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
       res.end(text);

@@ -5,6 +5,7 @@ import { encodeTraceBlock } from '@promptline/clickhouse';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { clickHouseSink } from '../src/exporter/ClickHouseSink.js';
 import { decodeTracesProto } from '../src/otlp/otlpProtoDecoder.js';
+import { SelfMetrics } from '../src/server/SelfMetrics.js';
 import type { RunningCollector } from '../src/startCollector.js';
 import type { WalBatch } from '../src/wal/WriteAheadLog.js';
 import { post, query, start, tempDir, testConfig } from './helpers.js';
@@ -91,6 +92,34 @@ describe('embedded engine memory (exporters.clickhouse.release_memory)', () => {
       await send(c, 3);
       expect(c.metrics.written.traces).toBe(3);
       expect(await freedResident(c.client)).toBeLessThan(32 * MB);
+    } finally {
+      await c.stop();
+    }
+  });
+
+  it('/metrics shows where the resident memory goes: JavaScript heap, Buffers, the engine', async () => {
+    const c = await start(testConfig(dir));
+    try {
+      const text = await (await fetch(`${c.url}/metrics`)).text();
+      const gauge = (re: RegExp): number => Number(re.exec(text)?.[1] ?? NaN);
+      const rss = gauge(/^process_resident_memory_bytes (\d+)$/m);
+      const heap = gauge(/^promptline_collector_js_memory_bytes\{area="heap"\} (\d+)$/m);
+      const external = gauge(/^promptline_collector_js_memory_bytes\{area="external"\} (\d+)$/m);
+      const engine = gauge(/^promptline_collector_engine_memory_bytes (\d+)$/m);
+      for (const v of [heap, external, engine]) {
+        expect(v).toBeGreaterThan(0);
+        expect(v).toBeLessThan(rss);
+      }
+      // Without an embedded engine (a ClickHouse server) there is no engine figure.
+      const serverText = new SelfMetrics().render({
+        walPendingBytes: 0,
+        walSegments: 0,
+        inFlightRequests: 0,
+        exportHealthy: true,
+        memory: { rss, heapUsed: heap, external },
+      });
+      expect(serverText).toContain(`process_resident_memory_bytes ${rss}`);
+      expect(serverText).not.toContain('promptline_collector_engine_memory_bytes');
     } finally {
       await c.stop();
     }

@@ -8,6 +8,10 @@ export interface Gauges {
   walSegments: number;
   inFlightRequests: number;
   exportHealthy: boolean;
+  /** `process.memoryUsage()` at the scrape. */
+  memory: { rss: number; heapUsed: number; external: number };
+  /** The embedded engine's tracked bytes (`engineMemoryBytes`); absent with a ClickHouse server. */
+  engineBytes?: number;
 }
 
 export class SelfMetrics {
@@ -135,6 +139,26 @@ export class SelfMetrics {
     metric('promptline_collector_export_healthy', 'gauge', '1 when the last export attempt succeeded.', [
       ['', g.exportHealthy ? 1 : 0],
     ]);
+    metric('process_resident_memory_bytes', 'gauge', 'Resident memory of the collector process.', [
+      ['', g.memory.rss],
+    ]);
+    metric(
+      'promptline_collector_js_memory_bytes',
+      'gauge',
+      'JavaScript share of the resident memory: V8 heap in use, and Buffers outside it.',
+      [
+        ['{area="heap"}', g.memory.heapUsed],
+        ['{area="external"}', g.memory.external],
+      ],
+    );
+    if (g.engineBytes !== undefined) {
+      metric(
+        'promptline_collector_engine_memory_bytes',
+        'gauge',
+        'Memory the embedded engine has allocated (its tracker: inserts, merges, queries, caches).',
+        [['', g.engineBytes]],
+      );
+    }
     const proc: Array<[string, number]> = [];
     for (const [name, counters] of this.processorCounters()) {
       for (const [k, v] of Object.entries(counters)) proc.push([`{processor="${name}",counter="${k}"}`, v]);

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { migrate, openClickHouse, releaseEngineMemory } from '../src/index.js';
+import { engineMemoryBytes, migrate, openClickHouse, releaseEngineMemory } from '../src/index.js';
 import { rows, tempEngine } from './helpers.js';
 import type { ClickHouseClient } from '@clickhouse/client';
 
@@ -34,9 +34,20 @@ describe('releaseEngineMemory', () => {
     const server = openClickHouse({ url: 'http://127.0.0.1:9', requestTimeoutMs: 500 });
     try {
       expect(await releaseEngineMemory(server)).toBe(false);
+      expect(await engineMemoryBytes(server)).toBeUndefined();
     } finally {
       await server.close();
     }
+  });
+});
+
+describe('engineMemoryBytes', () => {
+  it("reports the embedded engine's tracked memory in bytes", async () => {
+    await migrate(client, { database: 'mem' });
+    const bytes = await engineMemoryBytes(client);
+    // An engine with a migrated schema tracks a few MB at least, and far less than this machine's RAM.
+    expect(bytes).toBeGreaterThan(1024 * 1024);
+    expect(bytes).toBeLessThan(4 * 1024 * 1024 * 1024);
   });
 });
 
