@@ -290,12 +290,7 @@ describe('durability: WAL replay is idempotent in ClickHouse (real engine, mater
       const out: Array<{ status: number; ms: number }> = [];
       for (let i = 0; i < 5; i++) {
         const t0 = performance.now();
-        const res = await fetch(`${c.url}/v1/traces`, {
-          method: 'POST',
-          headers: PROTO,
-          body: generations(20, 'held'),
-        });
-        await res.arrayBuffer();
+        const res = await post(`${c.url}/v1/traces`, generations(20, 'held'), PROTO);
         out.push({ status: res.status, ms: performance.now() - t0 });
       }
       return out;
@@ -318,12 +313,7 @@ describe('durability: WAL replay is idempotent in ClickHouse (real engine, mater
     let refused: { status: number; ms: number; retryAfter: string | null } | undefined;
     for (let i = 0; i < 40 && refused === undefined; i++) {
       const t0 = performance.now();
-      const res = await fetch(`${d.url}/v1/traces`, {
-        method: 'POST',
-        headers: PROTO,
-        body: generations(20, 'held-refused'),
-      });
-      await res.arrayBuffer();
+      const res = await post(`${d.url}/v1/traces`, generations(20, 'held-refused'), PROTO);
       if (res.status !== 200)
         refused = {
           status: res.status,
