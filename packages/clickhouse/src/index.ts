@@ -21,7 +21,7 @@ export {
   validateLogRow,
 } from './insert.js';
 export { encodeTraceBlock, encodeLogBlock } from './nativeBlock.js';
-export type { InsertOptions } from './insert.js';
+export type { InsertBody, InsertOptions } from './insert.js';
 export { SPAN_KIND_TEXT, STATUS_CODE_TEXT } from './rows.js';
 export type { TraceRow, LogRow, AttributeMap, SpanKindText, StatusCodeText } from './rows.js';
 export {

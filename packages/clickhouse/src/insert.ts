@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -59,6 +59,55 @@ function insertSettings(opts: InsertOptions): string {
   return settings.join(', ');
 }
 
+/**
+ * An encoded body: one buffer or string, or chunks that make it up in order (iterated once). Each
+ * chunk is used before the next is requested, so a producer may hand out one reused buffer, e.g. a
+ * file read piece by piece.
+ */
+export type InsertBody = string | Uint8Array | Iterable<Uint8Array>;
+
+function isChunked(body: InsertBody): body is Iterable<Uint8Array> {
+  return typeof body !== 'string' && !(body instanceof Uint8Array);
+}
+
+/** The body as a stream for an HTTP request (chunks copied: a producer may reuse its buffer). */
+function bodyStream(body: InsertBody): Readable {
+  if (!isChunked(body)) return Readable.from([body]);
+  return Readable.from(
+    (function* copies() {
+      for (const chunk of body) yield Buffer.from(chunk);
+    })(),
+  );
+}
+
+/** Writes the body to a new file; the number of bytes written. */
+function writeBodyFile(file: string, body: InsertBody): number {
+  const fd = openSync(file, 'w');
+  let total = 0;
+  try {
+    for (const chunk of isChunked(body) ? body : [typeof body === 'string' ? Buffer.from(body) : body]) {
+      for (let off = 0; off < chunk.length;) {
+        const n = writeSync(fd, chunk, off, chunk.length - off);
+        if (n === 0) throw new Error(`spool write made no progress: ${file}`);
+        off += n;
+      }
+      total += chunk.length;
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return total;
+}
+
+/** Removes a spool file. Housekeeping never fails an insert (a caller would retry one that is already stored). */
+function removeSpool(file: string): void {
+  try {
+    rmSync(file, { force: true });
+  } catch {
+    // a file that cannot be removed now is swept as an orphan by a later process
+  }
+}
+
 /** Spool directory (inside the embedded data directory) for bodies the engine reads as files. */
 const SPOOL_DIR = 'promptline-spool';
 let spoolSeq = 0;
@@ -81,15 +130,15 @@ async function run(
   client: ClickHouseClient,
   table: string,
   opts: InsertOptions,
-  body: string | Buffer,
+  body: InsertBody,
   format: BodyFormat,
   columns: string,
 ): Promise<void> {
-  if (body.length === 0) return;
+  if (!isChunked(body) && body.length === 0) return;
   const into = `INSERT INTO ${table}${columns} SETTINGS ${insertSettings(opts)}`;
   const dataDir = embeddedDataDir(client);
   if (dataDir === undefined) {
-    const res = await client.exec({ query: `${into} FORMAT ${format}`, values: Readable.from([body]) });
+    const res = await client.exec({ query: `${into} FORMAT ${format}`, values: bodyStream(body) });
     res.stream.resume();
     return;
   }
@@ -100,18 +149,20 @@ async function run(
   // Synchronous file calls: `writeFile` writes 512 KiB chunks, each a round trip through the event
   // loop, and in a busy collector a 16 MiB batch took hundreds of milliseconds to reach the file while
   // the engine (one insert at a time) waited. Written at once, 32 MiB took 11–31 ms on the loaded
-  // 2-core VM, an event-loop pause per batch that bench:ingest showed to be worth it.
-  writeFileSync(file, body);
+  // 2-core VM, an event-loop pause per batch that bench:ingest showed to be worth it. A chunked body
+  // is written the same way, chunk after chunk without yielding, so a reused chunk buffer is safe.
+  let written = 0;
+  try {
+    written = writeBodyFile(file, body);
+  } finally {
+    if (written === 0) removeSpool(file);
+  }
+  if (written === 0) return;
   try {
     const res = await client.exec({ query: `${into} SELECT * FROM file(${sqlString(file)}, '${format}')` });
     res.stream.resume();
   } finally {
-    // Housekeeping never fails an insert (a caller would retry one that is already stored).
-    try {
-      rmSync(file, { force: true });
-    } catch {
-      // a file that cannot be removed now is swept as an orphan by a later process
-    }
+    removeSpool(file);
   }
   if (!spoolSwept.has(client)) {
     // The insert succeeded, so this process owns the data directory: files of earlier processes are orphans.
@@ -274,14 +325,16 @@ export async function insertLogs(
  * with the same deduplication settings as {@link insertTraces}. For a collector that encodes rows
  * as they arrive and inserts many requests' blocks as one batch: the engine squashes the blocks,
  * so the batch is one part in the table and in every view target. Rows are not validated here.
+ * The body may be given as chunks ({@link InsertBody}), e.g. read from a file piece by piece, so a
+ * large batch never has to be in memory at once.
  *
  * @example
- * await insertNative(client, 'otel_traces', Buffer.concat(blocks), { dedupToken: segmentId });
+ * await insertNative(client, 'otel_traces', blocks, { dedupToken: segmentId });
  */
 export async function insertNative(
   client: ClickHouseClient,
   target: 'otel_traces' | 'otel_logs',
-  body: Buffer,
+  body: Uint8Array | Iterable<Uint8Array>,
   opts: InsertOptions = {},
 ): Promise<void> {
   await run(client, tableOf(target, opts), opts, body, 'Native', NATIVE_COLUMNS[target]);
@@ -300,7 +353,7 @@ export async function insertNative(
 export async function insertJsonEachRow(
   client: ClickHouseClient,
   target: 'otel_traces' | 'otel_logs',
-  body: string | Buffer,
+  body: InsertBody,
   opts: InsertOptions = {},
 ): Promise<void> {
   await run(client, tableOf(target, opts), opts, body, 'JSONEachRow', '');

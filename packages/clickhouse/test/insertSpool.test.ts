@@ -1,7 +1,14 @@
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { insertJsonEachRow, insertLogs, insertTraces, migrate } from '../src/index.js';
+import {
+  encodeTraceBlock,
+  insertJsonEachRow,
+  insertLogs,
+  insertNative,
+  insertTraces,
+  migrate,
+} from '../src/index.js';
 import { logRow, rows, span, tempEngine } from './helpers.js';
 
 describe('embedded insert spool', () => {
@@ -35,6 +42,35 @@ describe('embedded insert spool', () => {
       const t = await rows<{ d: string }>(e.client, 'SELECT sum(Duration) AS d FROM pl.otel_traces');
       expect(Number(t[0]?.d)).toBe(7);
       expect(readdirSync(spool)).toEqual([]);
+    } finally {
+      await e.close();
+    }
+  });
+
+  it('takes a body in chunks that reuse one buffer, and skips an empty one', async () => {
+    const e = tempEngine();
+    try {
+      await migrate(e.client, { database: 'pl' });
+      const body = Buffer.concat([
+        encodeTraceBlock([span({ Duration: 1 }), span({ Duration: 2 })]),
+        encodeTraceBlock([span({ Duration: 40 })]),
+      ]);
+      // 1000-byte pieces through one buffer, as the collector reads a WAL segment.
+      function* pieces(): Generator<Uint8Array> {
+        const buf = Buffer.alloc(1000);
+        for (let off = 0; off < body.length; off += buf.length) {
+          const n = body.copy(buf, 0, off, Math.min(body.length, off + buf.length));
+          yield buf.subarray(0, n);
+        }
+      }
+      await insertNative(e.client, 'otel_traces', pieces(), { database: 'pl', dedupToken: 'chunked' });
+      await insertNative(e.client, 'otel_traces', [], { database: 'pl', dedupToken: 'empty' });
+      const got = await rows<{ n: string; d: string }>(
+        e.client,
+        'SELECT count() AS n, sum(Duration) AS d FROM pl.otel_traces',
+      );
+      expect(got.map((r) => [Number(r.n), Number(r.d)])).toEqual([[3, 43]]);
+      expect(readdirSync(join(e.dir, 'promptline-spool'))).toEqual([]);
     } finally {
       await e.close();
     }

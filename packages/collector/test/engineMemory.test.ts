@@ -54,8 +54,16 @@ async function send(c: RunningCollector, n: number): Promise<void> {
 }
 
 function batch(n: number): WalBatch {
-  const rows = decodeTracesProto(request(n)).rows;
-  return { kind: 'traces', format: 'Native', index: 0, body: encodeTraceBlock(rows), rows: rows.length };
+  const rows = decodeTracesProto(Buffer.from(request(n))).rows;
+  const body = Buffer.from(encodeTraceBlock(rows));
+  return {
+    kind: 'traces',
+    format: 'Native',
+    index: 0,
+    rows: rows.length,
+    bytes: body.length,
+    chunks: () => [body],
+  };
 }
 
 describe('embedded engine memory (exporters.clickhouse.release_memory)', () => {

@@ -2,7 +2,13 @@ import { appendFileSync, readdirSync, readFileSync, statSync, writeFileSync } fr
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../src/logger.js';
-import { deadLetterDir, scanValidLength, WalFullError, WriteAheadLog } from '../src/wal/WriteAheadLog.js';
+import {
+  deadLetterDir,
+  READ_CHUNK_BYTES,
+  scanValidLength,
+  WalFullError,
+  WriteAheadLog,
+} from '../src/wal/WriteAheadLog.js';
 import type { FsyncPolicy, WalBatch, WalOptions, WalRecord } from '../src/wal/WriteAheadLog.js';
 import { tempDir } from './helpers.js';
 
@@ -35,6 +41,9 @@ const rec = (text: string, rows = 1): WalRecord => ({
 });
 
 const rowsOf = (batches: WalBatch[]): number => batches.reduce((n, b) => n + b.rows, 0);
+/** A batch's body, each piece copied (the pieces share one reused buffer). */
+const bodyOf = (batch: WalBatch): string =>
+  Buffer.concat(Array.from(batch.chunks(), (c) => Buffer.from(c))).toString();
 
 describe('WriteAheadLog', () => {
   for (const fsync of ['always', 'interval', 'never'] as FsyncPolicy[]) {
@@ -55,13 +64,45 @@ describe('WriteAheadLog', () => {
       const [traces, logs, ...more] = await again.read(again.sealed()[0]!);
       expect(more).toEqual([]);
       expect([traces?.kind, traces?.rows, logs?.kind, logs?.rows]).toEqual(['traces', 50, 'logs', 100]);
-      const traceLines = traces!.body.toString().trim().split('\n');
+      const traceLines = bodyOf(traces!).trim().split('\n');
       expect(new Set(traceLines).size).toBe(50);
-      expect(logs!.body.toString()).toContain('log-49\n');
+      expect(bodyOf(logs!)).toContain('log-49\n');
       await again.close();
       await wal.close();
     });
   }
+
+  it('reads a batch from the segment file in pieces of at most READ_CHUNK_BYTES, afresh on every call', async () => {
+    const o = opts({ segmentMaxBytes: 8 << 20 });
+    const wal = await WriteAheadLog.open(o, log);
+    // Records of 0.3, 2.5 and 0.7 chunks: pieces end at record and chunk boundaries.
+    const sizes = [0.3, 2.5, 0.7].map((f) => Math.floor(f * READ_CHUNK_BYTES));
+    const payloads = sizes.map((n, i) => Buffer.alloc(n, 97 + i));
+    for (const p of payloads) await wal.append([{ kind: 'traces', format: 'Native', rows: 1, payload: p }]);
+    await wal.sealAndWait();
+    const [batch, ...more] = await wal.read(wal.sealed()[0]!);
+    expect(more).toEqual([]);
+    const total = sizes.reduce((a, b) => a + b, 0);
+    expect([batch!.rows, batch!.bytes]).toEqual([3, total]);
+    const pieces = Array.from(batch!.chunks(), (c) => ({
+      len: c.length,
+      buffer: c.buffer,
+      copy: Buffer.from(c),
+    }));
+    expect(pieces.map((p) => p.len)).toEqual([
+      sizes[0],
+      READ_CHUNK_BYTES,
+      READ_CHUNK_BYTES,
+      sizes[1]! - 2 * READ_CHUNK_BYTES,
+      sizes[2],
+    ]);
+    // One buffer is reused for every piece.
+    expect(new Set(pieces.map((p) => p.buffer)).size).toBe(1);
+    expect(Buffer.concat(pieces.map((p) => p.copy)).equals(Buffer.concat(payloads))).toBe(true);
+    // A retried insert reads the body again.
+    expect(bodyOf(batch!)).toBe(Buffer.concat(payloads).toString());
+    await wal.close();
+  });
 
   it('cuts a torn tail and a corrupt record, keeping the whole records before them', async () => {
     const o = opts();

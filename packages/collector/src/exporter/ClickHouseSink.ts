@@ -41,8 +41,10 @@ export function clickHouseSink(client: ClickHouseClient, opts: ClickHouseSinkOpt
   return {
     async insert(batch, token) {
       const insertOpts = { dedupToken: token, database: opts.database };
-      if (batch.format === 'Native') await insertNative(client, TABLE[batch.kind], batch.body, insertOpts);
-      else await insertJsonEachRow(client, TABLE[batch.kind], batch.body, insertOpts);
+      // The body goes to the engine piece by piece from the segment file, never whole in memory.
+      const body = batch.chunks();
+      if (batch.format === 'Native') await insertNative(client, TABLE[batch.kind], body, insertOpts);
+      else await insertJsonEachRow(client, TABLE[batch.kind], body, insertOpts);
       if (mode === 'after_each_batch') await release();
     },
     async caughtUp() {

@@ -163,7 +163,7 @@ export class WalDrainer {
         if (batch.rows === 0 || seg.done.has(token)) continue;
         const started = performance.now();
         await this.sink.insert(batch, token);
-        this.metrics.observeInsert(batch.kind, batch.rows, batch.body.length, performance.now() - started);
+        this.metrics.observeInsert(batch.kind, batch.rows, batch.bytes, performance.now() - started);
         seg.done.add(token);
       }
       if (this.wal.sealed().length === 1) await this.sink.caughtUp?.();

@@ -20,7 +20,7 @@ import {
   mkdirSync,
   openSync,
   readdirSync,
-  readFileSync,
+  readSync,
   unlinkSync,
   writevSync,
 } from 'node:fs';
@@ -78,18 +78,28 @@ export interface SealedSegment {
 }
 
 /**
- * One insert's worth of a sealed segment: the payloads of one kind and format, concatenated in
- * order. A segment normally holds one batch per kind; a format change within a kind (a segment
- * written by two collector versions) starts another.
+ * One insert's worth of a sealed segment: the payloads of one kind and format, in order. A segment
+ * normally holds one batch per kind; a format change within a kind (a segment written by two
+ * collector versions) starts another.
  */
 export interface WalBatch {
   kind: WalKind;
   format: WalFormat;
   /** 0 for the kind's first batch in the segment, then 1, 2, … */
   index: number;
-  body: Buffer;
   rows: number;
+  /** Length of the body (the payloads back to back). */
+  bytes: number;
+  /**
+   * The body in pieces of at most {@link READ_CHUNK_BYTES}, read from the segment file as they are
+   * requested, so a batch is never in memory at once. One buffer is reused: a piece is valid until
+   * the next is requested. Each call reads the body afresh (a retried insert does).
+   */
+  chunks(): Iterable<Buffer>;
 }
+
+/** Size of the pieces a {@link WalBatch} is read in. */
+export const READ_CHUNK_BYTES = 1024 * 1024;
 
 const MAGIC = 0x31574c50; // "PLW1"
 const HEADER = 20;
@@ -333,40 +343,47 @@ export class WriteAheadLog {
     return this.sealedList;
   }
 
-  /** Reads a sealed segment's records as insert batches: traces first, then logs (see {@link WalBatch}). */
+  /**
+   * A sealed segment's records as insert batches: traces first, then logs (see {@link WalBatch}).
+   * Only the record headers are read here; the payloads are read when a batch's chunks are.
+   */
   async read(seg: SealedSegment): Promise<WalBatch[]> {
-    // Synchronously, like appends: `readFile` reads in 512 KiB chunks, each a round trip through an
-    // event loop busy decoding requests, and a 16 MiB segment took 200–400 ms that way while the
-    // engine, which only inserts one batch at a time, sat idle. Read at once it took 2–20 ms in
-    // bench:ingest (a 32 MiB file 20–70 ms on the loaded 2-core VM): requests wait that long instead.
-    const data = readFileSync(seg.file);
-    const byKind: Record<WalKind, Array<{ format: WalFormat; parts: Buffer[]; rows: number }>> = {
-      traces: [],
-      logs: [],
-    };
-    let pos = 0;
-    while (pos + HEADER <= data.length && pos < seg.bytes) {
-      const len = data.readUInt32LE(pos + 4);
-      const rows = data.readUInt32LE(pos + 8);
-      const kind = KIND_OF.get(data[pos + 12]!);
-      const format = FORMAT_OF.get(data[pos + 13]!);
-      const payload = data.subarray(pos + HEADER, pos + HEADER + len);
-      pos += HEADER + len;
-      if (kind === undefined || format === undefined) continue;
-      const runs = byKind[kind];
-      const last = runs.at(-1);
-      if (last?.format === format) {
-        last.parts.push(payload);
-        last.rows += rows;
-      } else runs.push({ format, parts: [payload], rows });
+    // Synchronous reads, like appends: asynchronous ones are each a round trip through an event loop
+    // busy decoding requests, and the engine, which only inserts one batch at a time, would sit idle.
+    const byKind: Record<
+      WalKind,
+      Array<{ format: WalFormat; ranges: Array<[number, number]>; rows: number }>
+    > = { traces: [], logs: [] };
+    const header = Buffer.alloc(HEADER);
+    const fd = openSync(seg.file, 'r');
+    try {
+      let pos = 0;
+      while (pos + HEADER <= seg.bytes && readFully(fd, header, pos) === HEADER) {
+        const len = header.readUInt32LE(4);
+        const rows = header.readUInt32LE(8);
+        const kind = KIND_OF.get(header[12]!);
+        const format = FORMAT_OF.get(header[13]!);
+        const range: [number, number] = [pos + HEADER, Math.min(len, seg.bytes - pos - HEADER)];
+        pos += HEADER + len;
+        if (kind === undefined || format === undefined) continue;
+        const runs = byKind[kind];
+        const last = runs.at(-1);
+        if (last?.format === format) {
+          last.ranges.push(range);
+          last.rows += rows;
+        } else runs.push({ format, ranges: [range], rows });
+      }
+    } finally {
+      closeSync(fd);
     }
     return (['traces', 'logs'] as const).flatMap((kind) =>
       byKind[kind].map((run, index) => ({
         kind,
         format: run.format,
         index,
-        body: Buffer.concat(run.parts),
         rows: run.rows,
+        bytes: run.ranges.reduce((n, [, len]) => n + len, 0),
+        chunks: () => readRanges(seg.file, run.ranges),
       })),
     );
   }
@@ -457,6 +474,37 @@ function writevAll(fd: number, parts: Buffer[], total: number): void {
     const n = writevSync(fd, rest);
     if (n === 0) throw new Error('WAL write made no progress');
     written += n;
+  }
+}
+
+/** Reads into all of `buf` from `position` unless the file ends first; the bytes read. */
+function readFully(fd: number, buf: Buffer, position: number): number {
+  let got = 0;
+  while (got < buf.length) {
+    const n = readSync(fd, buf, got, buf.length - got, position + got);
+    if (n === 0) break;
+    got += n;
+  }
+  return got;
+}
+
+/** The bytes of `ranges` ([offset, length] in `file`) in pieces of one reused buffer. */
+function* readRanges(file: string, ranges: ReadonlyArray<readonly [number, number]>): Generator<Buffer> {
+  const largest = ranges.reduce((n, [, len]) => Math.max(n, len), 0);
+  const buf = Buffer.allocUnsafe(Math.min(READ_CHUNK_BYTES, Math.max(1, largest)));
+  const fd = openSync(file, 'r');
+  try {
+    for (const [offset, len] of ranges) {
+      for (let done = 0; done < len;) {
+        const want = buf.subarray(0, Math.min(buf.length, len - done));
+        const n = readFully(fd, want, offset + done);
+        if (n < want.length) throw new Error(`WAL segment ${file} ends inside a record`);
+        yield want;
+        done += n;
+      }
+    }
+  } finally {
+    closeSync(fd);
   }
 }
 
