@@ -18,6 +18,7 @@
  *   BENCH_SEGMENT_MB=16 pnpm bench:ingest          # WAL segment (= insert batch) size, default the collector's
  *   BENCH_RELEASE_MEMORY=after_each_batch pnpm bench:ingest   # exporters.clickhouse.release_memory
  *   BENCH_RATE=15000 pnpm bench:ingest              # offer this many spans/s instead of all the collector takes
+ *   JE_MALLOC_CONF= pnpm bench:ingest               # the engine's allocator with jemalloc's defaults (one arena per CPU)
  *
  * Last stdout line: {"bench":"ingest","spans_per_s":…,"ceiling_spans_per_s":…,"ratio":…,"p99_ms":…,"rss_mb":…}
  * and more fields: among them `js_heap_mb_peak` / `js_external_mb_peak`, the collector process's own
@@ -190,6 +191,8 @@ try {
     segment_mb: SEGMENT_BYTES / 1024 / 1024,
     attribute_indexes: ATTRIBUTE_INDEXES,
     release_memory: config.exporter.releaseMemory,
+    // The embedded engine's allocator settings (`ENGINE_MALLOC_CONF` unless the environment set them).
+    engine_malloc_conf: process.env.JE_MALLOC_CONF ?? '',
     throttled: load.throttled,
     held_for_lag: collector.metrics.heldForLag,
     avg_batch_rows: insertsInWindow === 0 ? 0 : Math.round(writtenInWindow / insertsInWindow),

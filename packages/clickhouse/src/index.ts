@@ -1,4 +1,4 @@
-export { openClickHouse, DEFAULT_DATA_DIR } from './openClickHouse.js';
+export { openClickHouse, DEFAULT_DATA_DIR, ENGINE_MALLOC_CONF } from './openClickHouse.js';
 export type { OpenClickHouseOptions } from './openClickHouse.js';
 export { releaseEngineMemory, engineMemoryBytes } from './engineMemory.js';
 export {
