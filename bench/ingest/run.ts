@@ -6,10 +6,11 @@
  * 2. Ceiling: another process inserts the same rows, decoded and encoded up front, straight into a
  *    fresh embedded engine with the collector's insert statement and batch size, for
  *    BENCH_CEILING_SECONDS (default 20).
- * 3. The collector runs in this process (default config: fsync always, 32 MiB segments) and the load
- *    process sends the batches with BENCH_CONCURRENCY (default 8) connections for BENCH_SECONDS
- *    (default 60). Written = rows in ClickHouse by the end of the window; the backlog is then drained
- *    and every accepted span is checked to be in otel_traces exactly once.
+ * 3. The collector, built first (`pnpm --filter @promptline/collector... build`), runs from its dist in a
+ *    plain Node process of its own (collectorProcess.mjs; default config: fsync always, 32 MiB segments),
+ *    and the load process sends the batches with BENCH_CONCURRENCY (default 8) connections for
+ *    BENCH_SECONDS (default 60). Written = rows in ClickHouse by the end of the window; the backlog is
+ *    then drained and every accepted span is checked to be in otel_traces exactly once.
  *
  *   pnpm bench:ingest
  *   BENCH_SECONDS=15 BENCH_CEILING_SECONDS=8 pnpm bench:ingest
@@ -23,9 +24,11 @@
  * Last stdout line: {"bench":"ingest","spans_per_s":…,"ceiling_spans_per_s":…,"ratio":…,"p99_ms":…,"rss_mb":…}
  * and more fields: among them `js_heap_mb_peak` / `js_external_mb_peak`, the collector process's own
  * JavaScript share of `rss_mb` (V8 heap, Buffers outside it), sampled with it every 50 ms.
+ * `rss_mb` is the collector process's peak (before the eighth session the collector ran inside this
+ * process, under the TypeScript loader, which added ~35 MB).
  */
 import { fork, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -42,7 +45,7 @@ if (!process.execArgv.some((a) => a.includes('@promptline/source'))) {
   process.exit(child.status ?? 1);
 }
 
-const { loadConfig, startCollector } = await import('@promptline/collector');
+const { loadConfig } = await import('@promptline/collector');
 const { reportResult } = await import('../support/report.js');
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 60);
@@ -80,6 +83,34 @@ const log = (line: string): void => {
   process.stderr.write(`[bench:ingest] ${line}\n`);
 };
 
+/** The collector process (collectorProcess.mjs): one reply per request, see there. */
+function collectorProcess(): { request<T>(msg: Record<string, unknown>): Promise<T>; exited: Promise<void> } {
+  const p = fork(join(here, 'collectorProcess.mjs'), [], {
+    execArgv: [],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  let failed: ((e: Error) => void) | undefined;
+  const exited = new Promise<void>((resolve) => {
+    p.on('exit', (code) => {
+      failed?.(new Error(`collectorProcess.mjs exited with ${code}`));
+      resolve();
+    });
+  });
+  return {
+    exited,
+    request<T>(msg: Record<string, unknown>): Promise<T> {
+      return new Promise<T>((resolve, reject) => {
+        failed = reject;
+        p.once('message', (reply) => {
+          failed = undefined;
+          resolve(reply as T);
+        });
+        p.send(msg);
+      });
+    },
+  };
+}
+
 try {
   const file = join(tmp, 'batches.bin');
   await child('load.ts', ['prepare', file]);
@@ -94,57 +125,55 @@ try {
     `ceiling: ${ceiling.written} rows in ${ceiling.elapsed.toFixed(1)} s (${ceiling.inserts} inserts of ${ceiling.batchRows} rows) = ${Math.round(ceilingRate)} rows/s`,
   );
 
-  const config = loadConfig(
-    {
-      receivers: { otlp: { protocols: { http: { endpoint: '127.0.0.1:0' } } } },
-      processors: {
-        promptline_auth: {},
-        promptline_redaction: {},
-        promptline_filter: {},
-        promptline_limits: {},
-      },
-      exporters: {
-        clickhouse: {
-          data_dir: join(tmp, 'data'),
-          attribute_indexes: ATTRIBUTE_INDEXES,
-          ...(process.env.BENCH_RELEASE_MEMORY === undefined
+  const built = spawnSync('pnpm', ['-s', '--filter', '@promptline/collector...', 'run', 'build'], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  if (built.status !== 0) throw new Error(`building the collector failed (exit ${built.status})`);
+  log('built the collector (it runs from dist)');
+
+  const collectorConfig = {
+    receivers: { otlp: { protocols: { http: { endpoint: '127.0.0.1:0' } } } },
+    processors: {
+      promptline_auth: {},
+      promptline_redaction: {},
+      promptline_filter: {},
+      promptline_limits: {},
+    },
+    exporters: {
+      clickhouse: {
+        data_dir: join(tmp, 'data'),
+        attribute_indexes: ATTRIBUTE_INDEXES,
+        ...(process.env.BENCH_RELEASE_MEMORY === undefined
+          ? {}
+          : { release_memory: process.env.BENCH_RELEASE_MEMORY }),
+        wal: {
+          dir: join(tmp, 'wal'),
+          fsync: process.env.BENCH_FSYNC ?? 'always',
+          segment_max_bytes: SEGMENT_BYTES,
+          ...(process.env.BENCH_LAG_WAIT_MS === undefined
             ? {}
-            : { release_memory: process.env.BENCH_RELEASE_MEMORY }),
-          wal: {
-            dir: join(tmp, 'wal'),
-            fsync: process.env.BENCH_FSYNC ?? 'always',
-            segment_max_bytes: SEGMENT_BYTES,
-            ...(process.env.BENCH_LAG_WAIT_MS === undefined
-              ? {}
-              : { max_lag_wait_ms: Number(process.env.BENCH_LAG_WAIT_MS) }),
-          },
-        },
-      },
-      service: {
-        retry_after_seconds: 1,
-        telemetry: { logs: { level: 'warn' } },
-        pipelines: {
-          traces: {
-            receivers: ['otlp'],
-            processors: ['promptline_auth', 'promptline_redaction', 'promptline_filter', 'promptline_limits'],
-            exporters: ['clickhouse'],
-          },
+            : { max_lag_wait_ms: Number(process.env.BENCH_LAG_WAIT_MS) }),
         },
       },
     },
-    {},
-  );
-  const collector = await startCollector(config);
-  // Peaks of resident memory and of its JavaScript share (V8 heap; Buffers outside it).
-  const peak = { rss: 0, heap: 0, external: 0 };
-  const sample = (): void => {
-    const m = process.memoryUsage();
-    peak.rss = Math.max(peak.rss, m.rss);
-    peak.heap = Math.max(peak.heap, m.heapTotal);
-    peak.external = Math.max(peak.external, m.external);
+    service: {
+      retry_after_seconds: 1,
+      telemetry: { logs: { level: 'warn' } },
+      pipelines: {
+        traces: {
+          receivers: ['otlp'],
+          processors: ['promptline_auth', 'promptline_redaction', 'promptline_filter', 'promptline_limits'],
+          exporters: ['clickhouse'],
+        },
+      },
+    },
   };
-  sample();
-  const sampler = setInterval(sample, 50);
+  const collector = collectorProcess();
+  const started = await collector.request<{
+    url: string;
+    releaseMemory: string;
+    engineMallocConf: string;
+  }>({ type: 'start', config: collectorConfig });
   const load = await child<{
     accepted: number;
     requests: number;
@@ -153,27 +182,30 @@ try {
     elapsed: number;
     p99: number;
     p50: number;
-  }>('load.ts', ['send', file, `${collector.url}/v1/traces`, String(SECONDS)]);
-  // Resident memory split at the end of the window: file-backed (mostly the engine's library) vs anonymous.
-  const status = readFileSync('/proc/self/status', 'utf8');
-  const kb = (key: string): number => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
-  const writtenInWindow = collector.metrics.written.traces;
-  const insertsInWindow = collector.metrics.inserts;
-  const insertSecondsInWindow = collector.metrics.insertSeconds;
-  const drainStart = performance.now();
-  const drained = await collector.flush(300_000);
-  const drainSeconds = (performance.now() - drainStart) / 1000;
-  clearInterval(sampler);
-  const rs = await collector.client.query({
-    query: 'SELECT count() AS n, uniqExact(SpanId) AS u FROM otel_traces',
-    format: 'JSONEachRow',
-  });
-  const [stored] = await rs.json<{ n: string | number; u: string | number }>();
-  await collector.stop();
+  }>('load.ts', ['send', file, `${started.url}/v1/traces`, String(SECONDS)]);
+  const window = await collector.request<{
+    written: number;
+    inserts: number;
+    insertSeconds: number;
+    heldForLag: number;
+    rssFileMb: number;
+    rssAnonMb: number;
+  }>({ type: 'window' });
+  const end = await collector.request<{
+    drained: boolean;
+    drainSeconds: number;
+    storedRows: number;
+    storedSpanIds: number;
+    peak: { rssMb: number; heapMb: number; externalMb: number };
+  }>({ type: 'drain', timeoutMs: 300_000 });
+  await collector.exited;
+  const writtenInWindow = window.written;
+  const insertsInWindow = window.inserts;
+  const insertSecondsInWindow = window.insertSeconds;
   const spansPerS = writtenInWindow / load.elapsed;
   log(
     `collector: accepted ${load.accepted} spans (${load.requests} requests, ${load.throttled} throttled, ${load.errors} errors) in ${load.elapsed.toFixed(1)} s; ` +
-      `written in window ${writtenInWindow}; backlog drained in ${drainSeconds.toFixed(1)} s (${drained ? 'ok' : 'NOT drained'}); stored ${stored?.n} rows`,
+      `written in window ${writtenInWindow}; backlog drained in ${end.drainSeconds.toFixed(1)} s (${end.drained ? 'ok' : 'NOT drained'}); stored ${end.storedRows} rows`,
   );
   reportResult('ingest', {
     spans_per_s: Math.round(spansPerS),
@@ -182,25 +214,25 @@ try {
     ratio: Number((spansPerS / ceilingRate).toFixed(3)),
     p99_ms: Number(load.p99.toFixed(1)),
     p50_ms: Number(load.p50.toFixed(1)),
-    rss_mb: Math.round(peak.rss / 1024 / 1024),
-    js_heap_mb_peak: Math.round(peak.heap / 1024 / 1024),
-    js_external_mb_peak: Math.round(peak.external / 1024 / 1024),
-    rss_file_mb_at_end: Math.round(kb('RssFile') / 1024),
-    rss_anon_mb_at_end: Math.round(kb('RssAnon') / 1024),
+    rss_mb: end.peak.rssMb,
+    js_heap_mb_peak: end.peak.heapMb,
+    js_external_mb_peak: end.peak.externalMb,
+    rss_file_mb_at_end: window.rssFileMb,
+    rss_anon_mb_at_end: window.rssAnonMb,
     seconds: Number(load.elapsed.toFixed(1)),
     segment_mb: SEGMENT_BYTES / 1024 / 1024,
     attribute_indexes: ATTRIBUTE_INDEXES,
-    release_memory: config.exporter.releaseMemory,
+    release_memory: started.releaseMemory,
     // The embedded engine's allocator settings (`ENGINE_MALLOC_CONF` unless the environment set them).
-    engine_malloc_conf: process.env.JE_MALLOC_CONF ?? '',
+    engine_malloc_conf: started.engineMallocConf,
     throttled: load.throttled,
-    held_for_lag: collector.metrics.heldForLag,
+    held_for_lag: window.heldForLag,
     avg_batch_rows: insertsInWindow === 0 ? 0 : Math.round(writtenInWindow / insertsInWindow),
     // Share of the window the exporter spent inside inserts (1 = the engine never waited for a batch).
     insert_busy: Number((insertSecondsInWindow / load.elapsed).toFixed(2)),
     avg_insert_ms: insertsInWindow === 0 ? 0 : Math.round((insertSecondsInWindow * 1000) / insertsInWindow),
     ceiling_batch_rows: ceiling.batchRows,
-    stored_exactly_once: Number(stored?.n) === load.accepted && Number(stored?.u) <= load.accepted,
+    stored_exactly_once: end.storedRows === load.accepted && end.storedSpanIds <= load.accepted,
   });
 } finally {
   rmSync(tmp, { recursive: true, force: true });
