@@ -175,8 +175,9 @@ export async function startCollector(
       });
     });
     router.get('/metrics', async (_req, res) => {
-      // The engine's figure is best effort: a scrape never fails because the engine did not answer.
-      const engineBytes = embedded ? await engineMemoryBytes(client).catch(() => undefined) : undefined;
+      // The engine's figure (undefined for a server client) is best effort: a scrape never fails
+      // because the engine did not answer.
+      const engineBytes = await engineMemoryBytes(client).catch(() => undefined);
       const { rss, heapUsed, external } = process.memoryUsage();
       const text = metrics.render({
         walPendingBytes: openWal.pendingBytes,
