@@ -189,11 +189,10 @@ async function run(
     return { bytes: result.bytes(), rows: result.rowsRead, elapsed: result.elapsed, format };
   } finally {
     if (dataFile !== undefined) rmSync(dataFile, { force: true });
-    if (settings.length > 0)
-      await session
-        .queryAsync(settings.map((k) => `SET ${k} = DEFAULT`).join('; '), { format: 'CSV' })
-        // A read-only session refused the SETs in the first place: nothing to reset.
-        .catch(() => undefined);
+    // The reader's session refused the SETs (readonly) and must not be reset: `SET x = DEFAULT`
+    // is not checked against readonly by the engine and would make the session writable.
+    if (settings.length > 0 && session !== readerSession)
+      await session.queryAsync(settings.map((k) => `SET ${k} = DEFAULT`).join('; '), { format: 'CSV' });
   }
 }
 

@@ -8,8 +8,10 @@
  * - `profile`: the reader's settings profile (readonly = 1, limits) — the engine itself, which the
  *   server-mode test reproduces with a read-only engine session;
  * - `http`: the server's HTTP interface (one statement per request, no INTO OUTFILE);
- * - `grants`: the reader's grants (no FILE / URL / remote source grants), which the embedded engine
- *   cannot express (it runs every connection as an all-powerful `default` user).
+ * - `grants`: the reader's grants (no write, DDL or FILE / URL / remote source grants), which the
+ *   embedded engine cannot express (it runs every connection as an all-powerful `default` user).
+ *   This includes `SETTINGS x = DEFAULT`: the engine checks readonly and constraints for changed
+ *   settings but not for settings reset to their default, so readonly = 1 alone does not hold.
  * The embedded collector refuses every case before any engine sees it.
  */
 export interface BypassCase {
@@ -118,6 +120,17 @@ export function bypassCorpus(p: CorpusPaths): BypassCase[] {
     c('SETTINGS memory', 'SELECT count() FROM numbers(10) SETTINGS max_memory_usage = 0', 'profile'),
     c('SETTINGS result limit', 'SELECT * FROM numbers(10) SETTINGS max_result_rows = 0', 'profile'),
     c('settings as a URL parameter', 'SELECT 1', 'profile', { params: { readonly: '0' } }),
+    c('SET to DEFAULT', 'SET readonly = DEFAULT', 'grants'),
+    c(
+      'SETTINGS readonly = DEFAULT',
+      `SELECT * FROM file('${p.secret}', 'LineAsString') SETTINGS readonly = DEFAULT`,
+      'grants',
+    ),
+    c(
+      'SETTINGS max_memory_usage = DEFAULT',
+      "SELECT length(groupArray(repeat('x', 1000000))) FROM numbers(6000) SETTINGS max_memory_usage = DEFAULT",
+      'grants',
+    ),
     // Table functions and functions that reach out.
     c('file()', `SELECT * FROM file('${p.secret}', 'LineAsString')`, 'profile'),
     c(
