@@ -146,8 +146,8 @@ LIMIT {cap:UInt32}`,
   );
 
   // Scores resolved at insert, plus scores that arrived before their span (resolved now by point
-  // lookups in the span index), as in scoresByVersion. No SETTINGS clause: the collector's read-only
-  // SQL endpoint refuses it, and the engine's default join_algorithm ('direct,parallel_hash,hash')
+  // lookups in the span index), as in scoresByVersion. No SETTINGS clause (a read-only ClickHouse
+  // user may not change settings), and the engine's default join_algorithm ('direct,parallel_hash,hash')
   // already picks the direct (key lookup) join for the span index (EmbeddedRocksDB on a single node,
   // a direct-layout dictionary of the same name in a cluster).
   const sp: Record<string, unknown> = {};
