@@ -31,5 +31,6 @@ export function checkQueryWindow(what: string, from: unknown, to: unknown): void
       );
     }
   }
-  if (to.getTime() <= from.getTime()) throw new InvalidQueryError(`${what}: to must be after from`);
+  if (to.getTime() <= from.getTime())
+    throw new InvalidQueryError(`${what}: to must be after from (from < to)`);
 }

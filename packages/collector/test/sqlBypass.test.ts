@@ -1,4 +1,4 @@
-import { createClient } from '@clickhouse/client';
+import { ClickHouseLogLevel, createClient } from '@clickhouse/client';
 import { SpanKind } from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
@@ -194,7 +194,7 @@ describe('SQL endpoint on the embedded engine: the bypass corpus', () => {
       headers: { 'x-clickhouse-user': 'default', 'x-clickhouse-key': SQL },
       body: c.sql,
     });
-    const ch = createClient({ url: collector.url, password: SQL });
+    const ch = createClient({ url: collector.url, password: SQL, log: { level: ClickHouseLogLevel.OFF } });
     try {
       await ch
         .query({ query: c.sql, query_params: c.params ?? {}, format: 'TabSeparated' })
