@@ -76,7 +76,7 @@ function buildConfig(
     config.auth.allowAnonymousIngest = false;
   config.auth.keys.push(
     { sha256: sha256Hex(keys.ingest), project: LOCAL_PROJECT, scopes: ['ingest'], name: 'local-ingest' },
-    { sha256: sha256Hex(keys.read), project: LOCAL_PROJECT, scopes: ['read', 'sql'], name: 'local-read' },
+    { sha256: sha256Hex(keys.read), project: LOCAL_PROJECT, scopes: ['read'], name: 'local-read' },
     {
       sha256: sha256Hex(keys.admin),
       project: LOCAL_PROJECT,
