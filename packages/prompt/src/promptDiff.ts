@@ -1,5 +1,5 @@
 import { createTwoFilesPatch, diffChars, diffLines } from 'diff';
-import type { Prompt } from './Prompt.js';
+import type { ChatMessageTemplate, ChatPlaceholder } from './PromptData.js';
 
 /** One model-config key that differs between two prompt versions. */
 export interface ConfigChange {
@@ -25,8 +25,19 @@ export interface PromptDiff {
   readonly identical: boolean;
 }
 
+/** What a diff reads of each side; a `Prompt` has all of it. */
+export interface DiffSide {
+  readonly name: string;
+  readonly version: number;
+  readonly template: string | undefined;
+  readonly messages: readonly (ChatMessageTemplate | ChatPlaceholder)[] | undefined;
+  readonly config: Readonly<Record<string, unknown>>;
+  readonly variables: readonly string[];
+  readonly hash: string;
+}
+
 /** The text a prompt's body is diffed as: the template, or one `[role]` block per chat message. */
-function bodyText(p: Prompt): string {
+function bodyText(p: DiffSide): string {
   if (p.template !== undefined) return p.template.endsWith('\n') ? p.template : `${p.template}\n`;
   const lines: string[] = [];
   for (const m of p.messages ?? []) {
@@ -41,7 +52,7 @@ function same(a: unknown, b: unknown): boolean {
 }
 
 /** @internal — use `Prompt.diff`. */
-export function diffPrompts(a: Prompt, b: Prompt): PromptDiff {
+export function diffPrompts(a: DiffSide, b: DiffSide): PromptDiff {
   const oldText = bodyText(a);
   const newText = bodyText(b);
   const unified = createTwoFilesPatch(

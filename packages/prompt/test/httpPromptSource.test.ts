@@ -2,7 +2,7 @@ import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HttpPromptSource, RegistryRequestError } from '@promptline/sdk';
+import { HttpPromptSource, RegistryRequestError } from '@promptline/prompt';
 
 const MiB = 1024 * 1024;
 

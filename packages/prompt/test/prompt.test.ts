@@ -5,7 +5,7 @@ import {
   PromptDataError,
   TemplateSyntaxError,
   parsePromptData,
-} from '@promptline/sdk';
+} from '@promptline/prompt';
 
 const text = (template: string, extra: Record<string, unknown> = {}): Prompt =>
   new Prompt(parsePromptData({ name: 'p', version: 1, template, ...extra }));

@@ -2,7 +2,7 @@ import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { FilePromptSource, PromptClient, PromptFileError, loadPromptFiles } from '@promptline/sdk';
+import { FilePromptSource, Prompt, PromptFileError, loadPromptFiles } from '@promptline/prompt';
 
 const fixtures = join(import.meta.dirname, 'fixtures/prompts');
 const dirs: string[] = [];
@@ -22,17 +22,17 @@ describe('prompts as code', () => {
     expect(triage.type === 'chat' && triage.messages[1]).toEqual({ type: 'placeholder', name: 'history' });
   });
 
-  it('serves loaded prompts through PromptClient by label and version', async () => {
-    const client = new PromptClient({ source: new FilePromptSource(await loadPromptFiles(fixtures)) });
-    const p = await client.get('support/triage');
+  it('serves loaded prompts by label and version', async () => {
+    const source = new FilePromptSource(await loadPromptFiles(fixtures));
+    const p = new Prompt(await source.fetchPrompt('support/triage', { label: 'production' }));
     expect(p.version).toBe(3);
     expect(p.compileChat({ ticket: 'refund?', history: [] })).toEqual([
       { role: 'system', content: 'Classify the ticket for team support.' },
       { role: 'user', content: 'refund?' },
     ]);
-    expect((await client.get('summarize', { label: 'staging' })).version).toBe(2);
-    expect((await client.get('summarize', { label: 'latest' })).version).toBe(2);
-    await expect(client.get('summarize', { version: 1 })).rejects.toThrow('version 1 not found');
+    expect((await source.fetchPrompt('summarize', { label: 'staging' })).version).toBe(2);
+    expect((await source.fetchPrompt('summarize', { label: 'latest' })).version).toBe(2);
+    await expect(source.fetchPrompt('summarize', { version: 1 })).rejects.toThrow('version 1 not found');
   });
 
   it('reports every bad file in one error', async () => {

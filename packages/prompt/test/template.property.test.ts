@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Prompt, escapeTemplate, parsePromptData } from '@promptline/sdk';
+import { Prompt, escapeTemplate, parsePromptData } from '@promptline/prompt';
 
 const make = (template: string): Prompt =>
   new Prompt(parsePromptData({ name: 'prop', version: 1, template }));

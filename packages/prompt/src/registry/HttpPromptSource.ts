@@ -1,6 +1,8 @@
-import type { PromptData } from '../prompt/PromptData.js';
-import type { PromptSelector, PromptSource } from '../prompt/PromptSource.js';
-import { PromptNotFoundError } from '../prompt/PromptSource.js';
+import type { PromptData } from '../PromptData.js';
+import type { PromptSelector, PromptSource } from '../PromptSource.js';
+import { PromptNotFoundError } from '../PromptSource.js';
+import { RegistryClient, RegistryRequestError } from './RegistryClient.js';
+import { registryPromptToData } from './registryTypes.js';
 
 /** Options of {@link HttpPromptSource}. */
 export interface HttpPromptSourceOptions {
@@ -16,30 +18,15 @@ export interface HttpPromptSourceOptions {
   /** `fetch` implementation. Default: the global `fetch` (Node 20). */
   fetch?: typeof fetch;
   /**
-   * Largest response body read, in bytes; a bigger answer is a {@link RegistryRequestError} (the
-   * rest is not read). Default 4194304 (4 MiB).
+   * Largest response body read, in bytes; a bigger answer is a `RegistryRequestError` (the rest is
+   * not read). Default 4194304 (4 MiB).
    */
   maxResponseBytes?: number;
-}
-
-/** The registry answered with an error status other than 404 (or an unreadable body). */
-export class RegistryRequestError extends Error {
-  override readonly name = 'RegistryRequestError';
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 function env(name: string): string | undefined {
   const v = process.env[name];
   return v === undefined || v.trim() === '' ? undefined : v.trim();
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 /**
@@ -61,105 +48,31 @@ function isRecord(v: unknown): v is Record<string, unknown> {
  */
 export class HttpPromptSource implements PromptSource {
   readonly baseUrl: string;
-  readonly #headers: Record<string, string>;
-  readonly #fetch: typeof fetch;
-  readonly #maxResponseBytes: number;
+  readonly #registry: RegistryClient;
 
   constructor(opts: HttpPromptSourceOptions = {}) {
-    this.baseUrl = (
-      opts.baseUrl ??
-      env('PROMPTLINE_REGISTRY_URL') ??
-      env('PROMPTLINE_ENDPOINT') ??
-      'http://localhost:4318'
-    ).replace(/\/+$/, '');
     const apiKey = opts.apiKey ?? env('PROMPTLINE_API_KEY');
-    this.#headers = {
-      accept: 'application/json',
-      ...opts.headers,
-      ...(apiKey === undefined ? {} : { authorization: `Bearer ${apiKey}` }),
-    };
-    this.#fetch = opts.fetch ?? globalThis.fetch.bind(globalThis);
-    this.#maxResponseBytes = opts.maxResponseBytes ?? 4 * 1024 * 1024;
+    this.#registry = new RegistryClient({
+      baseUrl:
+        opts.baseUrl ??
+        env('PROMPTLINE_REGISTRY_URL') ??
+        env('PROMPTLINE_ENDPOINT') ??
+        'http://localhost:4318',
+      ...(apiKey === undefined ? {} : { apiKey }),
+      ...(opts.headers === undefined ? {} : { headers: opts.headers }),
+      ...(opts.fetch === undefined ? {} : { fetch: opts.fetch }),
+      maxResponseBytes: opts.maxResponseBytes ?? 4 * 1024 * 1024,
+    });
+    this.baseUrl = this.#registry.baseUrl;
   }
 
   async fetchPrompt(name: string, selector: PromptSelector, signal?: AbortSignal): Promise<PromptData> {
-    const query =
-      selector.version !== undefined
-        ? `version=${encodeURIComponent(String(selector.version))}`
-        : `label=${encodeURIComponent(selector.label)}`;
-    const url = `${this.baseUrl}/api/v1/prompts/${encodeURIComponent(name)}?${query}`;
-    const res = await this.#fetch(url, {
-      headers: this.#headers,
-      ...(signal === undefined ? {} : { signal }),
-    });
-    const text = await readBounded(res, this.#maxResponseBytes, name);
-    let body: unknown;
     try {
-      body = text === '' ? undefined : JSON.parse(text);
-    } catch {
-      body = undefined;
+      return registryPromptToData(await this.#registry.getPrompt(name, selector, signal));
+    } catch (err) {
+      if (err instanceof RegistryRequestError && err.status === 404)
+        throw new PromptNotFoundError(name, selector);
+      throw err;
     }
-    if (res.status === 404) throw new PromptNotFoundError(name, selector);
-    if (!res.ok) {
-      const reason = isRecord(body) && typeof body.error === 'string' ? body.error : text.slice(0, 200);
-      throw new RegistryRequestError(
-        res.status,
-        `registry answered ${res.status} for prompt "${name}": ${reason}`,
-      );
-    }
-    if (!isRecord(body)) {
-      throw new RegistryRequestError(
-        res.status,
-        `registry answered ${res.status} for prompt "${name}" without a JSON object`,
-      );
-    }
-    return toPromptData(body);
   }
-}
-
-/** Reads the body as UTF-8, at most `max` bytes (checked against Content-Length first, then as it streams). */
-async function readBounded(res: Response, max: number, name: string): Promise<string> {
-  const tooLarge = (size: string): RegistryRequestError =>
-    new RegistryRequestError(
-      res.status,
-      `registry answer for prompt "${name}" is ${size} bytes; the limit (maxResponseBytes) is ${max}`,
-    );
-  const declared = Number(res.headers.get('content-length') ?? Number.NaN);
-  if (Number.isFinite(declared) && declared > max) {
-    await res.body?.cancel().catch(() => undefined);
-    throw tooLarge(String(declared));
-  }
-  if (res.body === null) return '';
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > max) {
-      await reader.cancel().catch(() => undefined);
-      throw tooLarge(`more than ${max}`);
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-/** Keeps the `PromptData` fields of a registry answer (the client validates them). */
-function toPromptData(body: Record<string, unknown>): PromptData {
-  const common = {
-    name: body.name,
-    version: body.version,
-    ...(body.labels === undefined ? {} : { labels: body.labels }),
-    ...(body.config === undefined ? {} : { config: body.config }),
-    ...(body.outputSchema === undefined ? {} : { outputSchema: body.outputSchema }),
-    ...(body.examples === undefined ? {} : { examples: body.examples }),
-    ...(body.metadata === undefined ? {} : { metadata: body.metadata }),
-  };
-  const data =
-    body.type === 'chat'
-      ? { ...common, type: 'chat', messages: body.messages }
-      : { ...common, type: 'text', template: body.template };
-  return data as unknown as PromptData;
 }
