@@ -1,11 +1,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ClickHouseClient } from '@clickhouse/client';
-import { loadConfig } from '../src/config/loadConfig.js';
-import type { CollectorConfig } from '../src/config/loadConfig.js';
-import { startCollector } from '../src/startCollector.js';
-import type { RunningCollector, StartOptions } from '../src/startCollector.js';
+import { hashApiKey, loadConfig, startCollector } from '@promptline/collector';
+import type { CollectorConfig, RunningCollector, StartOptions } from '@promptline/collector';
+
+/**
+ * The collector fixture of the tests: a real collector on the embedded engine in a temp folder,
+ * listening on 127.0.0.1 with an ephemeral port.
+ */
 
 /** A temp folder removed by the returned function. */
 export function tempDir(prefix: string): { dir: string; remove: () => void } {
@@ -13,7 +15,30 @@ export function tempDir(prefix: string): { dir: string; remove: () => void } {
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-/** A collector config on 127.0.0.1 with an ephemeral port, data and WAL under `dir`. */
+/** One API key of a test collector: the clear-text key, its project and scopes. */
+export interface TestKey {
+  key: string;
+  project: string;
+  scopes: string[];
+  /** Recorded as the actor (creator, label mover). Default: the key's position, `key0`, `key1`, … */
+  name?: string;
+}
+
+/** `promptline_auth.keys` entries for clear-text test keys (only their digests go in the config). */
+export function authKeys(keys: readonly TestKey[]): Record<string, unknown>[] {
+  return keys.map((k, i) => ({
+    sha256: hashApiKey(k.key),
+    project: k.project,
+    scopes: k.scopes,
+    name: k.name ?? `key${i}`,
+  }));
+}
+
+/**
+ * A collector config on 127.0.0.1 with an ephemeral port, data and WAL under `dir`, every
+ * processor in both pipelines, fast WAL flushes and retries, silent logs. `overrides` are merged
+ * in (objects deeply, everything else replaced).
+ */
 export function testConfig(
   dir: string,
   overrides: Record<string, unknown> = {},
@@ -71,17 +96,50 @@ export function deepMerge(a: Record<string, unknown>, b: Record<string, unknown>
   return out;
 }
 
-export async function start(config: CollectorConfig, options: StartOptions = {}): Promise<RunningCollector> {
-  return startCollector(config, options);
+/** A running test collector and its folder. */
+export interface TestCollector {
+  collector: RunningCollector;
+  url: string;
+  dir: string;
+  /** Stops the collector (idempotent) and removes its folder. */
+  close(): Promise<void>;
 }
 
-export async function query<T>(
-  client: ClickHouseClient,
-  sql: string,
-  params: Record<string, unknown> = {},
-): Promise<T[]> {
-  const rs = await client.query({ query: sql, format: 'JSONEachRow', query_params: params });
-  return rs.json<T>();
+/**
+ * Starts a collector ({@link testConfig}) in a fresh temp folder, with `keys` (none: anonymous
+ * ingest into project `default`).
+ */
+export async function startTestCollector(
+  opts: {
+    prefix?: string;
+    keys?: readonly TestKey[];
+    overrides?: Record<string, unknown>;
+    options?: StartOptions;
+  } = {},
+): Promise<TestCollector> {
+  const { dir, remove } = tempDir(opts.prefix ?? 'promptline-collector-');
+  const keys =
+    opts.keys === undefined ? {} : { processors: { promptline_auth: { keys: authKeys(opts.keys) } } };
+  let collector: RunningCollector;
+  try {
+    collector = await startCollector(testConfig(dir, deepMerge(keys, opts.overrides ?? {})), opts.options);
+  } catch (err) {
+    remove();
+    throw err;
+  }
+  let stopped = false;
+  return {
+    collector,
+    url: collector.url,
+    dir,
+    async close() {
+      if (!stopped) {
+        stopped = true;
+        await collector.stop();
+      }
+      remove();
+    },
+  };
 }
 
 /** POSTs raw bytes to the collector. */

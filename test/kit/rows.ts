@@ -1,32 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { ClickHouseClient } from '@clickhouse/client';
-import { openClickHouse } from '../src/openClickHouse.js';
-import type { LogRow, TraceRow } from '../src/rows.js';
+import type { LogRow, TraceRow } from '@promptline/clickhouse';
 
-/** A fresh embedded engine on a temp dir; `close()` closes it and removes the dir. */
-export function tempEngine(): { client: ClickHouseClient; dir: string; close: () => Promise<void> } {
-  const dir = mkdtempSync(join(tmpdir(), 'promptline-ch-'));
-  const client = openClickHouse({ path: dir });
-  return {
-    client,
-    dir,
-    close: async () => {
-      await client.close();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
-export async function rows<T>(
-  client: ClickHouseClient,
-  query: string,
-  params: Record<string, unknown> = {},
-): Promise<T[]> {
-  const rs = await client.query({ query, format: 'JSONEachRow', query_params: params });
-  return rs.json<T>();
-}
+/**
+ * Row builders: `otel_traces` / `otel_logs` rows in the exporter's layout with every field set, so a
+ * test writes only what it cares about.
+ */
 
 let counter = 0;
 /** Deterministic hex id of `len` chars from a counter. */
@@ -35,14 +12,15 @@ export function hexId(n: number, len: 16 | 32): string {
 }
 
 /** ClickHouse text timestamp (UTC, ns) for epoch milliseconds. */
-export function ts(ms: number): string {
+export function chTimestamp(ms: number): string {
   return new Date(ms).toISOString().replace('T', ' ').replace('Z', '') + '000000';
 }
 
-export function span(over: Partial<TraceRow> = {}): TraceRow {
+/** A span row (a `Client` span of service `svc`, 1 ms long, fresh ids); `over` replaces fields. */
+export function traceRow(over: Partial<TraceRow> = {}): TraceRow {
   counter++;
   return {
-    Timestamp: ts(Date.UTC(2026, 10, 20, 12, 0, 0)),
+    Timestamp: chTimestamp(Date.UTC(2026, 10, 20, 12, 0, 0)),
     TraceId: hexId(counter, 32),
     SpanId: hexId(counter, 16),
     ParentSpanId: '',
@@ -68,9 +46,10 @@ export function span(over: Partial<TraceRow> = {}): TraceRow {
   };
 }
 
+/** A log row (INFO, service `svc`, no trace); `over` replaces fields. */
 export function logRow(over: Partial<LogRow> = {}): LogRow {
   return {
-    Timestamp: ts(Date.UTC(2026, 10, 20, 12, 0, 1)),
+    Timestamp: chTimestamp(Date.UTC(2026, 10, 20, 12, 0, 1)),
     TraceId: '',
     SpanId: '',
     TraceFlags: 1,

@@ -8,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateApiKey, hashApiKey } from '../src/auth/ApiKeyStore.js';
 import { ALLOWED_TABLE_FUNCTIONS } from '../src/read/readOnlySql.js';
 import type { RunningCollector } from '../src/startCollector.js';
-import { start, tempDir, testConfig } from './helpers.js';
+import { startCollector } from '../src/startCollector.js';
+import { tempDir, testConfig } from '../../../test/kit/collector.js';
 
 const INGEST = generateApiKey();
 const READ = generateApiKey();
@@ -20,7 +21,7 @@ describe('read API: typed metrics and read-only SQL over HTTP', () => {
   let collector: RunningCollector;
 
   beforeAll(async () => {
-    collector = await start(
+    collector = await startCollector(
       testConfig(tmp.dir, {
         processors: {
           promptline_auth: {
@@ -113,6 +114,16 @@ describe('read API: typed metrics and read-only SQL over HTTP', () => {
       headers: { authorization: `Bearer ${READ}` },
     });
     expect(bad.status).toBe(400);
+  });
+
+  it('answers invalid query options (QueryOptionsError) with 400 naming the option', async () => {
+    const res = await fetch(`${collector.url}/api/v1/timeseries?prompt=support-answer&interval=45`, {
+      headers: { authorization: `Bearer ${READ}` },
+    });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: string }).error).toBe(
+      'timeSeriesByVersion: intervalSeconds must be an integer ≥ 60',
+    );
   });
 
   it('lets @clickhouse/client run SELECTs through the collector, and only SELECTs', async () => {

@@ -91,8 +91,8 @@ async function runCompare(
   let report: CompareReport;
   try {
     const comparison = await compareVersions(source.sql.client, {
-      project,
-      prompt: opts.prompt,
+      projectId: project,
+      promptName: opts.prompt,
       baseline,
       candidate,
       from,

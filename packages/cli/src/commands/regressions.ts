@@ -50,8 +50,8 @@ async function runRegressions(
   let report: RegressionsCliReport;
   try {
     const found = await detectRegressions(source.sql.client, {
-      project,
-      prompt: opts.prompt,
+      projectId: project,
+      promptName: opts.prompt,
       label: opts.label,
       from,
       to,

@@ -1,8 +1,8 @@
-import { holmAdjust } from './stats/holm.js';
-import { mannWhitneyU } from './stats/mannWhitney.js';
-import { compareProportions } from './stats/proportions.js';
-import { relativeChange, summarize } from './stats/summary.js';
-import { welchTTest } from './stats/welch.js';
+import { holmAdjust } from '../stats/holm.js';
+import { mannWhitneyU } from '../stats/mannWhitney.js';
+import { compareProportions } from '../stats/proportions.js';
+import { relativeChange, summarize } from '../stats/summary.js';
+import { welchTTest } from '../stats/welch.js';
 import type { ExactMoments, SideData } from './versionSample.js';
 
 /**

@@ -1,7 +1,9 @@
 import type { ClickHouseClient } from '@clickhouse/client';
+import { checkPrompt, DEFAULT_PROJECT } from '../read/PromptQuery.js';
+import type { WindowQuery } from '../read/PromptQuery.js';
+import { QueryOptionsError } from '../read/QueryOptionsError.js';
 import { compareSides } from './compareSides.js';
 import type { MetricComparison } from './compareSides.js';
-import { DEFAULT_PROJECT } from './queries.js';
 import { readSide } from './versionSample.js';
 import type { SideQuery } from './versionSample.js';
 
@@ -19,27 +21,15 @@ export const DEFAULT_MIN_SAMPLES = 20;
 export const DEFAULT_ALPHA = 0.05;
 
 /** Options of {@link compareVersions}. */
-export interface CompareVersionsQuery {
-  /** Project id. Default `default` (the collector's anonymous project). */
-  project?: string;
-  prompt: string;
+export interface CompareVersionsQuery extends Omit<WindowQuery, 'model' | 'rawEdgeMaxRows'> {
   baseline: number;
   candidate: number;
-  /** Window `[from, to)`, applied to both versions. */
-  from: Date;
-  to: Date;
-  /** Only this environment. Default: all. */
-  environment?: string;
-  /** Only generations served under this label. Default: all. */
-  label?: string;
   /** Values read per version and per sampled metric (latency, TTFT, each score). Default 5000. */
   sampleLimit?: number;
   /** Minimum values per version for a metric to be tested. Default 20. */
   minSamples?: number;
   /** Family-wise significance level after Holm–Bonferroni. Default 0.05. */
   alpha?: number;
-  /** Database. Default `default`. */
-  database?: string;
 }
 
 /** Result of {@link compareVersions}. */
@@ -68,18 +58,19 @@ export function resolveCompareOptions(q: { sampleLimit?: number; minSamples?: nu
   const minSamples = q.minSamples ?? DEFAULT_MIN_SAMPLES;
   const alpha = q.alpha ?? DEFAULT_ALPHA;
   if (!Number.isInteger(sampleLimit) || sampleLimit < 2 || sampleLimit > 1_000_000) {
-    throw new Error(`compare: sampleLimit must be an integer in 2…1000000 (got ${sampleLimit})`);
+    throw new QueryOptionsError(`compare: sampleLimit must be an integer in 2…1000000 (got ${sampleLimit})`);
   }
   if (!Number.isInteger(minSamples) || minSamples < 2) {
-    throw new Error(`compare: minSamples must be an integer ≥ 2 (got ${minSamples})`);
+    throw new QueryOptionsError(`compare: minSamples must be an integer ≥ 2 (got ${minSamples})`);
   }
-  if (!(alpha > 0 && alpha < 1)) throw new Error(`compare: alpha must be in (0, 1) (got ${alpha})`);
+  if (!(alpha > 0 && alpha < 1))
+    throw new QueryOptionsError(`compare: alpha must be in (0, 1) (got ${alpha})`);
   return { sampleLimit, minSamples, alpha };
 }
 
 function checkVersion(name: string, v: number): void {
   if (!Number.isInteger(v) || v < 1 || v > 0xffffffff) {
-    throw new Error(`compare: ${name} must be a positive integer version (got ${v})`);
+    throw new QueryOptionsError(`compare: ${name} must be a positive integer version (got ${v})`);
   }
 }
 
@@ -92,7 +83,7 @@ function checkVersion(name: string, v: number): void {
  *
  * @example
  * const r = await compareVersions(client, {
- *   prompt: 'support-reply', baseline: 2, candidate: 3,
+ *   promptName: 'support-reply', baseline: 2, candidate: 3,
  *   from: new Date(Date.now() - 7 * 86_400_000), to: new Date(),
  * });
  * const worse = r.metrics.filter((m) => m.verdict === 'worse'); // each with m.pAdjusted and the effect size
@@ -101,16 +92,16 @@ export async function compareVersions(
   client: ClickHouseClient,
   q: CompareVersionsQuery,
 ): Promise<VersionComparison> {
-  if (typeof q.prompt !== 'string' || q.prompt === '') throw new Error('compare: prompt is required');
+  checkPrompt(q, 'compare');
   checkVersion('baseline', q.baseline);
   checkVersion('candidate', q.candidate);
   if (!(q.from instanceof Date) || !(q.to instanceof Date) || !(q.to.getTime() > q.from.getTime())) {
-    throw new Error('compare: from and to must be valid Dates with from < to');
+    throw new QueryOptionsError('compare: from and to must be valid Dates with from < to');
   }
   const opts = resolveCompareOptions(q);
   const side = (version: number): SideQuery => ({
-    projectId: q.project ?? DEFAULT_PROJECT,
-    promptName: q.prompt,
+    projectId: q.projectId ?? DEFAULT_PROJECT,
+    promptName: q.promptName,
     version,
     from: q.from,
     to: q.to,
@@ -123,7 +114,7 @@ export async function compareVersions(
   const base = await readSide(client, side(q.baseline));
   const cand = await readSide(client, side(q.candidate));
   return {
-    prompt: q.prompt,
+    prompt: q.promptName,
     baseline: q.baseline,
     candidate: q.candidate,
     from: q.from.toISOString(),

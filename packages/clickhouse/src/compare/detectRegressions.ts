@@ -1,9 +1,11 @@
 import type { ClickHouseClient } from '@clickhouse/client';
+import { checkPrompt, DEFAULT_PROJECT, queryDatabase } from '../read/PromptQuery.js';
+import type { WindowQuery } from '../read/PromptQuery.js';
+import { QueryOptionsError } from '../read/QueryOptionsError.js';
+import { chTime, epochMs } from '../read/select.js';
 import { compareSides } from './compareSides.js';
 import type { MetricComparison } from './compareSides.js';
 import { resolveCompareOptions } from './compareVersions.js';
-import { quoteIdent } from './renderSql.js';
-import { DEFAULT_PROJECT } from './queries.js';
 import { readSide } from './versionSample.js';
 import type { SideQuery } from './versionSample.js';
 
@@ -23,15 +25,9 @@ export const DEFAULT_MAX_MOVES = 20;
 const MAX_TIMELINE_ROWS = 500_000;
 
 /** Options of {@link detectRegressions}. */
-export interface DetectRegressionsQuery {
-  /** Project id. Default `default` (the collector's anonymous project). */
-  project?: string;
-  prompt: string;
-  /** The label whose moves are examined, e.g. `production`. */
+export interface DetectRegressionsQuery extends Omit<WindowQuery, 'model' | 'rawEdgeMaxRows' | 'label'> {
+  /** The label whose moves are examined, e.g. `production`. Moves that happened in `[from, to)` are examined. */
   label: string;
-  /** Moves that happened in `[from, to)` are examined. */
-  from: Date;
-  to: Date;
   /** Only this environment. Default: every environment, each on its own. */
   environment?: string;
   /** Minimum values per side for a metric to be tested. Default 20. */
@@ -44,8 +40,6 @@ export interface DetectRegressionsQuery {
   maxWindowMs?: number;
   /** Most recent moves examined. Default 20. */
   maxMoves?: number;
-  /** Database. Default `default`. */
-  database?: string;
 }
 
 /** One label move and what changed across it. */
@@ -87,16 +81,6 @@ interface Run {
   first: number;
 }
 
-function chTime(ms: number): string {
-  return new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
-}
-
-function epochMs(ch: string): number {
-  // '2026-11-20 12:00:00.123456789' (UTC)
-  const m = /^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2})(\.\d{1,3})?/.exec(ch);
-  return m ? Date.parse(`${m[1]}T${m[2]}${m[3] ?? ''}Z`) : NaN;
-}
-
 /**
  * Per environment, the label's timeline at minute resolution, collapsed into runs of the version
  * that served most of each minute's traffic under the label.
@@ -108,8 +92,8 @@ async function readRuns(
   lookFrom: number,
 ): Promise<Run[]> {
   const params: Record<string, unknown> = {
-    project: q.project ?? DEFAULT_PROJECT,
-    prompt: q.prompt,
+    project: q.projectId ?? DEFAULT_PROJECT,
+    prompt: q.promptName,
     label: q.label,
     from: chTime(lookFrom),
     to: chTime(q.to.getTime()),
@@ -162,7 +146,7 @@ LIMIT {maxRows:UInt32}`,
  *
  * @example
  * const report = await detectRegressions(client, {
- *   prompt: 'support-reply', label: 'production', from: new Date(Date.now() - 7 * 86_400_000), to: new Date(),
+ *   promptName: 'support-reply', label: 'production', from: new Date(Date.now() - 7 * 86_400_000), to: new Date(),
  * });
  * const regressed = report.moves.filter((move) => move.regressions.length > 0); // e.g. v2 → v3: latency, score
  */
@@ -170,17 +154,19 @@ export async function detectRegressions(
   client: ClickHouseClient,
   q: DetectRegressionsQuery,
 ): Promise<RegressionReport> {
-  if (typeof q.prompt !== 'string' || q.prompt === '') throw new Error('regressions: prompt is required');
-  if (typeof q.label !== 'string' || q.label === '') throw new Error('regressions: label is required');
+  checkPrompt(q, 'regressions');
+  if (typeof q.label !== 'string' || q.label === '')
+    throw new QueryOptionsError('regressions: label is required');
   if (!(q.from instanceof Date) || !(q.to instanceof Date) || !(q.to.getTime() > q.from.getTime())) {
-    throw new Error('regressions: from and to must be valid Dates with from < to');
+    throw new QueryOptionsError('regressions: from and to must be valid Dates with from < to');
   }
   const opts = resolveCompareOptions(q);
   const maxWindow = q.maxWindowMs ?? DEFAULT_MOVE_WINDOW_MS;
   const maxMoves = q.maxMoves ?? DEFAULT_MAX_MOVES;
-  if (!(maxWindow >= 60_000)) throw new Error('regressions: maxWindowMs must be at least 60000');
-  if (!Number.isInteger(maxMoves) || maxMoves < 1) throw new Error('regressions: maxMoves must be ≥ 1');
-  const db = quoteIdent(q.database ?? 'default', 'database');
+  if (!(maxWindow >= 60_000)) throw new QueryOptionsError('regressions: maxWindowMs must be at least 60000');
+  if (!Number.isInteger(maxMoves) || maxMoves < 1)
+    throw new QueryOptionsError('regressions: maxMoves must be ≥ 1');
+  const db = queryDatabase(q);
   const from = q.from.getTime();
   const to = q.to.getTime();
   const runs = await readRuns(client, db, q, from - maxWindow);
@@ -202,8 +188,8 @@ export async function detectRegressions(
     const at = run.first;
     const length = Math.max(0, Math.min(maxWindow, at - prev.start, end - at));
     const side = (version: number, sFrom: number, sTo: number): SideQuery => ({
-      projectId: q.project ?? DEFAULT_PROJECT,
-      promptName: q.prompt,
+      projectId: q.projectId ?? DEFAULT_PROJECT,
+      promptName: q.promptName,
       version,
       from: new Date(sFrom),
       to: new Date(sTo),
@@ -235,7 +221,7 @@ export async function detectRegressions(
     });
   }
   return {
-    prompt: q.prompt,
+    prompt: q.promptName,
     label: q.label,
     from: q.from.toISOString(),
     to: q.to.toISOString(),

@@ -1,5 +1,7 @@
 import type { ClickHouseClient } from '@clickhouse/client';
-import { quoteIdent } from './renderSql.js';
+import { queryDatabase } from '../read/PromptQuery.js';
+import { QueryOptionsError } from '../read/QueryOptionsError.js';
+import { chTime, select } from '../read/select.js';
 
 /**
  * Reads what the version comparison tests need for one side (one prompt version in one window):
@@ -50,22 +52,9 @@ export interface SideData {
   scores: Map<string, { values: number[]; total: number }>;
 }
 
-function chTime(d: Date): string {
-  return d.toISOString().replace('T', ' ').replace('Z', '');
-}
-
 function num(v: unknown): number {
   if (v === null || v === undefined) return NaN;
   return Number(v);
-}
-
-async function select<T>(
-  client: ClickHouseClient,
-  query: string,
-  params: Record<string, unknown>,
-): Promise<T[]> {
-  const rs = await client.query({ query, format: 'JSONEachRow', query_params: params });
-  return rs.json<T>();
 }
 
 /** Filter on a generations-shaped table (column names of promptline_generations/promptline_scores). */
@@ -73,8 +62,8 @@ function sideFilter(q: SideQuery, params: Record<string, unknown>, alias = ''): 
   params.project = q.projectId;
   params.prompt = q.promptName;
   params.version = q.version;
-  params.from = chTime(q.from);
-  params.to = chTime(q.to);
+  params.from = chTime(q.from.getTime());
+  params.to = chTime(q.to.getTime());
   params.cap = q.sampleLimit;
   let sql = `${alias}prompt_name = {prompt:String} AND ${alias}prompt_version = {version:UInt32}`;
   if (q.environment !== undefined) {
@@ -100,9 +89,9 @@ function moments(n: unknown, mean: unknown, variance: unknown): ExactMoments {
 /** Reads one side: 4 queries (moments, latency sample, TTFT sample, score samples). */
 export async function readSide(client: ClickHouseClient, q: SideQuery): Promise<SideData> {
   if (!Number.isInteger(q.sampleLimit) || q.sampleLimit < 1) {
-    throw new Error('compare: sampleLimit must be a positive integer');
+    throw new QueryOptionsError('compare: sampleLimit must be a positive integer');
   }
-  const db = quoteIdent(q.database, 'database');
+  const db = queryDatabase(q);
   const window = `timestamp >= {from:DateTime64(3, 'UTC')} AND timestamp < {to:DateTime64(3, 'UTC')}`;
   const gen = (): { params: Record<string, unknown>; where: string } => {
     const params: Record<string, unknown> = {};

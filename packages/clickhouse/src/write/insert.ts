@@ -12,8 +12,8 @@ import {
   TRACE_BLOCK_COLUMNS,
   timestampNanos,
 } from './nativeBlock.js';
-import { embeddedDataDir } from './openClickHouse.js';
-import { quoteIdent, sqlString } from './renderSql.js';
+import { embeddedDataDir } from '../engine/openClickHouse.js';
+import { quoteIdent, sqlString } from '../schema/renderSql.js';
 import { SPAN_KIND_TEXT, STATUS_CODE_TEXT } from './rows.js';
 import type { LogRow, TraceRow } from './rows.js';
 

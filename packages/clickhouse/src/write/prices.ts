@@ -1,5 +1,5 @@
 import type { ClickHouseClient } from '@clickhouse/client';
-import { quoteIdent } from './renderSql.js';
+import { quoteIdent } from '../schema/renderSql.js';
 
 /** Usage types a model price can be given for. */
 export type UsageType = 'input' | 'output' | 'cache_read' | 'cache_write' | 'reasoning';

@@ -8,6 +8,7 @@ import type { ClickHouseClient, DataFormat } from '@clickhouse/client';
 import {
   labelHistory,
   metricsByVersion,
+  QueryOptionsError,
   timeSeriesByVersion,
   trafficShareByLabel,
 } from '@promptline/clickhouse';
@@ -60,14 +61,16 @@ function promptQuery(url: URL, deps: RouteDeps, project: string): WindowQuery {
   return q;
 }
 
+/**
+ * Runs a typed query; invalid options ({@link QueryOptionsError}) are the caller's mistake: 400.
+ * Everything else (the engine failing, a bug) stays a 500. The typed queries send every value as a
+ * parameter, so no engine error is the caller's fault.
+ */
 async function guard<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (e) {
-    if (e instanceof HttpError) throw e;
-    const message = e instanceof Error ? e.message : String(e);
-    // The query layer validates its inputs with plain errors: those are the caller's mistakes.
-    if (/required|must be|invalid|expected/i.test(message)) throw new HttpError(400, message);
+    if (e instanceof QueryOptionsError) throw new HttpError(400, e.message);
     throw e;
   }
 }
