@@ -1,11 +1,8 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-
 import { insertLogs, insertTraces } from '@promptline/clickhouse';
-import { hashApiKey, loadConfig, startCollector } from '@promptline/collector';
-import type { RunningCollector } from '@promptline/collector';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { startTestCollector } from '../../../test/kit/collector.js';
+import type { TestCollector } from '../../../test/kit/collector.js';
 
 import { runCli } from '../src/program.js';
 import { captureOutput } from './captureOutput.js';
@@ -21,41 +18,24 @@ const INGEST = 'pl_cli_compare_ingest_key_0000000000000000000';
 
 describe('promptline compare / regressions through a collector', () => {
   let dir: string;
-  let collector: RunningCollector;
+  let collector: TestCollector;
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'promptline-cli-compare-collector-'));
-    collector = await startCollector(
-      loadConfig(
-        {
-          receivers: { otlp: { protocols: { http: { endpoint: '127.0.0.1:0' } } } },
-          processors: {
-            promptline_auth: {
-              keys: [
-                { sha256: hashApiKey(READER), project: 'acme', scopes: ['read', 'sql'], name: 'reader' },
-                { sha256: hashApiKey(INGEST), project: 'acme', scopes: ['ingest'], name: 'app' },
-              ],
-            },
-          },
-          exporters: { clickhouse: { data_dir: join(dir, 'data'), wal: { dir: join(dir, 'wal') } } },
-          service: {
-            telemetry: { logs: { level: 'silent' } },
-            pipelines: {
-              traces: { receivers: ['otlp'], processors: ['promptline_auth'], exporters: ['clickhouse'] },
-            },
-          },
-        },
-        {},
-      ),
-    );
+    collector = await startTestCollector({
+      prefix: 'promptline-cli-compare-collector-',
+      keys: [
+        { key: READER, project: 'acme', scopes: ['read', 'sql'], name: 'reader' },
+        { key: INGEST, project: 'acme', scopes: ['ingest'], name: 'app' },
+      ],
+    });
+    dir = collector.dir;
     // Straight into the collector's engine (the insert API the exporter uses), so the MVs run.
     const { spans, logs } = seedRows('acme');
-    await insertTraces(collector.client, spans, { dedupToken: 'cli-compare-collector-spans' });
-    await insertLogs(collector.client, logs, { dedupToken: 'cli-compare-collector-scores' });
+    await insertTraces(collector.collector.client, spans, { dedupToken: 'cli-compare-collector-spans' });
+    await insertLogs(collector.collector.client, logs, { dedupToken: 'cli-compare-collector-scores' });
   }, 120_000);
   afterAll(async () => {
-    await collector?.stop();
-    await rm(dir, { recursive: true, force: true });
+    await collector?.close();
   });
 
   const run = async (
