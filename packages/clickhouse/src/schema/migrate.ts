@@ -33,7 +33,10 @@ export interface MigrationFile {
   name: string;
   file: string;
   text: string;
+  /** SHA-256 of what the file creates: its statements rendered for {@link CHECKSUM_DEPLOYMENTS}. */
   checksum: string;
+  /** SHA-256 of the file's text: what versions before the rendered checksum recorded. */
+  textChecksum: string;
   schema: boolean;
 }
 
@@ -45,7 +48,11 @@ export interface MigrateResult {
   skipped: number[];
   /** Versions that were already recorded before this call. */
   alreadyApplied: number[];
-  /** Recorded versions whose file changed since they were applied (not re-run). */
+  /**
+   * Recorded versions whose statements changed since they were applied (not re-run): what the file
+   * creates now differs from what it created then, be it through its text or through a code-defined
+   * fragment it expands (stats layout, histogram levels, semconv keys).
+   */
   changed: number[];
 }
 
@@ -66,6 +73,15 @@ export const MIGRATIONS_TABLE = 'promptline_migrations';
 const FILE_RE = /^(\d+)_([A-Za-z0-9_-]+)\.sql$/;
 
 /**
+ * The deployments a migration's checksum renders it for: one single node and one cluster, with a
+ * TTL, so every directive and code-defined fragment is in the checksummed text while the options
+ * of one install (database, TTL, cluster name) are not.
+ */
+const CHECKSUM_DEPLOYMENTS: readonly RenderOptions[] = [{ ttlDays: 1 }, { cluster: 'c', ttlDays: 1 }];
+
+const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
+
+/**
  * The shipped `migrations/` folder. Works from `src/` (tests), `dist/index.js` (ESM) and
  * `dist/index.cjs` (CJS, where tsup shims `import.meta.url`): walk up from this module's folder
  * to the first ancestor holding `migrations/`.
@@ -82,9 +98,12 @@ export function defaultMigrationsDir(): string {
   );
 }
 
-/** Read and order the migration files of a folder (numeric prefix order; duplicates rejected). */
+/**
+ * Read and order the migration files of a folder (numeric prefix order; duplicates rejected), each
+ * with its checksum: of its rendered statements, and (for databases migrated before that) of its text.
+ */
 export function loadMigrations(dir: string = defaultMigrationsDir()): MigrationFile[] {
-  const files: MigrationFile[] = [];
+  const files: Omit<MigrationFile, 'checksum'>[] = [];
   const seen = new Map<number, string>();
   for (const file of readdirSync(dir)) {
     if (!file.endsWith('.sql')) continue;
@@ -100,15 +119,23 @@ export function loadMigrations(dir: string = defaultMigrationsDir()): MigrationF
       name: m[2] as string,
       file,
       text,
-      checksum: createHash('sha256').update(text).digest('hex'),
+      textChecksum: sha256(text),
       schema: migrationFlags(text).schema,
     });
   }
-  return files.sort((a, b) => a.version - b.version);
+  const plainTables = new Set(files.flatMap((f) => [...allNodesTables(f.text)]));
+  return files
+    .sort((a, b) => a.version - b.version)
+    .map((f) => ({
+      ...f,
+      checksum: sha256(
+        JSON.stringify(CHECKSUM_DEPLOYMENTS.map((opts) => renderMigration(f.text, { ...opts, plainTables }))),
+      ),
+    }));
 }
 
 /** Tables created by `@schema` migrations (their `{{local:…}}` names), used plain when not ours. */
-function schemaTables(files: MigrationFile[]): Set<string> {
+function schemaTables(files: readonly Pick<MigrationFile, 'schema' | 'text'>[]): Set<string> {
   const out = new Set<string>();
   for (const f of files.filter((x) => x.schema)) {
     for (const m of f.text.matchAll(/CREATE TABLE IF NOT EXISTS \{\{local:([A-Za-z0-9_]+)\}\}/g)) {
@@ -162,9 +189,12 @@ function bootstrapStatements(opts: MigrateOptions): string[] {
 }
 
 /**
- * Apply pending migrations, in version order, recording each in `promptline_migrations`.
- * Idempotent: recorded versions are not re-run, and every statement is `IF NOT EXISTS`, so a
- * run interrupted half-way can simply be repeated. Not safe to run concurrently with itself.
+ * Apply pending migrations, in version order, recording each in `promptline_migrations` with the
+ * checksum of its rendered statements. Idempotent: recorded versions are not re-run, and every
+ * statement is `IF NOT EXISTS`, so a run interrupted half-way can simply be repeated. A recorded
+ * version whose checksum differs from the current one is reported in `changed`; versions recorded
+ * with the checksum of their file text (before rendered checksums) are compared by that. Not safe
+ * to run concurrently with itself.
  *
  * @example
  * const client = openClickHouse();
@@ -189,7 +219,7 @@ export async function migrate(client: ClickHouseClient, opts: MigrateOptions = {
     const prior = recorded.get(m.version);
     if (prior !== undefined) {
       result.alreadyApplied.push(m.version);
-      if (prior !== file.checksum) result.changed.push(m.version);
+      if (prior !== file.checksum && prior !== file.textChecksum) result.changed.push(m.version);
       continue;
     }
     for (const stmt of m.statements) {
