@@ -42,7 +42,7 @@ async function handle(msg) {
         type: 'started',
         url: collector.url,
         releaseMemory: config.exporter.releaseMemory,
-        // The embedded engine's allocator settings (`ENGINE_MALLOC_CONF` unless the environment set them).
+        // The embedded engine's allocator settings (one arena, `percpu_arena:disabled,narenas:1`, unless the environment set them).
         engineMallocConf: process.env.JE_MALLOC_CONF ?? '',
       };
     }

@@ -24,8 +24,8 @@
  * Last stdout line: {"bench":"ingest","spans_per_s":…,"ceiling_spans_per_s":…,"ratio":…,"p99_ms":…,"rss_mb":…}
  * and more fields: among them `js_heap_mb_peak` / `js_external_mb_peak`, the collector process's own
  * JavaScript share of `rss_mb` (V8 heap, Buffers outside it), sampled with it every 50 ms.
- * `rss_mb` is the collector process's peak (before the eighth session the collector ran inside this
- * process, under the TypeScript loader, which added ~35 MB).
+ * `rss_mb` is the collector process's peak (figures from before 2026-11-22 ran the collector inside this
+ * process, under the TypeScript loader, which added ~35 MB). Current figures: bench/RESULTS.md.
  */
 import { fork, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -223,7 +223,7 @@ try {
     segment_mb: SEGMENT_BYTES / 1024 / 1024,
     attribute_indexes: ATTRIBUTE_INDEXES,
     release_memory: started.releaseMemory,
-    // The embedded engine's allocator settings (`ENGINE_MALLOC_CONF` unless the environment set them).
+    // The embedded engine's allocator settings (one arena, `percpu_arena:disabled,narenas:1`, unless the environment set them).
     engine_malloc_conf: started.engineMallocConf,
     throttled: load.throttled,
     held_for_lag: window.heldForLag,

@@ -3,7 +3,7 @@
  * collector: a binary built from source (OpenTelemetry Collector Builder, Go toolchain) with
  * exactly the contrib components of deploy/otelcol/builder-manifest.yaml runs
  * `validate --config` on each of them. The first run on a machine compiles the collector
- * (minutes; see deploy/README.md for measured times); later runs reuse the cached binary.
+ * (minutes; see bench/RESULTS.md for measured times); later runs reuse the cached binary.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,8 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { hashApiKey, loadConfig, startCollector } from '@promptline/collector';
-import type { RunningCollector } from '@promptline/collector';
+import { startTestCollector } from '../kit/collector.js';
+import type { TestCollector } from '../kit/collector.js';
 
 /** API keys of the test project `acme` (and one of project `globex`). */
 export const KEYS = {
@@ -13,12 +10,7 @@ export const KEYS = {
   otherProject: 'pl_registry_test_globex_000000000000000000000',
 } as const;
 
-export interface RegistryCollector {
-  collector: RunningCollector;
-  url: string;
-  dir: string;
-  /** Stops the collector (idempotent) and removes its data. */
-  close(): Promise<void>;
+export interface RegistryCollector extends TestCollector {
   /** A registry request with one of {@link KEYS}. */
   call(
     method: string,
@@ -33,61 +25,22 @@ export interface RegistryCollector {
  * ephemeral port, with keys for project `acme` (read / write / admin / ingest) and `globex`.
  */
 export async function startRegistryCollector(): Promise<RegistryCollector> {
-  const dir = mkdtempSync(join(tmpdir(), 'promptline-registry-e2e-'));
-  const key = (k: keyof typeof KEYS, project: string, scopes: string[]) => ({
-    sha256: hashApiKey(KEYS[k]),
-    project,
-    scopes,
-    name: k,
+  const test = await startTestCollector({
+    prefix: 'promptline-registry-e2e-',
+    keys: [
+      { key: KEYS.read, project: 'acme', scopes: ['read'], name: 'read' },
+      { key: KEYS.write, project: 'acme', scopes: ['read', 'write'], name: 'write' },
+      { key: KEYS.admin, project: 'acme', scopes: ['admin'], name: 'admin' },
+      { key: KEYS.ingest, project: 'acme', scopes: ['ingest'], name: 'ingest' },
+      { key: KEYS.otherProject, project: 'globex', scopes: ['read', 'write'], name: 'otherProject' },
+    ],
   });
-  const config = loadConfig(
-    {
-      receivers: { otlp: { protocols: { http: { endpoint: '127.0.0.1:0' } } } },
-      processors: {
-        promptline_auth: {
-          keys: [
-            key('read', 'acme', ['read']),
-            key('write', 'acme', ['read', 'write']),
-            key('admin', 'acme', ['admin']),
-            key('ingest', 'acme', ['ingest']),
-            key('otherProject', 'globex', ['read', 'write']),
-          ],
-        },
-      },
-      exporters: {
-        clickhouse: {
-          data_dir: join(dir, 'data'),
-          wal: { dir: join(dir, 'wal'), flush_interval_ms: 30 },
-        },
-      },
-      service: {
-        telemetry: { logs: { level: 'silent' } },
-        pipelines: {
-          traces: { receivers: ['otlp'], processors: ['promptline_auth'], exporters: ['clickhouse'] },
-          logs: { receivers: ['otlp'], processors: ['promptline_auth'], exporters: ['clickhouse'] },
-        },
-      },
-    },
-    {},
-  );
-  const collector = await startCollector(config);
-  const url = collector.url;
-  let stopped = false;
   return {
-    collector,
-    url,
-    dir,
-    async close() {
-      if (!stopped) {
-        stopped = true;
-        await collector.stop();
-      }
-      rmSync(dir, { recursive: true, force: true });
-    },
+    ...test,
     async call(method, path, k, body) {
       const headers: Record<string, string> = { authorization: `Bearer ${KEYS[k]}` };
       if (body !== undefined) headers['content-type'] = 'application/json';
-      const res = await fetch(`${url}${path}`, {
+      const res = await fetch(`${test.url}${path}`, {
         method,
         headers,
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),

@@ -8,6 +8,7 @@ import {
 } from '@opentelemetry/sdk-trace-base';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { ERROR_TYPE, GEN_AI, PROMPTLINE, RESOURCE } from '@promptline/semconv';
+import { mulberry32 } from '../kit/random.js';
 
 /** One generation span the tests send, with every value the tests later expect back. */
 export interface GenerationSpec {
@@ -24,18 +25,6 @@ export interface GenerationSpec {
   error: boolean;
 }
 
-/** mulberry32: a tiny deterministic PRNG, so every run sends the same spans. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
 /**
  * `count` generation specs for `prompt`, spread over `versions`, deterministic for `seed`: latency,
  * tokens, cost and errors differ by version. Times start at `startMs` and advance 1 ms per span.
@@ -47,7 +36,7 @@ export function generationSpecs(opts: {
   seed: number;
   startMs: number;
 }): GenerationSpec[] {
-  const random = prng(opts.seed);
+  const random = mulberry32(opts.seed);
   const out: GenerationSpec[] = [];
   for (let i = 0; i < opts.count; i++) {
     const version = opts.versions[i % opts.versions.length] ?? 1;

@@ -1,5 +1,7 @@
 import type { LogRow, TraceRow } from '@promptline/clickhouse';
 import { EVALUATION, EVALUATION_EVENT_NAME, GEN_AI, PROMPTLINE, RESOURCE } from '@promptline/semconv';
+import { gaussian, mulberry32 } from '../../../test/kit/random.js';
+import { logRow, traceRow } from '../../../test/kit/rows.js';
 
 /**
  * Rows for the compare / regressions CLI tests: label `production` serves v2 for an hour, then v3
@@ -17,19 +19,9 @@ export const PHASES = [
   { version: 4, start: NOW - HOUR, slow: 1.6, quality: 0.6 },
 ];
 
-function mulberry32(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export function seedRows(project: string): { spans: TraceRow[]; logs: LogRow[] } {
   const rnd = mulberry32(11);
-  const gauss = (): number => Math.sqrt(-2 * Math.log(1 - rnd())) * Math.cos(2 * Math.PI * rnd());
+  const gauss = (): number => gaussian(rnd);
   const spans: TraceRow[] = [];
   const logs: LogRow[] = [];
   let id = 0;
@@ -41,60 +33,38 @@ export function seedRows(project: string): { spans: TraceRow[]; logs: LogRow[] }
       const latencyMs = 300 * phase.slow * Math.exp(0.3 * gauss());
       const traceId = id.toString(16).padStart(32, '0');
       const spanId = id.toString(16).padStart(16, '0');
-      spans.push({
-        Timestamp: new Date(ms).toISOString(),
-        TraceId: traceId,
-        SpanId: spanId,
-        ParentSpanId: '',
-        TraceState: '',
-        SpanName: 'chat gpt-4o-mini',
-        SpanKind: 'Client',
-        ServiceName: 'svc',
-        ResourceAttributes: resource,
-        ScopeName: 'test',
-        ScopeVersion: '0',
-        SpanAttributes: {
-          [GEN_AI.OPERATION_NAME]: 'chat',
-          [GEN_AI.REQUEST_MODEL]: 'gpt-4o-mini',
-          [GEN_AI.PROMPT_NAME]: PROMPT,
-          [PROMPTLINE.PROMPT_VERSION]: String(phase.version),
-          [PROMPTLINE.PROMPT_LABEL]: 'production',
-          [GEN_AI.USAGE_INPUT_TOKENS]: String(100 + Math.floor(rnd() * 50)),
-          [GEN_AI.USAGE_OUTPUT_TOKENS]: String(20 + Math.floor(rnd() * 20)),
-        },
-        Duration: Math.round(latencyMs * 1e6),
-        StatusCode: 'Unset',
-        StatusMessage: '',
-        'Events.Timestamp': [],
-        'Events.Name': [],
-        'Events.Attributes': [],
-        'Links.TraceId': [],
-        'Links.SpanId': [],
-        'Links.TraceState': [],
-        'Links.Attributes': [],
-      });
-      logs.push({
-        Timestamp: new Date(ms + 1000).toISOString(),
-        TraceId: traceId,
-        SpanId: spanId,
-        TraceFlags: 1,
-        SeverityText: 'INFO',
-        SeverityNumber: 9,
-        ServiceName: 'svc',
-        Body: '',
-        ResourceSchemaUrl: '',
-        ResourceAttributes: resource,
-        ScopeSchemaUrl: '',
-        ScopeName: 'test',
-        ScopeVersion: '0',
-        ScopeAttributes: {},
-        LogAttributes: {
-          [EVALUATION.NAME]: 'quality',
-          [EVALUATION.ID]: `q-${id}`,
-          [EVALUATION.SCORE_VALUE]: (phase.quality + 0.1 * gauss()).toFixed(2),
-        },
-        EventName: EVALUATION_EVENT_NAME,
-      });
+      spans.push(
+        traceRow({
+          Timestamp: new Date(ms).toISOString(),
+          TraceId: traceId,
+          SpanId: spanId,
+          ResourceAttributes: resource,
+          SpanAttributes: {
+            [GEN_AI.OPERATION_NAME]: 'chat',
+            [GEN_AI.REQUEST_MODEL]: 'gpt-4o-mini',
+            [GEN_AI.PROMPT_NAME]: PROMPT,
+            [PROMPTLINE.PROMPT_VERSION]: String(phase.version),
+            [PROMPTLINE.PROMPT_LABEL]: 'production',
+            [GEN_AI.USAGE_INPUT_TOKENS]: String(100 + Math.floor(rnd() * 50)),
+            [GEN_AI.USAGE_OUTPUT_TOKENS]: String(20 + Math.floor(rnd() * 20)),
+          },
+          Duration: Math.round(latencyMs * 1e6),
+        }),
+      );
+      logs.push(
+        logRow({
+          Timestamp: new Date(ms + 1000).toISOString(),
+          TraceId: traceId,
+          SpanId: spanId,
+          ResourceAttributes: resource,
+          LogAttributes: {
+            [EVALUATION.NAME]: 'quality',
+            [EVALUATION.ID]: `q-${id}`,
+            [EVALUATION.SCORE_VALUE]: (phase.quality + 0.1 * gauss()).toFixed(2),
+          },
+          EventName: EVALUATION_EVENT_NAME,
+        }),
+      );
     }
   }
   return { spans, logs };

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import type { MetricsReport } from '../src/metricsReport.js';
 import { runCli } from '../src/program.js';
+import { traceRow } from '../../../test/kit/rows.js';
 import { captureOutput } from './captureOutput.js';
 
 const HOUR = 3_600_000;
@@ -30,12 +31,10 @@ function row(o: {
   project?: string;
 }): TraceRow {
   spanNo++;
-  return {
+  return traceRow({
     Timestamp: chTime(o.startMs),
     TraceId: spanNo.toString(16).padStart(32, '0'),
     SpanId: spanNo.toString(16).padStart(16, '0'),
-    ParentSpanId: '',
-    TraceState: '',
     SpanName: 'chat',
     SpanKind: 'Client',
     ServiceName: 'cli-test',
@@ -57,15 +56,7 @@ function row(o: {
     },
     Duration: o.durationMs * 1_000_000,
     StatusCode: o.error === true ? 'Error' : 'Ok',
-    StatusMessage: '',
-    'Events.Timestamp': [],
-    'Events.Name': [],
-    'Events.Attributes': [],
-    'Links.TraceId': [],
-    'Links.SpanId': [],
-    'Links.TraceState': [],
-    'Links.Attributes': [],
-  };
+  });
 }
 
 // `promptline metrics` on the embedded engine, in-process: what it prints for rows whose every

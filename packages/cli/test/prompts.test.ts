@@ -1,10 +1,10 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
-import { hashApiKey, loadConfig, startCollector } from '@promptline/collector';
-import type { RunningCollector } from '@promptline/collector';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { startTestCollector } from '../../../test/kit/collector.js';
+import type { TestCollector } from '../../../test/kit/collector.js';
 
 import { parsePromptRef } from '../src/commands/prompts.js';
 import { runCli } from '../src/program.js';
@@ -17,7 +17,7 @@ const READER = 'pl_cli_prompts_read_key_00000000000000000000';
 describe('promptline prompts (against a real collector on the embedded engine)', () => {
   let dir: string;
   let promptsDir: string;
-  let collector: RunningCollector;
+  let collector: TestCollector;
 
   async function cli(args: string[], key = ADMIN): Promise<{ code: number; stdout: string; stderr: string }> {
     const cap = captureOutput();
@@ -29,39 +29,17 @@ describe('promptline prompts (against a real collector on the embedded engine)',
   }
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'promptline-cli-prompts-'));
+    collector = await startTestCollector({
+      prefix: 'promptline-cli-prompts-',
+      keys: [
+        { key: ADMIN, project: 'acme', scopes: ['admin'], name: 'alice' },
+        { key: WRITER, project: 'acme', scopes: ['read', 'write'], name: 'ci' },
+        { key: READER, project: 'acme', scopes: ['read'], name: 'app' },
+      ],
+    });
+    dir = collector.dir;
     promptsDir = join(dir, 'prompts');
     await mkdir(join(promptsDir, 'support'), { recursive: true });
-    const key = (k: string, scopes: string[], name: string) => ({
-      sha256: hashApiKey(k),
-      project: 'acme',
-      scopes,
-      name,
-    });
-    collector = await startCollector(
-      loadConfig(
-        {
-          receivers: { otlp: { protocols: { http: { endpoint: '127.0.0.1:0' } } } },
-          processors: {
-            promptline_auth: {
-              keys: [
-                key(ADMIN, ['admin'], 'alice'),
-                key(WRITER, ['read', 'write'], 'ci'),
-                key(READER, ['read'], 'app'),
-              ],
-            },
-          },
-          exporters: { clickhouse: { data_dir: join(dir, 'data'), wal: { dir: join(dir, 'wal') } } },
-          service: {
-            telemetry: { logs: { level: 'silent' } },
-            pipelines: {
-              traces: { receivers: ['otlp'], processors: ['promptline_auth'], exporters: ['clickhouse'] },
-            },
-          },
-        },
-        {},
-      ),
-    );
     await writeFile(
       join(promptsDir, 'summarize.prompt.yaml'),
       'version: 1\nlabels: [production]\ntemplate: "Summarize in {{n}} words: {{text}}"\nconfig:\n  model: gpt-4o-mini\n  temperature: 0.2\n',
@@ -78,8 +56,7 @@ describe('promptline prompts (against a real collector on the embedded engine)',
     );
   });
   afterAll(async () => {
-    await collector?.stop();
-    await rm(dir, { recursive: true, force: true });
+    await collector?.close();
   });
 
   it('push creates a version per prompt, and pushing again changes nothing', async () => {

@@ -1,77 +1,43 @@
-export { openClickHouse, DEFAULT_DATA_DIR, ENGINE_MALLOC_CONF } from './openClickHouse.js';
-export type { OpenClickHouseOptions } from './openClickHouse.js';
-export { releaseEngineMemory, engineMemoryBytes } from './engineMemory.js';
+// engine: open a client (server or embedded), the embedded engine's memory
+export { openClickHouse } from './engine/openClickHouse.js';
+export type { OpenClickHouseOptions } from './engine/openClickHouse.js';
+export { releaseEngineMemory, engineMemoryBytes } from './engine/engineMemory.js';
+
+// schema: migrations
+export { migrate, renderMigrations } from './schema/migrate.js';
+export type { MigrateOptions, MigrateResult } from './schema/migrate.js';
+
+// write: rows, Native blocks, inserts, model prices
+export type { TraceRow, LogRow, AttributeMap, SpanKindText, StatusCodeText } from './write/rows.js';
+export { SPAN_KIND_TEXT, STATUS_CODE_TEXT } from './write/rows.js';
+export { encodeTraceBlock, encodeLogBlock } from './write/nativeBlock.js';
+export { insertTraces, insertLogs, insertNative, insertJsonEachRow } from './write/insert.js';
+export type { InsertBody, InsertOptions } from './write/insert.js';
+export { upsertModelPrices, listModelPrices } from './write/prices.js';
+export type { ModelPrice, UsageType } from './write/prices.js';
+
+// read: per-version metrics, time series, label share and history, scores
+export { QueryOptionsError } from './read/QueryOptionsError.js';
+export { checkQueryWindow, MIN_QUERY_TIME, MAX_QUERY_TIME } from './read/queryWindow.js';
+export type { PromptQuery, WindowQuery } from './read/PromptQuery.js';
+export { metricsByVersion } from './read/metricsByVersion.js';
+export type { MetricsByVersionQuery, VersionMetrics, Quantiles } from './read/metricsByVersion.js';
 export {
-  migrate,
-  loadMigrations,
-  renderMigrations,
-  defaultMigrationsDir,
-  MIGRATIONS_TABLE,
-  ATTRIBUTE_INDEXES,
-} from './migrate.js';
-export type { MigrateOptions, MigrateResult, MigrationFile } from './migrate.js';
-export { renderMigration, splitStatements } from './renderSql.js';
-export type { RenderOptions } from './renderSql.js';
-export {
-  insertTraces,
-  insertLogs,
-  insertNative,
-  insertJsonEachRow,
-  validateTraceRow,
-  validateLogRow,
-} from './insert.js';
-export { encodeTraceBlock, encodeLogBlock } from './nativeBlock.js';
-export type { InsertBody, InsertOptions } from './insert.js';
-export { SPAN_KIND_TEXT, STATUS_CODE_TEXT } from './rows.js';
-export type { TraceRow, LogRow, AttributeMap, SpanKindText, StatusCodeText } from './rows.js';
-export {
-  metricsByVersion,
   timeSeriesByVersion,
-  trafficShareByLabel,
-  labelHistory,
-  scoresByVersion,
-  planSegments,
-  DEFAULT_PROJECT,
   MAX_INTERVAL_SECONDS,
   MAX_TIME_SERIES_BUCKETS,
-} from './queries.js';
-export { InvalidQueryError, checkQueryWindow, MIN_QUERY_TIME, MAX_QUERY_TIME } from './InvalidQueryError.js';
-export type {
-  PromptQuery,
-  WindowQuery,
-  MetricsByVersionQuery,
-  TimeSeriesQuery,
-  Quantiles,
-  ScoreSummary,
-  VersionMetrics,
-  TimeSeriesPoint,
-  LabelShare,
-  LabelHistoryEntry,
-} from './queries.js';
-export { upsertModelPrices, listModelPrices, USAGE_TYPES } from './prices.js';
-export type { ModelPrice, UsageType } from './prices.js';
-export { histValueSql, histQuantilesExpr, histQuantiles, HIST_GAMMA } from './histogram.js';
-export {
-  compareVersions,
-  DEFAULT_SAMPLE_LIMIT,
-  DEFAULT_MIN_SAMPLES,
-  DEFAULT_ALPHA,
-} from './compareVersions.js';
-export type { CompareVersionsQuery, VersionComparison } from './compareVersions.js';
-export type { MetricComparison, SideSummary, ComparisonTest, Verdict } from './compareSides.js';
-export {
-  detectRegressions,
-  DEFAULT_MOVE_WINDOW_MS,
-  DEFAULT_MAX_MOVES,
-  MAX_MOVE_WINDOW_MS,
-  MAX_MAX_MOVES,
-} from './detectRegressions.js';
-export type { DetectRegressionsQuery, RegressionReport, LabelMove } from './detectRegressions.js';
-export { mannWhitneyU, exactUDistribution } from './stats/mannWhitney.js';
-export type { MannWhitneyResult } from './stats/mannWhitney.js';
-export { welchTTest } from './stats/welch.js';
-export type { Moments, WelchResult } from './stats/welch.js';
-export { compareProportions, twoProportionZTest, fisherExactTest } from './stats/proportions.js';
-export type { Proportion, ProportionResult } from './stats/proportions.js';
-export { holmAdjust } from './stats/holm.js';
-export { normalCdf, normalTwoSided, studentTCdf, studentTTwoSided } from './stats/distributions.js';
+} from './read/timeSeriesByVersion.js';
+export type { TimeSeriesQuery, TimeSeriesPoint } from './read/timeSeriesByVersion.js';
+export { trafficShareByLabel } from './read/trafficShareByLabel.js';
+export type { LabelShare } from './read/trafficShareByLabel.js';
+export { labelHistory } from './read/labelHistory.js';
+export type { LabelHistoryEntry } from './read/labelHistory.js';
+export { scoresByVersion } from './read/scoresByVersion.js';
+export type { ScoreSummary } from './read/scoresByVersion.js';
+
+// compare: two versions, regressions around label moves
+export { compareVersions } from './compare/compareVersions.js';
+export type { CompareVersionsQuery, VersionComparison } from './compare/compareVersions.js';
+export type { MetricComparison, SideSummary, ComparisonTest, Verdict } from './compare/compareSides.js';
+export { detectRegressions, MAX_MOVE_WINDOW_MS, MAX_MAX_MOVES } from './compare/detectRegressions.js';
+export type { DetectRegressionsQuery, RegressionReport, LabelMove } from './compare/detectRegressions.js';

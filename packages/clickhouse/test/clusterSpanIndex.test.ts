@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EVALUATION, EVALUATION_EVENT_NAME, RESOURCE } from '@promptline/semconv';
 import { insertLogs, renderMigrations } from '../src/index.js';
-import { logRow, rows, tempEngine } from './helpers.js';
+import { queryRows, tempEngine } from '../../../test/kit/engine.js';
+import { logRow } from '../../../test/kit/rows.js';
 
 const engine = tempEngine();
 const { client } = engine;
@@ -89,7 +90,7 @@ describe('cluster span index', () => {
         database: 'pl',
         table: 'otel_logs_local',
       });
-      const stored = await rows<{ span_id: string; prompt_version: number; prompt_label: string }>(
+      const stored = await queryRows<{ span_id: string; prompt_version: number; prompt_label: string }>(
         client,
         'SELECT span_id, prompt_version, prompt_label FROM pl.promptline_scores_local ORDER BY span_id',
       );
@@ -102,7 +103,7 @@ describe('cluster span index', () => {
         query: `INSERT INTO pl.promptline_span_index_local VALUES
           ('p1:${'a'.repeat(32)}${'c'.repeat(16)}', '2026-11-20 12:00:00', 'support', 8, 'canary', 'prod', 'gpt-4o')`,
       });
-      const read = await rows<{ v: number; value: number }>(
+      const read = await queryRows<{ v: number; value: number }>(
         client,
         `SELECT s.prompt_version AS v, u.value AS value
          FROM (SELECT value, span_key FROM pl.promptline_scores_local WHERE prompt_version = 0) AS u

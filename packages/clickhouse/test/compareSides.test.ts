@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { compareSides } from '../src/compareSides.js';
-import type { SideData } from '../src/versionSample.js';
-import { mulberry32 } from './versionScenario.js';
+import { compareSides } from '../src/compare/compareSides.js';
+import type { SideData } from '../src/compare/versionSample.js';
+import { mulberry32 } from '../../../test/kit/random.js';
 
 /**
  * The metric → test → verdict mapping, on synthetic side data (no engine needed: compareSides is

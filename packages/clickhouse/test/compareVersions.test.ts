@@ -1,7 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compareVersions, detectRegressions, insertLogs, insertTraces, migrate } from '../src/index.js';
-import type { MetricComparison, VersionComparison } from '../src/index.js';
-import { tempEngine } from './helpers.js';
+import {
+  compareVersions,
+  detectRegressions,
+  insertLogs,
+  insertTraces,
+  migrate,
+  QueryOptionsError,
+} from '../src/index.js';
+import type { CompareVersionsQuery, MetricComparison, VersionComparison } from '../src/index.js';
+import { tempEngine } from '../../../test/kit/engine.js';
 import { buildScenario } from './versionScenario.js';
 
 /**
@@ -55,8 +62,8 @@ describe('compareVersions on the embedded engine', () => {
   it('finds version 3 slower and worse-scored than version 2', async () => {
     worse = await compareVersions(client, {
       database: DB,
-      project: PROJECT,
-      prompt: PROMPT,
+      projectId: PROJECT,
+      promptName: PROMPT,
       baseline: 2,
       candidate: 3,
       from: FROM,
@@ -117,8 +124,8 @@ describe('compareVersions on the embedded engine', () => {
   it('finds no significant difference between versions 3 and 4 (same distributions)', async () => {
     const same = await compareVersions(client, {
       database: DB,
-      project: PROJECT,
-      prompt: PROMPT,
+      projectId: PROJECT,
+      promptName: PROMPT,
       baseline: 3,
       candidate: 4,
       from: FROM,
@@ -131,8 +138,8 @@ describe('compareVersions on the embedded engine', () => {
   it('is deterministic, and the sample cap bounds what is read', async () => {
     const again = await compareVersions(client, {
       database: DB,
-      project: PROJECT,
-      prompt: PROMPT,
+      projectId: PROJECT,
+      promptName: PROMPT,
       baseline: 2,
       candidate: 3,
       from: FROM,
@@ -141,8 +148,8 @@ describe('compareVersions on the embedded engine', () => {
     expect(again).toEqual(worse);
     const capped = await compareVersions(client, {
       database: DB,
-      project: PROJECT,
-      prompt: PROMPT,
+      projectId: PROJECT,
+      promptName: PROMPT,
       baseline: 2,
       candidate: 3,
       from: FROM,
@@ -156,8 +163,8 @@ describe('compareVersions on the embedded engine', () => {
     expect(byMetric(capped, 'score:quality').candidate.n).toBe(40);
     const cappedAgain = await compareVersions(client, {
       database: DB,
-      project: PROJECT,
-      prompt: PROMPT,
+      projectId: PROJECT,
+      promptName: PROMPT,
       baseline: 2,
       candidate: 3,
       from: FROM,
@@ -170,8 +177,8 @@ describe('compareVersions on the embedded engine', () => {
   it('says insufficient data below minSamples and for unknown versions', async () => {
     const none = await compareVersions(client, {
       database: DB,
-      project: PROJECT,
-      prompt: PROMPT,
+      projectId: PROJECT,
+      promptName: PROMPT,
       baseline: 2,
       candidate: 9,
       from: FROM,
@@ -184,16 +191,27 @@ describe('compareVersions on the embedded engine', () => {
     }
   });
 
-  it('rejects bad options with a message naming them', async () => {
-    await expect(
-      compareVersions(client, { prompt: PROMPT, baseline: 0, candidate: 3, from: FROM, to: TO }),
-    ).rejects.toThrow(/baseline must be a positive integer/);
-    await expect(
-      compareVersions(client, { prompt: PROMPT, baseline: 2, candidate: 3, from: TO, to: FROM }),
-    ).rejects.toThrow(/from < to/);
-    await expect(
-      compareVersions(client, { prompt: PROMPT, baseline: 2, candidate: 3, from: FROM, to: TO, alpha: 2 }),
-    ).rejects.toThrow(/alpha/);
+  it('rejects bad options with a QueryOptionsError naming them', async () => {
+    const bad = async (q: Partial<CompareVersionsQuery>, message: RegExp): Promise<void> => {
+      const q2 = { promptName: PROMPT, baseline: 2, candidate: 3, from: FROM, to: TO, ...q };
+      const err = await compareVersions(client, q2).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(QueryOptionsError);
+      expect((err as Error).message).toMatch(message);
+    };
+    await bad({ baseline: 0 }, /baseline must be a positive integer/);
+    await bad({ from: TO, to: FROM }, /from < to/);
+    await bad({ alpha: 2 }, /alpha/);
+    await bad({ promptName: '' }, /compare: promptName is required/);
+    await bad({ database: 'x; DROP TABLE t' }, /database "x; DROP TABLE t" must match/);
+    const regression = await detectRegressions(client, {
+      promptName: PROMPT,
+      label: 'production',
+      from: FROM,
+      to: TO,
+      maxWindowMs: 10,
+    }).catch((e: unknown) => e);
+    expect(regression).toBeInstanceOf(QueryOptionsError);
+    expect((regression as Error).message).toBe('regressions: maxWindowMs must be from 60000 to 2592000000');
   });
 });
 
@@ -201,8 +219,8 @@ describe('detectRegressions on the embedded engine', () => {
   it('finds both moves of production and flags only the 2 → 3 move', async () => {
     const report = await detectRegressions(client, {
       database: DB,
-      project: PROJECT,
-      prompt: PROMPT,
+      projectId: PROJECT,
+      promptName: PROMPT,
       label: 'production',
       from: FROM,
       to: TO,
@@ -234,8 +252,8 @@ describe('detectRegressions on the embedded engine', () => {
   it('finds nothing for a label that never moved, and honours a window without moves', async () => {
     const other = await detectRegressions(client, {
       database: DB,
-      project: PROJECT,
-      prompt: PROMPT,
+      projectId: PROJECT,
+      promptName: PROMPT,
       label: 'staging',
       from: FROM,
       to: TO,
@@ -243,8 +261,8 @@ describe('detectRegressions on the embedded engine', () => {
     expect(other.movesFound).toBe(0);
     const early = await detectRegressions(client, {
       database: DB,
-      project: PROJECT,
-      prompt: PROMPT,
+      projectId: PROJECT,
+      promptName: PROMPT,
       label: 'production',
       from: FROM,
       to: new Date(START + PHASE - 60_000),

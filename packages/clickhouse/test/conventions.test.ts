@@ -8,8 +8,10 @@ import {
   TRACELOOP,
   VERCEL_AI,
 } from '@promptline/semconv';
-import { insertTraces, listModelPrices, migrate, renderMigration, upsertModelPrices } from '../src/index.js';
-import { rows, span, tempEngine } from './helpers.js';
+import { insertTraces, listModelPrices, migrate, upsertModelPrices } from '../src/index.js';
+import { renderMigration } from '../src/schema/renderSql.js';
+import { queryRows, tempEngine } from '../../../test/kit/engine.js';
+import { traceRow } from '../../../test/kit/rows.js';
 
 const engine = tempEngine();
 const { client } = engine;
@@ -34,7 +36,7 @@ interface GenRow {
   ttft_ms: number | null;
 }
 async function gen(spanId: string, db = 'cv'): Promise<GenRow | undefined> {
-  const r = await rows<GenRow>(
+  const r = await queryRows<GenRow>(
     client,
     `SELECT * FROM ${db}.promptline_generations WHERE span_id = {s:String}`,
     { s: spanId },
@@ -49,7 +51,7 @@ describe('prompt links from other conventions', () => {
 
   it('links ours, Langfuse, OpenLLMetry, OpenInference and Vercel AI SDK spans; never fallbacks', async () => {
     const cases = [
-      span({
+      traceRow({
         SpanAttributes: {
           [GEN_AI.OPERATION_NAME]: 'chat',
           [GEN_AI.PROMPT_NAME]: 'ours',
@@ -62,7 +64,7 @@ describe('prompt links from other conventions', () => {
           [RESOURCE.DEPLOYMENT_ENVIRONMENT_LEGACY]: 'legacy-env',
         },
       }),
-      span({
+      traceRow({
         SpanAttributes: {
           [LANGFUSE.OBSERVATION_TYPE]: 'generation',
           [LANGFUSE.PROMPT_NAME]: 'lf',
@@ -72,7 +74,7 @@ describe('prompt links from other conventions', () => {
           [LANGFUSE.COST_DETAILS]: '{"input":0.01,"output":0.02,"total":0.03}',
         },
       }),
-      span({
+      traceRow({
         SpanAttributes: {
           [TRACELOOP.REQUEST_TYPE]: 'chat',
           [TRACELOOP.PROMPT_KEY]: 'tl',
@@ -81,7 +83,7 @@ describe('prompt links from other conventions', () => {
           [TRACELOOP.USAGE_COMPLETION_TOKENS]: '5',
         },
       }),
-      span({
+      traceRow({
         SpanAttributes: {
           [OPENINFERENCE.SPAN_KIND]: 'LLM',
           [OPENINFERENCE.PROMPT_ID]: 'oi-prompt',
@@ -91,14 +93,14 @@ describe('prompt links from other conventions', () => {
           [OPENINFERENCE.TOKEN_COUNT_COMPLETION]: '1000000',
         },
       }),
-      span({
+      traceRow({
         SpanAttributes: {
           [OPENINFERENCE.SPAN_KIND]: 'LLM',
           [OPENINFERENCE.PROMPT_TEMPLATE]: 'Summarise {text}',
           [OPENINFERENCE.PROMPT_TEMPLATE_VERSION]: '1',
         },
       }),
-      span({
+      traceRow({
         SpanName: 'ai.generateText.doGenerate',
         SpanAttributes: {
           [VERCEL_AI.MODEL_ID]: 'gpt-4o-mini',
@@ -108,7 +110,7 @@ describe('prompt links from other conventions', () => {
           [VERCEL_AI.METADATA_LANGFUSE_PROMPT]: '{"name":"vp","version":5,"isFallback":false}',
         },
       }),
-      span({
+      traceRow({
         SpanName: 'ai.streamText.doStream',
         SpanAttributes: {
           [VERCEL_AI.MODEL_ID]: 'gpt-4o-mini',
@@ -117,7 +119,7 @@ describe('prompt links from other conventions', () => {
         },
       }),
       // Fallbacks: ours and Langfuse-through-Vercel.
-      span({
+      traceRow({
         SpanAttributes: {
           [GEN_AI.OPERATION_NAME]: 'chat',
           [GEN_AI.PROMPT_NAME]: 'ours',
@@ -125,7 +127,7 @@ describe('prompt links from other conventions', () => {
           [PROMPTLINE.PROMPT_FALLBACK]: 'true',
         },
       }),
-      span({
+      traceRow({
         SpanName: 'ai.generateText.doGenerate',
         SpanAttributes: {
           [VERCEL_AI.MODEL_ID]: 'gpt-4o-mini',
@@ -133,8 +135,8 @@ describe('prompt links from other conventions', () => {
         },
       }),
       // Not generations: the outer Vercel span and a plain HTTP span.
-      span({ SpanName: 'ai.generateText', SpanAttributes: { [VERCEL_AI.MODEL_ID]: 'gpt-4o-mini' } }),
-      span({ SpanAttributes: { 'http.request.method': 'GET' } }),
+      traceRow({ SpanName: 'ai.generateText', SpanAttributes: { [VERCEL_AI.MODEL_ID]: 'gpt-4o-mini' } }),
+      traceRow({ SpanAttributes: { 'http.request.method': 'GET' } }),
     ];
     await insertTraces(client, cases, { database: 'cv' });
     const got = await Promise.all(cases.map((c) => gen(c.SpanId)));
@@ -229,7 +231,7 @@ describe('model prices', () => {
       { database: 'cv' },
     );
     const at = (iso: string, attrs: Record<string, string>) =>
-      span({
+      traceRow({
         Timestamp: iso,
         SpanAttributes: { [GEN_AI.OPERATION_NAME]: 'chat', [GEN_AI.REQUEST_MODEL]: 'acme-1', ...attrs },
       });
@@ -244,11 +246,11 @@ describe('model prices', () => {
       }), // new price, below the tier: 0.3*10 + 0.1*5 + 1*20
       at('2026-07-01T00:00:00Z', { [GEN_AI.USAGE_INPUT_TOKENS]: '600000' }), // tier: 0.6 * 100
       at('2026-07-01T00:00:00Z', { ...tokens, [PROMPTLINE.COST_USD]: '0.5' }), // explicit wins
-      span({
+      traceRow({
         SpanAttributes: { [GEN_AI.OPERATION_NAME]: 'chat', [GEN_AI.REQUEST_MODEL]: 'mystery', ...tokens },
       }),
       ...['zeta-mini', 'zeta-max'].map((model) =>
-        span({
+        traceRow({
           Timestamp: '2026-07-01T00:00:00Z',
           SpanAttributes: {
             [GEN_AI.OPERATION_NAME]: 'chat',
@@ -303,7 +305,7 @@ describe('createSchema: false (tables made by an upstream collector)', () => {
     for (const file of ['0001_otel_traces.sql', '0002_otel_logs.sql']) {
       const { readFileSync } = await import('node:fs');
       const { join } = await import('node:path');
-      const { defaultMigrationsDir } = await import('../src/migrate.js');
+      const { defaultMigrationsDir } = await import('../src/schema/migrate.js');
       for (const stmt of renderMigration(readFileSync(join(defaultMigrationsDir(), file), 'utf8'), {
         database: 'up',
       })) {
@@ -315,7 +317,7 @@ describe('createSchema: false (tables made by an upstream collector)', () => {
     expect(r.applied).toContain(5);
     const again = await migrate(client, { database: 'up', createSchema: false });
     expect(again.applied).toEqual([]);
-    const s = span({
+    const s = traceRow({
       SpanAttributes: {
         [GEN_AI.OPERATION_NAME]: 'chat',
         [GEN_AI.PROMPT_NAME]: 'x',

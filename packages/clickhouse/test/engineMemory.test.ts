@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { engineMemoryBytes, migrate, openClickHouse, releaseEngineMemory } from '../src/index.js';
-import { rows, tempEngine } from './helpers.js';
+import { queryRows, tempEngine } from '../../../test/kit/engine.js';
 import type { ClickHouseClient } from '@clickhouse/client';
 
 const engine = tempEngine();
@@ -9,7 +9,7 @@ afterAll(() => engine.close());
 
 /** The embedded allocator's freed-but-resident bytes: jemalloc's `resident` minus its `active`. */
 async function freedResident(c: ClickHouseClient): Promise<number> {
-  const [stats] = await rows<{ stats: string }>(c, 'SELECT stats FROM system.jemalloc_stats');
+  const [stats] = await queryRows<{ stats: string }>(c, 'SELECT stats FROM system.jemalloc_stats');
   const m = /Allocated: \d+, active: (\d+), .*resident: (\d+)/.exec(stats?.stats ?? '');
   if (!m) throw new Error('jemalloc totals line not found in system.jemalloc_stats');
   return Number(m[2]) - Number(m[1]);
@@ -17,7 +17,10 @@ async function freedResident(c: ClickHouseClient): Promise<number> {
 
 /** A query that allocates and frees a few hundred MB (a 3M-key hash table of strings). */
 async function churn(c: ClickHouseClient): Promise<void> {
-  await rows(c, 'SELECT count() AS n FROM (SELECT toString(number) AS k FROM numbers(3000000) GROUP BY k)');
+  await queryRows(
+    c,
+    'SELECT count() AS n FROM (SELECT toString(number) AS k FROM numbers(3000000) GROUP BY k)',
+  );
 }
 
 describe('releaseEngineMemory', () => {
@@ -54,7 +57,7 @@ describe('engineMemoryBytes', () => {
 describe('0011: compression block size', () => {
   it('caps compression blocks of otel_traces and otel_logs at 256 KiB', async () => {
     await migrate(client, { database: 'cbs' });
-    const tables = await rows<{ name: string; engine_full: string }>(
+    const tables = await queryRows<{ name: string; engine_full: string }>(
       client,
       "SELECT name, engine_full FROM system.tables WHERE database = 'cbs' AND name IN ('otel_traces', 'otel_logs') ORDER BY name",
     );

@@ -11,7 +11,9 @@ import {
   trafficShareByLabel,
 } from '../src/index.js';
 import type { LogRow, TraceRow } from '../src/index.js';
-import { hexId, logRow, rows, span, tempEngine } from './helpers.js';
+import { queryRows, tempEngine } from '../../../test/kit/engine.js';
+import { mulberry32 } from '../../../test/kit/random.js';
+import { hexId, logRow, traceRow } from '../../../test/kit/rows.js';
 
 /**
  * Ground truth: skewed synthetic traffic goes in through the exporter API; every metric read back
@@ -24,15 +26,6 @@ const DB = 'gt';
 const PROJECT = 'proj-gt';
 const PROMPT = 'support-reply';
 
-function mulberry32(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const rnd = mulberry32(42);
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)] as T;
 
@@ -127,7 +120,7 @@ for (let i = 0; i < 4000; i++) {
   if (validation !== null) attrs[PROMPTLINE.VALIDATION_PASSED] = String(validation);
   if (fallback) attrs[PROMPTLINE.PROMPT_FALLBACK] = 'true';
   const envKey = rnd() < 0.5 ? RESOURCE.DEPLOYMENT_ENVIRONMENT : RESOURCE.DEPLOYMENT_ENVIRONMENT_LEGACY;
-  const row = span({
+  const row = traceRow({
     Timestamp: new Date(ms).toISOString(),
     TraceId: hexId(id, 32),
     SpanId: hexId(id, 16),
@@ -161,7 +154,7 @@ for (let i = 0; i < 4000; i++) {
   });
 }
 // Non-generation spans must not count.
-for (let i = 0; i < 200; i++) spans.push(span({ SpanAttributes: { 'http.request.method': 'GET' } }));
+for (let i = 0; i < 200; i++) spans.push(traceRow({ SpanAttributes: { 'http.request.method': 'GET' } }));
 
 // Scores: numeric "helpful" (0..1, many zeros), categorical "tone"; some before their span (early),
 // some long after (late), some ids sent twice in different batches.
@@ -272,14 +265,17 @@ afterAll(() => engine.close());
 
 describe('ground truth: aggregates vs raw rows', () => {
   it('stores every span once (duplicate batch is a no-op)', async () => {
-    const [t] = await rows<{ n: number }>(client, `SELECT count() AS n FROM ${DB}.otel_traces`);
+    const [t] = await queryRows<{ n: number }>(client, `SELECT count() AS n FROM ${DB}.otel_traces`);
     expect(Number(t?.n)).toBe(spans.length);
-    const [g] = await rows<{ n: number }>(client, `SELECT count() AS n FROM ${DB}.promptline_generations`);
+    const [g] = await queryRows<{ n: number }>(
+      client,
+      `SELECT count() AS n FROM ${DB}.promptline_generations`,
+    );
     expect(Number(g?.n)).toBe(gens.length);
-    const [s] = await rows<{ n: number }>(client, `SELECT count() AS n FROM ${DB}.promptline_scores`);
+    const [s] = await queryRows<{ n: number }>(client, `SELECT count() AS n FROM ${DB}.promptline_scores`);
     expect(Number(s?.n)).toBe(scores.length);
     // Early scores were stored unresolved (read-time lookup path); late ones resolved at insert.
-    const [u] = await rows<{ n: number }>(
+    const [u] = await queryRows<{ n: number }>(
       client,
       `SELECT count() AS n FROM ${DB}.promptline_scores WHERE prompt_version = 0`,
     );
@@ -443,7 +439,7 @@ describe('ground truth: aggregates vs raw rows', () => {
   });
 
   it('fallback generations are stored but never linked to a version', async () => {
-    const [r] = await rows<{ n: number; v: number }>(
+    const [r] = await queryRows<{ n: number; v: number }>(
       client,
       `SELECT count() AS n, max(prompt_version) AS v FROM ${DB}.promptline_generations WHERE prompt_fallback = 1`,
     );

@@ -9,7 +9,8 @@ import {
   insertTraces,
   migrate,
 } from '../src/index.js';
-import { logRow, rows, span, tempEngine } from './helpers.js';
+import { queryRows, tempEngine } from '../../../test/kit/engine.js';
+import { logRow, traceRow } from '../../../test/kit/rows.js';
 
 describe('embedded insert spool', () => {
   it('reads bodies from spool files it always removes, applies column defaults, and sweeps orphans once it owns the dir', async () => {
@@ -21,7 +22,7 @@ describe('embedded insert spool', () => {
       mkdirSync(spool, { recursive: true });
       const orphan = `${process.pid + 1}-7.jsonl`;
       writeFileSync(join(spool, orphan), '{}\n');
-      const bad = Buffer.from(`${JSON.stringify({ ...span(), Nope: 1 })}\n`);
+      const bad = Buffer.from(`${JSON.stringify({ ...traceRow(), Nope: 1 })}\n`);
       await expect(insertJsonEachRow(e.client, 'otel_traces', bad, { database: 'pl' })).rejects.toThrow(
         /Unknown field.*Nope/,
       );
@@ -32,14 +33,16 @@ describe('embedded insert spool', () => {
         dedupToken: 'l-1',
       });
       expect(readdirSync(spool)).toEqual([]);
-      const got = await rows<{ t: string; n: string }>(
+      const got = await queryRows<{ t: string; n: string }>(
         e.client,
         'SELECT toString(any(TimestampTime)) AS t, count() AS n FROM pl.otel_logs',
       );
       // TimestampTime is a DEFAULT column the rows omit: the table's expression applies.
       expect(got.map((r) => [r.t, Number(r.n)])).toEqual([['2026-11-02 03:04:05', 1]]);
-      await insertTraces(e.client, [span({ Duration: 3 }), span({ Duration: 4 })], { database: 'pl' });
-      const t = await rows<{ d: string }>(e.client, 'SELECT sum(Duration) AS d FROM pl.otel_traces');
+      await insertTraces(e.client, [traceRow({ Duration: 3 }), traceRow({ Duration: 4 })], {
+        database: 'pl',
+      });
+      const t = await queryRows<{ d: string }>(e.client, 'SELECT sum(Duration) AS d FROM pl.otel_traces');
       expect(Number(t[0]?.d)).toBe(7);
       expect(readdirSync(spool)).toEqual([]);
     } finally {
@@ -52,8 +55,8 @@ describe('embedded insert spool', () => {
     try {
       await migrate(e.client, { database: 'pl' });
       const body = Buffer.concat([
-        encodeTraceBlock([span({ Duration: 1 }), span({ Duration: 2 })]),
-        encodeTraceBlock([span({ Duration: 40 })]),
+        encodeTraceBlock([traceRow({ Duration: 1 }), traceRow({ Duration: 2 })]),
+        encodeTraceBlock([traceRow({ Duration: 40 })]),
       ]);
       // 1000-byte pieces through one buffer, as the collector reads a WAL segment.
       function* pieces(): Generator<Uint8Array> {
@@ -65,7 +68,7 @@ describe('embedded insert spool', () => {
       }
       await insertNative(e.client, 'otel_traces', pieces(), { database: 'pl', dedupToken: 'chunked' });
       await insertNative(e.client, 'otel_traces', [], { database: 'pl', dedupToken: 'empty' });
-      const got = await rows<{ n: string; d: string }>(
+      const got = await queryRows<{ n: string; d: string }>(
         e.client,
         'SELECT count() AS n, sum(Duration) AS d FROM pl.otel_traces',
       );

@@ -1,14 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  insertJsonEachRow,
-  insertLogs,
-  insertTraces,
-  migrate,
-  loadMigrations,
-  MIGRATIONS_TABLE,
-  ATTRIBUTE_INDEXES,
-} from '../src/index.js';
-import { logRow, rows, span, tempEngine } from './helpers.js';
+import { insertJsonEachRow, insertLogs, insertTraces, migrate } from '../src/index.js';
+import { loadMigrations, MIGRATIONS_TABLE, ATTRIBUTE_INDEXES } from '../src/schema/migrate.js';
+import { queryRows, tempEngine } from '../../../test/kit/engine.js';
+import { logRow, traceRow } from '../../../test/kit/rows.js';
 
 const engine = tempEngine();
 const { client } = engine;
@@ -30,7 +24,7 @@ describe('migrate', () => {
     expect(third.applied).toEqual([]);
     expect(third.alreadyApplied).toEqual(all);
     expect(third.changed).toEqual([]);
-    const recorded = await rows<{ n: string }>(
+    const recorded = await queryRows<{ n: string }>(
       client,
       `SELECT count() AS n FROM pl.${MIGRATIONS_TABLE} FINAL`,
     );
@@ -38,7 +32,7 @@ describe('migrate', () => {
   });
 
   it('creates otel_traces / otel_logs with the exporter column names and types', async () => {
-    const cols = await rows<{ table: string; name: string; type: string }>(
+    const cols = await queryRows<{ table: string; name: string; type: string }>(
       client,
       "SELECT table, name, type FROM system.columns WHERE database = 'pl' AND table IN ('otel_traces', 'otel_logs') ORDER BY table, position",
     );
@@ -56,7 +50,7 @@ describe('migrate', () => {
 describe('0010: the generations view recreated', () => {
   it('keeps the rows stored before it, and every later span reaches promptline_generations once', async () => {
     const gen = (model: string) =>
-      span({ SpanAttributes: { 'gen_ai.operation.name': 'chat', 'gen_ai.request.model': model } });
+      traceRow({ SpanAttributes: { 'gen_ai.operation.name': 'chat', 'gen_ai.request.model': model } });
     await migrate(client, { database: 'up10', target: 9 });
     await insertTraces(client, [gen('before-1'), gen('before-2')], { database: 'up10' });
     const upgrade = await migrate(client, { database: 'up10' });
@@ -67,7 +61,7 @@ describe('0010: the generations view recreated', () => {
     await client.command({ query: 'DELETE FROM up10.promptline_migrations WHERE version = 10' });
     expect((await migrate(client, { database: 'up10' })).applied).toEqual([10]);
     await insertTraces(client, [gen('after-2')], { database: 'up10' });
-    const got = await rows<{ model: string; n: string }>(
+    const got = await queryRows<{ model: string; n: string }>(
       client,
       'SELECT model, count() AS n FROM up10.promptline_generations GROUP BY model ORDER BY model',
     );
@@ -83,7 +77,7 @@ describe('0010: the generations view recreated', () => {
 describe('attribute indexes', () => {
   const indexes = async (database: string): Promise<string[]> =>
     (
-      await rows<{ name: string }>(
+      await queryRows<{ name: string }>(
         client,
         `SELECT name FROM system.data_skipping_indices WHERE database = '${database}' AND table = 'otel_traces' ORDER BY name`,
       )
@@ -98,11 +92,11 @@ describe('attribute indexes', () => {
     await migrate(client, { database: 'pl', target: 1, attributeIndexes: false });
     await migrate(client, { database: 'pl', target: 1, attributeIndexes: false });
     expect(await indexes('pl')).toEqual(['idx_duration', 'idx_trace_id']);
-    const cols = await rows<{ n: string }>(
+    const cols = await queryRows<{ n: string }>(
       client,
       `SELECT count() AS n FROM system.columns WHERE database = 'pl' AND table = 'otel_traces'`,
     );
-    const colsNoIdx = await rows<{ n: string }>(
+    const colsNoIdx = await queryRows<{ n: string }>(
       client,
       `SELECT count() AS n FROM system.columns WHERE database = 'pl_noidx' AND table = 'otel_traces'`,
     );
@@ -113,48 +107,48 @@ describe('attribute indexes', () => {
 
 describe('insert deduplication', () => {
   it('a repeated batch with the same token is a no-op; a new token inserts', async () => {
-    const batch = [span({ Duration: 5 }), span({ Duration: 7, StatusCode: 'Error' })];
+    const batch = [traceRow({ Duration: 5 }), traceRow({ Duration: 7, StatusCode: 'Error' })];
     await insertTraces(client, batch, { database: 'pl', dedupToken: 'batch-1' });
     await insertTraces(client, batch, { database: 'pl', dedupToken: 'batch-1' });
-    let n = await rows<{ n: string; d: string }>(
+    let n = await queryRows<{ n: string; d: string }>(
       client,
       'SELECT count() AS n, sum(Duration) AS d FROM pl.otel_traces',
     );
     expect(Number(n[0]?.n)).toBe(2);
     expect(Number(n[0]?.d)).toBe(12);
-    await insertTraces(client, [span({ Duration: 1 })], {
+    await insertTraces(client, [traceRow({ Duration: 1 })], {
       database: 'pl',
       dedupToken: 'weird token / with ; chars',
     });
     await insertTraces(client, batch, { database: 'pl', dedupToken: 'batch-2' });
-    n = await rows(client, 'SELECT count() AS n, sum(Duration) AS d FROM pl.otel_traces');
+    n = await queryRows(client, 'SELECT count() AS n, sum(Duration) AS d FROM pl.otel_traces');
     expect(Number(n[0]?.n)).toBe(5);
     await insertLogs(client, [logRow({ Body: 'x' })], { database: 'pl', dedupToken: 'l1' });
     await insertLogs(client, [logRow({ Body: 'x' })], { database: 'pl', dedupToken: 'l1' });
-    const l = await rows<{ n: string }>(client, 'SELECT count() AS n FROM pl.otel_logs');
+    const l = await queryRows<{ n: string }>(client, 'SELECT count() AS n FROM pl.otel_logs');
     expect(Number(l[0]?.n)).toBe(1);
   });
 
   it('pre-encoded JSONEachRow bodies are deduplicated by token too', async () => {
     const body = Buffer.from(
-      [span({ Duration: 11 }), span({ Duration: 13 })].map((r) => JSON.stringify(r)).join('\n'),
+      [traceRow({ Duration: 11 }), traceRow({ Duration: 13 })].map((r) => JSON.stringify(r)).join('\n'),
     );
-    const before = await rows<{ n: string }>(client, 'SELECT count() AS n FROM pl.otel_traces');
+    const before = await queryRows<{ n: string }>(client, 'SELECT count() AS n FROM pl.otel_traces');
     await insertJsonEachRow(client, 'otel_traces', body, { database: 'pl', dedupToken: 'seg-7' });
     await insertJsonEachRow(client, 'otel_traces', body, { database: 'pl', dedupToken: 'seg-7' });
-    const after = await rows<{ n: string }>(client, 'SELECT count() AS n FROM pl.otel_traces');
+    const after = await queryRows<{ n: string }>(client, 'SELECT count() AS n FROM pl.otel_traces');
     expect(Number(after[0]?.n) - Number(before[0]?.n)).toBe(2);
   });
 
   it('rejects a bad row naming the field, inserting nothing', async () => {
-    const before = await rows<{ n: string }>(client, 'SELECT count() AS n FROM pl.otel_traces');
+    const before = await queryRows<{ n: string }>(client, 'SELECT count() AS n FROM pl.otel_traces');
     await expect(
-      insertTraces(client, [span(), span({ TraceId: 'ABC' })], { database: 'pl' }),
+      insertTraces(client, [traceRow(), traceRow({ TraceId: 'ABC' })], { database: 'pl' }),
     ).rejects.toThrow(/trace row 1: TraceId "ABC"/);
     await expect(
-      insertTraces(client, [span({ SpanKind: 'SPAN_KIND_CLIENT' as never })], { database: 'pl' }),
+      insertTraces(client, [traceRow({ SpanKind: 'SPAN_KIND_CLIENT' as never })], { database: 'pl' }),
     ).rejects.toThrow(/SpanKind/);
-    const after = await rows<{ n: string }>(client, 'SELECT count() AS n FROM pl.otel_traces');
+    const after = await queryRows<{ n: string }>(client, 'SELECT count() AS n FROM pl.otel_traces');
     expect(after[0]?.n).toBe(before[0]?.n);
   });
 });

@@ -1,17 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  encodeTraceBlock,
-  insertLogs,
-  insertNative,
-  insertTraces,
-  migrate,
-  validateLogRow,
-  validateTraceRow,
-} from '../src/index.js';
+import { encodeTraceBlock, insertLogs, insertNative, insertTraces, migrate } from '../src/index.js';
+import { validateLogRow, validateTraceRow } from '../src/write/insert.js';
 import type { AttributeMap, LogRow, TraceRow } from '../src/index.js';
-import { timestampNanos } from '../src/nativeBlock.js';
-import { logRow, rows, span, tempEngine } from './helpers.js';
+import { timestampNanos } from '../src/write/nativeBlock.js';
+import { queryRows, tempEngine } from '../../../test/kit/engine.js';
+import { logRow, traceRow } from '../../../test/kit/rows.js';
 
 /** Any text, including multi-byte UTF-8 (emoji are surrogate pairs in JS), control characters and long values. */
 const text = fc.oneof(
@@ -36,7 +30,7 @@ const timestamp = fc.tuple(nanos, fc.boolean()).map(([ns, iso]) => ({ ns, text: 
 const hex = (n: number): fc.Arbitrary<string> =>
   fc.array(fc.constantFrom(...'0123456789abcdef'), { minLength: n, maxLength: n }).map((c) => c.join(''));
 
-const traceRow = fc
+const spanArbitrary = fc
   .record({
     ts: timestamp,
     traceId: hex(32),
@@ -58,7 +52,7 @@ const traceRow = fc
   })
   .map((r) => ({
     nanos: [r.ts.ns, ...r.events.map((e) => e.ts.ns)],
-    row: span({
+    row: traceRow({
       Timestamp: r.ts.text,
       TraceId: r.traceId,
       SpanId: r.spanId,
@@ -97,7 +91,7 @@ describe('Native blocks', () => {
     const e = tempEngine();
     try {
       await migrate(e.client);
-      const samples = fc.sample(fc.array(traceRow, { minLength: 1, maxLength: 40 }), {
+      const samples = fc.sample(fc.array(spanArbitrary, { minLength: 1, maxLength: 40 }), {
         numRuns: 25,
         seed: 7,
       });
@@ -114,7 +108,7 @@ describe('Native blocks', () => {
           given.map((g) => g.row),
           { dedupToken: `native-${batch}` },
         );
-        const got = await rows<StoredSpan>(
+        const got = await queryRows<StoredSpan>(
           e.client,
           `SELECT toUInt32(ScopeVersion) AS i, toString(toUnixTimestamp64Nano(Timestamp)) AS ns,
                   arrayMap(t -> toString(toUnixTimestamp64Nano(t)), Events.Timestamp) AS event_ns,
@@ -161,7 +155,7 @@ describe('Native blocks', () => {
       const blocks = Array.from({ length: 5 }, () =>
         encodeTraceBlock(
           Array.from({ length: 7 }, () =>
-            span({
+            traceRow({
               SpanAttributes: {
                 'gen_ai.operation.name': 'chat',
                 'gen_ai.prompt.name': 'p',
@@ -175,7 +169,7 @@ describe('Native blocks', () => {
       const body = Buffer.concat(blocks);
       await insertNative(e.client, 'otel_traces', body, { dedupToken: 'five-blocks' });
       await insertNative(e.client, 'otel_traces', body, { dedupToken: 'five-blocks' });
-      const parts = await rows<{ table: string; parts: string; rows: string }>(
+      const parts = await queryRows<{ table: string; parts: string; rows: string }>(
         e.client,
         `SELECT table, count() AS parts, sum(rows) AS rows FROM system.parts
          WHERE database = currentDatabase() AND active AND table IN ('otel_traces', 'promptline_generations')
@@ -209,7 +203,7 @@ describe('Native blocks', () => {
         logRow({ Timestamp: '1900-01-01 00:00:00', TraceFlags: 0, SeverityNumber: 0 }),
       ];
       await insertLogs(e.client, given);
-      const got = await rows<Record<string, unknown>>(
+      const got = await queryRows<Record<string, unknown>>(
         e.client,
         `SELECT toString(toUnixTimestamp64Nano(Timestamp)) AS ns, toString(TimestampTime) AS tt, TraceFlags, SeverityText,
                 SeverityNumber, Body, ScopeVersion, ScopeAttributes, LogAttributes, EventName
@@ -281,26 +275,28 @@ describe('Native blocks', () => {
       '2262-04-11 23:47:16.854775808',
     ])
       expect(timestampNanos(bad), bad).toBeUndefined();
-    expect(() => validateTraceRow(span({ Timestamp: '2026-02-30 00:00:00' }), 3)).toThrow(
+    expect(() => validateTraceRow(traceRow({ Timestamp: '2026-02-30 00:00:00' }), 3)).toThrow(
       /trace row 3: Timestamp "2026-02-30 00:00:00" is invalid/,
     );
     expect(() =>
       validateTraceRow(
-        span({ 'Events.Timestamp': ['x'], 'Events.Name': ['n'], 'Events.Attributes': [{}] }),
+        traceRow({ 'Events.Timestamp': ['x'], 'Events.Name': ['n'], 'Events.Attributes': [{}] }),
         0,
       ),
     ).toThrow(/Events\.Timestamp "x" is invalid/);
-    expect(() => validateTraceRow(span({ 'Events.Name': ['n'] }), 1)).toThrow(
+    expect(() => validateTraceRow(traceRow({ 'Events.Name': ['n'] }), 1)).toThrow(
       /trace row 1: Events\.\* \[0,1,0\] is invalid \(expected arrays of one length\)/,
     );
-    expect(() => validateTraceRow(span({ 'Links.SpanId': ['0000000000000001'] }), 1)).toThrow(/Links\.\*/);
-    expect(() => validateTraceRow(span({ Duration: '18446744073709551616' }), 2)).toThrow(
+    expect(() => validateTraceRow(traceRow({ 'Links.SpanId': ['0000000000000001'] }), 1)).toThrow(
+      /Links\.\*/,
+    );
+    expect(() => validateTraceRow(traceRow({ Duration: '18446744073709551616' }), 2)).toThrow(
       /Duration "18446744073709551616" is invalid/,
     );
     expect(() => validateLogRow(logRow({ TraceFlags: 256 }), 4)).toThrow(
       /log row 4: TraceFlags 256 is invalid \(expected 0\.\.255\)/,
     );
-    expect(() => encodeTraceBlock([span({ Timestamp: 'soon' })])).toThrow(/timestamp "soon" is invalid/);
+    expect(() => encodeTraceBlock([traceRow({ Timestamp: 'soon' })])).toThrow(/timestamp "soon" is invalid/);
     expect(encodeTraceBlock([]).length).toBe(0);
   });
 });

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GEN_AI, PROMPTLINE, RESOURCE } from '@promptline/semconv';
 import { insertTraces, metricsByVersion, migrate, renderMigrations } from '../src/index.js';
-import { rows, span, tempEngine } from './helpers.js';
+import { queryRows, tempEngine } from '../../../test/kit/engine.js';
+import { traceRow } from '../../../test/kit/rows.js';
 
 // Migration 0009 rewrites 0007's two aggregate tables into the packed promptline_version_stats and
 // leaves views of the old names: an existing database keeps its figures, SQL written for the old
@@ -17,7 +18,7 @@ const T0 = Date.UTC(2026, 10, 18, 22, 0, 0);
 let n = 0;
 function generation(ms: number, version: number, latencyMs: number, extra: Record<string, string> = {}) {
   n++;
-  return span({
+  return traceRow({
     Timestamp: new Date(ms).toISOString(),
     Duration: Math.round(latencyMs * 1e6),
     StatusCode: n % 7 === 0 ? 'Error' : 'Unset',
@@ -48,7 +49,7 @@ function batch(offsetMs: number, count: number) {
 
 /** Everything the old layout exposed, per version and bucket, through SQL written for it. */
 async function oldLayout(table: string) {
-  return rows(
+  return queryRows(
     client,
     `SELECT prompt_version, bucket, sum(requests) AS requests, sum(errors) AS errors,
        round(sum(latency_ms_sum), 6) AS latency, sum(ttft_count) AS ttft_count, round(sum(ttft_ms_sum), 6) AS ttft,
@@ -80,7 +81,7 @@ describe('migration 0009: packed version stats', () => {
     expect(before1d.length).toBe(6);
     expect(await oldLayout('promptline_version_stats_1h')).toEqual(before1h);
     expect(await oldLayout('promptline_version_stats_1d')).toEqual(before1d);
-    const objects = await rows<{ name: string; engine: string }>(
+    const objects = await queryRows<{ name: string; engine: string }>(
       client,
       `SELECT name, engine FROM system.tables WHERE database = '${DB}' AND name LIKE 'promptline_version_stats%' ORDER BY name`,
     );
@@ -111,14 +112,14 @@ describe('migration 0009: packed version stats', () => {
     );
     await insertTraces(client, later, { database: 'ref' });
     await client.command({ query: `OPTIMIZE TABLE ${DB}.promptline_version_stats FINAL` });
-    const stored = await rows<{ n: string }>(
+    const stored = await queryRows<{ n: string }>(
       client,
       `SELECT count() AS n FROM ${DB}.promptline_version_stats FINAL`,
     );
     expect(Number(stored[0]?.n)).toBeGreaterThan(0);
     const [mine, ref] = await Promise.all(
       [DB, 'ref'].map((database) =>
-        rows(
+        queryRows(
           client,
           `SELECT prompt_version, bucket, sum(requests) AS requests, sumMap(latency_ms_h) AS h, sum(errors) AS errors
            FROM ${database}.promptline_version_stats_1h GROUP BY prompt_version, bucket ORDER BY prompt_version, bucket`,

@@ -1,23 +1,20 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { EVALUATION_EVENT_NAME, EVENT_NAME_ATTRIBUTE } from '@promptline/semconv';
-import {
-  loadMigrations,
-  planSegments,
-  renderMigration,
-  renderMigrations,
-  splitStatements,
-} from '../src/index.js';
-import { histQuantiles, histRepresentative } from '../src/histogram.js';
-import { quoteIdent, sqlString } from '../src/renderSql.js';
-import { rows, tempEngine } from './helpers.js';
+import { renderMigrations } from '../src/index.js';
+import { loadMigrations } from '../src/schema/migrate.js';
+import { planSegments } from '../src/read/planSegments.js';
+import { renderMigration, splitStatements } from '../src/schema/renderSql.js';
+import { histQuantiles, histRepresentative } from '../src/schema/histogram.js';
+import { quoteIdent, sqlString } from '../src/schema/renderSql.js';
+import { queryRows, tempEngine } from '../../../test/kit/engine.js';
 
 const engine = tempEngine();
 const { client } = engine;
 afterAll(() => engine.close());
 
 async function parses(sql: string): Promise<string> {
-  const [r] = await rows<{ f: string }>(client, 'SELECT formatQuery({q:String}) AS f', { q: sql });
+  const [r] = await queryRows<{ f: string }>(client, 'SELECT formatQuery({q:String}) AS f', { q: sql });
   return r?.f ?? '';
 }
 
@@ -225,8 +222,8 @@ describe('histogram quantiles (math)', () => {
   });
 
   it('the SQL histogram agrees with the JS one on the engine', async () => {
-    const { histValueSql } = await import('../src/histogram.js');
-    const [r] = await rows<{ h: [number[], string[]]; e: number[] }>(
+    const { histValueSql } = await import('../src/schema/histogram.js');
+    const [r] = await queryRows<{ h: [number[], string[]]; e: number[] }>(
       client,
       `SELECT sumMap(${histValueSql('x')}) AS h, quantilesExactLow(0.5, 0.99)(x) AS e
        FROM (SELECT if(number % 5 = 0, 0, exp(number / 700)) AS x FROM numbers(5000))`,

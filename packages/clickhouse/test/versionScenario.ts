@@ -1,6 +1,7 @@
 import { EVALUATION, EVALUATION_EVENT_NAME, GEN_AI, PROMPTLINE, RESOURCE } from '@promptline/semconv';
 import type { LogRow, TraceRow } from '../src/index.js';
-import { hexId, logRow, span } from './helpers.js';
+import { gaussian, mulberry32 } from '../../../test/kit/random.js';
+import { hexId, logRow, traceRow } from '../../../test/kit/rows.js';
 
 /**
  * A label-move scenario for the comparison tests: `production` serves version 2, then 3, then 4,
@@ -24,21 +25,6 @@ export interface Scenario {
   /** Scores sent before their spans (resolved at read time) and after (resolved at insert). */
   earlyScores: LogRow[];
   lateScores: LogRow[];
-}
-
-export function mulberry32(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** Standard normal draw (Box–Muller). */
-function gauss(rnd: () => number): number {
-  return Math.sqrt(-2 * Math.log(1 - rnd())) * Math.cos(2 * Math.PI * rnd());
 }
 
 export function buildScenario(opts: {
@@ -65,13 +51,16 @@ export function buildScenario(opts: {
       const ms =
         opts.start + phase * opts.phaseMs + Math.floor(((i + rnd()) * opts.phaseMs) / opts.perVersion);
       const error = i % 40 === 7;
-      const latencyMs = Math.round(400 * slow * Math.exp(0.35 * gauss(rnd)) * 1000) / 1000;
+      const latencyMs = Math.round(400 * slow * Math.exp(0.35 * gaussian(rnd)) * 1000) / 1000;
       const ttftMs = !error && i % 2 === 0 ? Math.round(latencyMs * 0.3 * 1000) / 1000 : null;
       const input = 200 + Math.floor(rnd() * 100);
       const output = 50 + Math.floor(rnd() * 50);
       const quality = error
         ? null
-        : Math.min(1, Math.max(0, Math.round(((version === 2 ? 0.8 : 0.65) + 0.1 * gauss(rnd)) * 100) / 100));
+        : Math.min(
+            1,
+            Math.max(0, Math.round(((version === 2 ? 0.8 : 0.65) + 0.1 * gaussian(rnd)) * 100) / 100),
+          );
       const attrs: Record<string, string> = {
         [GEN_AI.OPERATION_NAME]: 'chat',
         [GEN_AI.REQUEST_MODEL]: 'gpt-4o-mini',
@@ -84,7 +73,7 @@ export function buildScenario(opts: {
         attrs[GEN_AI.USAGE_OUTPUT_TOKENS] = String(output);
       }
       if (ttftMs !== null) attrs[GEN_AI.RESPONSE_TIME_TO_FIRST_CHUNK] = String(ttftMs / 1000);
-      const row = span({
+      const row = traceRow({
         Timestamp: new Date(ms).toISOString(),
         TraceId: hexId(id, 32),
         SpanId: hexId(id, 16),

@@ -4,7 +4,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openClickHouse } from '@promptline/clickhouse';
 import { afterAll, describe, expect, it } from 'vitest';
-import { query, tempDir } from './helpers.js';
+import { queryRows } from '../../../test/kit/engine.js';
+import { tempDir } from '../../../test/kit/collector.js';
 
 // The built artefact, as users and the CLI run it (CI builds before testing).
 const bin = resolve(dirname(fileURLToPath(import.meta.url)), '../bin/promptline-collector.js');
@@ -86,7 +87,7 @@ describe('promptline-collector bin (built)', () => {
     expect(p.stderr()).toMatch(/stopped/);
     const client = openClickHouse({ url: '', path: join(tmp.dir, 'data') });
     try {
-      const rows = await query<{ n: string | number }>(
+      const rows = await queryRows<{ n: string | number }>(
         client,
         "SELECT count() AS n FROM otel_traces WHERE SpanName = 'bin-span'",
       );

@@ -8,7 +8,9 @@ import { GEN_AI, PROMPTLINE } from '@promptline/semconv';
 import { afterAll, describe, expect, it } from 'vitest';
 import { generateApiKey, hashApiKey } from '../src/auth/ApiKeyStore.js';
 import { ConfigError, defaultConfigDocument, loadConfig } from '../src/config/loadConfig.js';
-import { deepMerge, query, start, tempDir, testConfig } from './helpers.js';
+import { startCollector } from '../src/startCollector.js';
+import { queryRows } from '../../../test/kit/engine.js';
+import { deepMerge, tempDir, testConfig } from '../../../test/kit/collector.js';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const tmp = tempDir('promptline-config-');
@@ -244,7 +246,7 @@ const DB_KEY = generateApiKey();
 
 describe('exporters.clickhouse.database (real engine, official OTLP exporter)', () => {
   it('creates the schema in the configured database and exports spans there', async () => {
-    const collector = await start(
+    const collector = await startCollector(
       testConfig(join(tmp.dir, 'db'), {
         processors: {
           promptline_auth: {
@@ -291,7 +293,7 @@ describe('exporters.clickhouse.database (real engine, official OTLP exporter)', 
       expect(await collector.flush(20_000)).toBe(true);
       expect(collector.metrics.exportRetries).toBe(0);
 
-      const tables = await query<{ database: string; name: string }>(
+      const tables = await queryRows<{ database: string; name: string }>(
         collector.client,
         "SELECT database, name FROM system.tables WHERE name IN ('otel_traces', 'promptline_generations') ORDER BY database, name",
       );
@@ -299,12 +301,12 @@ describe('exporters.clickhouse.database (real engine, official OTLP exporter)', 
         { database: 'plx', name: 'otel_traces' },
         { database: 'plx', name: 'promptline_generations' },
       ]);
-      const [spans] = await query<{ n: string | number }>(
+      const [spans] = await queryRows<{ n: string | number }>(
         collector.client,
         `SELECT count() AS n FROM plx.otel_traces WHERE SpanAttributes['${GEN_AI.PROMPT_NAME}'] = 'db-check'`,
       );
       expect(Number(spans!.n)).toBe(5);
-      const gens = await query<{ v: string | number; n: string | number }>(
+      const gens = await queryRows<{ v: string | number; n: string | number }>(
         collector.client,
         "SELECT prompt_version AS v, count() AS n FROM plx.promptline_generations WHERE prompt_name = 'db-check' GROUP BY v ORDER BY v",
       );
@@ -327,21 +329,24 @@ describe('exporters.clickhouse.database (real engine, official OTLP exporter)', 
 
   it('ttl_days: 7 creates otel_traces and otel_logs with a 7-day TTL', async () => {
     // Same engine directory (one per process), a database of its own: the tables are created fresh.
-    const collector = await start(
+    const collector = await startCollector(
       testConfig(join(tmp.dir, 'db'), {
         exporters: { clickhouse: { database: 'ttl7', ttl_days: 7, wal: { dir: join(tmp.dir, 'wal-ttl') } } },
       }),
     );
     try {
-      const [traces] = await query<{ statement: string }>(
+      const [traces] = await queryRows<{ statement: string }>(
         collector.client,
         'SHOW CREATE TABLE ttl7.otel_traces',
       );
       expect(traces!.statement).toContain('TTL toDateTime(Timestamp) + toIntervalDay(7)');
-      const [logs] = await query<{ statement: string }>(collector.client, 'SHOW CREATE TABLE ttl7.otel_logs');
+      const [logs] = await queryRows<{ statement: string }>(
+        collector.client,
+        'SHOW CREATE TABLE ttl7.otel_logs',
+      );
       expect(logs!.statement).toContain('TTL TimestampTime + toIntervalDay(7)');
       // Without ttl_days (the other database): no TTL.
-      const [plain] = await query<{ statement: string }>(
+      const [plain] = await queryRows<{ statement: string }>(
         collector.client,
         'SHOW CREATE TABLE plx.otel_traces',
       );

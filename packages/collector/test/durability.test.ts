@@ -10,7 +10,9 @@ import type { BatchSink } from '../src/exporter/WalDrainer.js';
 import type { RunningCollector } from '../src/startCollector.js';
 import { deadLetterDir, WriteAheadLog } from '../src/wal/WriteAheadLog.js';
 import { createLogger } from '../src/logger.js';
-import { post, query, start, tempDir, testConfig } from './helpers.js';
+import { startCollector } from '../src/startCollector.js';
+import { queryRows } from '../../../test/kit/engine.js';
+import { post, tempDir, testConfig } from '../../../test/kit/collector.js';
 import { encodeRequest, encodeSpan, id } from './otlpWire.js';
 
 const PROTO = { 'content-type': 'application/x-protobuf' };
@@ -48,12 +50,12 @@ async function counts(
   c: RunningCollector,
   prompt: string,
 ): Promise<{ spans: number; unique: number; generations: number }> {
-  const [t] = await query<{ n: string | number; u: string | number }>(
+  const [t] = await queryRows<{ n: string | number; u: string | number }>(
     c.client,
     `SELECT count() AS n, uniqExact(SpanId) AS u FROM otel_traces WHERE SpanAttributes['${GEN_AI.PROMPT_NAME}'] = {p:String}`,
     { p: prompt },
   );
-  const [g] = await query<{ n: string | number }>(
+  const [g] = await queryRows<{ n: string | number }>(
     c.client,
     'SELECT count() AS n FROM promptline_generations WHERE prompt_name = {p:String}',
     { p: prompt },
@@ -146,7 +148,7 @@ describe('durability: WAL replay is idempotent in ClickHouse (real engine, mater
 
   it('an insert that succeeded but looked failed is retried with the same token and counted once', async () => {
     const sw = switchable();
-    collector = await start(testConfig(dir), { sink: sw.sink });
+    collector = await startCollector(testConfig(dir), { sink: sw.sink });
     sw.real = clickHouseSink(collector.client, { database: 'default' });
     sw.mode = 'insert-then-fail';
     const res = await post(`${collector.url}/v1/traces`, generations(300, 'retry-once'), PROTO);
@@ -166,7 +168,7 @@ describe('durability: WAL replay is idempotent in ClickHouse (real engine, mater
     const sw = switchable();
     // Same data dir and WAL as before; shutdown gives up at once while exports fail.
     const config = testConfig(dir, { service: { shutdown_timeout_ms: 0 } });
-    collector = await start(config, { sink: sw.sink });
+    collector = await startCollector(config, { sink: sw.sink });
     sw.real = clickHouseSink(collector.client, { database: 'default' });
     sw.mode = 'insert-then-fail';
     for (let i = 0; i < 4; i++)
@@ -179,7 +181,7 @@ describe('durability: WAL replay is idempotent in ClickHouse (real engine, mater
     // The data was inserted, but the WAL still holds it (as after a crash between insert and delete).
     expect(readdirSync(config.exporter.wal.dir).filter((f) => f.endsWith('.wal')).length).toBeGreaterThan(0);
 
-    collector = await start(config);
+    collector = await startCollector(config);
     expect(await collector.flush(20_000)).toBe(true);
     expect(await counts(collector, 'crash-replay')).toEqual({ spans: 1000, unique: 1000, generations: 1000 });
     // The per-version aggregates (materialized views of materialized views) agree.
@@ -204,7 +206,7 @@ describe('durability: WAL replay is idempotent in ClickHouse (real engine, mater
       service: { retry_after_seconds: 2, telemetry: { logs: { level: 'info' } } },
     });
     const lines: string[] = [];
-    const c = await start(config, { sink: sw.sink, logSink: (l) => lines.push(l) });
+    const c = await startCollector(config, { sink: sw.sink, logSink: (l) => lines.push(l) });
     collector = c;
     sw.real = clickHouseSink(c.client, { database: 'default' });
     sw.mode = 'down';
@@ -254,7 +256,7 @@ describe('durability: WAL replay is idempotent in ClickHouse (real engine, mater
 
   it('ClickHouse healthy but slower than intake, max_lag_wait_ms 0: 429 + Retry-After beyond max_lag_bytes, nothing lost', async () => {
     const { sink: slow, sw } = slowSink(() => 300);
-    const c = await start(lagConfig(dir, 'wal-lag', 0), { sink: slow });
+    const c = await startCollector(lagConfig(dir, 'wal-lag', 0), { sink: slow });
     collector = c;
     sw.real = clickHouseSink(c.client, { database: 'default' });
     let acked = 0;
@@ -282,7 +284,7 @@ describe('durability: WAL replay is idempotent in ClickHouse (real engine, mater
   it('ClickHouse behind by more than max_lag_bytes: requests are held until it catches up, or 429 once max_lag_wait_ms is over', async () => {
     let delayMs = 150;
     const { sink: slow, sw } = slowSink(() => delayMs);
-    const c = await start(lagConfig(dir, 'wal-hold', 10_000), { sink: slow });
+    const c = await startCollector(lagConfig(dir, 'wal-hold', 10_000), { sink: slow });
     collector = c;
     sw.real = clickHouseSink(c.client, { database: 'default' });
     // 8 clients, 5 requests each, ~11 KiB per request: more than max_lag_bytes at once.
@@ -307,7 +309,7 @@ describe('durability: WAL replay is idempotent in ClickHouse (real engine, mater
     await c.stop();
     delayMs = 3000;
     const short = lagConfig(dir, 'wal-hold', 300);
-    const d = await start(short, { sink: slow });
+    const d = await startCollector(short, { sink: slow });
     collector = d;
     sw.real = clickHouseSink(d.client, { database: 'default' });
     let refused: { status: number; ms: number; retryAfter: string | null } | undefined;
@@ -337,7 +339,7 @@ describe('durability: WAL replay is idempotent in ClickHouse (real engine, mater
       receivers: { otlp: { protocols: { http: { max_in_flight_bytes: 65_536 } } } },
       exporters: { clickhouse: { wal: { dir: join(tmp.dir, 'wal-mem') } } },
     });
-    const c = await start(config);
+    const c = await startCollector(config);
     collector = c;
     const body = Buffer.from(generations(200, 'memory-bound'));
     expect(body.length).toBeGreaterThan(40_000);
@@ -371,11 +373,11 @@ describe('durability: WAL replay is idempotent in ClickHouse (real engine, mater
     const config = testConfig(dir, {
       exporters: { clickhouse: { wal: { dir: join(tmp.dir, 'wal-c'), flush_interval_ms: 60_000 } } },
     });
-    let c = await start(config);
+    let c = await startCollector(config);
     for (let i = 0; i < 5; i++)
       expect((await post(`${c.url}/v1/traces`, generations(100, 'graceful'), PROTO)).status).toBe(200);
     await c.stop();
-    c = await start(config);
+    c = await startCollector(config);
     expect(await counts(c, 'graceful')).toEqual({ spans: 500, unique: 500, generations: 500 });
     await c.stop();
   });
@@ -397,7 +399,7 @@ describe('durability: WAL replay is idempotent in ClickHouse (real engine, mater
     const lines: string[] = [];
     let attempts = 0;
     const late = lateSink(() => attempts++);
-    const c = await start(config, { logSink: (l) => lines.push(l), sink: late.sink });
+    const c = await startCollector(config, { logSink: (l) => lines.push(l), sink: late.sink });
     late.ready(c);
     collector = c;
     expect((await post(`${c.url}/v1/traces`, generations(50, 'after-dead-letter'), PROTO)).status).toBe(200);
@@ -429,7 +431,7 @@ describe('durability: WAL replay is idempotent in ClickHouse (real engine, mater
     const config = testConfig(dir, {
       exporters: { clickhouse: { wal: { dir: walDir, dead_letter_after: 2 } } },
     });
-    const c = await start(config, { sink: sw.sink });
+    const c = await startCollector(config, { sink: sw.sink });
     collector = c;
     sw.real = clickHouseSink(c.client, { database: 'default' });
     sw.mode = 'down';
@@ -480,7 +482,7 @@ describe('durability: WAL replay is idempotent in ClickHouse (real engine, mater
       };
     };
     let rec = recording();
-    let c = await start(config, { sink: rec.sink });
+    let c = await startCollector(config, { sink: rec.sink });
     rec.ready(c);
     collector = c;
     expect(await c.flush(20_000)).toBe(true);
@@ -495,7 +497,7 @@ describe('durability: WAL replay is idempotent in ClickHouse (real engine, mater
     // The same segment again, as after a crash between the insert and the delete: both batches are no-ops.
     writeFileSync(join(walDir, segment!), saved);
     rec = recording();
-    c = await start(config, { sink: rec.sink });
+    c = await startCollector(config, { sink: rec.sink });
     rec.ready(c);
     collector = c;
     expect(await c.flush(20_000)).toBe(true);

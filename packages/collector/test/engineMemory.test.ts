@@ -8,7 +8,9 @@ import { decodeTracesProto } from '../src/otlp/otlpProtoDecoder.js';
 import { SelfMetrics } from '../src/server/SelfMetrics.js';
 import type { RunningCollector } from '../src/startCollector.js';
 import type { WalBatch } from '../src/wal/WriteAheadLog.js';
-import { post, query, start, tempDir, testConfig } from './helpers.js';
+import { startCollector } from '../src/startCollector.js';
+import { queryRows } from '../../../test/kit/engine.js';
+import { post, tempDir, testConfig } from '../../../test/kit/collector.js';
 import { encodeRequest, encodeSpan, id } from './otlpWire.js';
 
 const tmp = tempDir('promptline-engine-memory-');
@@ -18,7 +20,7 @@ const MB = 1024 * 1024;
 
 /** The embedded allocator's freed-but-resident bytes: jemalloc's `resident` minus its `active`. */
 async function freedResident(client: ClickHouseClient): Promise<number> {
-  const [row] = await query<{ stats: string }>(client, 'SELECT stats FROM system.jemalloc_stats');
+  const [row] = await queryRows<{ stats: string }>(client, 'SELECT stats FROM system.jemalloc_stats');
   const m = /Allocated: \d+, active: (\d+), .*resident: (\d+)/.exec(row?.stats ?? '');
   if (!m) throw new Error('jemalloc totals line not found in system.jemalloc_stats');
   return Number(m[2]) - Number(m[1]);
@@ -26,7 +28,10 @@ async function freedResident(client: ClickHouseClient): Promise<number> {
 
 /** Has the engine allocate and free a few hundred MB (a 3M-key hash table of strings). */
 async function churn(client: ClickHouseClient): Promise<void> {
-  await query(client, 'SELECT count() FROM (SELECT toString(number) AS k FROM numbers(3000000) GROUP BY k)');
+  await queryRows(
+    client,
+    'SELECT count() FROM (SELECT toString(number) AS k FROM numbers(3000000) GROUP BY k)',
+  );
   expect(await freedResident(client)).toBeGreaterThan(64 * MB);
 }
 
@@ -68,7 +73,9 @@ function batch(n: number): WalBatch {
 
 describe('embedded engine memory (exporters.clickhouse.release_memory)', () => {
   it('never: freed memory stays resident; the sink releases it after each batch or when caught up', async () => {
-    const c = await start(testConfig(dir, { exporters: { clickhouse: { release_memory: 'never' } } }));
+    const c = await startCollector(
+      testConfig(dir, { exporters: { clickhouse: { release_memory: 'never' } } }),
+    );
     try {
       await churn(c.client);
       await send(c, 3);
@@ -86,7 +93,7 @@ describe('embedded engine memory (exporters.clickhouse.release_memory)', () => {
       expect(await freedResident(c.client)).toBeGreaterThan(64 * MB);
       await idle.caughtUp?.();
       expect(await freedResident(c.client)).toBeLessThan(32 * MB);
-      const [stored] = await query<{ n: string }>(c.client, 'SELECT count() AS n FROM otel_traces');
+      const [stored] = await queryRows<{ n: string }>(c.client, 'SELECT count() AS n FROM otel_traces');
       expect(Number(stored?.n)).toBe(7);
     } finally {
       await c.stop();
@@ -94,7 +101,7 @@ describe('embedded engine memory (exporters.clickhouse.release_memory)', () => {
   });
 
   it('when_idle (default): the exporter releases it once the backlog is exported', async () => {
-    const c = await start(testConfig(dir));
+    const c = await startCollector(testConfig(dir));
     try {
       await churn(c.client);
       await send(c, 3);
@@ -106,7 +113,7 @@ describe('embedded engine memory (exporters.clickhouse.release_memory)', () => {
   });
 
   it('/metrics shows where the resident memory goes: JavaScript heap, Buffers, the engine', async () => {
-    const c = await start(testConfig(dir));
+    const c = await startCollector(testConfig(dir));
     try {
       const text = await (await fetch(`${c.url}/metrics`)).text();
       const gauge = (re: RegExp): number => Number(re.exec(text)?.[1] ?? NaN);

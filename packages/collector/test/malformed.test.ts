@@ -8,7 +8,9 @@ import { gzipSync } from 'node:zlib';
 import protobuf from 'protobufjs/minimal.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningCollector } from '../src/startCollector.js';
-import { post, query, start, tempDir, testConfig } from './helpers.js';
+import { startCollector } from '../src/startCollector.js';
+import { queryRows } from '../../../test/kit/engine.js';
+import { post, tempDir, testConfig } from '../../../test/kit/collector.js';
 import {
   captureExporterPayload,
   decodePartialSuccess,
@@ -40,7 +42,7 @@ describe('malformed input: a precise 4xx each, the process stays healthy with bo
   let payload: Buffer;
 
   beforeAll(async () => {
-    collector = await start(
+    collector = await startCollector(
       testConfig(tmp.dir, {
         receivers: {
           otlp: { protocols: { http: { max_request_body_size: LIMIT, max_in_flight_bytes: 3 * LIMIT } } },
@@ -211,7 +213,7 @@ describe('malformed input: a precise 4xx each, the process stays healthy with bo
       message: 'resourceSpans[0].scopeSpans[0].spans[0]: trace id must be 16 bytes and not all zero',
     });
     expect(await collector.flush(20_000)).toBe(true);
-    const rows = await query<{ SpanName: string; SpanKind: string }>(
+    const rows = await queryRows<{ SpanName: string; SpanKind: string }>(
       collector.client,
       "SELECT SpanName, SpanKind FROM otel_traces WHERE SpanName IN ('good', 'short', 'good-proto') ORDER BY SpanName",
     );
@@ -326,7 +328,7 @@ describe('malformed input: a precise 4xx each, the process stays healthy with bo
     const res = await post(url, encodeRequest([validSpan(77, 'after-abuse')]), PROTO);
     expect(res.status).toBe(200);
     expect(await collector.flush(20_000)).toBe(true);
-    const rows = await query<{ n: number | string }>(
+    const rows = await queryRows<{ n: number | string }>(
       collector.client,
       "SELECT count() AS n FROM otel_traces WHERE SpanName = 'after-abuse'",
     );

@@ -19,17 +19,18 @@ import {
   RedactionProcessor,
 } from '../src/processors/RedactionProcessor.js';
 import type { RunningCollector } from '../src/startCollector.js';
-import { post, query, start, tempDir, testConfig } from './helpers.js';
+import { startCollector } from '../src/startCollector.js';
+import { queryRows } from '../../../test/kit/engine.js';
+import { post, tempDir, testConfig } from '../../../test/kit/collector.js';
+import { traceRow } from '../../../test/kit/rows.js';
 
 const ctx = { project: 'p' };
 
 function row(attrs: Record<string, string>, over: Partial<TraceRow> = {}): TraceRow {
-  return {
+  return traceRow({
     Timestamp: '2026-11-21 10:00:00.000000000',
     TraceId: 'ab000000000000000000000000000001',
     SpanId: 'ab00000000000001',
-    ParentSpanId: '',
-    TraceState: '',
     SpanName: 'op',
     SpanKind: 'Internal',
     ServiceName: 's',
@@ -38,17 +39,8 @@ function row(attrs: Record<string, string>, over: Partial<TraceRow> = {}): Trace
     ScopeVersion: '',
     SpanAttributes: attrs,
     Duration: 1,
-    StatusCode: 'Unset',
-    StatusMessage: '',
-    'Events.Timestamp': [],
-    'Events.Name': [],
-    'Events.Attributes': [],
-    'Links.TraceId': [],
-    'Links.SpanId': [],
-    'Links.TraceState': [],
-    'Links.Attributes': [],
     ...over,
-  };
+  });
 }
 
 describe('redaction', () => {
@@ -188,7 +180,7 @@ describe('processors in a running collector (real engine)', () => {
   let collector: RunningCollector;
   const KEY = 'pl_processors_test_key_0123456789';
   beforeAll(async () => {
-    collector = await start(
+    collector = await startCollector(
       testConfig(tmp.dir, {
         processors: {
           promptline_auth: { keys: [{ sha256: hashApiKey(KEY), project: 'acme', scopes: ['ingest'] }] },
@@ -244,7 +236,7 @@ describe('processors in a running collector (real engine)', () => {
     });
     expect(res.status).toBe(200);
     expect(await collector.flush(20_000)).toBe(true);
-    const rows = await query<{ SpanName: string; out: string; project: string }>(
+    const rows = await queryRows<{ SpanName: string; out: string; project: string }>(
       collector.client,
       `SELECT SpanName, SpanAttributes['${GEN_AI.OUTPUT_MESSAGES}'] AS out, ResourceAttributes['${RESOURCE.PROJECT_ID}'] AS project FROM otel_traces WHERE ServiceName = 'proc'`,
     );

@@ -6,7 +6,8 @@ import { GEN_AI, PROMPTLINE, RESOURCE } from '@promptline/semconv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateApiKey, hashApiKey } from '../src/auth/ApiKeyStore.js';
 import type { RunningCollector } from '../src/startCollector.js';
-import { start, tempDir, testConfig } from './helpers.js';
+import { startCollector } from '../src/startCollector.js';
+import { tempDir, testConfig } from '../../../test/kit/collector.js';
 
 const INGEST = generateApiKey();
 const READ = generateApiKey();
@@ -18,7 +19,7 @@ describe('read API: typed metrics over HTTP', () => {
   let collector: RunningCollector;
 
   beforeAll(async () => {
-    collector = await start(
+    collector = await startCollector(
       testConfig(tmp.dir, {
         processors: {
           promptline_auth: {

@@ -22,7 +22,9 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateApiKey, hashApiKey } from '../src/auth/ApiKeyStore.js';
 import type { RunningCollector } from '../src/startCollector.js';
-import { query, start, tempDir, testConfig } from './helpers.js';
+import { startCollector } from '../src/startCollector.js';
+import { queryRows } from '../../../test/kit/engine.js';
+import { tempDir, testConfig } from '../../../test/kit/collector.js';
 
 const KEY = generateApiKey();
 
@@ -109,7 +111,7 @@ describe('OTLP receiver with the official exporters (real engine)', () => {
   let collector: RunningCollector;
 
   beforeAll(async () => {
-    collector = await start(
+    collector = await startCollector(
       testConfig(tmp.dir, {
         processors: {
           promptline_auth: {
@@ -147,7 +149,7 @@ describe('OTLP receiver with the official exporters (real engine)', () => {
       const service = `svc-${label}`;
       const seen = await emitSpans(make(`${collector.url}/v1/traces`), service);
       expect(await collector.flush(20_000)).toBe(true);
-      const rows = await query<SpanOut>(
+      const rows = await queryRows<SpanOut>(
         collector.client,
         `SELECT *, toString(Timestamp) AS ts FROM otel_traces WHERE ServiceName = {s:String} ORDER BY SpanName`,
         { s: service },
@@ -215,7 +217,7 @@ describe('OTLP receiver with the official exporters (real engine)', () => {
       await provider.forceFlush();
       await provider.shutdown();
       expect(await collector.flush(20_000)).toBe(true);
-      const rows = await query<{
+      const rows = await queryRows<{
         EventName: string;
         Body: string;
         LogAttributes: Record<string, string>;
@@ -287,7 +289,7 @@ describe('OTLP receiver with the official exporters (real engine)', () => {
     await provider.forceFlush();
     await provider.shutdown();
     expect(await collector.flush(20_000)).toBe(true);
-    const [row] = await query<{ SpanAttributes: Record<string, string> }>(
+    const [row] = await queryRows<{ SpanAttributes: Record<string, string> }>(
       collector.client,
       `SELECT SpanAttributes FROM otel_traces WHERE SpanId = {id:String}`,
       { id: span.spanContext().spanId },

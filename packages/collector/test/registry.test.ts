@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { migrate, openClickHouse } from '@promptline/clickhouse';
-import { parsePromptData, promptHash } from '@promptline/sdk';
+import { parsePromptData, promptHash } from '@promptline/prompt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClickHouseRegistryStore } from '../src/registry/ClickHouseRegistryStore.js';
 import type { RegistryCaller } from '../src/registry/PromptRegistry.js';

@@ -1,11 +1,6 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hashApiKey } from '../src/auth/ApiKeyStore.js';
-import { loadConfig } from '../src/config/loadConfig.js';
-import { startCollector } from '../src/startCollector.js';
-import type { RunningCollector } from '../src/startCollector.js';
+import { startTestCollector } from '../../../test/kit/collector.js';
+import type { TestCollector } from '../../../test/kit/collector.js';
 
 const KEYS = {
   reader: 'pl_test_reader_key_0000000000000000000000000',
@@ -16,8 +11,7 @@ const KEYS = {
 };
 
 describe('registry HTTP API on the collector (mounted by default)', () => {
-  let dir: string;
-  let collector: RunningCollector;
+  let collector: TestCollector;
 
   async function call(
     method: string,
@@ -34,44 +28,19 @@ describe('registry HTTP API on the collector (mounted by default)', () => {
   }
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'promptline-registry-http-'));
-    const key = (k: keyof typeof KEYS, project: string, scopes: string[]) => ({
-      sha256: hashApiKey(KEYS[k]),
-      project,
-      scopes,
-      name: k,
+    collector = await startTestCollector({
+      prefix: 'promptline-registry-http-',
+      keys: [
+        { key: KEYS.reader, project: 'p1', scopes: ['read'], name: 'reader' },
+        { key: KEYS.writer, project: 'p1', scopes: ['read', 'write'], name: 'writer' },
+        { key: KEYS.admin, project: 'p1', scopes: ['admin'], name: 'admin' },
+        { key: KEYS.ingest, project: 'p1', scopes: ['ingest'], name: 'ingest' },
+        { key: KEYS.other, project: 'p2', scopes: ['read', 'write'], name: 'other' },
+      ],
     });
-    const config = loadConfig(
-      {
-        receivers: { otlp: { protocols: { http: { endpoint: '127.0.0.1:0' } } } },
-        processors: {
-          promptline_auth: {
-            keys: [
-              key('reader', 'p1', ['read']),
-              key('writer', 'p1', ['read', 'write']),
-              key('admin', 'p1', ['admin']),
-              key('ingest', 'p1', ['ingest']),
-              key('other', 'p2', ['read', 'write']),
-            ],
-          },
-        },
-        exporters: {
-          clickhouse: { data_dir: join(dir, 'data'), wal: { dir: join(dir, 'wal') } },
-        },
-        service: {
-          telemetry: { logs: { level: 'silent' } },
-          pipelines: {
-            traces: { receivers: ['otlp'], processors: ['promptline_auth'], exporters: ['clickhouse'] },
-          },
-        },
-      },
-      {},
-    );
-    collector = await startCollector(config);
   });
   afterAll(async () => {
-    await collector?.stop();
-    rmSync(dir, { recursive: true, force: true });
+    await collector?.close();
   });
 
   it('creates versions, resolves labels and versions, lists, moves labels with history', async () => {

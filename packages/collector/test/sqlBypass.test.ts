@@ -14,7 +14,9 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateApiKey, hashApiKey } from '../src/auth/ApiKeyStore.js';
 import type { RunningCollector } from '../src/startCollector.js';
-import { query, start, tempDir, testConfig } from './helpers.js';
+import { startCollector } from '../src/startCollector.js';
+import { queryRows } from '../../../test/kit/engine.js';
+import { tempDir, testConfig } from '../../../test/kit/collector.js';
 import { bypassCorpus } from './sqlBypassCorpus.js';
 import type { BypassCase } from './sqlBypassCorpus.js';
 
@@ -48,14 +50,14 @@ describe('SQL endpoint on the embedded engine: the bypass corpus', () => {
 
   /** Row count and content hash of every table, the list of tables, and the registry's answer. */
   async function state(): Promise<unknown> {
-    const tables = await query<{ name: string; engine: string }>(
+    const tables = await queryRows<{ name: string; engine: string }>(
       collector.client,
       "SELECT name, engine FROM system.tables WHERE database = 'default' ORDER BY name",
     );
     const counts: Record<string, number> = {};
     for (const t of tables) {
       if (/View$/.test(t.engine)) continue;
-      const [row] = await query<{ n: string }>(
+      const [row] = await queryRows<{ n: string }>(
         collector.client,
         `SELECT count() AS n FROM default.\`${t.name}\``,
       );
@@ -63,7 +65,7 @@ describe('SQL endpoint on the embedded engine: the bypass corpus', () => {
     }
     const hashes: Record<string, string> = {};
     for (const t of ['otel_traces', 'prompt_versions', 'prompt_label_events']) {
-      const [row] = await query<{ h: string }>(
+      const [row] = await queryRows<{ h: string }>(
         collector.client,
         `SELECT toString(groupBitXor(cityHash64(*))) AS h FROM default.${t}`,
       );
@@ -99,7 +101,7 @@ describe('SQL endpoint on the embedded engine: the bypass corpus', () => {
     });
     await new Promise<void>((r) => canary.listen(0, '127.0.0.1', r));
     const port = (canary.address() as AddressInfo).port;
-    collector = await start(
+    collector = await startCollector(
       testConfig(tmp.dir, {
         processors: {
           promptline_auth: {

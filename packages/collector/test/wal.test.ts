@@ -10,7 +10,7 @@ import {
   WriteAheadLog,
 } from '../src/wal/WriteAheadLog.js';
 import type { FsyncPolicy, WalBatch, WalOptions, WalRecord } from '../src/wal/WriteAheadLog.js';
-import { tempDir } from './helpers.js';
+import { tempDir } from '../../../test/kit/collector.js';
 
 const lines: string[] = [];
 const log = createLogger('debug', (l) => lines.push(l));

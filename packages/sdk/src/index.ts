@@ -1,7 +1,22 @@
-export { Prompt, PromptCompileError } from './prompt/Prompt.js';
-export type { CompileOptions, PromptOrigin } from './prompt/Prompt.js';
-export { parsePromptData, promptHash, PromptDataError } from './prompt/PromptData.js';
+// The prompt model lives in @promptline/prompt; SDK users keep importing it from here.
+export {
+  Prompt,
+  PromptCompileError,
+  parsePromptData,
+  promptHash,
+  PromptDataError,
+  escapeTemplate,
+  TemplateSyntaxError,
+  PromptNotFoundError,
+  loadPromptFiles,
+  FilePromptSource,
+  PromptFileError,
+  HttpPromptSource,
+  RegistryRequestError,
+} from '@promptline/prompt';
 export type {
+  CompileOptions,
+  PromptOrigin,
   PromptData,
   TextPromptData,
   ChatPromptData,
@@ -9,14 +24,14 @@ export type {
   ChatMessageTemplate,
   ChatPlaceholder,
   PromptExample,
-} from './prompt/PromptData.js';
-export type { PromptDiff, ConfigChange } from './prompt/promptDiff.js';
-export { escapeTemplate, TemplateSyntaxError } from './prompt/template.js';
-export { PromptNotFoundError } from './prompt/PromptSource.js';
-export type { PromptSource, PromptSelector } from './prompt/PromptSource.js';
+  PromptDiff,
+  ConfigChange,
+  PromptSource,
+  PromptSelector,
+  HttpPromptSourceOptions,
+} from '@promptline/prompt';
 export { PromptClient } from './prompt/PromptClient.js';
 export type { PromptClientOptions, GetPromptOptions } from './prompt/PromptClient.js';
-export { loadPromptFiles, FilePromptSource, PromptFileError } from './prompt/promptFiles.js';
 export {
   observe,
   observed,
@@ -41,11 +56,6 @@ export { init } from './init.js';
 export type { InitOptions, PromptlineTelemetry } from './init.js';
 export { setLogLevel, setLogSink } from './logger.js';
 export type { LogLevel, LogSink } from './logger.js';
-export {
-  HttpPromptSource,
-  RegistryRequestError,
-  type HttpPromptSourceOptions,
-} from './registry/HttpPromptSource.js';
 export {
   VariantChooser,
   type VariantArm,

@@ -1,10 +1,10 @@
 import type { Span } from '@opentelemetry/api';
 import { trace } from '@opentelemetry/api';
+import type { Prompt } from '@promptline/prompt';
 import { PROMPTLINE } from '@promptline/semconv';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { Ajv } from 'ajv';
 import { logger } from './logger.js';
-import type { Prompt } from './prompt/Prompt.js';
 
 /** Result of {@link validateOutput}. */
 export interface ValidationResult {

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { PromptData, PromptSelector, PromptSource } from '@promptline/sdk';
-import { PromptClient, PromptNotFoundError, setLogSink } from '@promptline/sdk';
+import { FilePromptSource, PromptClient, PromptNotFoundError, setLogSink } from '@promptline/sdk';
 
 /** A source whose answers the test controls: each call is recorded and waits for `release`. */
 class ControlledSource implements PromptSource {
@@ -236,5 +236,24 @@ describe('PromptClient fallback path', () => {
     // Without a fallback the caller still gets a real attempt (and its error).
     await expect(client.get('greet')).rejects.toThrow();
     expect(source.calls).toBe(2);
+  });
+});
+
+describe('PromptClient over prompts as code', () => {
+  it('serves FilePromptSource prompts by label and version', async () => {
+    const client = new PromptClient({
+      source: new FilePromptSource([
+        {
+          name: 'summarize',
+          version: 2,
+          type: 'text',
+          template: 'Sum {{text}}',
+          labels: ['production', 'staging'],
+        },
+      ]),
+    });
+    expect((await client.get('summarize')).version).toBe(2);
+    expect((await client.get('summarize', { label: 'latest' })).compile({ text: 'x' })).toBe('Sum x');
+    await expect(client.get('summarize', { version: 1 })).rejects.toThrow('version 1 not found');
   });
 });

@@ -24,6 +24,7 @@ import {
   PROMPTLINE,
   RESOURCE,
 } from '@promptline/semconv';
+import { logRow, traceRow } from '../../kit/rows.js';
 
 export const PROJECT = 'acme';
 export const T0 = Date.parse('2026-11-18T00:00:00Z');
@@ -220,7 +221,7 @@ export function buildSeed(): Seed {
   return { generations, scores, labelMoves };
 }
 
-function traceRow(g: SeedGeneration): TraceRow {
+function generationSpan(g: SeedGeneration): TraceRow {
   const p = PROFILES[`${g.prompt}@${g.version}`]!;
   const attrs: Record<string, string> = {
     [GEN_AI.OPERATION_NAME]: 'chat',
@@ -242,14 +243,11 @@ function traceRow(g: SeedGeneration): TraceRow {
     attrs[PROMPTLINE.COST_INPUT_USD] = String(g.inputCost);
     attrs[PROMPTLINE.COST_OUTPUT_USD] = String(g.outputCost);
   }
-  return {
+  return traceRow({
     Timestamp: nsTimestamp(g.time),
     TraceId: g.traceId,
     SpanId: g.spanId,
-    ParentSpanId: '',
-    TraceState: '',
     SpanName: `chat ${g.model}`,
-    SpanKind: 'Client',
     ServiceName: 'assistant-api',
     ResourceAttributes: {
       [RESOURCE.SERVICE_NAME]: 'assistant-api',
@@ -262,37 +260,23 @@ function traceRow(g: SeedGeneration): TraceRow {
     Duration: g.latencyMs * 1_000_000,
     StatusCode: g.isError ? 'Error' : 'Unset',
     StatusMessage: g.isError ? 'rate limited' : '',
-    'Events.Timestamp': [],
-    'Events.Name': [],
-    'Events.Attributes': [],
-    'Links.TraceId': [],
-    'Links.SpanId': [],
-    'Links.TraceState': [],
-    'Links.Attributes': [],
-  };
+  });
 }
 
 function scoreRow(s: SeedScore, i: number): LogRow {
   const g = s.generation;
-  return {
+  return logRow({
     Timestamp: nsTimestamp(g.time + 5_000),
     TraceId: g.traceId,
     SpanId: g.spanId,
-    TraceFlags: 1,
-    SeverityText: 'INFO',
-    SeverityNumber: 9,
     ServiceName: 'assistant-api',
-    Body: '',
-    ResourceSchemaUrl: '',
     ResourceAttributes: {
       [RESOURCE.SERVICE_NAME]: 'assistant-api',
       [RESOURCE.DEPLOYMENT_ENVIRONMENT]: g.environment,
       [RESOURCE.PROJECT_ID]: PROJECT,
     },
-    ScopeSchemaUrl: '',
     ScopeName: '@promptline/sdk',
     ScopeVersion: '0.1.0',
-    ScopeAttributes: {},
     LogAttributes: {
       [EVALUATION.NAME]: SCORE_NAME,
       [EVALUATION.SCORE_VALUE]: String(s.value),
@@ -301,7 +285,7 @@ function scoreRow(s: SeedScore, i: number): LogRow {
       [EVALUATION.ID]: `score-${i}`,
     },
     EventName: EVALUATION_EVENT_NAME,
-  };
+  });
 }
 
 /**
@@ -315,7 +299,7 @@ export async function writeSeed(client: ClickHouseClient, seed: Seed): Promise<v
   const early = logs.filter((_, i) => i % 10 === 0);
   const late = logs.filter((_, i) => i % 10 !== 0);
   for (let i = 0; i < early.length; i += 5000) await insertLogs(client, early.slice(i, i + 5000));
-  const spans = seed.generations.map(traceRow);
+  const spans = seed.generations.map(generationSpan);
   for (let i = 0; i < spans.length; i += 5000) await insertTraces(client, spans.slice(i, i + 5000));
   for (let i = 0; i < late.length; i += 5000) await insertLogs(client, late.slice(i, i + 5000));
   await client.insert({

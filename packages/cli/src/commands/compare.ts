@@ -90,8 +90,8 @@ async function runCompare(
   let project: string;
   try {
     const comparison = await source.compare({
-      project: resolveProject(opts.project, env).value,
-      prompt: opts.prompt,
+      projectId: resolveProject(opts.project, env).value,
+      promptName: opts.prompt,
       baseline,
       candidate,
       from,

@@ -71,7 +71,8 @@ async function runMigrate(
     );
     if (result.changed.length > 0) {
       out.warn(
-        `migration file(s) ${result.changed.join(', ')} changed after they were applied; they were not re-run`,
+        `migration(s) ${result.changed.join(', ')} now create something other than when they were applied ` +
+          '(the file, or a fragment it expands, changed); they were not re-run',
       );
     }
   } catch (error) {

@@ -1,12 +1,12 @@
-import { loadPromptFiles, Prompt, PromptFileError } from '@promptline/sdk';
-import type { PromptData } from '@promptline/sdk';
+import { loadPromptFiles, Prompt, PromptFileError, registryPromptToData } from '@promptline/prompt';
+import type { PromptData } from '@promptline/prompt';
 import type { Command } from 'commander';
 
 import { CliError } from '../CliError.js';
 import type { CliContext, GlobalOptions } from '../context.js';
 import { resolveApiKey, resolveCollectorUrl, resolveHome } from '../settings.js';
 import { readCollectorState } from '../stateFile.js';
-import type { RegistryPrompt, Selector } from './promptsApi.js';
+import type { Selector } from './promptsApi.js';
 import { PromptsApi, RegistryApiError } from './promptsApi.js';
 
 interface ConnectionOptions {
@@ -59,21 +59,6 @@ function parseSelector(text: string): Selector {
 
 function describe(selector: Selector): string {
   return 'version' in selector ? `version ${selector.version}` : `label "${selector.label}"`;
-}
-
-function toPromptData(p: RegistryPrompt): PromptData {
-  const common = {
-    name: p.name,
-    version: p.version,
-    labels: p.labels,
-    ...(p.config === undefined ? {} : { config: p.config }),
-    ...(p.outputSchema === undefined ? {} : { outputSchema: p.outputSchema }),
-    ...(p.examples === undefined ? {} : { examples: p.examples }),
-    ...(p.metadata === undefined ? {} : { metadata: p.metadata }),
-  };
-  return p.type === 'chat'
-    ? { ...common, type: 'chat', messages: p.messages ?? [] }
-    : { ...common, type: 'text', template: p.template ?? '' };
 }
 
 type PushStatus = 'created' | 'unchanged' | 'failed';
@@ -199,9 +184,9 @@ async function runShow(
   if (p.examples !== undefined) ctx.out.line(`examples: ${p.examples.length}`);
   ctx.out.line('');
   if (p.type === 'text') {
-    ctx.out.line(p.template ?? '');
+    ctx.out.line(p.template);
   } else {
-    for (const m of p.messages ?? []) {
+    for (const m of p.messages) {
       if ('type' in m) ctx.out.line(`[placeholder: ${m.name}]`);
       else ctx.out.line(`[${m.role}]\n${m.content}`);
     }
@@ -218,7 +203,7 @@ async function runDiff(
 ): Promise<void> {
   const api = await connect(opts, global, ctx);
   const [left, right] = await Promise.all([api.get(name, parseSelector(a)), api.get(name, parseSelector(b))]);
-  const diff = new Prompt(toPromptData(left)).diff(new Prompt(toPromptData(right)));
+  const diff = new Prompt(registryPromptToData(left)).diff(new Prompt(registryPromptToData(right)));
   if (opts.json) {
     ctx.out.json({ name, from: left.version, to: right.version, ...diff });
     return;

@@ -1,49 +1,14 @@
+import { RegistryClient, RegistryRequestError } from '@promptline/prompt';
+import type {
+  PromptSelector,
+  RegistryCreateRequest,
+  RegistryCreateResult,
+  RegistryLabelMove,
+  RegistryPrompt,
+  RegistryPromptSummary,
+  RegistryVersionSummary,
+} from '@promptline/prompt';
 import { CliError } from '../CliError.js';
-
-/** A prompt version as the registry returns it. */
-export interface RegistryPrompt {
-  name: string;
-  version: number;
-  type: 'text' | 'chat';
-  template?: string;
-  messages?: ({ role: string; content: string } | { type: 'placeholder'; name: string })[];
-  config?: Record<string, unknown>;
-  outputSchema?: Record<string, unknown>;
-  examples?: { input: unknown; output: unknown }[];
-  metadata?: Record<string, unknown>;
-  commitMessage: string;
-  hash: string;
-  createdBy: string;
-  createdAt: string;
-  labels: string[];
-}
-
-export interface RegistryPromptSummary {
-  name: string;
-  latestVersion: number;
-  versionCount: number;
-  lastCreatedAt: string;
-  labels: Record<string, number>;
-}
-
-export interface RegistryVersionSummary {
-  version: number;
-  type: 'text' | 'chat';
-  commitMessage: string;
-  contentHash: string;
-  createdBy: string;
-  createdAt: string;
-  labels: string[];
-}
-
-export interface RegistryLabelMove {
-  name: string;
-  label: string;
-  version: number;
-  previousVersion: number | null;
-  actor: string;
-  movedAt: string;
-}
 
 /** The registry answered with an error status; `status` and the server's message are kept. */
 export class RegistryApiError extends CliError {
@@ -57,28 +22,37 @@ export class RegistryApiError extends CliError {
 }
 
 /** Selects a version directly or through a label. */
-export type Selector = { version: number } | { label: string };
+export type Selector = PromptSelector;
 
-/** The CLI's client of the collector's registry API (`/api/v1/prompts`). */
+/**
+ * The CLI's view of the collector's registry API: the shared {@link RegistryClient}, with its
+ * failures turned into one-line CLI errors and hints.
+ */
 export class PromptsApi {
+  readonly #client: RegistryClient;
+
   constructor(
     readonly baseUrl: string,
-    private readonly apiKey: string | undefined,
-  ) {}
+    apiKey: string | undefined,
+  ) {
+    this.#client = new RegistryClient({
+      baseUrl,
+      ...(apiKey === undefined ? {} : { apiKey }),
+      timeoutMs: 30_000,
+    });
+  }
 
-  async #call<T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
-    const headers: Record<string, string> = { accept: 'application/json' };
-    if (this.apiKey !== undefined) headers.authorization = `Bearer ${this.apiKey}`;
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    let res: Response;
+  async #call<T>(request: (client: RegistryClient) => Promise<T>): Promise<T> {
     try {
-      res = await fetch(`${this.baseUrl}${path}`, {
-        method,
-        headers,
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        signal: AbortSignal.timeout(30_000),
-      });
+      return await request(this.#client);
     } catch (error) {
+      if (error instanceof RegistryRequestError) {
+        const hint =
+          error.status === 401 || error.status === 403
+            ? 'pass a key with the needed scope: --api-key KEY (env PROMPTLINE_API_KEY)'
+            : undefined;
+        throw new RegistryApiError(error.status, `registry: ${error.reason} (HTTP ${error.status})`, hint);
+      }
       const cause =
         error instanceof Error && error.cause instanceof Error ? error.cause.message : String(error);
       throw new CliError(`cannot reach the collector at ${this.baseUrl} (${cause})`, {
@@ -86,64 +60,35 @@ export class PromptsApi {
         cause: error,
       });
     }
-    const text = await res.text();
-    let parsed: unknown;
-    try {
-      parsed = text === '' ? undefined : JSON.parse(text);
-    } catch {
-      parsed = undefined;
-    }
-    if (!res.ok) {
-      const message =
-        typeof parsed === 'object' &&
-        parsed !== null &&
-        typeof (parsed as { error?: unknown }).error === 'string'
-          ? (parsed as { error: string }).error
-          : text.slice(0, 300) || res.statusText;
-      const hint =
-        res.status === 401 || res.status === 403
-          ? 'pass a key with the needed scope: --api-key KEY (env PROMPTLINE_API_KEY)'
-          : undefined;
-      throw new RegistryApiError(res.status, `registry: ${message} (HTTP ${res.status})`, hint);
-    }
-    return { status: res.status, body: parsed as T };
   }
 
-  async list(): Promise<RegistryPromptSummary[]> {
-    return (await this.#call<{ prompts: RegistryPromptSummary[] }>('GET', '/api/v1/prompts')).body.prompts;
+  list(): Promise<RegistryPromptSummary[]> {
+    return this.#call((c) => c.listPrompts());
   }
 
-  async get(name: string, selector: Selector): Promise<RegistryPrompt> {
-    const query =
-      'version' in selector ? `version=${selector.version}` : `label=${encodeURIComponent(selector.label)}`;
-    return (await this.#call<RegistryPrompt>('GET', `/api/v1/prompts/${encodeURIComponent(name)}?${query}`))
-      .body;
+  get(name: string, selector: Selector): Promise<RegistryPrompt> {
+    return this.#call((c) => c.getPrompt(name, selector));
   }
 
   /** Versions of `name`, or `[]` when the registry has no such prompt. */
   async versions(name: string): Promise<RegistryVersionSummary[]> {
     try {
-      const path = `/api/v1/prompts/${encodeURIComponent(name)}/versions`;
-      return (await this.#call<{ versions: RegistryVersionSummary[] }>('GET', path)).body.versions;
+      return await this.#call((c) => c.listVersions(name));
     } catch (error) {
       if (error instanceof RegistryApiError && error.status === 404) return [];
       throw error;
     }
   }
 
-  async history(name: string, label?: string): Promise<RegistryLabelMove[]> {
-    const query = label === undefined ? '' : `?label=${encodeURIComponent(label)}`;
-    const path = `/api/v1/prompts/${encodeURIComponent(name)}/history${query}`;
-    return (await this.#call<{ history: RegistryLabelMove[] }>('GET', path)).body.history;
+  history(name: string, label?: string): Promise<RegistryLabelMove[]> {
+    return this.#call((c) => c.labelHistory(name, label));
   }
 
-  async moveLabel(name: string, label: string, version: number): Promise<RegistryLabelMove> {
-    const path = `/api/v1/prompts/${encodeURIComponent(name)}/labels/${encodeURIComponent(label)}`;
-    return (await this.#call<RegistryLabelMove>('PUT', path, { version })).body;
+  moveLabel(name: string, label: string, version: number): Promise<RegistryLabelMove> {
+    return this.#call((c) => c.moveLabel(name, label, version));
   }
 
-  async create(body: Record<string, unknown>): Promise<{ created: boolean; prompt: RegistryPrompt }> {
-    return (await this.#call<{ created: boolean; prompt: RegistryPrompt }>('POST', '/api/v1/prompts', body))
-      .body;
+  create(request: RegistryCreateRequest): Promise<RegistryCreateResult> {
+    return this.#call((c) => c.createPrompt(request));
   }
 }

@@ -49,8 +49,8 @@ async function runRegressions(
   let project: string;
   try {
     const found = await source.regressions({
-      project: resolveProject(opts.project, env).value,
-      prompt: opts.prompt,
+      projectId: resolveProject(opts.project, env).value,
+      promptName: opts.prompt,
       label: opts.label,
       from,
       to,

@@ -23,7 +23,7 @@ export interface MetricsSource {
   versionMetrics(query: VersionMetricsQuery): Promise<VersionMetrics[]>;
   /**
    * `compareVersions` on this source. `project` is the project read: the query's own when reading
-   * the engine, the key's when reading through a collector (which ignores `query.project`).
+   * the engine, the key's when reading through a collector (which ignores `query.projectId`).
    */
   compare(query: CompareVersionsQuery): Promise<VersionComparison & { project: string }>;
   /** `detectRegressions` on this source; `project` as in {@link compare}. */

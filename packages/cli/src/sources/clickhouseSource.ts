@@ -1,7 +1,6 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import {
   compareVersions,
-  DEFAULT_PROJECT,
   detectRegressions,
   metricsByVersion,
   trafficShareByLabel,
@@ -10,6 +9,9 @@ import type { VersionMetrics as StoredVersionMetrics } from '@promptline/clickho
 
 import type { ScoreSummary, VersionMetrics } from '../metricsReport.js';
 import type { MetricsSource, VersionMetricsQuery } from './MetricsSource.js';
+
+/** The project a query without one reads (the collector's anonymous project). */
+const DEFAULT_PROJECT = 'default';
 
 /** Maps the query layer's row to the CLI report's stable shape. */
 export function toReportVersion(row: StoredVersionMetrics, labels: readonly string[]): VersionMetrics {
@@ -51,14 +53,14 @@ export function clickhouseSource(
   return {
     name,
     async compare(query) {
-      const project = opts.projectId ?? query.project ?? DEFAULT_PROJECT;
+      const project = opts.projectId ?? query.projectId ?? DEFAULT_PROJECT;
       const db = opts.database === undefined ? {} : { database: opts.database };
-      return { project, ...(await compareVersions(client, { ...query, ...db, project })) };
+      return { project, ...(await compareVersions(client, { ...query, ...db, projectId: project })) };
     },
     async regressions(query) {
-      const project = opts.projectId ?? query.project ?? DEFAULT_PROJECT;
+      const project = opts.projectId ?? query.projectId ?? DEFAULT_PROJECT;
       const db = opts.database === undefined ? {} : { database: opts.database };
-      return { project, ...(await detectRegressions(client, { ...query, ...db, project })) };
+      return { project, ...(await detectRegressions(client, { ...query, ...db, projectId: project })) };
     },
     async versionMetrics(query: VersionMetricsQuery): Promise<VersionMetrics[]> {
       const window = {

@@ -90,7 +90,7 @@ export function collectorSource(baseUrl: string, apiKey: string): MetricsSource 
     },
     async compare(q: CompareVersionsQuery): Promise<VersionComparison & { project: string }> {
       const u = new URL(`${base}/api/v1/compare`);
-      u.searchParams.set('prompt', q.prompt);
+      u.searchParams.set('prompt', q.promptName);
       u.searchParams.set('baseline', String(q.baseline));
       u.searchParams.set('candidate', String(q.candidate));
       u.searchParams.set('from', q.from.toISOString());
@@ -101,7 +101,7 @@ export function collectorSource(baseUrl: string, apiKey: string): MetricsSource 
     },
     async regressions(q: DetectRegressionsQuery): Promise<RegressionReport & { project: string }> {
       const u = new URL(`${base}/api/v1/regressions`);
-      u.searchParams.set('prompt', q.prompt);
+      u.searchParams.set('prompt', q.promptName);
       u.searchParams.set('label', q.label);
       u.searchParams.set('from', q.from.toISOString());
       u.searchParams.set('to', q.to.toISOString());

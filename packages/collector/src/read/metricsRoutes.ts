@@ -7,7 +7,7 @@
 import {
   compareVersions,
   detectRegressions,
-  InvalidQueryError,
+  QueryOptionsError,
   labelHistory,
   MAX_INTERVAL_SECONDS,
   MAX_MAX_MOVES,
@@ -140,7 +140,7 @@ async function guard<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (e) {
-    if (e instanceof InvalidQueryError) throw new HttpError(400, e.message);
+    if (e instanceof QueryOptionsError) throw new HttpError(400, e.message);
     throw e;
   }
 }
@@ -217,9 +217,9 @@ export const metricsRoutes: RouteModule = (router, deps) => {
     const comparison = await gated(heavy, who, () =>
       guard(() =>
         compareVersions(deps.client, {
-          project: who.project,
+          projectId: who.project,
           database: deps.database,
-          prompt,
+          promptName: prompt,
           baseline,
           candidate,
           ...window,
@@ -246,9 +246,9 @@ export const metricsRoutes: RouteModule = (router, deps) => {
     const report = await gated(heavy, who, () =>
       guard(() =>
         detectRegressions(deps.client, {
-          project: who.project,
+          projectId: who.project,
           database: deps.database,
-          prompt,
+          promptName: prompt,
           label,
           ...window,
           ...testOptions(url),

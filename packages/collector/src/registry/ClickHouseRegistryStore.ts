@@ -1,4 +1,5 @@
 import type { ClickHouseClient } from '@clickhouse/client';
+import type { PromptExample } from '@promptline/prompt';
 import type {
   CurrentLabel,
   LabelEvent,
@@ -67,7 +68,7 @@ function rowToVersion(r: VersionRow): StoredVersion {
     ...(r.output_schema === ''
       ? {}
       : { outputSchema: JSON.parse(r.output_schema) as Record<string, unknown> }),
-    ...(r.examples === '' ? {} : { examples: JSON.parse(r.examples) as unknown[] }),
+    ...(r.examples === '' ? {} : { examples: JSON.parse(r.examples) as PromptExample[] }),
     ...(r.metadata === '' ? {} : { metadata: JSON.parse(r.metadata) as Record<string, unknown> }),
     projectId: r.project_id,
     name: r.name,

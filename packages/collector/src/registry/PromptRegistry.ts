@@ -1,9 +1,16 @@
 import { randomUUID } from 'node:crypto';
+import type {
+  RegistryCreateResult,
+  RegistryLabelMove,
+  RegistryPrompt,
+  RegistryPromptSummary,
+  RegistryVersionSummary,
+} from '@promptline/prompt';
 import { KeyedMutex } from './KeyedMutex.js';
 import type { RegistryLimits } from './promptRules.js';
 import { checkLabel, checkName, checkVersion, LATEST_LABEL, parseCreateRequest } from './promptRules.js';
 import { RegistryError } from './RegistryError.js';
-import type { LabelEvent, PromptSummary, RegistryStore, StoredVersion, VersionSummary } from './types.js';
+import type { LabelEvent, RegistryStore, StoredVersion } from './types.js';
 
 /** Who is calling: the project and scopes of the authenticated API key. */
 export interface RegistryCaller {
@@ -26,41 +33,14 @@ export interface PromptRegistryOptions {
   maxClaimAttempts?: number;
 }
 
-type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
-
-/** A prompt version as the API returns it: the SDK's `PromptData` plus registry fields. */
-export type PromptVersionView = DistributiveOmit<StoredVersion, 'projectId' | 'createId' | 'contentHash'> & {
-  hash: string;
-  /** Labels pointing at this version now (`latest` included). */
-  labels: string[];
-};
+/** A prompt version as the API returns it (the registry's wire type). */
+export type PromptVersionView = RegistryPrompt;
 
 /** What {@link PromptRegistry.create} answers (HTTP 201 when `created`, else 200). */
-export interface CreateResult {
-  /**
-   * `false` when nothing was written: `onlyIfChanged` found the latest version already has this
-   * content, or an explicit `version` already holds exactly this content.
-   */
-  created: boolean;
-  /** The new version, or the existing one with the same content. */
-  prompt: PromptVersionView;
-}
+export type CreateResult = RegistryCreateResult;
 
 /** One label move, as returned by a move and listed in the history. */
-export interface LabelMove {
-  /** Prompt name. */
-  name: string;
-  /** The label moved (`production`, `staging`, …). */
-  label: string;
-  /** Version the label points at after the move. */
-  version: number;
-  /** Version it pointed at before, or `null` for the label's first move. */
-  previousVersion: number | null;
-  /** Who moved it: the API key's name or id. */
-  actor: string;
-  /** When, ISO 8601 UTC with microseconds. */
-  movedAt: string;
-}
+export type LabelMove = RegistryLabelMove;
 
 /** One entry of a prompt's label history (`GET /api/v1/prompts/{name}/history`): a {@link LabelMove}. */
 export type HistoryEntry = LabelMove;
@@ -198,7 +178,7 @@ export class PromptRegistry {
   }
 
   /** Every prompt of the caller's project with its latest version and current labels. */
-  async list(caller: RegistryCaller): Promise<(PromptSummary & { labels: Record<string, number> })[]> {
+  async list(caller: RegistryCaller): Promise<RegistryPromptSummary[]> {
     requireScope(caller, 'read', 'listing prompts');
     const [prompts, labels] = await Promise.all([
       this.#store.listPrompts(caller.projectId),
@@ -212,7 +192,7 @@ export class PromptRegistry {
   }
 
   /** Versions of `name`, oldest first, each with the labels pointing at it now. */
-  async versions(caller: RegistryCaller, name: string): Promise<(VersionSummary & { labels: string[] })[]> {
+  async versions(caller: RegistryCaller, name: string): Promise<RegistryVersionSummary[]> {
     requireScope(caller, 'read', 'reading prompts');
     checkName(name);
     const [versions, labels] = await Promise.all([

@@ -1,10 +1,10 @@
-import { parsePromptData, PromptDataError, promptHash } from '@promptline/sdk';
-import type { PromptData } from '@promptline/sdk';
+import { parsePromptData, PromptDataError, promptHash } from '@promptline/prompt';
+import type { ChatMessageTemplate, ChatPlaceholder, PromptData, PromptExample } from '@promptline/prompt';
 import { Ajv } from 'ajv';
 import { RegistryError } from './RegistryError.js';
-import type { PromptContent, RegistryChatMessage, RegistryChatPlaceholder } from './types.js';
+import type { PromptContent } from './types.js';
 
-/** Prompt names: the SDK's rule (letters, digits, `_ . - /`), at most 200 characters, no empty segment. */
+/** Prompt names: the prompt model's rule (letters, digits, `_ . - /`), at most 200 characters, no empty segment. */
 const NAME_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.\-/]{0,199}$/;
 /** Label names: lowercase, starting with a letter, at most 64 characters. */
 export const LABEL_PATTERN = /^[a-z][a-z0-9._-]{0,63}$/;
@@ -27,7 +27,7 @@ export interface RegistryLimits {
 export interface CreateVersionRequest {
   name: string;
   content: PromptContent;
-  /** The SDK's `promptHash` of the content: equal hashes mean equal content. */
+  /** `promptHash` (@promptline/prompt) of the content: equal hashes mean equal content. */
   contentHash: string;
   commitMessage: string;
   /** Labels to point at the new version besides `latest`. */
@@ -132,7 +132,7 @@ function checkOutputSchema(raw: unknown, maxBytes: number): Record<string, unkno
 }
 
 /**
- * Parses every template with the SDK's own parser, so the registry never stores a version that
+ * Parses every template with the prompt model's own parser (@promptline/prompt), so the registry never stores a version that
  * every `PromptClient` would then reject (e.g. `{{ bad name }}` or an unclosed `{{x`).
  */
 function checkTemplates(name: string, content: PromptContent): PromptData {
@@ -156,7 +156,7 @@ function checkJsonField(value: unknown, field: string, maxBytes: number): void {
  * as a {@link RegistryError} naming the field.
  *
  * Body: `{ name, type?, template | messages, config?, outputSchema?, examples?, metadata?,
- * commitMessage?, labels?, version?, onlyIfChanged? }` — the SDK's `PromptData` plus request fields.
+ * commitMessage?, labels?, version?, onlyIfChanged? }` — `PromptData` plus request fields.
  */
 export function parseCreateRequest(body: unknown, limits: RegistryLimits = {}): CreateVersionRequest {
   const maxTemplateBytes = limits.maxTemplateBytes ?? 131_072;
@@ -193,7 +193,7 @@ export function parseCreateRequest(body: unknown, limits: RegistryLimits = {}): 
       );
     }
     let size = 0;
-    const messages = raw.map((m: unknown, i): RegistryChatMessage | RegistryChatPlaceholder => {
+    const messages = raw.map((m: unknown, i): ChatMessageTemplate | ChatPlaceholder => {
       if (isRecord(m) && m.type === 'placeholder') {
         if (typeof m.name !== 'string' || m.name === '') {
           throw new RegistryError(400, 'invalid_prompt', `messages[${i}]: a placeholder needs "name"`);
@@ -243,7 +243,7 @@ export function parseCreateRequest(body: unknown, limits: RegistryLimits = {}): 
       );
     }
     checkJsonField(body.examples, 'examples', maxFieldBytes);
-    content.examples = body.examples;
+    content.examples = body.examples as PromptExample[];
   }
   if (body.metadata !== undefined) {
     if (!isRecord(body.metadata))

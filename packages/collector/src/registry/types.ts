@@ -1,25 +1,20 @@
-/** A chat message template (`content` holds `{{variable}}` placeholders). */
-export interface RegistryChatMessage {
-  role: string;
-  content: string;
-}
-
-/** A chat slot filled at compile time with a list of messages. */
-export interface RegistryChatPlaceholder {
-  type: 'placeholder';
-  name: string;
-}
+import type {
+  ChatMessageTemplate,
+  ChatPlaceholder,
+  PromptExample,
+  RegistryPromptSummary,
+  RegistryVersionSummary,
+} from '@promptline/prompt';
 
 /** What is sent to the model: it decides the content hash. */
 export type PromptBody =
-  | { type: 'text'; template: string }
-  | { type: 'chat'; messages: (RegistryChatMessage | RegistryChatPlaceholder)[] };
+  { type: 'text'; template: string } | { type: 'chat'; messages: (ChatMessageTemplate | ChatPlaceholder)[] };
 
 /** Everything a new version carries, validated. */
 export type PromptContent = PromptBody & {
   config?: Record<string, unknown>;
   outputSchema?: Record<string, unknown>;
-  examples?: unknown[];
+  examples?: PromptExample[];
   metadata?: Record<string, unknown>;
 };
 
@@ -29,7 +24,7 @@ export type StoredVersion = PromptContent & {
   name: string;
   version: number;
   commitMessage: string;
-  /** Same algorithm as the SDK's `promptHash`: equal hashes mean equal content. */
+  /** `promptHash` of @promptline/prompt: equal hashes mean equal content. */
   contentHash: string;
   createdBy: string;
   /** ISO 8601, UTC. */
@@ -50,15 +45,8 @@ export interface LabelEvent {
   eventId: string;
 }
 
-/** A version as listed (no content). */
-export interface VersionSummary {
-  version: number;
-  type: 'text' | 'chat';
-  commitMessage: string;
-  contentHash: string;
-  createdBy: string;
-  createdAt: string;
-}
+/** A version as listed (no content); the API adds its labels. */
+export type VersionSummary = Omit<RegistryVersionSummary, 'labels'>;
 
 /** Where a label points now. */
 export interface CurrentLabel {
@@ -67,13 +55,8 @@ export interface CurrentLabel {
   version: number;
 }
 
-/** A prompt as listed. */
-export interface PromptSummary {
-  name: string;
-  latestVersion: number;
-  versionCount: number;
-  lastCreatedAt: string;
-}
+/** A prompt as listed; the API adds its labels. */
+export type PromptSummary = Omit<RegistryPromptSummary, 'labels'>;
 
 /**
  * Storage under the registry. Rows are append-only: a version row is written once and never

@@ -1,7 +1,6 @@
+import { Prompt } from '@promptline/prompt';
+import type { ChatMessageTemplate, ChatPlaceholder, PromptSelector, PromptSource } from '@promptline/prompt';
 import { logger } from '../logger.js';
-import type { ChatMessageTemplate, ChatPlaceholder } from './PromptData.js';
-import { Prompt } from './Prompt.js';
-import type { PromptSelector, PromptSource } from './PromptSource.js';
 
 /** Options of {@link PromptClient.get}. */
 export interface GetPromptOptions {

@@ -1,9 +1,9 @@
 import type { Attributes, AttributeValue, Context, Span, SpanOptions } from '@opentelemetry/api';
 import { SpanKind, SpanStatusCode, context } from '@opentelemetry/api';
 import { hrTimeToMilliseconds } from '@opentelemetry/core';
+import type { Prompt } from '@promptline/prompt';
 import { ERROR_TYPE, GEN_AI, PROMPTLINE } from '@promptline/semconv';
 import { logger } from '../logger.js';
-import type { Prompt } from '../prompt/Prompt.js';
 import type { ScoreOptions } from '../scores.js';
 import { score as recordScore } from '../scores.js';
 import type { ValidationResult } from '../validation.js';

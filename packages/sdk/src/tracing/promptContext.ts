@@ -1,7 +1,7 @@
 import type { Attributes, Context } from '@opentelemetry/api';
 import { context, createContextKey } from '@opentelemetry/api';
+import type { Prompt } from '@promptline/prompt';
 import { GEN_AI, PROMPTLINE } from '@promptline/semconv';
-import type { Prompt } from '../prompt/Prompt.js';
 
 const PROMPT_KEY = createContextKey('promptline.prompt');
 

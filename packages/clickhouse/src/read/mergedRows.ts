@@ -1,0 +1,290 @@
+import type { ClickHouseClient } from '@clickhouse/client';
+import { histKey, histQuantiles, histUntag } from '../schema/histogram.js';
+import { STAT_COUNTS, STAT_SUMS, statsAggregateSql } from '../schema/statsLayout.js';
+import type { StatFigureName } from '../schema/statsLayout.js';
+import { HOUR } from './planSegments.js';
+import type { Segment, Source } from './planSegments.js';
+import { dimFilter } from './PromptQuery.js';
+import type { WindowQuery } from './PromptQuery.js';
+import { QueryOptionsError } from './QueryOptionsError.js';
+import { chTime, n, select } from './select.js';
+
+/**
+ * The per-version figures of a window, merged: whole days and whole hours from
+ * `promptline_version_stats` (daily and hourly rows of one table) and the sub-hour edges from
+ * `promptline_generations`, their histograms merged, so the edges are exact rather than rounded to
+ * buckets. Every window read (`metricsByVersion`, `timeSeriesByVersion`, `trafficShareByLabel`)
+ * groups through {@link mergedRows}.
+ *
+ * @module
+ */
+
+const LEVELS = [0.5, 0.9, 0.95, 0.99] as const;
+
+/** p50/p90/p95/p99 of one measure, from its merged histogram. */
+export interface Percentiles {
+  p50: number;
+  p90: number;
+  p95: number;
+  p99: number;
+}
+
+/**
+ * UNION ALL of per-segment state rows (packed columns, see statsLayout.ts), grouped by `keys`
+ * (column names of the aggregate table: prompt_version, prompt_label, …). Whole hours and days are
+ * one read of `promptline_version_stats` (each bucket size's ranges OR-ed); raw segments are folded
+ * from generations. `bucketExpr` (optional) adds a `ts` key computed from the bucket / timestamp.
+ */
+function statesUnion(
+  db: string,
+  q: WindowQuery,
+  params: Record<string, unknown>,
+  keys: string[],
+  segments: Segment[],
+  bucketExpr?: (col: string) => string,
+): string {
+  if (segments.length === 0) return '';
+  const filter = dimFilter(q, params);
+  // A source's ranges (head and tail edges) are OR-ed into one condition.
+  const ranges = (source: Source, col: string, cast: (p: string) => string): string =>
+    segments
+      .map((s, i) => ({ s, i }))
+      .filter(({ s }) => s.source === source)
+      .map(({ s, i }) => {
+        params[`f${i}`] = chTime(s.from);
+        params[`t${i}`] = chTime(s.to);
+        return `(${col} >= ${cast(`{f${i}:DateTime64(3, 'UTC')}`)} AND ${col} < ${cast(`{t${i}:DateTime64(3, 'UTC')}`)})`;
+      })
+      .join(' OR ');
+  const parts: string[] = [];
+  if (segments.some((s) => s.source === 'raw')) {
+    const ts = bucketExpr ? `, ${bucketExpr('g.timestamp')} AS ts` : '';
+    parts.push(`SELECT ${keys.join(', ')}${ts}, ${statsAggregateSql()}
+FROM ${db}.promptline_generations AS g
+WHERE ${filter} AND prompt_version > 0 AND (${ranges('raw', 'g.timestamp', (p) => p)})
+GROUP BY ${[...keys, ...(bucketExpr ? ['ts'] : [])].join(', ')}`);
+  }
+  const sized = (['1h', '1d'] as const)
+    .filter((source) => segments.some((s) => s.source === source))
+    .map(
+      (source) =>
+        `(bucket_seconds = ${source === '1h' ? 3600 : 86400} AND (${ranges(source, 'bucket', (p) => `toDateTime(${p})`)}))`,
+    );
+  if (sized.length > 0) {
+    const ts = bucketExpr ? `, ${bucketExpr('bucket')} AS ts` : '';
+    parts.push(`SELECT ${keys.join(', ')}${ts}, counts, sums, hist, first_seen, last_seen
+FROM ${db}.promptline_version_stats
+WHERE ${filter} AND (${sized.join(' OR ')})`);
+  }
+  return parts.join('\nUNION ALL\n');
+}
+
+// The merged histogram leaves as two arrays (Float64 counts: JSON numbers, exact below 2^53): a
+// JSON object of a few thousand keys cost ~2 ms per query to walk in JS.
+const MERGED = `sumMap(counts) AS counts, sumMap(sums) AS sums, mapKeys(sumMap(hist)) AS hist_keys,
+  CAST(mapValues(sumMap(hist)), 'Array(Float64)') AS hist_counts,
+  min(first_seen) AS first_seen, max(last_seen) AS last_seen`;
+
+/** A merged packed row as the engine returns it (map keys as strings; 64-bit integers may be strings). */
+interface MergedRow {
+  counts: Record<string, string | number>;
+  sums: Record<string, number>;
+  hist_keys: number[];
+  hist_counts: number[];
+  first_seen: string;
+  last_seen: string;
+  /** A raw-edge generation's values ({@link EDGE_AS_MERGED}); empty on merged rows. */
+  edge: EdgeValue[];
+}
+
+type Keyed = MergedRow & Record<string, unknown>;
+
+const COUNTS: readonly StatFigureName[] = STAT_COUNTS.map((f) => f.name);
+const SUMS: readonly StatFigureName[] = STAT_SUMS.map((f) => f.name);
+const COUNTERS = [...COUNTS, ...SUMS];
+/** Group fields of the histograms, in tag order (statsLayout.ts STAT_HISTOGRAMS). */
+const HISTOGRAMS = ['latency_h', 'ttft_h', 'tokens_h', 'cost_h'] as const;
+
+/** One group's running totals: counters as numbers, histograms as bucket key → count. */
+export type Group = Record<string, unknown> & { [K in StatFigureName]: number } & {
+  [K in (typeof HISTOGRAMS)[number]]: Hist;
+} & { first_seen: string; last_seen: string };
+
+function newGroup(keys: readonly string[], r: Record<string, unknown>): Group {
+  const g: Record<string, unknown> = { first_seen: '', last_seen: '' };
+  for (const k of keys) g[k] = r[k];
+  for (const f of COUNTERS) g[f] = 0;
+  for (const f of HISTOGRAMS) g[f] = new Map<number, number>();
+  return g as Group;
+}
+
+function addHist(h: Hist, key: number, count: number): void {
+  h.set(key, (h.get(key) ?? 0) + count);
+}
+
+function addRow(g: Group, r: MergedRow): void {
+  const bump = (name: StatFigureName | undefined, v: string | number | undefined): void => {
+    if (name !== undefined) g[name] += n(v);
+  };
+  for (const k in r.counts) bump(COUNTS[Number(k)], r.counts[k]);
+  for (const k in r.sums) bump(SUMS[Number(k)], r.sums[k]);
+  const keys = r.hist_keys;
+  for (let i = 0; i < keys.length; i++) {
+    const [m, key] = histUntag(keys[i] as number);
+    const name = HISTOGRAMS[m];
+    if (name !== undefined) addHist(g[name], key, r.hist_counts[i] as number);
+  }
+  if (r.first_seen !== '' && (g.first_seen === '' || r.first_seen < g.first_seen))
+    g.first_seen = r.first_seen;
+  if (r.last_seen !== '' && r.last_seen > g.last_seen) g.last_seen = r.last_seen;
+}
+
+/**
+ * One raw-edge generation shaped like a merged row: empty packed figures, its timestamp as first and
+ * last seen, and its values in `edge` (in the order {@link addEdge} reads them). Merged rows carry
+ * an empty `edge`.
+ */
+const EDGE_AS_MERGED = `CAST(map(), 'Map(UInt8, UInt64)') AS counts, CAST(map(), 'Map(UInt8, Float64)') AS sums,
+  CAST([], 'Array(Int32)') AS hist_keys, CAST([], 'Array(Float64)') AS hist_counts,
+  timestamp AS first_seen, timestamp AS last_seen,
+  CAST([is_error, latency_ms, ttft_ms, input_tokens, output_tokens, cache_read_tokens, reasoning_tokens,
+    cost_usd, input_cost_usd, output_cost_usd, validation_passed], 'Array(Nullable(Float64))') AS edge`;
+
+type EdgeValue = string | number | null;
+
+/**
+ * Add one raw-edge generation (timestamp, `edge` values of {@link EDGE_AS_MERGED}) to a group: the JS twin of the
+ * figures of statsLayout.ts (checked against the SQL fold by the ground-truth tests).
+ */
+function addEdge(g: Group, ts: string, e: readonly EdgeValue[]): void {
+  const [isError, latency, ttft, input, output, cacheRead, reasoning, cost, inCost, outCost, valid] = e;
+  const ok = n(isError) === 0;
+  const inTok = n(input);
+  const outTok = n(output);
+  g.requests += 1;
+  g.errors += n(isError);
+  g.latency_ms_sum += n(latency);
+  addHist(g.latency_h, histKey(n(latency)), 1);
+  if (ttft !== null && ttft !== undefined) {
+    g.ttft_count += 1;
+    g.ttft_ms_sum += n(ttft);
+    addHist(g.ttft_h, histKey(n(ttft)), 1);
+  }
+  g.input_tokens += inTok;
+  g.output_tokens += outTok;
+  g.cache_read_tokens += n(cacheRead);
+  g.reasoning_tokens += n(reasoning);
+  g.cost_usd += n(cost);
+  g.input_cost_usd += n(inCost);
+  g.output_cost_usd += n(outCost);
+  if (ok) {
+    addHist(g.tokens_h, histKey(inTok + outTok), 1);
+    addHist(g.cost_h, histKey(n(cost)), 1);
+  }
+  if (valid !== null && valid !== undefined) {
+    g.validated += 1;
+    if (n(valid) === 1) g.validation_passed += 1;
+  }
+  if (g.first_seen === '' || ts < g.first_seen) g.first_seen = ts;
+  if (ts > g.last_seen) g.last_seen = ts;
+}
+
+const RAW_EDGE_MAX = 2 * HOUR;
+const RAW_EDGE_MAX_ROWS = 50_000;
+
+/**
+ * Merged per-group rows for a window: whole hours/days from the aggregates, raw edges from
+ * generations, in ONE query (each query has a fixed cost on the engine and in the client that is a
+ * large part of a small window's time; measured: two queries side by side ~3 ms slower). Short raw
+ * edges (≤ 2 h, always the case for window edges) come back as plain rows (at most
+ * `rawEdgeMaxRows` + 1 of them, values in one `edge` array) next to the merged aggregate rows and are
+ * folded here: building their histograms in SQL cost more to plan than reading them. An edge of more
+ * than `rawEdgeMaxRows` rows (a busy prompt) is folded in SQL instead, by a second query, so at most
+ * that many rows are ever read into memory. `bucket` adds an epoch-aligned `bucket` key.
+ */
+export async function mergedRows(
+  client: ClickHouseClient,
+  db: string,
+  q: WindowQuery,
+  keys: string[],
+  segments: Segment[],
+  bucket?: { ms: number; expr: (col: string) => string; param: Record<string, unknown> },
+): Promise<Group[]> {
+  const raw = segments.filter((s) => s.source === 'raw');
+  const rawInJs = raw.reduce((a, s) => a + (s.to - s.from), 0) <= RAW_EDGE_MAX;
+  const sqlSegments = rawInJs ? segments.filter((s) => s.source !== 'raw') : segments;
+  const maxRows = q.rawEdgeMaxRows ?? RAW_EDGE_MAX_ROWS;
+  if (!Number.isInteger(maxRows) || maxRows < 0)
+    throw new QueryOptionsError('query: rawEdgeMaxRows must be an integer ≥ 0');
+  const groupKeys = [...keys, ...(bucket ? ['bucket'] : [])];
+  const keyOf = (r: Record<string, unknown>): string => groupKeys.map((k) => String(r[k])).join('\u0000');
+  const out = new Map<string, Group>();
+  const group = (r: Record<string, unknown>): Group => {
+    const k = keyOf(r);
+    let g = out.get(k);
+    if (!g) out.set(k, (g = newGroup(groupKeys, r)));
+    return g;
+  };
+  const add = (r: Keyed): void => addRow(group(r), r);
+  const bucketCol = bucket ? "toDateTime(ts, 'UTC') AS bucket, " : '';
+  const foldSql = (parts: Segment[], params: Record<string, unknown>): string => {
+    const union = statesUnion(db, q, params, keys, parts, bucket?.expr);
+    return `SELECT ${bucketCol}${keys.join(', ')}, ${MERGED}, CAST([], 'Array(Nullable(Float64))') AS edge
+FROM (${union})
+GROUP BY ${[...keys, ...(bucket ? ['ts'] : [])].join(', ')}`;
+  };
+  const params: Record<string, unknown> = { ...(bucket?.param ?? {}) };
+  const branches: string[] = [];
+  if (sqlSegments.length > 0) branches.push(foldSql(sqlSegments, params));
+  const edges = rawInJs && raw.length > 0;
+  if (edges) {
+    params.rawLimit = maxRows + 1;
+    const filter = dimFilter(q, params);
+    // The hour condition lets the primary key (…, toStartOfHour(timestamp), timestamp) skip to the edge.
+    const ranges = raw
+      .map((s, i) => {
+        params[`rf${i}`] = chTime(s.from);
+        params[`rt${i}`] = chTime(s.to);
+        return `(toStartOfHour(timestamp) >= toStartOfHour({rf${i}:DateTime64(3, 'UTC')})
+    AND toStartOfHour(timestamp) <= toStartOfHour({rt${i}:DateTime64(3, 'UTC')})
+    AND timestamp >= {rf${i}:DateTime64(3, 'UTC')} AND timestamp < {rt${i}:DateTime64(3, 'UTC')})`;
+      })
+      .join(' OR ');
+    const ts = bucket ? `toDateTime(${bucket.expr('timestamp')}, 'UTC') AS bucket, ` : '';
+    branches.push(`SELECT ${ts}${keys.join(', ')}, ${EDGE_AS_MERGED}
+FROM ${db}.promptline_generations
+WHERE ${filter} AND prompt_version > 0 AND (${ranges})
+LIMIT {rawLimit:UInt64}`);
+  }
+  const rows = await select<Keyed>(client, branches.join('\nUNION ALL\n'), params);
+  const edgeRows = rows.filter((r) => r.edge.length > 0);
+  for (const r of rows) if (r.edge.length === 0) add(r);
+  if (edgeRows.length > maxRows) {
+    // A busy edge: drop its rows and fold it in SQL instead.
+    const p: Record<string, unknown> = { ...(bucket?.param ?? {}) };
+    for (const r of await select<Keyed>(client, foldSql(raw, p), p)) add(r);
+  } else {
+    for (const r of edgeRows) addEdge(group(r), r.first_seen, r.edge);
+  }
+  return [...out.values()];
+}
+
+// Merged as Map(Int16, UInt64) (measured ~2x faster than sumMap over the stored key/count tuple),
+// so it arrives as a JSON object of key -> count; groups hold it as a Map.
+export type HistObject = Record<string, number | string>;
+type Hist = Map<number, number>;
+
+export function histLevels(h: Hist | HistObject, levels: readonly number[]): Array<number | null> {
+  if (h instanceof Map) return histQuantiles([...h.keys()], [...h.values()], levels);
+  const keys = Object.keys(h);
+  return histQuantiles(
+    keys.map(Number),
+    keys.map((k) => h[k] ?? 0),
+    levels,
+  );
+}
+
+export function quantiles(h: Hist): Percentiles {
+  const q = histLevels(h, LEVELS);
+  return { p50: n(q[0]), p90: n(q[1]), p95: n(q[2]), p99: n(q[3]) };
+}
