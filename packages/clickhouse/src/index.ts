@@ -65,4 +65,43 @@ export type { Moments, WelchResult } from './stats/welch.js';
 export { compareProportions, twoProportionZTest, fisherExactTest } from './stats/proportions.js';
 export type { Proportion, ProportionResult } from './stats/proportions.js';
 export { holmAdjust } from './stats/holm.js';
-export { normalCdf, normalTwoSided, studentTCdf, studentTTwoSided } from './stats/distributions.js';
+export {
+  normalCdf,
+  normalTwoSided,
+  studentTCdf,
+  studentTTwoSided,
+  studentTSurvival,
+  chiSquareSurvival,
+  binomialCdf,
+  binomialSurvival,
+} from './stats/distributions.js';
+export {
+  normalQuantile,
+  studentTQuantile,
+  betaQuantile,
+  binomialQuantile,
+  binomialUpperQuantile,
+} from './stats/inverseCdf.js';
+export {
+  wilsonInterval,
+  newcombeInterval,
+  meanInterval,
+  welchInterval,
+  quantileInterval,
+} from './stats/intervals.js';
+export type { Interval, QuantileInterval } from './stats/intervals.js';
+export { hodgesLehmann } from './stats/hodgesLehmann.js';
+export type { ShiftEstimate } from './stats/hodgesLehmann.js';
+export { standardizedMeanDifference, rateEffects } from './stats/effectSize.js';
+export type { StandardizedDifference, RateEffects } from './stats/effectSize.js';
+export { compareCategories, EXACT_MAX_TABLES } from './stats/categories.js';
+export type { HomogeneityResult } from './stats/categories.js';
+export { describeNumeric, describeProportion, describeCategories, sampleQuantile } from './stats/describe.js';
+export type {
+  NumericDescription,
+  ProportionDescription,
+  CategoricalDescription,
+  CategoryShare,
+} from './stats/describe.js';
+export { scoreKind } from './stats/scoreKind.js';
+export type { ScoreKind, ScoreKindInput } from './stats/scoreKind.js';
