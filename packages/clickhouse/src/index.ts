@@ -55,7 +55,14 @@ export {
   DEFAULT_ALPHA,
 } from './compareVersions.js';
 export type { CompareVersionsQuery, VersionComparison } from './compareVersions.js';
-export type { MetricComparison, SideSummary, ComparisonTest, Verdict } from './compareSides.js';
+export type {
+  MetricComparison,
+  SideSummary,
+  ComparisonTest,
+  Verdict,
+  MetricKind,
+  HeadlineStatistic,
+} from './compareSides.js';
 export { detectRegressions, DEFAULT_MOVE_WINDOW_MS, DEFAULT_MAX_MOVES } from './detectRegressions.js';
 export type { DetectRegressionsQuery, RegressionReport, LabelMove } from './detectRegressions.js';
 export { mannWhitneyU, exactUDistribution } from './stats/mannWhitney.js';
