@@ -227,14 +227,7 @@ function medianMetric(
       mean: s.mean,
       median: s.median,
       headline: s.median,
-      ci:
-        s.n === 0
-          ? null
-          : quantileInterval(
-              [...values].sort((a, b) => a - b),
-              0.5,
-              level,
-            ),
+      ci: s.n === 0 ? null : quantileInterval(Float64Array.from(values).sort(), 0.5, level),
       meanCi: m === null ? null : meanInterval(m, level),
     };
   };
@@ -388,14 +381,7 @@ function scoreMetric(name: string, base: ScoreSample, cand: ScoreSample, opts: C
           moments: sampleMoments(s.values) ?? { n: sum.n, mean: sum.mean ?? NaN, variance: NaN },
           total: s.total,
           median: sum.median,
-          medianCi:
-            sum.n === 0
-              ? null
-              : quantileInterval(
-                  [...s.values].sort((a, b) => a - b),
-                  0.5,
-                  level,
-                ),
+          medianCi: sum.n === 0 ? null : quantileInterval(Float64Array.from(s.values).sort(), 0.5, level),
         };
       };
       const pending = meanMetric(metric, 'higher', input(base), input(cand), opts);

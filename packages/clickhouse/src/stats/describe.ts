@@ -17,7 +17,7 @@ import type { Interval, QuantileInterval } from './intervals.js';
  * @example
  * sampleQuantile([1, 2, 3, 4], 0.25) // 1.75
  */
-export function sampleQuantile(sorted: readonly number[], q: number): number {
+export function sampleQuantile(sorted: ArrayLike<number>, q: number): number {
   const n = sorted.length;
   if (n === 0) throw new RangeError('sampleQuantile: the sample is empty');
   if (!(q >= 0 && q <= 1)) throw new RangeError(`sampleQuantile: q must be in [0, 1] (got ${q})`);
@@ -75,7 +75,7 @@ export function describeNumeric(values: readonly number[], level = DEFAULT_LEVEL
   for (const v of values) {
     if (!Number.isFinite(v)) throw new RangeError(`describeNumeric: values must be finite (got ${v})`);
   }
-  const sorted = [...values].sort((a, b) => a - b);
+  const sorted = Float64Array.from(values).sort();
   const mean = values.reduce((a, v) => a + v, 0) / n;
   let ss = 0;
   for (const v of values) ss += (v - mean) * (v - mean);

@@ -20,64 +20,103 @@ export interface ShiftEstimate {
   method: 'exact' | 'normal';
 }
 
-/** Differences that a selection enumerates outright once a value range holds no more than this many. */
-const ENUMERATE_AT_MOST = 20_000;
-
-/** Pairs (i, j) with y[j] − x[i] ≤ d, in O(m + n): for each j those i form a suffix that only shrinks. */
-function countAtMost(x: Float64Array, y: Float64Array, d: number): number {
-  const m = x.length;
-  let count = 0;
-  let i = 0;
-  for (let j = 0; j < y.length; j++) {
-    while (i < m && y[j]! - x[i]! > d) i++;
-    count += m - i;
-  }
-  return count;
+/** What one counting pass at d finds. */
+interface Count {
+  /** Pairs with y[j] − x[i] ≤ d. */
+  count: number;
+  /** The largest difference ≤ d (−∞ if none). */
+  floor: number;
+  /** The smallest difference > d (+∞ if none). */
+  ceil: number;
 }
 
-/** The differences y[j] − x[i] in (lo, hi]. */
-function differencesBetween(x: Float64Array, y: Float64Array, lo: number, hi: number): number[] {
+/**
+ * Pairs (i, j) with y[j] − x[i] ≤ d, in O(m + n): for each j those i form a suffix of the sorted x
+ * that only shrinks as j grows. The suffix's first element gives the largest difference ≤ d for
+ * that j, the element before it the smallest one above d.
+ */
+function countAtMost(x: Float64Array, y: Float64Array, d: number): Count {
   const m = x.length;
-  const out: number[] = [];
+  let count = 0;
+  let floor = -Infinity;
+  let ceil = Infinity;
+  let i = 0;
+  for (let j = 0; j < y.length; j++) {
+    const yj = y[j]!;
+    while (i < m && yj - x[i]! > d) i++;
+    count += m - i;
+    if (i < m) floor = Math.max(floor, yj - x[i]!);
+    if (i > 0) ceil = Math.min(ceil, yj - x[i - 1]!);
+  }
+  return { count, floor, ceil };
+}
+
+/** The `count` differences y[j] − x[i] in (lo, hi]. */
+function differencesBetween(
+  x: Float64Array,
+  y: Float64Array,
+  lo: number,
+  hi: number,
+  count: number,
+): Float64Array {
+  const m = x.length;
+  const out = new Float64Array(count);
+  let k = 0;
   let first = 0; // first i with y[j] − x[i] ≤ hi
   let end = 0; // first i with y[j] − x[i] ≤ lo
   for (let j = 0; j < y.length; j++) {
     while (first < m && y[j]! - x[first]! > hi) first++;
     if (end < first) end = first;
     while (end < m && y[j]! - x[end]! > lo) end++;
-    for (let i = first; i < end; i++) out.push(y[j]! - x[i]!);
+    for (let i = first; i < end; i++) out[k++] = y[j]! - x[i]!;
   }
   return out;
 }
 
 /**
  * The k-th smallest (1-based) of the m·n differences y[j] − x[i] of two sorted samples without
- * forming them: bisection on the value with an O(m + n) count, then the few differences left in
- * the final range are listed and sorted.
+ * forming them. The range (lo, hi] holding it is narrowed with one O(m + n) counting pass per step,
+ * at a point interpolated from the counts (the differences are dense near the middle, so a few steps
+ * do), or halfway when a step gained less than half. Each pass also finds the nearest actual
+ * differences, so hi is always a difference and ties (many equal differences) end the search at
+ * once. The few differences left in the final range are listed and sorted.
  */
 function kthDifference(x: Float64Array, y: Float64Array, k: number): number {
-  let lo = y[0]! - x[x.length - 1]!;
+  const first = y[0]! - x[x.length - 1]!;
+  const start = countAtMost(x, y, first);
+  if (start.count >= k) return first;
+  // Invariant: below = #(≤ lo) < k ≤ atHi = #(≤ hi); next = the smallest difference > lo; hi is a difference.
+  let lo = first;
+  let below = start.count;
+  let next = start.ceil;
   let hi = y[y.length - 1]! - x[0]!;
-  let below = countAtMost(x, y, lo);
-  if (below >= k) return lo;
   let atHi = x.length * y.length;
-  // Invariant: below = #(≤ lo) < k ≤ atHi = #(≤ hi).
+  // Once a range holds no more differences than one counting pass costs, list and sort them.
+  const enumerateAtMost = Math.max(1024, x.length + y.length);
+  let interpolate = true;
   for (;;) {
-    if (atHi - below <= ENUMERATE_AT_MOST) {
-      const between = differencesBetween(x, y, lo, hi).sort((a, b) => a - b);
-      return between[k - below - 1]!;
+    if (next === hi) return hi; // every difference in (lo, hi] equals hi
+    const inside = atHi - below;
+    if (inside <= enumerateAtMost) {
+      return differencesBetween(x, y, lo, hi, inside).sort()[k - below - 1]!;
     }
-    const mid = lo / 2 + hi / 2;
-    // No double strictly between lo and hi: every difference in (lo, hi] equals hi.
-    if (!(mid > lo && mid < hi)) return hi;
+    const width = hi - next;
+    let mid = next + width / 2;
+    if (interpolate) {
+      const at = next + (width * (k - 0.5 - below)) / inside;
+      mid = Math.min(hi - width / 64, Math.max(next + width / 64, at));
+    }
+    if (!(mid >= next && mid < hi)) mid = next;
     const c = countAtMost(x, y, mid);
-    if (c >= k) {
-      hi = mid;
-      atHi = c;
+    if (c.count >= k) {
+      hi = c.floor;
+      atHi = c.count;
     } else {
       lo = mid;
-      below = c;
+      below = c.count;
+      next = c.ceil;
     }
+    interpolate = atHi - below <= inside / 2;
   }
 }
 

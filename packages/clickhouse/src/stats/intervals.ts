@@ -157,7 +157,7 @@ export function welchInterval(a: Moments, b: Moments, level = DEFAULT_LEVEL): In
  * quantileInterval([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 0.5) // ranks 2 and 9: [2, 9], coverage 0.9785
  */
 export function quantileInterval(
-  sorted: readonly number[],
+  sorted: ArrayLike<number>,
   q: number,
   level = DEFAULT_LEVEL,
 ): QuantileInterval | null {
