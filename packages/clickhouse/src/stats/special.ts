@@ -6,7 +6,7 @@
  * series / Legendre continued fraction of the incomplete gamma, fractions evaluated with the
  * modified Lentz method). Checked against SciPy in test/statsReference.test.ts: the incomplete
  * beta and gamma agree to 1e-11 relative over a, b up to 2000 and values down to 1e-300 (measured
- * worst 3e-13 and 8e-13, part of it SciPy's own error, which mpmath shows in the far tail).
+ * worst 2.6e-13 for the beta, 6.8e-13 for P; 2.3e-12 for Q, where mpmath shows the error is SciPy's).
  *
  * @module
  */
