@@ -7,22 +7,23 @@ import { formatTable } from './metricsReport.js';
  * both sides, the change, the test, raw and Holm-adjusted p, and the verdict.
  */
 
-function value(metric: string, v: number | null): string {
+function value(m: MetricComparison, v: number | null): string {
+  const metric = m.metric;
   if (v === null || !Number.isFinite(v)) return '–';
+  if (m.headline === 'rate') return `${(v * 100).toFixed(1)}%`;
   if (metric === 'latency_ms' || metric === 'ttft_ms') {
     return v >= 1000 ? `${(v / 1000).toFixed(2)}s` : `${Math.round(v)}ms`;
   }
   if (metric === 'cost_usd') return v === 0 ? '$0' : `$${v.toPrecision(2)}`;
-  if (metric === 'error_rate') return `${(v * 100).toFixed(1)}%`;
   if (metric === 'total_tokens') return v.toFixed(0);
   return v.toFixed(2);
 }
 
-/** The side's headline: the median for rank-tested metrics, else the mean (or rate). */
+/** The side's headline statistic (median, mean or rate, named in the row), or its label counts. */
 function side(m: MetricComparison, s: MetricComparison['baseline']): string {
-  const headline = s.median ?? s.mean;
   const n = s.total > s.n ? `${s.n}/${s.total}` : String(s.n);
-  return `${value(m.metric, headline)} (n=${n})`;
+  if (m.headline === 'distribution') return `${Object.keys(s.categories ?? {}).length} labels (n=${n})`;
+  return `${m.headline} ${value(m, s.headline)} (n=${n})`;
 }
 
 function pValue(p: number | null): string {
@@ -44,6 +45,9 @@ const TEST_NAMES: Record<MetricComparison['test'], string> = {
   'welch-t': 'Welch t',
   'two-proportion-z': 'z (2 prop.)',
   'fisher-exact': 'Fisher',
+  'chi-square': 'chi²',
+  'chi-square-merged': 'chi² (pooled)',
+  'fisher-freeman-halton': 'exact (FFH)',
   none: '–',
 };
 

@@ -97,7 +97,7 @@ describe('promptline compare / regressions (embedded engine)', () => {
       /^metric\s+better\s+baseline\s+candidate\s+change\s+test\s+p\s+p \(Holm\)\s+verdict/m,
     );
     expect(r.stdout).toMatch(
-      /^latency_ms\s+lower\s+\d+ms \(n=40\/150\)\s+\d+ms \(n=40\/150\).*MWU exact.*worse$/m,
+      /^latency_ms\s+lower\s+median \d+ms \(n=40\/150\)\s+median \d+ms \(n=40\/150\).*MWU exact.*worse$/m,
     );
     expect(r.stdout).toContain('samples capped at 40 per version');
   });

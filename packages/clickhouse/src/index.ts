@@ -38,6 +38,13 @@ export type { ScoreSummary } from './read/scoresByVersion.js';
 // compare: two versions, regressions around label moves
 export { compareVersions } from './compare/compareVersions.js';
 export type { CompareVersionsQuery, VersionComparison } from './compare/compareVersions.js';
-export type { MetricComparison, SideSummary, ComparisonTest, Verdict } from './compare/compareSides.js';
+export type {
+  MetricComparison,
+  SideSummary,
+  ComparisonTest,
+  Verdict,
+  MetricKind,
+  HeadlineStatistic,
+} from './compare/compareSides.js';
 export { detectRegressions, MAX_MOVE_WINDOW_MS, MAX_MAX_MOVES } from './compare/detectRegressions.js';
 export type { DetectRegressionsQuery, RegressionReport, LabelMove } from './compare/detectRegressions.js';

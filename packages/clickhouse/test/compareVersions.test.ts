@@ -93,9 +93,21 @@ describe('compareVersions on the embedded engine', () => {
     expect(ttft.verdict).toBe('worse');
     expect(ttft.baseline.n).toBe(gensOf(2).filter((g) => g.ttftMs !== null).length);
 
+    // Median headline with its interval; the Hodges–Lehmann shift (v3 is 1.5× slower) as the difference.
+    expect(latency.headline).toBe('median');
+    expect(latency.baseline.ci!.lower).toBeLessThanOrEqual(latency.baseline.median!);
+    expect(latency.baseline.ci!.upper).toBeGreaterThanOrEqual(latency.baseline.median!);
+    expect(latency.effect.differenceCi!.lower).toBeGreaterThan(0);
+
     const quality = byMetric(worse, 'score:quality');
     expect(quality.verdict).toBe('worse');
     expect(quality.better).toBe('higher');
+    // A numeric score (values 0…1, not only 0/1): judged by its mean with Welch's t.
+    expect(quality).toMatchObject({ kind: 'numeric', headline: 'mean', test: 'welch-t' });
+    const q2 = gensOf(2).flatMap((g) => (g.quality === null ? [] : [g.quality]));
+    expect(quality.baseline.headline!).toBeCloseTo(q2.reduce((a, v) => a + v, 0) / q2.length, 9);
+    expect(quality.effect.relativeChange!).toBeLessThan(0);
+    expect(quality.distributionTest!.p).toBeLessThan(0.05);
     // Early scores (resolved at read time) and late ones (resolved at insert) both count.
     expect(quality.baseline.n).toBe(gensOf(2).filter((g) => g.quality !== null).length);
     expect(quality.candidate.n).toBe(gensOf(3).filter((g) => g.quality !== null).length);

@@ -77,10 +77,12 @@ function checkVersion(name: string, v: number): void {
 
 /**
  * Compares a candidate version of a prompt with a baseline version over one window: latency and
- * TTFT (Mann–Whitney U on samples), total tokens and cost per successful generation (Welch's t on
- * exact moments), error rate (two-proportion z, or Fisher's exact test for small counts) and every
- * numeric score (Mann–Whitney U, higher is better). p-values are Holm–Bonferroni adjusted over the
- * tested metrics; a verdict is `better`/`worse` only when the adjusted p is below `alpha`.
+ * TTFT (median; Mann–Whitney U on samples), total tokens and cost per successful generation (mean;
+ * Welch's t on exact moments), error rate and 0/1 scores (rate; two-proportion z, or Fisher's exact
+ * test for small counts) and other numeric scores (mean; Welch's t), higher scores being better.
+ * p-values are Holm–Bonferroni adjusted over the tested metrics; a verdict is `better`/`worse` only
+ * when the adjusted p is below `alpha` and the headline statistic moved that way. Each side's
+ * headline comes with a confidence interval at level 1 − `alpha`.
  *
  * @example
  * const r = await compareVersions(client, {
