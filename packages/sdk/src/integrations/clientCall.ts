@@ -1,5 +1,6 @@
 import type { Attributes, Span } from '@opentelemetry/api';
 import { SpanKind, SpanStatusCode, context, trace } from '@opentelemetry/api';
+import { suppressTracing } from '@opentelemetry/core';
 import { ERROR_TYPE, GEN_AI, HTTP_RESPONSE_STATUS_CODE, PROMPTLINE } from '@promptline/semconv';
 import { logger } from '../logger.js';
 import type { Prompt } from '../prompt/Prompt.js';
@@ -213,7 +214,12 @@ export function startClientCall(opts: ClientIntegrationOptions, start: CallStart
   }
 }
 
-/** @internal runs `fn` (the request) with the call's span active, so HTTP instrumentation nests under it. */
+/**
+ * @internal runs `fn` (the request) with tracing suppressed: spans other instrumentations would
+ * start inside the call (the client library's own, e.g. `@anthropic-ai/sdk`'s built-in spans,
+ * `@opentelemetry/instrumentation-openai`, HTTP client spans) are not recorded, so each call is
+ * one generation, not two.
+ */
 export function runInCall<R>(call: ClientCall, fn: () => R): R {
-  return context.with(trace.setSpan(context.active(), call.span), fn);
+  return context.with(suppressTracing(trace.setSpan(context.active(), call.span)), fn);
 }
