@@ -66,7 +66,8 @@ describe('PromptlineCallbackHandler (LangChain.js ChatOpenAI, stand-in OpenAI AP
   });
 
   it('records invoke(): provider and model from LangChain, usage_metadata, response id', async () => {
-    const answer = await model.invoke(prompt.compileChat({ q: 'hi' }), {
+    const messages = prompt.compileChat({ q: 'hi' }).map((m) => [m.role, m.content] as [string, string]);
+    const answer = await model.invoke(messages, {
       callbacks: [new PromptlineCallbackHandler({ prompt })],
     });
     const span = spans.only('chat gpt-4o-mini');
