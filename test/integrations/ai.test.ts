@@ -57,7 +57,7 @@ describe('promptTelemetry (Vercel AI SDK, stand-in OpenAI API)', () => {
   it('links generateText (chat API): the doGenerate span has the prompt, usage, cache and reasoning tokens', async () => {
     const { text, response } = await generateText({
       model: provider.chat('gpt-4o-mini'),
-      prompt: prompt.compile({ text: 'a long text' }),
+      prompt: prompt.compile({ text: 'a long text' }) as string,
       experimental_telemetry: promptTelemetry(prompt),
     });
     expect(text).toBe('Hello from the stand-in');

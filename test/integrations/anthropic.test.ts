@@ -169,7 +169,7 @@ describe('observeAnthropic (real @anthropic-ai/sdk client, stand-in Messages API
         (e: unknown) => e,
       );
     expect(error).toBeInstanceOf(Anthropic.APIError);
-    expect((error as Anthropic.APIError).status).toBe(529);
+    expect((error as { status?: number }).status).toBe(529);
     const span = spans.only();
     expect(span.status.code).toBe(SpanStatusCode.ERROR);
     expect(span.attributes).toEqual({
