@@ -1,7 +1,7 @@
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { Prompt, withPrompt } from '@promptline/sdk';
-import { observeOpenAI } from '@promptline/sdk/openai';
+import { generationOf, observeOpenAI } from '@promptline/sdk/openai';
 import { ERROR_TYPE, GEN_AI, HTTP_RESPONSE_STATUS_CODE, PROMPTLINE } from '@promptline/semconv';
 import OpenAI from 'openai';
 import { Stream } from 'openai/streaming';
@@ -268,6 +268,23 @@ describe('observeOpenAI (real openai client, stand-in OpenAI API)', () => {
     });
     expect(ttft(span)).toBeTypeOf('number');
     expect(api.requests).toHaveLength(2);
+  });
+
+  it('generationOf() finds the generation of a completion, a stream and a stream helper', async () => {
+    const openai = observeOpenAI(client, { prompt });
+    const res = await openai.chat.completions.create({ model: 'gpt-4o', messages });
+    const gen = generationOf(res)!;
+    expect(gen.spanId).toBe(spans.only().spanContext().spanId);
+    expect(gen.traceId).toBe(spans.only().spanContext().traceId);
+    spans.reset();
+    const stream = await openai.chat.completions.create({ model: 'gpt-4o', messages, stream: true });
+    for await (const c of stream) void c;
+    expect(generationOf(stream)!.spanId).toBe(spans.only().spanContext().spanId);
+    spans.reset();
+    const runner = openai.chat.completions.stream({ model: 'gpt-4o', messages });
+    await runner.done();
+    expect(generationOf(runner)!.spanId).toBe(spans.only().spanContext().spanId);
+    expect(generationOf({})).toBeUndefined();
   });
 
   it('chat.completions.parse is recorded once', async () => {

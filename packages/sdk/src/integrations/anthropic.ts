@@ -212,3 +212,6 @@ export function observeAnthropic<C extends object>(client: C, options: ObserveAn
       },
   });
 }
+
+export { generationOf } from './clientCall.js';
+export type { ClientIntegrationOptions } from './clientCall.js';

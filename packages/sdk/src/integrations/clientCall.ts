@@ -6,8 +6,8 @@ import { logger } from '../logger.js';
 import type { Prompt } from '../prompt/Prompt.js';
 import { recordCapture } from '../tracing/capture.js';
 import type { GenerationUpdate, Usage } from '../tracing/Generation.js';
-import { applyUpdate, startSpan } from '../tracing/Generation.js';
-import { promptAttributes } from '../tracing/promptContext.js';
+import { Generation, applyUpdate, rememberSpan, startSpan } from '../tracing/Generation.js';
+import { promptAttributes, promptFromContext } from '../tracing/promptContext.js';
 import { settings } from '../tracing/settings.js';
 
 /** Options every client integration (`observeOpenAI`, `observeAnthropic`) takes. */
@@ -68,9 +68,22 @@ export class ClientCall {
   #first = true;
   #finished = false;
 
-  constructor(span: Span, captureOutput: boolean) {
+  readonly prompt: Prompt | undefined;
+
+  constructor(span: Span, captureOutput: boolean, prompt: Prompt | undefined) {
     this.span = span;
     this.captureOutput = captureOutput;
+    this.prompt = prompt;
+  }
+
+  /** Makes {@link generationOf} find this call's generation from what the client returned. */
+  register(value: unknown): void {
+    if (value === null || typeof value !== 'object') return;
+    try {
+      generations.set(value, new Generation(this.span, rememberSpan(this.span, this.startedAt, this.prompt)));
+    } catch (err) {
+      logger.debug('remembering a generation failed:', err);
+    }
   }
 
   get finished(): boolean {
@@ -156,6 +169,23 @@ function errorType(error: unknown): string {
   return typeof ctor === 'string' && ctor !== '' ? ctor : 'Error';
 }
 
+const generations = new WeakMap<object, Generation>();
+
+/**
+ * The generation an integration recorded for a value its client returned (a completion, a message,
+ * a stream, a stream helper), to score it, validate it or read its ids; `undefined` for anything
+ * else.
+ *
+ * @example
+ * ```ts
+ * const res = await observeOpenAI(openai, { prompt }).chat.completions.create({ model, messages });
+ * generationOf(res)?.score('correct', res.choices[0]?.message.content === expected);
+ * ```
+ */
+export function generationOf(value: unknown): Generation | undefined {
+  return value !== null && typeof value === 'object' ? generations.get(value) : undefined;
+}
+
 /** What a call's span starts with. */
 export interface CallStart {
   readonly operation: string;
@@ -207,7 +237,11 @@ export function startClientCall(opts: ClientIntegrationOptions, start: CallStart
     );
     if ((opts.captureInput ?? settings.captureInput) && start.input !== undefined)
       recordCapture(span, 'input', start.input);
-    return new ClientCall(span, opts.captureOutput ?? settings.captureOutput);
+    return new ClientCall(
+      span,
+      opts.captureOutput ?? settings.captureOutput,
+      opts.prompt ?? promptFromContext(parent),
+    );
   } catch (err) {
     logger.debug('starting a client span failed:', err);
     return undefined;

@@ -176,6 +176,7 @@ export function observeEventStream<R extends object>(
     return runner;
   }
   const emit = original as (this: unknown, event: string, ...args: unknown[]) => unknown;
+  call.register(runner);
   Object.defineProperty(runner, '_emit', {
     configurable: true,
     writable: true,
@@ -213,7 +214,9 @@ export function observeApiPromise<P extends object>(
         (original as unknown as PromiseLike<unknown>).then(
           (value) => {
             try {
-              return settle(value);
+              const observed = settle(value);
+              call.register(observed);
+              return observed;
             } catch (err) {
               logger.debug('observing a response failed:', err);
               call.succeed({});

@@ -343,3 +343,6 @@ export function observeOpenAI<C extends object>(client: C, options: ObserveOpenA
       },
   });
 }
+
+export { generationOf } from './clientCall.js';
+export type { ClientIntegrationOptions } from './clientCall.js';
