@@ -7,9 +7,14 @@
  * the ratios are the medians of the per-round ratios (paired, so load drift on a shared machine
  * affects both sides of each ratio alike).
  *
- *   pnpm bench:sdk            (env BENCH_CALLS per round, default 10000; BENCH_ROUNDS, default 15)
+ * Then the client integrations (integrations.ts): observeOpenAI / observeAnthropic calls against the
+ * bare client calls on a local stand-in API, plain and streamed, as µs of overhead per call.
  *
- * Last line: {"bench":"sdk-overhead","observe_us":…,"otel_us":…,"langfuse_us":…,"ratio_vs_otel":…,"ratio_vs_langfuse":…}
+ *   pnpm bench:sdk            (env BENCH_CALLS per round, default 10000; BENCH_ROUNDS, default 15;
+ *                              BENCH_CLIENT_CALLS per round, default 200; BENCH_CLIENT_ROUNDS, default 9)
+ *
+ * Last line: {"bench":"sdk-overhead","observe_us":…,"otel_us":…,"langfuse_us":…,"ratio_vs_otel":…,
+ *   "ratio_vs_langfuse":…,"openai_chat_bare_us":…,"openai_chat_overhead_us":…, … }
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -32,6 +37,7 @@ const langfuse = await import('@langfuse/tracing');
 const { GEN_AI, PROMPTLINE } = await import('@promptline/semconv');
 const sdk = await import('@promptline/sdk');
 const { median, reportResult } = await import('../support/report.js');
+const { integrationOverheads } = await import('./integrations.js');
 
 const CALLS = Number(process.env.BENCH_CALLS ?? 10_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 15);
@@ -162,6 +168,10 @@ for (let r = 0; r < ROUNDS; r++) {
     results[c.key]!.push(await timeRound(c.fn, CALLS));
   }
 }
+const clients = await integrationOverheads(
+  Number(process.env.BENCH_CLIENT_CALLS ?? 200),
+  Number(process.env.BENCH_CLIENT_ROUNDS ?? 9),
+);
 await telemetry.shutdown();
 await otelProvider.shutdown();
 await lfProvider.shutdown();
@@ -176,7 +186,12 @@ process.stdout.write(
     `observe()  ${observeUs.toFixed(2)} us/call  (rounds: ${results.observe!.map((v) => v.toFixed(2)).join(' ')})\n` +
     `bare OTel  ${otelUs.toFixed(2)} us/call  (rounds: ${results.otel!.map((v) => v.toFixed(2)).join(' ')})\n` +
     `Langfuse   ${langfuseUs.toFixed(2)} us/call  (rounds: ${results.langfuse!.map((v) => v.toFixed(2)).join(' ')})\n` +
-    `targets: ratio_vs_otel <= 1.3, ratio_vs_langfuse <= 0.4\n`,
+    `targets: ratio_vs_otel <= 1.3, ratio_vs_langfuse <= 0.4\n` +
+    `client integrations (µs per call; overhead = wrapped − bare, median of interleaved rounds):\n` +
+    Object.entries(clients)
+      .map(([k, v]) => `  ${k} ${v}`)
+      .join('\n') +
+    '\n',
 );
 reportResult('sdk-overhead', {
   observe_us: round(observeUs),
@@ -184,4 +199,5 @@ reportResult('sdk-overhead', {
   langfuse_us: round(langfuseUs),
   ratio_vs_otel: round(median(perRound('otel'))),
   ratio_vs_langfuse: round(median(perRound('langfuse'))),
+  ...clients,
 });

@@ -1,12 +1,13 @@
 import type OpenAI from 'openai';
 import type { PromptClient } from '@promptline/sdk';
-import { score, startActiveGeneration } from '@promptline/sdk';
+import { score } from '@promptline/sdk';
+import { generationOf, observeOpenAI } from '@promptline/sdk/openai';
 
 /**
  * The sample LLM app: a math tutor and a customer-support responder. Each call resolves its prompt
- * through a label (`production` or `canary`), calls the model with the real `openai` client, and
- * records a generation (prompt version, model, usage, time to first token when streamed) plus
- * scores on the answer: `correct` right away, and for support replies a `user-rating` that arrives
+ * through a label (`production` or `canary`), calls the model with the real `openai` client wrapped
+ * by `observeOpenAI` (one line records the generation: prompt version, model, usage, time to first
+ * token when streamed), plus scores on the answer: `correct` right away, and for support replies a `user-rating` that arrives
  * later, sent with only the span's ids (as feedback from another process would be).
  */
 export interface AppDeps {
@@ -53,50 +54,25 @@ async function generate(
   const model = typeof prompt.config.model === 'string' ? prompt.config.model : 'gpt-4o-mini';
   const temperature = typeof prompt.config.temperature === 'number' ? prompt.config.temperature : undefined;
   const base = { prompt: promptName, version: prompt.version, label, streamed: stream };
+  // One line: every call of this client is a generation linked to the prompt version, with model,
+  // usage, finish reason and (streamed) time to first token recorded from the response.
+  const openai = observeOpenAI(deps.openai, { prompt, name: promptName });
   try {
-    const answer = await startActiveGeneration(
-      promptName,
-      { prompt, model, provider: 'openai', operation: 'chat' },
-      async (gen): Promise<Answer> => {
-        let text = '';
-        let usage: OpenAI.CompletionUsage | undefined;
-        let responseModel = model;
-        let finish: string | undefined;
-        if (stream) {
-          const chunks = await deps.openai.chat.completions.create({
-            model,
-            messages,
-            temperature,
-            stream: true,
-            stream_options: { include_usage: true },
-          });
-          for await (const chunk of chunks) {
-            const choice = chunk.choices[0];
-            if (choice?.delta.content) {
-              gen.markFirstChunk();
-              text += choice.delta.content;
-            }
-            if (choice?.finish_reason) finish = choice.finish_reason;
-            if (chunk.usage) usage = chunk.usage;
-            responseModel = chunk.model;
-          }
-        } else {
-          const completion = await deps.openai.chat.completions.create({ model, messages, temperature });
-          text = completion.choices[0]?.message.content ?? '';
-          finish = completion.choices[0]?.finish_reason;
-          usage = completion.usage;
-          responseModel = completion.model;
-        }
-        gen.update({
-          responseModel,
-          usage: { inputTokens: usage?.prompt_tokens, outputTokens: usage?.completion_tokens },
-          ...(finish === undefined ? {} : { finishReasons: [finish] }),
-        });
-        gen.score('correct', text.includes(expected), { source: 'demo-checker' });
-        return { text, traceId: gen.traceId, spanId: gen.spanId };
-      },
-    );
-    return { outcome: { ...base, ok: true, correct: answer.text.includes(expected) }, answer };
+    let text = '';
+    let handle: object;
+    if (stream) {
+      const chunks = await openai.chat.completions.create({ model, messages, temperature, stream: true });
+      for await (const chunk of chunks) text += chunk.choices[0]?.delta.content ?? '';
+      handle = chunks;
+    } else {
+      const completion = await openai.chat.completions.create({ model, messages, temperature });
+      text = completion.choices[0]?.message.content ?? '';
+      handle = completion;
+    }
+    const gen = generationOf(handle);
+    gen?.score('correct', text.includes(expected), { source: 'demo-checker' });
+    const answer = gen === undefined ? undefined : { text, traceId: gen.traceId, spanId: gen.spanId };
+    return { outcome: { ...base, ok: true, correct: text.includes(expected) }, answer };
   } catch {
     // The model call failed (the stand-in answers some requests with HTTP 500): the generation
     // recorded the error; the app shows an apology and carries on.

@@ -30,8 +30,11 @@ export interface VersionMetrics {
   ttftMs: Quantiles;
   /** Token sums over the window. */
   tokens: { input: number; output: number };
-  /** Cost sum over the window, and that sum divided by the calls. */
-  costUsd: { total: number; perCall: number };
+  /**
+   * Cost sum over the window, that sum divided by the calls, and the calls that used tokens but have
+   * no price (their model is not in the price table): the sum leaves them out.
+   */
+  costUsd: { total: number; perCall: number; unpricedCalls: number };
   scores: Record<string, ScoreSummary>;
   firstSeen: string | null;
   lastSeen: string | null;
@@ -125,5 +128,12 @@ export function renderMetricsTable(report: MetricsReport): string[] {
       when(v.firstSeen),
       when(v.lastSeen),
     ]);
-  return formatTable(header, rows, new Set([2, 3, 4, 5, 6, 7, 8, 9, 10]));
+  const table = formatTable(header, rows, new Set([2, 3, 4, 5, 6, 7, 8, 9, 10]));
+  for (const v of [...report.versions].sort((a, b) => b.version - a.version)) {
+    if (v.costUsd.unpricedCalls > 0)
+      table.push(
+        `v${v.version}: ${v.costUsd.unpricedCalls} of ${v.count} calls unpriced (no price for their model): cost shown without them`,
+      );
+  }
+  return table;
 }

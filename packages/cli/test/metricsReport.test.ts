@@ -13,7 +13,7 @@ function version(v: number, over: Partial<VersionMetrics> = {}): VersionMetrics 
     latencyMs: { p50: 120.4, p95: 980, p99: 1530, mean: 300 },
     ttftMs: { p50: null, p95: null, p99: null, mean: null },
     tokens: { input: 1200, output: 340 },
-    costUsd: { total: 0.0123, perCall: 0.00123 },
+    costUsd: { total: 0.0123, perCall: 0.00123, unpricedCalls: 0 },
     scores: {},
     firstSeen: '2026-11-21T10:00:00.000Z',
     lastSeen: '2026-11-21T11:30:00.000Z',
@@ -35,7 +35,7 @@ describe('metrics table', () => {
         }),
         version(2, {
           ttftMs: { p50: 42, p95: 60, p99: 70, mean: 50 },
-          costUsd: { total: 2.5, perCall: 0.25 },
+          costUsd: { total: 2.5, perCall: 0.25, unpricedCalls: 0 },
         }),
       ],
     };
@@ -52,6 +52,18 @@ describe('metrics table', () => {
     const col = (line: string | undefined): number => (line ?? '').indexOf('$');
     expect(col(lines[2])).toBeGreaterThan(0);
     expect(lines[0]!.indexOf('first seen')).toBe(lines[2]!.indexOf('2026'));
+  });
+
+  it('names the versions with unpriced calls under the table', () => {
+    const lines = renderMetricsTable({
+      prompt: 'p',
+      from: '2026-11-20T12:00:00.000Z',
+      to: '2026-11-21T12:00:00.000Z',
+      source: 'embedded:/x',
+      versions: [version(1), version(2, { costUsd: { total: 0.5, perCall: 0.05, unpricedCalls: 3 } })],
+    });
+    expect(lines).toHaveLength(5);
+    expect(lines[4]).toBe('v2: 3 of 10 calls unpriced (no price for their model): cost shown without them');
   });
 
   it('right-aligns the numeric columns', () => {

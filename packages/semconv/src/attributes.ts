@@ -76,3 +76,6 @@ export const RESOURCE = {
 
 /** Standard error attribute. */
 export const ERROR_TYPE = 'error.type';
+
+/** Standard HTTP attribute: the status code of a failed (or answered) provider request. */
+export const HTTP_RESPONSE_STATUS_CODE = 'http.response.status_code';

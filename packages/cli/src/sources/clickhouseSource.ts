@@ -34,7 +34,11 @@ export function toReportVersion(row: StoredVersionMetrics, labels: readonly stri
         ? { p50: null, p95: null, p99: null, mean: null }
         : { p50: row.ttftMs.p50, p95: row.ttftMs.p95, p99: row.ttftMs.p99, mean: row.ttftMs.mean },
     tokens: { input: row.inputTokens, output: row.outputTokens },
-    costUsd: { total: row.totalCostUsd, perCall: row.requests === 0 ? 0 : row.totalCostUsd / row.requests },
+    costUsd: {
+      total: row.totalCostUsd,
+      perCall: row.requests === 0 ? 0 : row.totalCostUsd / row.requests,
+      unpricedCalls: row.unpricedCalls,
+    },
     scores,
     firstSeen: row.firstSeen,
     lastSeen: row.lastSeen,

@@ -148,7 +148,8 @@ const EDGE_AS_MERGED = `CAST(map(), 'Map(UInt8, UInt64)') AS counts, CAST(map(),
   CAST([], 'Array(Int32)') AS hist_keys, CAST([], 'Array(Float64)') AS hist_counts,
   timestamp AS first_seen, timestamp AS last_seen,
   CAST([is_error, latency_ms, ttft_ms, input_tokens, output_tokens, cache_read_tokens, reasoning_tokens,
-    cost_usd, input_cost_usd, output_cost_usd, validation_passed], 'Array(Nullable(Float64))') AS edge`;
+    cost_usd, input_cost_usd, output_cost_usd, validation_passed,
+    cost_source = 'none' AND input_tokens + output_tokens > 0], 'Array(Nullable(Float64))') AS edge`;
 
 type EdgeValue = string | number | null;
 
@@ -157,7 +158,20 @@ type EdgeValue = string | number | null;
  * figures of statsLayout.ts (checked against the SQL fold by the ground-truth tests).
  */
 function addEdge(g: Group, ts: string, e: readonly EdgeValue[]): void {
-  const [isError, latency, ttft, input, output, cacheRead, reasoning, cost, inCost, outCost, valid] = e;
+  const [
+    isError,
+    latency,
+    ttft,
+    input,
+    output,
+    cacheRead,
+    reasoning,
+    cost,
+    inCost,
+    outCost,
+    valid,
+    unpriced,
+  ] = e;
   const ok = n(isError) === 0;
   const inTok = n(input);
   const outTok = n(output);
@@ -177,6 +191,7 @@ function addEdge(g: Group, ts: string, e: readonly EdgeValue[]): void {
   g.cost_usd += n(cost);
   g.input_cost_usd += n(inCost);
   g.output_cost_usd += n(outCost);
+  g.unpriced += n(unpriced);
   if (ok) {
     addHist(g.tokens_h, histKey(inTok + outTok), 1);
     addHist(g.cost_h, histKey(n(cost)), 1);

@@ -35,6 +35,8 @@ export interface VersionMetrics {
   totalCostUsd: number;
   inputCostUsd: number;
   outputCostUsd: number;
+  /** Generations that used tokens but have no cost (their model has no price): `totalCostUsd` leaves them out. */
+  unpricedCalls: number;
   /** Generations with a validation result. */
   validated: number;
   /** passed / validated; `null` when nothing was validated. */
@@ -97,6 +99,7 @@ export async function metricsByVersion(
       totalCostUsd: r.cost_usd,
       inputCostUsd: r.input_cost_usd,
       outputCostUsd: r.output_cost_usd,
+      unpricedCalls: n(r.unpriced),
       validated,
       validationPassRate: validated === 0 ? null : n(r.validation_passed) / validated,
       firstSeen: isoTime(r.first_seen),

@@ -23,6 +23,8 @@ interface Figure {
   /** `count` (rows), `sum` of `expr`, or `count` of rows where `expr` holds. */
   kind: 'rows' | 'sum' | 'countIf';
   expr: string;
+  /** Migration that added the figure (absent from the earlier named-column layout). */
+  addedIn?: number;
 }
 
 /** Counters (UInt64), in `counts` key order. */
@@ -36,6 +38,13 @@ export const STAT_COUNTS = [
   { name: 'reasoning_tokens', kind: 'sum', expr: 'g.reasoning_tokens' },
   { name: 'validated', kind: 'countIf', expr: 'g.validation_passed IS NOT NULL' },
   { name: 'validation_passed', kind: 'countIf', expr: 'g.validation_passed = 1' },
+  // Generations that used tokens but have no cost: no span cost and no price for their model.
+  {
+    name: 'unpriced',
+    kind: 'countIf',
+    expr: "g.cost_source = 'none' AND g.input_tokens + g.output_tokens > 0",
+    addedIn: 13,
+  },
 ] as const satisfies readonly Figure[];
 
 /** Sums (Float64), in `sums` key order. */
@@ -92,7 +101,13 @@ export function statsUnpackSql(): string {
 
 /** `counts, sums, hist` packed from the named columns of the earlier layout (for the backfill). */
 export function statsPackColumnsSql(): string {
-  const counts = packMap(STAT_COUNTS, (f) => f.name, 'UInt64');
+  // Figures added later were not columns of the earlier layout (they are the last keys, so the
+  // others keep their indices).
+  const counts = packMap(
+    STAT_COUNTS.filter((f: Figure) => f.addedIn === undefined),
+    (f) => f.name,
+    'UInt64',
+  );
   const sums = packMap(STAT_SUMS, (f) => f.name, 'Float64');
   const keys = STAT_HISTOGRAMS.map((h, m) => `arrayMap(k -> toInt32(k) + ${m * HIST_TAG}, ${h.name}.1)`);
   const values = STAT_HISTOGRAMS.map((h) => `${h.name}.2`);

@@ -286,6 +286,21 @@ export class Generation {
       logger.debug('ending a span failed:', err);
     }
   }
+
+  /**
+   * Ends the generation when a `using` block exits (TypeScript 5.2+ explicit resource management),
+   * as `end()` does. A disposer is not told why the block exits: a thrown error still ends the span
+   * as OK unless it was recorded first with `fail(error)` (see the README, "using").
+   */
+  [Symbol.dispose](): void {
+    this.end();
+  }
+
+  /** `await using` form of {@link Generation[Symbol.dispose]}. */
+  [Symbol.asyncDispose](): Promise<void> {
+    this.end();
+    return Promise.resolve();
+  }
 }
 
 /**
