@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ClickHouseClient } from '@clickhouse/client';
+import type { ClickHouseClient, Logger, LogParams } from '@clickhouse/client';
 import { loadConfig } from '../src/config/loadConfig.js';
 import type { CollectorConfig } from '../src/config/loadConfig.js';
 import { startCollector } from '../src/startCollector.js';
@@ -92,4 +92,36 @@ export async function post(
 ): Promise<{ status: number; headers: Headers; body: Buffer }> {
   const res = await fetch(url, { method: 'POST', body, headers });
   return { status: res.status, headers: res.headers, body: Buffer.from(await res.arrayBuffer()) };
+}
+
+/** One line a @clickhouse/client logged: its level, module, message and the error's message. */
+export interface ClientLogEntry {
+  level: 'trace' | 'debug' | 'info' | 'warn' | 'error';
+  module: string;
+  message: string;
+  error?: string;
+}
+
+/**
+ * A log for @clickhouse/client that keeps its entries instead of printing them: pass `log` to
+ * `createClient` and assert `entries`. The client logs every failed request at ERROR with a stack,
+ * so a test that expects refusals would otherwise print pages of them into a green run.
+ */
+export function recordClientLog(): { log: { LoggerClass: new () => Logger }; entries: ClientLogEntry[] } {
+  const entries: ClientLogEntry[] = [];
+  const keep =
+    (level: ClientLogEntry['level']) =>
+    ({ module, message, err }: LogParams & { err?: Error }): void => {
+      entries.push(
+        err === undefined ? { level, module, message } : { level, module, message, error: err.message },
+      );
+    };
+  class RecordingLogger implements Logger {
+    trace = keep('trace');
+    debug = keep('debug');
+    info = keep('info');
+    warn = keep('warn');
+    error = keep('error');
+  }
+  return { log: { LoggerClass: RecordingLogger }, entries };
 }

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateApiKey, hashApiKey } from '../src/auth/ApiKeyStore.js';
 import { ALLOWED_TABLE_FUNCTIONS } from '../src/read/readOnlySql.js';
 import type { RunningCollector } from '../src/startCollector.js';
-import { start, tempDir, testConfig } from './helpers.js';
+import { recordClientLog, start, tempDir, testConfig } from './helpers.js';
 
 const INGEST = generateApiKey();
 const READ = generateApiKey();
@@ -116,7 +116,8 @@ describe('read API: typed metrics and read-only SQL over HTTP', () => {
   });
 
   it('lets @clickhouse/client run SELECTs through the collector, and only SELECTs', async () => {
-    const ch = createClient({ url: collector.url, username: 'default', password: SQL });
+    const clientLog = recordClientLog();
+    const ch = createClient({ url: collector.url, username: 'default', password: SQL, log: clientLog.log });
     try {
       const rs = await ch.query({
         query: 'SELECT count() AS n, uniqExact(SpanId) AS u FROM otel_traces WHERE SpanName = {name:String}',
@@ -145,19 +146,35 @@ describe('read API: typed metrics and read-only SQL over HTTP', () => {
     } finally {
       await ch.close();
     }
-    const denied = createClient({ url: collector.url, password: INGEST });
+    const denied = createClient({ url: collector.url, password: INGEST, log: clientLog.log });
     await expect(denied.query({ query: 'SELECT 1' })).rejects.toThrow(/lacks the "sql" scope/);
     await denied.close();
     // Raw SQL is not project-scoped, so a key that may read only its own project cannot use it.
-    const projectReader = createClient({ url: collector.url, password: OTHER_READ });
+    const projectReader = createClient({ url: collector.url, password: OTHER_READ, log: clientLog.log });
     await expect(
       projectReader.query({ query: 'SELECT count() FROM otel_traces', format: 'JSONEachRow' }),
     ).rejects.toThrow(/lacks the "sql" scope/);
     await projectReader.close();
+    // The client logged each refusal once, as an error, and nothing else.
+    expect(clientLog.entries.map((e) => e.level)).toEqual(Array<string>(7).fill('error'));
+    const refusals = clientLog.entries.map((e) => e.error ?? '');
+    for (const [i, reason] of [
+      /only SELECT/,
+      /not allowed/,
+      /one statement/,
+      /INTO OUTFILE/,
+      /.+/,
+      /lacks the "sql" scope/,
+      /lacks the "sql" scope/,
+    ].entries()) {
+      expect(refusals[i]).toMatch(reason);
+    }
   });
 
   it('refuses every table function of the engine that is not on the allow list', async () => {
-    const ch = createClient({ url: collector.url, username: 'default', password: SQL });
+    const clientLog = recordClientLog();
+    const ch = createClient({ url: collector.url, username: 'default', password: SQL, log: clientLog.log });
+    const rejected: string[] = [];
     try {
       const rs = await ch.query({
         query: 'SELECT name FROM system.table_functions ORDER BY name',
@@ -176,6 +193,7 @@ describe('read API: typed metrics and read-only SQL over HTTP', () => {
             .query({ query: `SELECT * FROM ${name}(${args})`, format: 'JSONEachRow' })
             .then(() => null)
             .catch((e: unknown) => (e instanceof Error ? e.message : String(e)));
+          if (err !== null) rejected.push(err);
           if (err !== null && err.includes(`table function ${name} is not allowed`)) {
             refused.push(name);
             break;
@@ -195,7 +213,12 @@ describe('read API: typed metrics and read-only SQL over HTTP', () => {
         'SELECT * FROM numbers(3) SETTINGS readonly = 0',
         "SELECT file('/etc/passwd')",
       ]) {
-        await expect(ch.query({ query }), query).rejects.toThrow(/not allowed/);
+        const err = await ch.query({ query }).then(
+          () => null,
+          (e: unknown) => (e instanceof Error ? e.message : String(e)),
+        );
+        expect(err, query).toMatch(/not allowed/);
+        rejected.push(err ?? '');
       }
       // The allow list still works, and a scalar function that shares a table function's name.
       const ok = await ch.query({
@@ -206,13 +229,17 @@ describe('read API: typed metrics and read-only SQL over HTTP', () => {
       expect((await ok.json<{ s: number | string; f: string }>()).map((r) => [Number(r.s), r.f])).toEqual([
         [45, 'a-b'],
       ]);
+      // Every refusal was logged by the client once, as an error (kept, not printed), and nothing else.
+      expect(clientLog.entries.map((e) => e.error)).toEqual(rejected);
+      expect(clientLog.entries.every((e) => e.level === 'error')).toBe(true);
     } finally {
       await ch.close();
     }
   });
 
   it('bounds every SQL query: a billion rows end in a ClickHouse error, settings do not leak', async () => {
-    const ch = createClient({ url: collector.url, username: 'default', password: SQL });
+    const clientLog = recordClientLog();
+    const ch = createClient({ url: collector.url, username: 'default', password: SQL, log: clientLog.log });
     try {
       const before = process.memoryUsage().rss;
       const started = Date.now();
@@ -262,6 +289,7 @@ describe('read API: typed metrics and read-only SQL over HTTP', () => {
       expect((await many.text()).split('\n').filter((l) => l !== '').length).toBe(200_000);
       const health = await fetch(`${collector.url}/healthz`);
       expect(((await health.json()) as { status: string }).status).toBe('ok');
+      expect(clientLog.entries.map((e) => [e.level, e.error])).toEqual([['error', err?.message]]);
     } finally {
       await ch.close();
     }
