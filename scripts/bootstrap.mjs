@@ -19,20 +19,41 @@ function run(cmd, args, opts = {}) {
   return r.status ?? 1;
 }
 
-function has(cmd) {
-  return spawnSync(cmd, ['--version'], { stdio: 'ignore' }).status === 0;
+/** The output of `cmd --version`, or undefined when it does not run. */
+function versionOf(cmd) {
+  const r = spawnSync(cmd, ['--version'], { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : undefined;
 }
 
-// pnpm: use the one on PATH, else install it globally with npm, else run it through npx.
+// pnpm: exactly the version in package.json's `packageManager` (never "the newest 10.x"). Use the
+// one on PATH if it is that version; if there is none, install that version globally with npm;
+// if the one on PATH is another version, run the pinned one through npx and leave it alone.
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+const pinned = /^pnpm@(\d+\.\d+\.\d+)$/.exec(pkg.packageManager ?? '')?.[1];
+if (pinned === undefined) {
+  console.error('[promptline] package.json must pin pnpm exactly: "packageManager": "pnpm@X.Y.Z"');
+  process.exit(2);
+}
 let pnpm = ['pnpm'];
-if (!has('pnpm')) {
-  console.log('[promptline] pnpm not found: installing pnpm@10 with npm');
-  if (run('npm', ['install', '-g', 'pnpm@10']) !== 0 || !has('pnpm')) pnpm = ['npx', '-y', 'pnpm@10'];
+const found = versionOf('pnpm');
+if (found === undefined) {
+  console.log(`[promptline] pnpm not found: installing pnpm@${pinned} with npm`);
+  if (run('npm', ['install', '-g', `pnpm@${pinned}`]) !== 0 || versionOf('pnpm') !== pinned)
+    pnpm = ['npx', '-y', `pnpm@${pinned}`];
+} else if (found !== pinned) {
+  console.log(
+    `[promptline] pnpm ${found} on PATH, this repository pins ${pinned}: running pnpm@${pinned} with npx`,
+  );
+  pnpm = ['npx', '-y', `pnpm@${pinned}`];
 }
-const pn = (args) => run(pnpm[0], [...pnpm.slice(1), ...args]);
+const pn = (args, opts) => run(pnpm[0], [...pnpm.slice(1), ...args], opts);
 
-const frozen = existsSync(join(root, 'pnpm-lock.yaml')) ? ['--frozen-lockfile'] : [];
-if (pn(['install', ...frozen]) !== 0) process.exit(1);
+// Only the locked dependency versions, never a fresh resolution.
+if (!existsSync(join(root, 'pnpm-lock.yaml'))) {
+  console.error('[promptline] pnpm-lock.yaml is missing: the install resolves only locked versions');
+  process.exit(2);
+}
+if (pn(['install', '--frozen-lockfile']) !== 0) process.exit(1);
 if (pn(['run', 'build']) !== 0) process.exit(1);
 
 if (task === 'demo') {
@@ -40,20 +61,19 @@ if (task === 'demo') {
 }
 
 // The upstream collector (test/deploy) is built from source with Go: do it before the tests run,
-// so a cold build does not compete with timing-sensitive tests for the CPU. A failure here is
-// reported by the tests that need the binary.
-pn(['exec', 'node', '--import', 'tsx', 'test/deploy/support/prebuild.ts']);
+// so a cold build does not compete with timing-sensitive tests for the CPU. When it fails, its
+// error is printed here and the tests that need the binary fail with a pointer to it (they do
+// not build again).
+const testEnv = { ...process.env };
+if (pn(['exec', 'node', '--import', 'tsx', 'test/deploy/support/prebuild.ts']) !== 0)
+  testEnv.PROMPTLINE_OTELCOL_PREBUILD_FAILED = '1';
 
 // Tests: vitest's own summary is not what CI reads, so count from its JSON report.
 const out = join(mkdtempSync(join(tmpdir(), 'promptline-test-')), 'vitest.json');
-const status = pn([
-  'exec',
-  'vitest',
-  'run',
-  '--reporter=default',
-  '--reporter=json',
-  `--outputFile.json=${out}`,
-]);
+const status = pn(
+  ['exec', 'vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${out}`],
+  { env: testEnv },
+);
 let passed = 0;
 let failed = 0;
 if (existsSync(out)) {

@@ -7,7 +7,7 @@
 
 FROM node:20-bookworm-slim AS build
 WORKDIR /src
-RUN npm install -g pnpm@10
+RUN npm install -g pnpm@10.34.9
 # the whole workspace (collector.Dockerfile.dockerignore keeps node_modules, builds and data out):
 # a frozen install checks the lockfile against every workspace package
 COPY . .

@@ -253,6 +253,15 @@ describe('compose files', () => {
     }
   });
 
+  it('the collector image builds with exactly the pnpm the repository pins (package.json packageManager)', () => {
+    const pinned = (JSON.parse(read('package.json')) as { packageManager?: string }).packageManager;
+    expect(pinned).toMatch(/^pnpm@\d+\.\d+\.\d+$/);
+    const installs = [...read('deploy/docker/collector.Dockerfile').matchAll(/npm install -g (\S+)/g)].map(
+      (m) => m[1],
+    );
+    expect(installs).toEqual([pinned]);
+  });
+
   it('the collector config each stack mounts loads in the collector with the mounted files', () => {
     for (const rel of composeFiles) {
       const { dir, services } = loadCompose(rel);

@@ -5,13 +5,16 @@
  * `validate --config` on each of them. The first run on a machine compiles the collector
  * (minutes; see bench/RESULTS.md for measured times); later runs reuse the cached binary.
  */
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
 import { GEN_AI, PROMPTLINE, RESOURCE } from '@promptline/semconv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { ensureOtelcol, listComponents, validateConfig } from './support/otelcol.js';
+import { isCollectorModule, offReleaseModules, parseGoVersionM } from './support/otelcolModules.js';
 
 const root = resolve(import.meta.dirname, '../..');
 const manifestPath = join(root, 'deploy/otelcol/builder-manifest.yaml');
@@ -69,6 +72,17 @@ describe('upstream collector configs', () => {
     const result2 = await validateConfig(binary, file2, { OTELCOL_QUEUE_DIR: join(tmp, 'queue') });
     expect(result2.code).not.toBe(0);
     expect(result2.output).toContain('attributes/missing');
+  });
+
+  it('the built collector is linked from collector modules of the one pinned release only', async () => {
+    // What the binary was built from (its embedded build info), not what the manifest asked for.
+    const { stdout } = await promisify(execFile)('go', ['version', '-m', binary], {
+      env: { ...process.env, GOTOOLCHAIN: 'local' },
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    const modules = parseGoVersionM(stdout);
+    expect(modules.filter((m) => isCollectorModule(m.path)).length).toBeGreaterThan(50);
+    expect(offReleaseModules(modules)).toEqual([]);
   });
 
   it('the built collector has exactly the components the configs use', async () => {

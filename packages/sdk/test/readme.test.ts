@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { PromptClient, PromptNotFoundError } from '@promptline/sdk';
+import { PromptClient, PromptNotFoundError, setLogSink } from '@promptline/sdk';
 import type { PromptSource } from '@promptline/sdk';
 
 const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
@@ -39,8 +39,16 @@ describe('README examples', () => {
     const down: PromptSource = {
       fetchPrompt: (name, selector) => Promise.reject(new PromptNotFoundError(name, selector)),
     };
-    const prompt = await new PromptClient({ source: down }).get('support/triage', { fallback });
+    const warned: string[] = [];
+    setLogSink((level, line) => warned.push(`${level} ${line}`));
+    const prompt = await new PromptClient({ source: down })
+      .get('support/triage', { fallback })
+      .finally(() => setLogSink(undefined));
     expect(prompt.isFallback).toBe(true);
+    expect(warned).toHaveLength(1);
+    expect(warned[0]).toMatch(
+      /^warn \[promptline\] warn: prompt "support\/triage" unavailable, using the caller's fallback/,
+    );
     expect(prompt.compileChat({ ticket: 'Where is my refund?', history: [] })).toEqual([
       { role: 'system', content: 'Classify this support ticket.' },
       { role: 'user', content: 'Where is my refund?' },

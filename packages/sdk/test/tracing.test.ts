@@ -10,6 +10,7 @@ import {
   observe,
   parsePromptData,
   score,
+  setLogSink,
   startActiveGeneration,
   startGeneration,
   updateActiveGeneration,
@@ -364,8 +365,19 @@ describe('context-manager and manual generations', () => {
     gen.end();
     const id1 = score(ids, 'thumbs', true, { source: 'user-feedback' });
     const id2 = score(ids, 'category', 'billing');
-    expect(score(ids, 'bad', Number.NaN)).toBeUndefined();
-    expect(score({ traceId: 'zz', spanId: 'yy' }, 'x', 1)).toBeUndefined();
+    const warned: string[] = [];
+    setLogSink((level, line) => warned.push(`${level} ${line}`));
+    try {
+      expect(score(ids, 'bad', Number.NaN)).toBeUndefined();
+      expect(score({ traceId: 'zz', spanId: 'yy' }, 'x', 1)).toBeUndefined();
+    } finally {
+      setLogSink(undefined);
+    }
+    // Dropped, not thrown, and said so once each.
+    expect(warned).toEqual([
+      'warn [promptline] warn: score "bad" dropped: a numeric score needs a finite number (got null)',
+      'warn [promptline] warn: score "x" dropped: invalid traceId/spanId zz yy',
+    ]);
     expect(id1).toMatch(/^[0-9a-f-]{36}$/);
     expect(id2).not.toBe(id1);
     const recs = t.logs.getFinishedLogRecords();
