@@ -29,6 +29,8 @@ export interface Principal {
   scopes: ReadonlySet<Scope>;
   /** Key label, or `anonymous`. */
   name: string;
+  /** Identifies the key for per-key bounds: its digest, or `anonymous`. Never the key itself. */
+  keyId: string;
   anonymous: boolean;
 }
 
@@ -108,6 +110,7 @@ export class ApiKeyStore {
       project: entry.project,
       scopes: new Set(entry.scopes),
       name: entry.name ?? 'key',
+      keyId: digest,
       anonymous: false,
     };
   }
@@ -126,6 +129,7 @@ export class ApiKeyStore {
           project: this.opts.anonymousProject,
           scopes: new Set(['ingest']),
           name: 'anonymous',
+          keyId: 'anonymous',
           anonymous: true,
         };
       }

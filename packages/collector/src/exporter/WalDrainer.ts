@@ -47,6 +47,9 @@ export const PERMANENT_ERROR_CODES: ReadonlyMap<number, string> = new Map([
   [25, 'CANNOT_PARSE_ESCAPE_SEQUENCE'],
   [26, 'CANNOT_PARSE_QUOTED_STRING'],
   [27, 'CANNOT_PARSE_INPUT_ASSERTION_FAILED'],
+  // The batch ends inside a block. Segments are checksum-verified before export, so this means data
+  // the engine cannot read whole, every time: retrying would hold up every later segment forever.
+  [33, 'CANNOT_READ_ALL_DATA'],
   [38, 'CANNOT_PARSE_DATE'],
   [41, 'CANNOT_PARSE_DATETIME'],
   [53, 'TYPE_MISMATCH'],
