@@ -478,7 +478,7 @@ describe('durability: WAL replay is idempotent in ClickHouse (real engine, mater
     await c.stop();
   });
 
-  it('a record damaged on disk is skipped (logged, counted): the records around it and later segments are exported', async () => {
+  it('a record damaged on disk is skipped (logged, counted, segment kept for inspection): the records around it and later segments are exported', async () => {
     const sw = switchable();
     const walDir = join(tmp.dir, 'wal-corrupt');
     const config = testConfig(dir, {
@@ -512,6 +512,10 @@ describe('durability: WAL replay is idempotent in ClickHouse (real engine, mater
     expect(
       lines.filter((l) => /error: WAL segment .* skipped \d+ corrupt bytes at offset/.test(l)),
     ).toHaveLength(1);
+    // The damaged segment is kept for inspection, byte for byte; the WAL is empty.
+    expect(readdirSync(deadLetterDir(walDir))).toEqual([name]);
+    expect(readFileSync(join(deadLetterDir(walDir), name!)).equals(data)).toBe(true);
+    expect(readdirSync(walDir).filter((f) => f.endsWith('.wal'))).toEqual([]);
     await c.stop();
   });
 

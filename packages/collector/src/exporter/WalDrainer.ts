@@ -170,7 +170,7 @@ export class WalDrainer {
         seg.done.add(token);
       }
       if (this.wal.sealed().length === 1) await this.sink.caughtUp?.();
-      await this.wal.remove(seg);
+      await this.retire(seg);
       if (this.failures > 0) {
         this.log.reset(
           'export-failing',
@@ -195,6 +195,23 @@ export class WalDrainer {
       );
       return false;
     }
+  }
+
+  /**
+   * Removes an exported segment; one with damaged records is kept in the dead-letter folder instead
+   * (while it fits), so the damage can be inspected.
+   */
+  private async retire(seg: SealedSegment): Promise<void> {
+    if (this.wal.damaged(seg)) {
+      const kept = await this.wal.deadLetter(seg);
+      if (kept !== undefined) {
+        this.log.warn(
+          `WAL segment ${seg.id}: its undamaged records are exported; the segment is kept in ${kept} for inspection`,
+        );
+        return;
+      }
+    }
+    await this.wal.remove(seg);
   }
 
   /**

@@ -585,6 +585,11 @@ export class WriteAheadLog {
     return scan.records;
   }
 
+  /** Whether the last read of `seg` found damaged records (skipped). */
+  damaged(seg: SealedSegment): boolean {
+    return (this.layouts.get(seg)?.scan.corrupt.length ?? 0) > 0;
+  }
+
   private reportCorrupt(name: string, corrupt: ReadonlyArray<readonly [number, number]>): void {
     for (const [offset, length] of corrupt) {
       this.log.error(
