@@ -13,11 +13,21 @@
  * `query_id`, settings as URL parameters (applied for that request only), gzip request bodies.
  * Errors answer HTTP 500 with ClickHouse's `Code: N. DB::Exception: …` text and the
  * `X-ClickHouse-Exception-Code` header, as a server does.
+ *
+ * Optional read-only user (env): `CHDB_FIXTURE_READER=name:password` and
+ * `CHDB_FIXTURE_READER_SETTINGS` (JSON object of settings, e.g. a users.xml profile's). Requests
+ * authenticated as that user (`X-ClickHouse-User`/`-Key`, `user`/`password` parameters or Basic
+ * auth) run on a second engine connection that holds those settings as its session settings, so
+ * with `readonly: 1` the engine refuses writes, setting changes and file/network table functions as
+ * it does for a server user with that profile; a wrong password answers 516. Every other request
+ * runs as the writer. What this does NOT reproduce: a server's HTTP interface runs one statement
+ * per request and refuses `INTO OUTFILE`; this fixture runs whatever the engine's client runs.
+ * `CHDB_FIXTURE_LOG=file` appends one JSON line `{ user, query }` per request.
  */
 import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 
@@ -65,8 +75,39 @@ mkdirSync(INSERT_DATA_DIR, { recursive: true });
 
 // A server quotes 64-bit integers in JSON output by default; the embedded engine does not.
 const session = new Session(dataDir, { connectionArgs: ['--output_format_json_quote_64bit_integers=1'] });
+const READER = process.env.CHDB_FIXTURE_READER;
+const readerName = READER === undefined ? undefined : READER.slice(0, READER.indexOf(':'));
+const readerPassword = READER === undefined ? undefined : READER.slice(READER.indexOf(':') + 1);
+const readerSettings = JSON.parse(process.env.CHDB_FIXTURE_READER_SETTINGS ?? '{}') as Record<
+  string,
+  string | number
+>;
+const readerSession =
+  READER === undefined
+    ? undefined
+    : new Session(dataDir, {
+        connectionArgs: [
+          '--output_format_json_quote_64bit_integers=1',
+          ...Object.entries(readerSettings).map(([k, v]) => `--${k}=${String(v)}`),
+        ],
+      });
+const LOG_FILE = process.env.CHDB_FIXTURE_LOG;
 // One query at a time: settings are applied per request and then reset.
 let queue: Promise<unknown> = Promise.resolve();
+
+/** The user a request authenticates as (header, URL parameter or Basic auth). */
+function credentials(req: IncomingMessage, url: URL): { user: string; password: string } {
+  let user = req.headers['x-clickhouse-user'] ?? url.searchParams.get('user') ?? undefined;
+  let password = req.headers['x-clickhouse-key'] ?? url.searchParams.get('password') ?? undefined;
+  const auth = req.headers.authorization;
+  if (typeof auth === 'string' && /^basic /i.test(auth)) {
+    const decoded = Buffer.from(auth.slice(6).trim(), 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    user ??= colon === -1 ? decoded : decoded.slice(0, colon);
+    password ??= colon === -1 ? '' : decoded.slice(colon + 1);
+  }
+  return { user: String(user ?? 'default'), password: String(password ?? '') };
+}
 
 function literal(value: string): string {
   return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
@@ -98,6 +139,7 @@ function sendError(res: ServerResponse, status: number, code: number, message: s
 async function run(
   url: URL,
   body: Buffer,
+  session: Session,
 ): Promise<{ bytes: Uint8Array; rows: number; elapsed: number; format: string }> {
   const params = url.searchParams;
   const urlQuery = params.get('query');
@@ -147,7 +189,9 @@ async function run(
     return { bytes: result.bytes(), rows: result.rowsRead, elapsed: result.elapsed, format };
   } finally {
     if (dataFile !== undefined) rmSync(dataFile, { force: true });
-    if (settings.length > 0)
+    // The reader's session refused the SETs (readonly) and must not be reset: `SET x = DEFAULT`
+    // is not checked against readonly by the engine and would make the session writable.
+    if (settings.length > 0 && session !== readerSession)
       await session.queryAsync(settings.map((k) => `SET ${k} = DEFAULT`).join('; '), { format: 'CSV' });
   }
 }
@@ -168,7 +212,22 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
   }
   const body = await readBody(req);
   const queryId = url.searchParams.get('query_id') ?? randomUUID();
-  const job = queue.then(() => run(url, body));
+  const who = credentials(req, url);
+  if (LOG_FILE !== undefined) {
+    const text = [url.searchParams.get('query'), body.toString('utf8')].filter((t) => t).join('\n');
+    appendFileSync(LOG_FILE, `${JSON.stringify({ user: who.user, query: text })}\n`);
+  }
+  const asReader = readerSession !== undefined && who.user === readerName;
+  if (asReader && who.password !== readerPassword) {
+    sendError(
+      res,
+      401,
+      516,
+      `${who.user}: Authentication failed: password is incorrect, or there is no user with such name. (AUTHENTICATION_FAILED)`,
+    );
+    return;
+  }
+  const job = queue.then(() => run(url, body, asReader ? readerSession : session));
   queue = job.catch(() => undefined);
   try {
     const result = await job;
@@ -210,6 +269,7 @@ function shutdown(): void {
   server.close();
   server.closeAllConnections();
   void queue.finally(() => {
+    readerSession?.close();
     session.close();
     process.exit(0);
   });

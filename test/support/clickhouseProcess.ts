@@ -20,9 +20,12 @@ export async function startClickHouseProcess(opts: {
   dataDir: string;
   port: number;
   timeoutMs?: number;
+  /** Extra environment, e.g. the fixture's read-only user (see chdbHttpServer.ts). */
+  env?: Record<string, string>;
 }): Promise<ClickHouseProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', SCRIPT, opts.dataDir, String(opts.port)], {
     stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...opts.env },
   });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {

@@ -47,7 +47,8 @@ export async function writeCollectorConfig(opts: CollectorProcessOptions): Promi
         ...exporterExtra,
       },
     },
-    extensions: { promptline_read_api: { enabled: true } },
+    // The typed read API; no SQL endpoint (it would need a read-only ClickHouse user with a server).
+    extensions: { promptline_read_api: { enabled: true, sql: { enabled: false } } },
     service: {
       retry_after_seconds: opts.retryAfterSeconds ?? 1,
       shutdown_timeout_ms: 10_000,

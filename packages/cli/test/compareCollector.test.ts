@@ -13,7 +13,8 @@ import { PER_VERSION, PROMPT, seedRows } from './compareSeed.js';
 
 /**
  * `promptline compare` / `regressions` through a running collector that owns the embedded engine:
- * the commands read over the collector's read-only SQL endpoint with a read key.
+ * the commands read through the collector's typed read API (`/api/v1/compare`, `/regressions`) with
+ * a plain `read` key (no `sql` scope: the embedded engine serves no raw SQL).
  */
 
 const READER = 'pl_cli_compare_read_key_000000000000000000000';
@@ -32,7 +33,7 @@ describe('promptline compare / regressions through a collector', () => {
           processors: {
             promptline_auth: {
               keys: [
-                { sha256: hashApiKey(READER), project: 'acme', scopes: ['read', 'sql'], name: 'reader' },
+                { sha256: hashApiKey(READER), project: 'acme', scopes: ['read'], name: 'reader' },
                 { sha256: hashApiKey(INGEST), project: 'acme', scopes: ['ingest'], name: 'app' },
               ],
             },
@@ -70,7 +71,7 @@ describe('promptline compare / regressions through a collector', () => {
     return { code, stdout: cap.stdout(), stderr: cap.stderr() };
   };
 
-  it('compare --json reads over the SQL endpoint and finds v3 worse than v2', async () => {
+  it('compare --json reads through the typed API and finds v3 worse than v2', async () => {
     const r = await run(['compare', '--prompt', PROMPT, '2', '3', '--since', '4h', '--json']);
     expect(r.code, r.stderr).toBe(0);
     const report = JSON.parse(r.stdout) as {
@@ -100,10 +101,10 @@ describe('promptline compare / regressions through a collector', () => {
     expect(report.moves[1]!.regressions).toEqual([]);
   });
 
-  it('a key without the sql scope is refused with the reason', async () => {
+  it('a key without the read scope is refused with the reason', async () => {
     const r = await run(['compare', '--prompt', PROMPT, '2', '3', '--since', '4h', '--json'], INGEST);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/lacks the "sql" scope/);
+    expect(r.stderr).toMatch(/lacks the "read" scope/);
     expect(r.stdout).toBe('');
   });
 });

@@ -4,6 +4,7 @@ import type { MetricComparison } from './compareSides.js';
 import { DEFAULT_PROJECT } from './queries.js';
 import { readSide } from './versionSample.js';
 import type { SideQuery } from './versionSample.js';
+import { checkQueryWindow, InvalidQueryError } from './InvalidQueryError.js';
 
 /**
  * Statistical comparison of two versions of one prompt over the same window.
@@ -68,18 +69,19 @@ export function resolveCompareOptions(q: { sampleLimit?: number; minSamples?: nu
   const minSamples = q.minSamples ?? DEFAULT_MIN_SAMPLES;
   const alpha = q.alpha ?? DEFAULT_ALPHA;
   if (!Number.isInteger(sampleLimit) || sampleLimit < 2 || sampleLimit > 1_000_000) {
-    throw new Error(`compare: sampleLimit must be an integer in 2…1000000 (got ${sampleLimit})`);
+    throw new InvalidQueryError(`compare: sampleLimit must be an integer in 2…1000000 (got ${sampleLimit})`);
   }
   if (!Number.isInteger(minSamples) || minSamples < 2) {
-    throw new Error(`compare: minSamples must be an integer ≥ 2 (got ${minSamples})`);
+    throw new InvalidQueryError(`compare: minSamples must be an integer ≥ 2 (got ${minSamples})`);
   }
-  if (!(alpha > 0 && alpha < 1)) throw new Error(`compare: alpha must be in (0, 1) (got ${alpha})`);
+  if (!(alpha > 0 && alpha < 1))
+    throw new InvalidQueryError(`compare: alpha must be in (0, 1) (got ${alpha})`);
   return { sampleLimit, minSamples, alpha };
 }
 
 function checkVersion(name: string, v: number): void {
   if (!Number.isInteger(v) || v < 1 || v > 0xffffffff) {
-    throw new Error(`compare: ${name} must be a positive integer version (got ${v})`);
+    throw new InvalidQueryError(`compare: ${name} must be a positive integer version (got ${v})`);
   }
 }
 
@@ -101,12 +103,11 @@ export async function compareVersions(
   client: ClickHouseClient,
   q: CompareVersionsQuery,
 ): Promise<VersionComparison> {
-  if (typeof q.prompt !== 'string' || q.prompt === '') throw new Error('compare: prompt is required');
+  if (typeof q.prompt !== 'string' || q.prompt === '')
+    throw new InvalidQueryError('compare: prompt is required');
   checkVersion('baseline', q.baseline);
   checkVersion('candidate', q.candidate);
-  if (!(q.from instanceof Date) || !(q.to instanceof Date) || !(q.to.getTime() > q.from.getTime())) {
-    throw new Error('compare: from and to must be valid Dates with from < to');
-  }
+  checkQueryWindow('compare', q.from, q.to);
   const opts = resolveCompareOptions(q);
   const side = (version: number): SideQuery => ({
     projectId: q.project ?? DEFAULT_PROJECT,

@@ -6,6 +6,7 @@ import { quoteIdent } from './renderSql.js';
 import { DEFAULT_PROJECT } from './queries.js';
 import { readSide } from './versionSample.js';
 import type { SideQuery } from './versionSample.js';
+import { checkQueryWindow, InvalidQueryError } from './InvalidQueryError.js';
 
 /**
  * Regression detection around label moves: when a label starts serving a new version, the new
@@ -19,6 +20,9 @@ import type { SideQuery } from './versionSample.js';
 export const DEFAULT_MOVE_WINDOW_MS = 86_400_000;
 /** Default cap on moves examined (the most recent ones). */
 export const DEFAULT_MAX_MOVES = 20;
+/** Upper bounds of `maxWindowMs` (30 days) and `maxMoves` (each move costs 8 queries). */
+export const MAX_MOVE_WINDOW_MS = 30 * 86_400_000;
+export const MAX_MAX_MOVES = 200;
 /** Cap on (environment, minute, version) rows read to find moves. */
 const MAX_TIMELINE_ROWS = 500_000;
 
@@ -170,16 +174,18 @@ export async function detectRegressions(
   client: ClickHouseClient,
   q: DetectRegressionsQuery,
 ): Promise<RegressionReport> {
-  if (typeof q.prompt !== 'string' || q.prompt === '') throw new Error('regressions: prompt is required');
-  if (typeof q.label !== 'string' || q.label === '') throw new Error('regressions: label is required');
-  if (!(q.from instanceof Date) || !(q.to instanceof Date) || !(q.to.getTime() > q.from.getTime())) {
-    throw new Error('regressions: from and to must be valid Dates with from < to');
-  }
+  if (typeof q.prompt !== 'string' || q.prompt === '')
+    throw new InvalidQueryError('regressions: prompt is required');
+  if (typeof q.label !== 'string' || q.label === '')
+    throw new InvalidQueryError('regressions: label is required');
+  checkQueryWindow('regressions', q.from, q.to);
   const opts = resolveCompareOptions(q);
   const maxWindow = q.maxWindowMs ?? DEFAULT_MOVE_WINDOW_MS;
   const maxMoves = q.maxMoves ?? DEFAULT_MAX_MOVES;
-  if (!(maxWindow >= 60_000)) throw new Error('regressions: maxWindowMs must be at least 60000');
-  if (!Number.isInteger(maxMoves) || maxMoves < 1) throw new Error('regressions: maxMoves must be ≥ 1');
+  if (!(maxWindow >= 60_000 && maxWindow <= MAX_MOVE_WINDOW_MS))
+    throw new InvalidQueryError(`regressions: maxWindowMs must be from 60000 to ${MAX_MOVE_WINDOW_MS}`);
+  if (!Number.isInteger(maxMoves) || maxMoves < 1 || maxMoves > MAX_MAX_MOVES)
+    throw new InvalidQueryError(`regressions: maxMoves must be an integer from 1 to ${MAX_MAX_MOVES}`);
   const db = quoteIdent(q.database ?? 'default', 'database');
   const from = q.from.getTime();
   const to = q.to.getTime();

@@ -32,7 +32,10 @@ export {
   scoresByVersion,
   planSegments,
   DEFAULT_PROJECT,
+  MAX_INTERVAL_SECONDS,
+  MAX_TIME_SERIES_BUCKETS,
 } from './queries.js';
+export { InvalidQueryError, checkQueryWindow, MIN_QUERY_TIME, MAX_QUERY_TIME } from './InvalidQueryError.js';
 export type {
   PromptQuery,
   WindowQuery,
@@ -56,7 +59,13 @@ export {
 } from './compareVersions.js';
 export type { CompareVersionsQuery, VersionComparison } from './compareVersions.js';
 export type { MetricComparison, SideSummary, ComparisonTest, Verdict } from './compareSides.js';
-export { detectRegressions, DEFAULT_MOVE_WINDOW_MS, DEFAULT_MAX_MOVES } from './detectRegressions.js';
+export {
+  detectRegressions,
+  DEFAULT_MOVE_WINDOW_MS,
+  DEFAULT_MAX_MOVES,
+  MAX_MOVE_WINDOW_MS,
+  MAX_MAX_MOVES,
+} from './detectRegressions.js';
 export type { DetectRegressionsQuery, RegressionReport, LabelMove } from './detectRegressions.js';
 export { mannWhitneyU, exactUDistribution } from './stats/mannWhitney.js';
 export type { MannWhitneyResult } from './stats/mannWhitney.js';

@@ -3,6 +3,7 @@ import { histKey, histQuantiles, histUntag, histValueSql } from './histogram.js'
 import { quoteIdent } from './renderSql.js';
 import { STAT_COUNTS, STAT_SUMS, statsAggregateSql } from './statsLayout.js';
 import type { StatFigureName } from './statsLayout.js';
+import { checkQueryWindow, InvalidQueryError } from './InvalidQueryError.js';
 
 /**
  * The typed, parameterised query layer over the aggregates. Every value reaches ClickHouse as a
@@ -183,17 +184,9 @@ function isoTime(ch: string): string {
 }
 
 function checkWindow(q: WindowQuery): void {
-  if (
-    !(q.from instanceof Date) ||
-    !(q.to instanceof Date) ||
-    isNaN(q.from.getTime()) ||
-    isNaN(q.to.getTime())
-  ) {
-    throw new Error('query window: from and to must be valid Dates');
-  }
-  if (q.to.getTime() <= q.from.getTime()) throw new Error('query window: to must be after from');
+  checkQueryWindow('query window', q.from, q.to);
   if (typeof q.promptName !== 'string' || q.promptName === '')
-    throw new Error('query: promptName is required');
+    throw new InvalidQueryError('query: promptName is required');
 }
 
 /** Filters shared by every segment, as SQL with parameters only. */
@@ -376,6 +369,9 @@ function addEdge(g: Group, ts: string, e: readonly EdgeValue[]): void {
   if (ts > g.last_seen) g.last_seen = ts;
 }
 
+/** Longest bucket of `timeSeriesByVersion` (366 days) and most buckets in one series. */
+export const MAX_INTERVAL_SECONDS = 366 * 86_400;
+export const MAX_TIME_SERIES_BUCKETS = 10_000;
 const RAW_EDGE_MAX = 2 * 3_600_000;
 const RAW_EDGE_MAX_ROWS = 50_000;
 
@@ -402,7 +398,7 @@ async function mergedRows(
   const sqlSegments = rawInJs ? segments.filter((s) => s.source !== 'raw') : segments;
   const maxRows = q.rawEdgeMaxRows ?? RAW_EDGE_MAX_ROWS;
   if (!Number.isInteger(maxRows) || maxRows < 0)
-    throw new Error('query: rawEdgeMaxRows must be an integer ≥ 0');
+    throw new InvalidQueryError('query: rawEdgeMaxRows must be an integer ≥ 0');
   const groupKeys = [...keys, ...(bucket ? ['bucket'] : [])];
   const keyOf = (r: Record<string, unknown>): string => groupKeys.map((k) => String(r[k])).join('\u0000');
   const out = new Map<string, Group>();
@@ -572,8 +568,20 @@ export async function timeSeriesByVersion(
   q: TimeSeriesQuery,
 ): Promise<TimeSeriesPoint[]> {
   checkWindow(q);
-  if (!Number.isInteger(q.intervalSeconds) || q.intervalSeconds < 60) {
-    throw new Error('timeSeriesByVersion: intervalSeconds must be an integer ≥ 60');
+  if (
+    !Number.isInteger(q.intervalSeconds) ||
+    q.intervalSeconds < 60 ||
+    q.intervalSeconds > MAX_INTERVAL_SECONDS
+  ) {
+    throw new InvalidQueryError(
+      `timeSeriesByVersion: intervalSeconds must be an integer from 60 to ${MAX_INTERVAL_SECONDS} (got ${q.intervalSeconds})`,
+    );
+  }
+  const buckets = Math.ceil((q.to.getTime() - q.from.getTime()) / (q.intervalSeconds * 1000));
+  if (buckets > MAX_TIME_SERIES_BUCKETS) {
+    throw new InvalidQueryError(
+      `timeSeriesByVersion: the window holds ${buckets} intervals of ${q.intervalSeconds} s, at most ${MAX_TIME_SERIES_BUCKETS}; widen the interval`,
+    );
   }
   const db = quoteIdent(q.database ?? 'default', 'database');
   const from = q.from.getTime();
@@ -666,7 +674,7 @@ export async function trafficShareByLabel(client: ClickHouseClient, q: WindowQue
  */
 export async function labelHistory(client: ClickHouseClient, q: PromptQuery): Promise<LabelHistoryEntry[]> {
   if (typeof q.promptName !== 'string' || q.promptName === '')
-    throw new Error('query: promptName is required');
+    throw new InvalidQueryError('query: promptName is required');
   const db = quoteIdent(q.database ?? 'default', 'database');
   const params: Record<string, unknown> = {};
   const filter = dimFilter({ ...q, model: undefined }, params);

@@ -1,5 +1,6 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { quoteIdent } from './renderSql.js';
+import { InvalidQueryError } from './InvalidQueryError.js';
 
 /**
  * Reads what the version comparison tests need for one side (one prompt version in one window):
@@ -100,7 +101,7 @@ function moments(n: unknown, mean: unknown, variance: unknown): ExactMoments {
 /** Reads one side: 4 queries (moments, latency sample, TTFT sample, score samples). */
 export async function readSide(client: ClickHouseClient, q: SideQuery): Promise<SideData> {
   if (!Number.isInteger(q.sampleLimit) || q.sampleLimit < 1) {
-    throw new Error('compare: sampleLimit must be a positive integer');
+    throw new InvalidQueryError('compare: sampleLimit must be a positive integer');
   }
   const db = quoteIdent(q.database, 'database');
   const window = `timestamp >= {from:DateTime64(3, 'UTC')} AND timestamp < {to:DateTime64(3, 'UTC')}`;
@@ -145,8 +146,8 @@ LIMIT {cap:UInt32}`,
   );
 
   // Scores resolved at insert, plus scores that arrived before their span (resolved now by point
-  // lookups in the span index), as in scoresByVersion. No SETTINGS clause: the collector's read-only
-  // SQL endpoint refuses it, and the engine's default join_algorithm ('direct,parallel_hash,hash')
+  // lookups in the span index), as in scoresByVersion. No SETTINGS clause (a read-only ClickHouse
+  // user may not change settings), and the engine's default join_algorithm ('direct,parallel_hash,hash')
   // already picks the direct (key lookup) join for the span index (EmbeddedRocksDB on a single node,
   // a direct-layout dictionary of the same name in a cluster).
   const sp: Record<string, unknown> = {};

@@ -19,7 +19,9 @@ import { DEFAULT_DECODE_LIMITS } from './otlp/OtlpDecodeError.js';
 import { buildPipeline } from './processors/buildPipeline.js';
 import type { Processor } from './processors/Processor.js';
 import { ProjectProcessor } from './processors/ProjectProcessor.js';
-import { metricsRoutes, sqlRoutes } from './read/readApiRoutes.js';
+import { metricsRoutes } from './read/metricsRoutes.js';
+import { checkReaderUser, ReaderConfigError, sqlRoutes } from './read/sqlRoutes.js';
+import type { SqlEndpointOptions } from './read/sqlRoutes.js';
 import { OtlpReceiver } from './receiver/OtlpReceiver.js';
 import { BUILTIN_ROUTE_MODULES } from './routes.js';
 import type { RouteDeps, RouteModule } from './server/RouteModule.js';
@@ -206,7 +208,20 @@ export async function startCollector(
       },
       log,
     };
-    const readApi = config.readApi.enabled ? [metricsRoutes, sqlRoutes] : [];
+    const sql = sqlEndpointOptions(config);
+    if (config.readApi.enabled && sql.mode === 'server') {
+      // Fail fast on a reader that can write or has no limits; an unreachable server is only a
+      // warning here (ClickHouse may start after the collector), the endpoint checks again on use.
+      try {
+        await checkReaderUser(sql);
+      } catch (e) {
+        if (e instanceof ReaderConfigError) throw e;
+        log.warn(
+          `SQL endpoint: cannot check the ClickHouse user "${sql.username}" yet (${e instanceof Error ? e.message : String(e)}); it answers 503 until the check passes`,
+        );
+      }
+    }
+    const readApi = config.readApi.enabled ? [metricsRoutes, sqlRoutes(sql)] : [];
     for (const mount of [...readApi, ...BUILTIN_ROUTE_MODULES, ...(options.routes ?? [])])
       mount(router, deps);
 
@@ -319,6 +334,23 @@ export async function startCollector(
     if (ownsClient) await client.close().catch(() => undefined);
     throw e;
   }
+}
+
+/** How the SQL endpoint is served for this configuration (never raw SQL on the embedded engine). */
+function sqlEndpointOptions(config: CollectorConfig): SqlEndpointOptions {
+  if (config.exporter.endpoint === '') return { mode: 'embedded' };
+  const sql = config.readApi.sql;
+  if (!sql.enabled) return { mode: 'disabled' };
+  return {
+    mode: 'server',
+    endpoint: config.exporter.endpoint,
+    username: sql.username,
+    password: sql.password,
+    database: config.exporter.database,
+    maxConcurrent: sql.maxConcurrent,
+    timeoutMs: sql.timeoutMs,
+    maxResponseBytes: sql.maxResponseBytes,
+  };
 }
 
 /** `CREATE DATABASE IF NOT EXISTS` for the configured database, through a session on `default`. */

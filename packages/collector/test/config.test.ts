@@ -87,6 +87,44 @@ describe('loadConfig', () => {
     );
   });
 
+  it('extensions.promptline_read_api.sql: never with the embedded engine; with a server, a reader that is not the writer', () => {
+    expect(loadConfig(undefined, {}).readApi.sql.enabled).toBe(false);
+    expect(problems({ extensions: { promptline_read_api: { sql: { enabled: true } } } })).toEqual([
+      expect.stringMatching(
+        /^extensions\.promptline_read_api\.sql\.enabled: raw SQL is not served with the embedded engine, which cannot refuse INTO OUTFILE/,
+      ),
+    ]);
+    const server = { exporters: { clickhouse: { endpoint: 'http://ch:8123', username: 'promptline' } } };
+    // The read API is off by default with a server; turned on, its SQL endpoint needs a reader.
+    expect(problems(server)).toEqual([]);
+    const on = deepMerge(server, { extensions: { promptline_read_api: { enabled: true } } });
+    expect(problems(on)).toEqual([
+      expect.stringMatching(
+        /^extensions\.promptline_read_api\.sql\.username: required for the SQL endpoint with a ClickHouse server: a read-only ClickHouse user/,
+      ),
+    ]);
+    expect(
+      problems(deepMerge(on, { extensions: { promptline_read_api: { sql: { username: 'promptline' } } } })),
+    ).toEqual([
+      'extensions.promptline_read_api.sql.username: must not be the exporter\'s user "promptline" (it writes); use a read-only ClickHouse user',
+    ]);
+    expect(
+      problems(deepMerge(on, { extensions: { promptline_read_api: { sql: { enabled: false } } } })),
+    ).toEqual([]);
+    const reader = loadConfig(deepMerge(defaultConfigDocument(), on), {
+      PROMPTLINE_SQL_USER: 'promptline_reader',
+      PROMPTLINE_SQL_PASSWORD: 'pw',
+    }).readApi.sql;
+    expect(reader).toEqual({
+      enabled: true,
+      username: 'promptline_reader',
+      password: 'pw',
+      maxConcurrent: 2,
+      timeoutMs: 70_000,
+      maxResponseBytes: 256 * 1024 * 1024,
+    });
+  });
+
   it('exporters.clickhouse.release_memory: when_idle by default, one of three values', () => {
     expect(loadConfig(undefined, {}).exporter.releaseMemory).toBe('when_idle');
     const each = deepMerge(defaultConfigDocument(), {
@@ -274,16 +312,6 @@ describe('exporters.clickhouse.database (real engine, official OTLP exporter)', 
         [1, 2],
         [2, 3],
       ]);
-      // The read-only SQL endpoint resolves unqualified names in the same database (embedded engine),
-      // with and without query parameters, and the collector's own queries still work afterwards.
-      const sql = `SELECT count() FROM otel_traces WHERE SpanAttributes['${GEN_AI.PROMPT_NAME}'] = 'db-check'`;
-      const viaSql = await fetch(`${collector.url}/?query=${encodeURIComponent(sql)}`, { headers: auth });
-      expect(await viaSql.text()).toBe('5\n');
-      const bound = await fetch(
-        `${collector.url}/?query=${encodeURIComponent('SELECT count() FROM promptline_generations WHERE prompt_name = {p:String}')}&param_p=db-check`,
-        { headers: auth },
-      );
-      expect(await bound.text()).toBe('5\n');
       // The typed read API reads the same database.
       const res = await fetch(`${collector.url}/api/v1/metrics?prompt=db-check&since=1h`, { headers: auth });
       expect(res.status).toBe(200);

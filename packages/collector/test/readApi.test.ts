@@ -1,4 +1,3 @@
-import { createClient } from '@clickhouse/client';
 import { SpanKind } from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
@@ -6,7 +5,6 @@ import { BasicTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-tra
 import { GEN_AI, PROMPTLINE, RESOURCE } from '@promptline/semconv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateApiKey, hashApiKey } from '../src/auth/ApiKeyStore.js';
-import { ALLOWED_TABLE_FUNCTIONS } from '../src/read/readOnlySql.js';
 import type { RunningCollector } from '../src/startCollector.js';
 import { start, tempDir, testConfig } from './helpers.js';
 
@@ -15,7 +13,7 @@ const READ = generateApiKey();
 const OTHER_READ = generateApiKey();
 const SQL = generateApiKey();
 
-describe('read API: typed metrics and read-only SQL over HTTP', () => {
+describe('read API: typed metrics over HTTP', () => {
   const tmp = tempDir('promptline-read-');
   let collector: RunningCollector;
 
@@ -115,155 +113,76 @@ describe('read API: typed metrics and read-only SQL over HTTP', () => {
     expect(bad.status).toBe(400);
   });
 
-  it('lets @clickhouse/client run SELECTs through the collector, and only SELECTs', async () => {
-    const ch = createClient({ url: collector.url, username: 'default', password: SQL });
-    try {
-      const rs = await ch.query({
-        query: 'SELECT count() AS n, uniqExact(SpanId) AS u FROM otel_traces WHERE SpanName = {name:String}',
-        query_params: { name: 'chat gpt-4o-mini' },
-        format: 'JSONEachRow',
-      });
-      const got = await rs.json<{ n: string | number; u: string | number }>();
-      expect(got.map((r) => [Number(r.n), Number(r.u)])).toEqual([[10, 10]]);
-      expect((await ch.ping()).success).toBe(true);
-      await expect(ch.command({ query: 'DROP TABLE otel_traces' })).rejects.toThrow(/only SELECT/);
-      await expect(ch.query({ query: "SELECT * FROM file('/etc/passwd', 'LineAsString')" })).rejects.toThrow(
-        /not allowed/,
-      );
-      await expect(ch.query({ query: 'SELECT 1; DROP TABLE otel_traces' })).rejects.toThrow(/one statement/);
-      await expect(
-        ch.query({ query: "SELECT 1 INTO /* x */ OUTFILE '/tmp/promptline-leak'" }),
-      ).rejects.toThrow(/INTO OUTFILE/);
-      // Keywords inside strings are data, not syntax.
-      const quoted = await ch.query({ query: "SELECT 'INTO OUTFILE; DROP' AS s", format: 'JSONEachRow' });
-      expect(await quoted.json()).toEqual([{ s: 'INTO OUTFILE; DROP' }]);
-      await expect(
-        ch.insert({ table: 'otel_traces', values: [{}], format: 'JSONEachRow' }),
-      ).rejects.toThrow();
-      const after = await ch.query({ query: 'SELECT count() AS n FROM otel_traces', format: 'JSONEachRow' });
-      expect((await after.json<{ n: string | number }>()).map((r) => Number(r.n))).toEqual([10]);
-    } finally {
-      await ch.close();
-    }
-    const denied = createClient({ url: collector.url, password: INGEST });
-    await expect(denied.query({ query: 'SELECT 1' })).rejects.toThrow(/lacks the "sql" scope/);
-    await denied.close();
-    // Raw SQL is not project-scoped, so a key that may read only its own project cannot use it.
-    const projectReader = createClient({ url: collector.url, password: OTHER_READ });
-    await expect(
-      projectReader.query({ query: 'SELECT count() FROM otel_traces', format: 'JSONEachRow' }),
-    ).rejects.toThrow(/lacks the "sql" scope/);
-    await projectReader.close();
+  it('answers 400 naming the parameter for windows and intervals out of range', async () => {
+    const get = async (query: string): Promise<{ status: number; error: string }> => {
+      const res = await fetch(`${collector.url}${query}`, { headers: { authorization: `Bearer ${READ}` } });
+      const body = (await res.json()) as { error?: string };
+      return { status: res.status, error: body.error ?? '' };
+    };
+    // Issue 17: this window answered 500, the interval overflowed into buckets dated 2014.
+    const years = await get('/api/v1/metrics?prompt=support-answer&from=0001-01-01&to=9999-12-31');
+    expect(years.status).toBe(400);
+    expect(years.error).toMatch(/^to: must be between 1900-01-01 and 2300-01-01/);
+    const early = await get('/api/v1/metrics?prompt=support-answer&from=1800-01-01&to=2020-01-01');
+    expect(early).toEqual({ status: 400, error: expect.stringMatching(/^from: must be between/) as string });
+    const overflow = await get('/api/v1/timeseries?prompt=support-answer&since=1h&interval=10000000000');
+    expect(overflow.status).toBe(400);
+    expect(overflow.error).toMatch(/^interval: must be a whole number from 60 to 31622400/);
+    const tooMany = await get('/api/v1/timeseries?prompt=support-answer&since=30d&interval=60');
+    expect(tooMany.status).toBe(400);
+    expect(tooMany.error).toMatch(/^interval: 60 s splits the window into 43200 buckets, at most 10000/);
+    expect((await get('/api/v1/timeseries?prompt=support-answer&since=1h&interval=1.5')).status).toBe(400);
+    const since = await get('/api/v1/metrics?prompt=support-answer&since=999999999w');
+    expect(since).toEqual({
+      status: 400,
+      error: expect.stringMatching(/^since: reaches back before 1900/) as string,
+    });
+    expect((await get('/api/v1/metrics?prompt=support-answer&from=2026-02-01&to=2026-01-01')).error).toBe(
+      'from must be before to',
+    );
+    const ok = await get('/api/v1/timeseries?prompt=support-answer&since=1h&interval=600');
+    expect(ok.status).toBe(200);
   });
 
-  it('refuses every table function of the engine that is not on the allow list', async () => {
-    const ch = createClient({ url: collector.url, username: 'default', password: SQL });
-    try {
-      const rs = await ch.query({
-        query: 'SELECT name FROM system.table_functions ORDER BY name',
-        format: 'JSONEachRow',
-      });
-      const names = (await rs.json<{ name: string }>()).map((r) => r.name);
-      expect(names.length).toBeGreaterThan(50);
-      const allowed = new Set(ALLOWED_TABLE_FUNCTIONS);
-      const refused: string[] = [];
-      for (const name of names) {
-        if (allowed.has(name)) continue;
-        // Parsing is all the checker does, so an empty argument list is enough to be judged
-        // (viewIfPermitted only parses with its own SELECT … ELSE form).
-        for (const args of ['', "SELECT 1 ELSE null('x UInt8')"]) {
-          const err = await ch
-            .query({ query: `SELECT * FROM ${name}(${args})`, format: 'JSONEachRow' })
-            .then(() => null)
-            .catch((e: unknown) => (e instanceof Error ? e.message : String(e)));
-          if (err !== null && err.includes(`table function ${name} is not allowed`)) {
-            refused.push(name);
-            break;
-          }
-        }
-      }
-      expect(refused).toEqual(names.filter((n) => !allowed.has(n)));
-      // The confirmed bypasses of the old deny list, with real arguments, in every position.
-      for (const query of [
-        "SELECT * FROM deltaLakeS3('http://169.254.169.254/latest/meta-data/')",
-        "SELECT * FROM paimonS3('http://169.254.169.254/x')",
-        "SELECT * FROM icebergS3Cluster('c', 'http://169.254.169.254/x')",
-        "SELECT count() FROM filesystem('')",
-        "SELECT 1 FROM numbers(1) AS a JOIN filesystem('') AS b ON 1",
-        "DESCRIBE TABLE deltaLakeLocal('/etc')",
-        "SELECT * FROM merge('system', '.*')",
-        'SELECT * FROM numbers(3) SETTINGS readonly = 0',
-        "SELECT file('/etc/passwd')",
-      ]) {
-        await expect(ch.query({ query }), query).rejects.toThrow(/not allowed/);
-      }
-      // The allow list still works, and a scalar function that shares a table function's name.
-      const ok = await ch.query({
-        query:
-          "SELECT sum(number) AS s, any(format('{}-{}', 'a', 'b')) AS f FROM numbers(10) WHERE number IN (SELECT * FROM generateSeries(0, 9))",
-        format: 'JSONEachRow',
-      });
-      expect((await ok.json<{ s: number | string; f: string }>()).map((r) => [Number(r.s), r.f])).toEqual([
-        [45, 'a-b'],
-      ]);
-    } finally {
-      await ch.close();
-    }
-  });
-
-  it('bounds every SQL query: a billion rows end in a ClickHouse error, settings do not leak', async () => {
-    const ch = createClient({ url: collector.url, username: 'default', password: SQL });
-    try {
-      const before = process.memoryUsage().rss;
-      const started = Date.now();
-      const err = await ch
-        .query({ query: 'SELECT * FROM numbers(1e9)', format: 'JSONEachRow' })
-        .then((rs) => rs.text())
-        .then(() => null)
-        .catch((e: unknown) => e as { code?: string; type?: string; message?: string });
-      expect(err?.type).toBe('TOO_MANY_ROWS_OR_BYTES');
-      expect(err?.code).toBe('396');
-      expect(err?.message).toMatch(/max rows: 1\.00 million/);
-      // Refused after about a million rows, not after a billion (a generous bound for a busy machine).
-      expect(Date.now() - started).toBeLessThan(20_000);
-      expect(process.memoryUsage().rss - before).toBeLessThan(300 * 1024 * 1024);
-      // The limits are on every query, and `readonly = 1`.
-      const limits = await ch.query({
-        query:
-          "SELECT getSetting('max_result_rows') AS r, getSetting('max_result_bytes') AS b, getSetting('max_execution_time') AS t, getSetting('readonly') AS ro",
-        format: 'JSONEachRow',
-      });
-      expect(
-        (await limits.json<Record<string, string | number>>()).map((r) => [
-          Number(r.r),
-          Number(r.b),
-          Number(r.t),
-          Number(r.ro),
-        ]),
-      ).toEqual([[1_000_000, 64 * 1024 * 1024, 30, 1]]);
-      // The next query answers correctly (nothing of the failed one is left over) …
-      const next = await ch.query({ query: 'SELECT number FROM numbers(3)', format: 'JSONEachRow' });
-      expect((await next.json<{ number: string | number }>()).map((r) => Number(r.number))).toEqual([
-        0, 1, 2,
-      ]);
-      // … and the collector's own session did not inherit the limits.
-      const own = await collector.client.query({
-        query: "SELECT getSetting('max_result_rows') AS r, getSetting('readonly') AS ro",
-        format: 'JSONEachRow',
-      });
-      expect(
-        (await own.json<{ r: string | number; ro: string | number }>()).map((r) => [
-          Number(r.r),
-          Number(r.ro),
-        ]),
-      ).toEqual([[0, 0]]);
-      // A result under the limit still streams in full.
-      const many = await ch.query({ query: 'SELECT number FROM numbers(200000)', format: 'CSV' });
-      expect((await many.text()).split('\n').filter((l) => l !== '').length).toBe(200_000);
-      const health = await fetch(`${collector.url}/healthz`);
-      expect(((await health.json()) as { status: string }).status).toBe('ok');
-    } finally {
-      await ch.close();
-    }
+  it('compares two versions of the key’s project, and only of that project', async () => {
+    const res = await fetch(
+      `${collector.url}/api/v1/compare?prompt=support-answer&baseline=1&candidate=2&since=1h&min_samples=2`,
+      { headers: { authorization: `Bearer ${READ}` } },
+    );
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as {
+      project: string;
+      baselineGenerations: number;
+      candidateGenerations: number;
+      metrics: Array<{ metric: string; baseline: { n: number } }>;
+    };
+    expect(body.project).toBe('acme');
+    expect([body.baselineGenerations, body.candidateGenerations]).toEqual([4, 6]);
+    expect(body.metrics.find((m) => m.metric === 'latency_ms')?.baseline.n).toBe(4);
+    const other = await fetch(
+      `${collector.url}/api/v1/compare?prompt=support-answer&baseline=1&candidate=2&since=1h`,
+      { headers: { authorization: `Bearer ${OTHER_READ}` } },
+    );
+    const otherBody = (await other.json()) as { project: string; baselineGenerations: number };
+    expect([otherBody.project, otherBody.baselineGenerations]).toEqual(['globex', 0]);
+    const bad = await fetch(`${collector.url}/api/v1/compare?prompt=support-answer&baseline=0&candidate=2`, {
+      headers: { authorization: `Bearer ${READ}` },
+    });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: string }).error).toMatch(/^baseline: must be a whole number/);
+    const regressions = await fetch(
+      `${collector.url}/api/v1/regressions?prompt=support-answer&label=production&since=1h&max_window=10m`,
+      { headers: { authorization: `Bearer ${READ}` } },
+    );
+    expect(regressions.status).toBe(200);
+    const report = (await regressions.json()) as { project: string; label: string; moves: unknown[] };
+    expect([report.project, report.label]).toEqual(['acme', 'production']);
+    const badWindow = await fetch(
+      `${collector.url}/api/v1/regressions?prompt=support-answer&max_window=90d`,
+      { headers: { authorization: `Bearer ${READ}` } },
+    );
+    expect(((await badWindow.json()) as { error: string }).error).toMatch(
+      /^max_window: must be from 1m to 30d/,
+    );
   });
 });

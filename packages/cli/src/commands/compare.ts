@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { compareVersions } from '@promptline/clickhouse';
 import type { VersionComparison } from '@promptline/clickhouse';
 
 import { CliError } from '../CliError.js';
@@ -67,7 +66,7 @@ export function sourceAndTestOptions(command: Command): Command {
     .option('--api-key <key>', 'read-scope API key for --collector (env PROMPTLINE_API_KEY)')
     .option(
       '--project <id>',
-      'project to read (env PROMPTLINE_PROJECT, default "default"; through a collector: the SQL endpoint reads this project)',
+      'project to read (env PROMPTLINE_PROJECT, default "default"; through a collector the key\'s project is read)',
     );
 }
 
@@ -87,11 +86,11 @@ async function runCompare(
   const to = new Date();
   const from = new Date(to.getTime() - windowMs);
   const source = await openSource(opts, global, ctx);
-  const project = source.sql.projectId ?? resolveProject(opts.project, env).value;
   let report: CompareReport;
+  let project: string;
   try {
-    const comparison = await compareVersions(source.sql.client, {
-      project,
+    const comparison = await source.compare({
+      project: resolveProject(opts.project, env).value,
       prompt: opts.prompt,
       baseline,
       candidate,
@@ -101,7 +100,7 @@ async function runCompare(
       ...(opts.environment === undefined ? {} : { environment: opts.environment }),
       ...(opts.label === undefined ? {} : { label: opts.label }),
     });
-    report = { ...comparison, source: source.name };
+    ({ project, ...report } = { ...comparison, source: source.name });
   } finally {
     await source.close();
   }

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { detectRegressions } from '@promptline/clickhouse';
 import type { RegressionReport } from '@promptline/clickhouse';
 
 import { CliError } from '../CliError.js';
@@ -46,11 +45,11 @@ async function runRegressions(
   const to = new Date();
   const from = new Date(to.getTime() - windowMs);
   const source = await openSource(opts, global, ctx);
-  const project = source.sql.projectId ?? resolveProject(opts.project, env).value;
   let report: RegressionsCliReport;
+  let project: string;
   try {
-    const found = await detectRegressions(source.sql.client, {
-      project,
+    const found = await source.regressions({
+      project: resolveProject(opts.project, env).value,
       prompt: opts.prompt,
       label: opts.label,
       from,
@@ -60,7 +59,7 @@ async function runRegressions(
       ...(maxMoves === undefined ? {} : { maxMoves }),
       ...(opts.environment === undefined ? {} : { environment: opts.environment }),
     });
-    report = { ...found, source: source.name };
+    ({ project, ...report } = { ...found, source: source.name });
   } finally {
     await source.close();
   }

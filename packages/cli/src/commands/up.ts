@@ -76,7 +76,7 @@ function buildConfig(
     config.auth.allowAnonymousIngest = false;
   config.auth.keys.push(
     { sha256: sha256Hex(keys.ingest), project: LOCAL_PROJECT, scopes: ['ingest'], name: 'local-ingest' },
-    { sha256: sha256Hex(keys.read), project: LOCAL_PROJECT, scopes: ['read', 'sql'], name: 'local-read' },
+    { sha256: sha256Hex(keys.read), project: LOCAL_PROJECT, scopes: ['read'], name: 'local-read' },
     {
       sha256: sha256Hex(keys.admin),
       project: LOCAL_PROJECT,
@@ -171,7 +171,7 @@ async function runUp(opts: UpCommandOptions, global: GlobalOptions, ctx: CliCont
   // Only the read key is printed (terminal scrollback and CI logs keep what is printed); the ingest
   // and admin keys stay in the keys file.
   const keysFile = join(home, KEYS_FILE_NAME);
-  out.line(`  read key    ${keys.read}  (promptline metrics, Grafana, @clickhouse/client)`);
+  out.line(`  read key    ${keys.read}  (promptline metrics and prompts, the read API)`);
   out.line(`  other keys  ingest (SDKs, OTLP exporters) and admin (registry) in ${keysFile} (mode 0600)`);
   out.line(`SDK: init({ endpoint: '${collector.url}', apiKey: <"ingest" in ${keysFile}> })`);
   out.line('Press Ctrl-C to stop (the write-ahead log is drained first).');

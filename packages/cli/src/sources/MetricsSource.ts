@@ -1,4 +1,9 @@
-import type { ClickHouseClient } from '@clickhouse/client';
+import type {
+  CompareVersionsQuery,
+  DetectRegressionsQuery,
+  RegressionReport,
+  VersionComparison,
+} from '@promptline/clickhouse';
 
 import type { VersionMetrics } from '../metricsReport.js';
 
@@ -8,16 +13,20 @@ export interface VersionMetricsQuery {
   to: Date;
 }
 
-/** Where `promptline metrics` reads from: the engine directly, or a running collector over HTTP. */
+/**
+ * Where `promptline metrics`, `compare` and `regressions` read from: the engine directly (embedded
+ * or a ClickHouse server), or a running collector through its typed read API.
+ */
 export interface MetricsSource {
   /** `embedded:<dir>`, `clickhouse:<url>` or `collector:<url>`. */
   readonly name: string;
   versionMetrics(query: VersionMetricsQuery): Promise<VersionMetrics[]>;
   /**
-   * A ClickHouse client on the same data, for the queries beyond the metrics table (`compare`,
-   * `regressions`): the engine itself, or the collector's read-only SQL endpoint. `projectId` is the
-   * project the source reads (unknown through a collector: the key decides there).
+   * `compareVersions` on this source. `project` is the project read: the query's own when reading
+   * the engine, the key's when reading through a collector (which ignores `query.project`).
    */
-  readonly sql: { client: ClickHouseClient; projectId: string | undefined };
+  compare(query: CompareVersionsQuery): Promise<VersionComparison & { project: string }>;
+  /** `detectRegressions` on this source; `project` as in {@link compare}. */
+  regressions(query: DetectRegressionsQuery): Promise<RegressionReport & { project: string }>;
   close(): Promise<void>;
 }

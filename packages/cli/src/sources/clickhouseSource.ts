@@ -1,5 +1,11 @@
 import type { ClickHouseClient } from '@clickhouse/client';
-import { metricsByVersion, trafficShareByLabel } from '@promptline/clickhouse';
+import {
+  compareVersions,
+  DEFAULT_PROJECT,
+  detectRegressions,
+  metricsByVersion,
+  trafficShareByLabel,
+} from '@promptline/clickhouse';
 import type { VersionMetrics as StoredVersionMetrics } from '@promptline/clickhouse';
 
 import type { ScoreSummary, VersionMetrics } from '../metricsReport.js';
@@ -34,8 +40,8 @@ export function toReportVersion(row: StoredVersionMetrics, labels: readonly stri
 }
 
 /**
- * Reads through the typed query layer of `@promptline/clickhouse` with any `@clickhouse/client`:
- * the embedded engine, a ClickHouse server, or a collector's ClickHouse-compatible SQL endpoint.
+ * Reads through the typed query layer of `@promptline/clickhouse` with a `@clickhouse/client` on
+ * the embedded engine or a ClickHouse server.
  */
 export function clickhouseSource(
   client: ClickHouseClient,
@@ -44,7 +50,16 @@ export function clickhouseSource(
 ): MetricsSource {
   return {
     name,
-    sql: { client, projectId: opts.projectId },
+    async compare(query) {
+      const project = opts.projectId ?? query.project ?? DEFAULT_PROJECT;
+      const db = opts.database === undefined ? {} : { database: opts.database };
+      return { project, ...(await compareVersions(client, { ...query, ...db, project })) };
+    },
+    async regressions(query) {
+      const project = opts.projectId ?? query.project ?? DEFAULT_PROJECT;
+      const db = opts.database === undefined ? {} : { database: opts.database };
+      return { project, ...(await detectRegressions(client, { ...query, ...db, project })) };
+    },
     async versionMetrics(query: VersionMetricsQuery): Promise<VersionMetrics[]> {
       const window = {
         promptName: query.prompt,

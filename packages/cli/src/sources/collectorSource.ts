@@ -1,5 +1,11 @@
-import { ClickHouseLogLevel, createClient } from '@clickhouse/client';
-import type { LabelShare, VersionMetrics as StoredVersionMetrics } from '@promptline/clickhouse';
+import type {
+  CompareVersionsQuery,
+  DetectRegressionsQuery,
+  LabelShare,
+  RegressionReport,
+  VersionComparison,
+  VersionMetrics as StoredVersionMetrics,
+} from '@promptline/clickhouse';
 
 import { CliError } from '../CliError.js';
 import type { VersionMetrics } from '../metricsReport.js';
@@ -43,7 +49,21 @@ async function getJson<T>(url: URL, apiKey: string): Promise<T> {
   return JSON.parse(text) as T;
 }
 
-/** Reads through a running collector's typed read API (`/api/v1/metrics`, `/api/v1/labels/share`). */
+/** The test options of compare / regressions as the read API's parameters. */
+function testParams(
+  u: URL,
+  q: { sampleLimit?: number; minSamples?: number; alpha?: number; environment?: string },
+): void {
+  if (q.sampleLimit !== undefined) u.searchParams.set('sample_limit', String(q.sampleLimit));
+  if (q.minSamples !== undefined) u.searchParams.set('min_samples', String(q.minSamples));
+  if (q.alpha !== undefined) u.searchParams.set('alpha', String(q.alpha));
+  if (q.environment !== undefined) u.searchParams.set('environment', q.environment);
+}
+
+/**
+ * Reads through a running collector's typed read API (`/api/v1/metrics`, `/labels/share`,
+ * `/compare`, `/regressions`) with a `read` key; the key's project is the one read.
+ */
 export function collectorSource(baseUrl: string, apiKey: string): MetricsSource {
   const base = baseUrl.replace(/\/+$/, '');
   const url = (path: string, query: VersionMetricsQuery): URL => {
@@ -53,18 +73,8 @@ export function collectorSource(baseUrl: string, apiKey: string): MetricsSource 
     u.searchParams.set('to', query.to.toISOString());
     return u;
   };
-  // The collector's read-only SQL endpoint speaks ClickHouse's HTTP interface (password = API key).
-  // The client's own logger stays off: errors reach the user once, through the CLI's output.
-  const client = createClient({
-    url: base,
-    username: 'default',
-    password: apiKey,
-    request_timeout: TIMEOUT_MS,
-    log: { level: ClickHouseLogLevel.OFF },
-  });
   return {
     name: `collector:${base}`,
-    sql: { client, projectId: undefined },
     async versionMetrics(query: VersionMetricsQuery): Promise<VersionMetrics[]> {
       const metrics = await getJson<{ versions: StoredVersionMetrics[] }>(
         url('/api/v1/metrics', query),
@@ -78,6 +88,29 @@ export function collectorSource(baseUrl: string, apiKey: string): MetricsSource 
       }
       return metrics.versions.map((row) => toReportVersion(row, labels.get(row.version) ?? []));
     },
-    close: () => client.close(),
+    async compare(q: CompareVersionsQuery): Promise<VersionComparison & { project: string }> {
+      const u = new URL(`${base}/api/v1/compare`);
+      u.searchParams.set('prompt', q.prompt);
+      u.searchParams.set('baseline', String(q.baseline));
+      u.searchParams.set('candidate', String(q.candidate));
+      u.searchParams.set('from', q.from.toISOString());
+      u.searchParams.set('to', q.to.toISOString());
+      if (q.label !== undefined) u.searchParams.set('label', q.label);
+      testParams(u, q);
+      return getJson<VersionComparison & { project: string }>(u, apiKey);
+    },
+    async regressions(q: DetectRegressionsQuery): Promise<RegressionReport & { project: string }> {
+      const u = new URL(`${base}/api/v1/regressions`);
+      u.searchParams.set('prompt', q.prompt);
+      u.searchParams.set('label', q.label);
+      u.searchParams.set('from', q.from.toISOString());
+      u.searchParams.set('to', q.to.toISOString());
+      if (q.maxWindowMs !== undefined)
+        u.searchParams.set('max_window', `${Math.round(q.maxWindowMs / 1000)}s`);
+      if (q.maxMoves !== undefined) u.searchParams.set('max_moves', String(q.maxMoves));
+      testParams(u, q);
+      return getJson<RegressionReport & { project: string }>(u, apiKey);
+    },
+    close: () => Promise.resolve(),
   };
 }

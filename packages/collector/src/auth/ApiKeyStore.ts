@@ -7,8 +7,9 @@ import type { IncomingMessage } from 'node:http';
 
 /**
  * `ingest` sends telemetry; `read` reads the key's own project through the typed read API;
- * `sql` runs read-only SQL, which is NOT project-scoped (every project's rows are visible), so it
- * is granted separately; `write` changes the prompt registry; `admin` implies every scope.
+ * `sql` runs read-only SQL (served only with a ClickHouse server, as its read-only reader user),
+ * which is NOT project-scoped (every project's rows are visible), so it is granted separately;
+ * `write` changes the prompt registry; `admin` implies every scope.
  */
 export type Scope = 'ingest' | 'read' | 'sql' | 'write' | 'admin';
 export const SCOPES: readonly Scope[] = ['ingest', 'read', 'sql', 'write', 'admin'];
@@ -25,12 +26,15 @@ export interface ApiKeyEntry {
 
 /** Who a request is, once its key checked out. */
 export interface Principal {
+  /**
+   * Stable identifier of the key for per-key bounds: the first 16 hex digits of its SHA-256 (not
+   * the key, and not enough of the digest to match it against a leaked config); `anonymous`.
+   */
+  id: string;
   project: string;
   scopes: ReadonlySet<Scope>;
   /** Key label, or `anonymous`. */
   name: string;
-  /** Identifies the key for per-key bounds: its digest, or `anonymous`. Never the key itself. */
-  keyId: string;
   anonymous: boolean;
 }
 
@@ -107,10 +111,10 @@ export class ApiKeyStore {
     if (!timingSafeEqual(Buffer.from(digest, 'hex'), Buffer.from(entry.sha256.toLowerCase(), 'hex')))
       return undefined;
     return {
+      id: digest.slice(0, 16),
       project: entry.project,
       scopes: new Set(entry.scopes),
       name: entry.name ?? 'key',
-      keyId: digest,
       anonymous: false,
     };
   }
@@ -126,10 +130,10 @@ export class ApiKeyStore {
     if (key === undefined) {
       if (scope === 'ingest' && this.opts.allowAnonymousIngest) {
         return {
+          id: 'anonymous',
           project: this.opts.anonymousProject,
           scopes: new Set(['ingest']),
           name: 'anonymous',
-          keyId: 'anonymous',
           anonymous: true,
         };
       }

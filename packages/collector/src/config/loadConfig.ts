@@ -124,7 +124,25 @@ export interface CollectorConfig {
     };
     retry: { initialIntervalMs: number; maxIntervalMs: number; multiplier: number };
   };
-  readApi: { enabled: boolean };
+  readApi: {
+    enabled: boolean;
+    /**
+     * The SQL endpoint (ClickHouse's HTTP protocol). Served only with a ClickHouse server, where it
+     * forwards each request to the server as `username`, a read-only user whose settings profile
+     * holds readonly = 1 and the per-query limits (see SECURITY.md). Never with the embedded engine.
+     */
+    sql: {
+      enabled: boolean;
+      username: string;
+      password: string;
+      /** SQL requests running at once, all keys together (each key: one running, one waiting). */
+      maxConcurrent: number;
+      /** Whole request to ClickHouse, including streaming the result; longer → the request is cut. */
+      timeoutMs: number;
+      /** Result bytes relayed per request; more → the response is cut. */
+      maxResponseBytes: number;
+    };
+  };
   logLevel: LogLevel;
   /** Seconds clients are told to wait (`Retry-After`) under back-pressure. */
   retryAfterSeconds: number;
@@ -168,6 +186,8 @@ export const ENV_OVERRIDES: ReadonlyArray<{ env: string; path: string[] }> = [
   { env: 'PROMPTLINE_WAL_DIR', path: ['exporters', 'clickhouse', 'wal', 'dir'] },
   { env: 'PROMPTLINE_WAL_FSYNC', path: ['exporters', 'clickhouse', 'wal', 'fsync'] },
   { env: 'PROMPTLINE_LOG_LEVEL', path: ['service', 'telemetry', 'logs', 'level'] },
+  { env: 'PROMPTLINE_SQL_USER', path: ['extensions', 'promptline_read_api', 'sql', 'username'] },
+  { env: 'PROMPTLINE_SQL_PASSWORD', path: ['extensions', 'promptline_read_api', 'sql', 'password'] },
 ];
 
 function setPath(root: Raw, path: readonly string[], value: unknown): void {
@@ -607,10 +627,40 @@ function validate(raw: Raw, baseDir: string, problems: string[]): CollectorConfi
   // extensions
   const ext = r.obj(raw, 'extensions', 'extensions') ?? {};
   const readApiRaw = r.obj(ext, 'promptline_read_api', 'extensions.promptline_read_api');
-  const readApi = {
-    enabled: r.bool(readApiRaw, 'enabled', 'extensions.promptline_read_api', exporter.endpoint === ''),
+  const ap = 'extensions.promptline_read_api';
+  const readApiEnabled = r.bool(readApiRaw, 'enabled', ap, exporter.endpoint === '');
+  const sqlRaw = r.obj(readApiRaw, 'sql', `${ap}.sql`);
+  r.note(ap, 'sql');
+  const sp = `${ap}.sql`;
+  const sql: CollectorConfig['readApi']['sql'] = {
+    enabled: r.bool(sqlRaw, 'enabled', sp, exporter.endpoint !== ''),
+    username: r.str(sqlRaw, 'username', sp, ''),
+    password: r.str(sqlRaw, 'password', sp, ''),
+    maxConcurrent: r.int(sqlRaw, 'max_concurrent', sp, 2, 1, 64),
+    timeoutMs: r.int(sqlRaw, 'timeout_ms', sp, 70_000, 1_000, 3_600_000),
+    maxResponseBytes: r.int(sqlRaw, 'max_response_bytes', sp, 256 * 1024 * 1024, 1024),
   };
-  r.unknown(readApiRaw, 'extensions.promptline_read_api');
+  r.unknown(sqlRaw, sp);
+  r.unknown(readApiRaw, ap);
+  if (exporter.endpoint === '') {
+    if (sqlRaw?.enabled === true) {
+      r.problems.push(
+        `${sp}.enabled: raw SQL is not served with the embedded engine, which cannot refuse INTO OUTFILE or a multi-statement string (SECURITY.md); use the typed read API (/api/v1/…), or write to a ClickHouse server (exporters.clickhouse.endpoint) and give the endpoint a read-only user`,
+      );
+    }
+    sql.enabled = false;
+  } else if (readApiEnabled && sql.enabled) {
+    if (sql.username === '') {
+      r.problems.push(
+        `${sp}.username: required for the SQL endpoint with a ClickHouse server: a read-only ClickHouse user (settings profile with readonly = 1 and per-query limits, e.g. promptline_reader in deploy/clickhouse/single/users.xml; env PROMPTLINE_SQL_USER / PROMPTLINE_SQL_PASSWORD), or set ${sp}.enabled: false`,
+      );
+    } else if (sql.username === exporter.username) {
+      r.problems.push(
+        `${sp}.username: must not be the exporter's user "${exporter.username}" (it writes); use a read-only ClickHouse user`,
+      );
+    }
+  }
+  const readApi: CollectorConfig['readApi'] = { enabled: readApiEnabled, sql };
 
   // service
   const service = r.obj(raw, 'service', 'service');

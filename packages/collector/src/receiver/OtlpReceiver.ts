@@ -89,7 +89,7 @@ export class OtlpReceiver {
    * the body limit for a compressed body until it is inflated, then its inflated size.
    */
   inFlightBytes = 0;
-  /** Requests and bytes in flight per API key ({@link Principal.keyId}); entries leave at zero. */
+  /** Requests and bytes in flight per API key (`Principal.id`); entries leave at zero. */
   private readonly perKey = new Map<string, KeyLoad>();
   private draining = false;
 
@@ -303,7 +303,7 @@ export class OtlpReceiver {
     let keyId: string;
     let keyName: string;
     try {
-      ({ project, keyId, name: keyName } = this.keys.require(req, 'ingest'));
+      ({ project, id: keyId, name: keyName } = this.keys.require(req, 'ingest'));
     } catch (e) {
       req.resume();
       const status = e instanceof AuthError ? e.status : 401;
