@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { statSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +12,8 @@ import { startClickHouseProcess } from '../support/clickhouseProcess.js';
 import type { ClickHouseProcess } from '../support/clickhouseProcess.js';
 import { generationSpans, generationSpecs, otlpProtobuf, postTraces } from '../support/generationSpans.js';
 import { freePort } from '../support/ports.js';
+
+const modeOf = (path: string): number => statSync(path).mode & 0o777;
 
 // `promptline up --clickhouse URL`: the collector writes to a ClickHouse server (the HTTP fixture,
 // real engine) instead of the embedded engine, and `promptline metrics` then reads that server
@@ -58,6 +61,18 @@ describe('promptline up --clickhouse URL (built bin)', () => {
       expect(state.clickhouseUrl).toBe(clickhouse!.url);
       expect(state.engineDir).toBeUndefined();
       expect(log).toContain(`storage     ClickHouse at ${clickhouse!.url}`);
+      // Only the read key is printed; the others are named by where they are. Everything under the
+      // directory is the user's only.
+      expect(log).toContain(state.readKey);
+      expect(log).not.toContain(state.ingestKey);
+      expect(log).not.toContain(state.adminKey);
+      expect(log).toContain(
+        `ingest (SDKs, OTLP exporters) and admin (registry) in ${join(home, 'keys.json')}`,
+      );
+      expect(modeOf(home)).toBe(0o700);
+      expect(modeOf(join(home, 'keys.json'))).toBe(0o600);
+      expect(modeOf(join(home, 'collector.json'))).toBe(0o600);
+      expect(modeOf(join(home, 'wal'))).toBe(0o700);
 
       const specs = generationSpecs({
         count: 60,

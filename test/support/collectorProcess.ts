@@ -72,11 +72,9 @@ export async function writeCollectorConfig(opts: CollectorProcessOptions): Promi
   return file;
 }
 
+/** What `/healthz` answers (without a key it says up or down, nothing more). */
 export interface Health {
   status: string;
-  wal: { pendingBytes: number; sealedSegments: number };
-  written: unknown;
-  accepted: unknown;
 }
 
 export interface CollectorProcess {
@@ -85,6 +83,8 @@ export interface CollectorProcess {
   /** Output so far. */
   log(): string;
   health(): Promise<Health | undefined>;
+  /** Bytes in the WAL not yet in ClickHouse (`promptline_collector_queue_bytes` on `/metrics`). */
+  queueBytes(): Promise<number | undefined>;
   /** SIGKILL: no shutdown code runs (what a crash or the OOM killer does). */
   kill9(): Promise<void>;
   /** SIGTERM: graceful shutdown (drains the WAL). */
@@ -116,6 +116,15 @@ export async function startCollectorProcess(
       return undefined;
     }
   };
+  const queueBytes = async (): Promise<number | undefined> => {
+    try {
+      const res = await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(2_000) });
+      const m = /^promptline_collector_queue_bytes (\d+)$/m.exec(await res.text());
+      return m === null ? undefined : Number(m[1]);
+    } catch {
+      return undefined;
+    }
+  };
   const deadline = Date.now() + timeoutMs;
   while ((await health()) === undefined) {
     if (child.exitCode !== null) throw new Error(`the collector exited with code ${child.exitCode}:\n${log}`);
@@ -130,6 +139,7 @@ export async function startCollectorProcess(
     child,
     log: () => log,
     health,
+    queueBytes,
     kill9: async () => {
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise<void>((r) => child.once('exit', () => r()));
@@ -140,14 +150,20 @@ export async function startCollectorProcess(
   };
 }
 
-/** Polls `/healthz` until nothing is left in the WAL (everything acknowledged is in ClickHouse). */
+/**
+ * Polls `/healthz` and `/metrics` until exports are healthy and nothing is left in the WAL
+ * (everything acknowledged is in ClickHouse).
+ */
 export async function waitDrained(collector: CollectorProcess, timeoutMs: number): Promise<Health> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const h = await collector.health();
-    if (h !== undefined && h.wal.pendingBytes === 0 && h.status === 'ok') return h;
+    const queued = await collector.queueBytes();
+    if (h !== undefined && queued === 0 && h.status === 'ok') return h;
     if (Date.now() > deadline)
-      throw new Error(`the WAL did not drain in ${timeoutMs} ms: ${JSON.stringify(h)}\n${collector.log()}`);
+      throw new Error(
+        `the WAL did not drain in ${timeoutMs} ms: ${JSON.stringify({ ...h, queued })}\n${collector.log()}`,
+      );
     await new Promise((r) => setTimeout(r, 200));
   }
 }

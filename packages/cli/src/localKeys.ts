@@ -29,7 +29,10 @@ function isKeys(value: unknown): value is LocalKeys {
   return typeof v.ingest === 'string' && typeof v.read === 'string' && typeof v.admin === 'string';
 }
 
-/** Reads `HOME/keys.json`, creating it (mode 0600) with three new random keys the first time. */
+/**
+ * Reads `HOME/keys.json`, creating it (mode 0600) with three new random keys the first time; a HOME
+ * created here is its user's only (0700).
+ */
 export async function loadOrCreateLocalKeys(home: string): Promise<{ keys: LocalKeys; created: boolean }> {
   const file = join(home, KEYS_FILE_NAME);
   try {
@@ -39,7 +42,7 @@ export async function loadOrCreateLocalKeys(home: string): Promise<{ keys: Local
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT' && !(error instanceof SyntaxError)) throw error;
   }
   const keys: LocalKeys = { ingest: newKey(), read: newKey(), admin: newKey() };
-  await mkdir(home, { recursive: true });
+  await mkdir(home, { recursive: true, mode: 0o700 });
   await writeFile(file, `${JSON.stringify(keys, null, 2)}\n`, { mode: 0o600 });
   await chmod(file, 0o600);
   return { keys, created: true };

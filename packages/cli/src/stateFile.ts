@@ -30,7 +30,7 @@ export function stateFilePath(home: string): string {
 
 /** Writes the state file atomically (temp file + rename). */
 export async function writeCollectorState(home: string, state: CollectorState): Promise<void> {
-  await mkdir(home, { recursive: true });
+  await mkdir(home, { recursive: true, mode: 0o700 });
   const target = stateFilePath(home);
   const temp = `${target}.${process.pid}.tmp`;
   await writeFile(temp, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });

@@ -27,7 +27,7 @@ import { BUILTIN_ROUTE_MODULES } from './routes.js';
 import type { RouteDeps, RouteModule } from './server/RouteModule.js';
 import { HttpError, Router, sendJson } from './server/Router.js';
 import { SelfMetrics } from './server/SelfMetrics.js';
-import { WriteAheadLog } from './wal/WriteAheadLog.js';
+import { ensurePrivateDir, WriteAheadLog } from './wal/WriteAheadLog.js';
 
 /** Extra wiring for embedding and tests. */
 export interface StartOptions {
@@ -78,6 +78,8 @@ export async function startCollector(
   const log = createLogger(config.logLevel, options.logSink);
   const embedded = config.exporter.endpoint === '';
   const ownsClient = options.client === undefined;
+  // The engine's files hold every project's telemetry: readable by this user only.
+  if (embedded && ownsClient) ensurePrivateDir(config.exporter.dataDir, log);
   const client =
     options.client ??
     openClickHouse(
@@ -144,6 +146,9 @@ export async function startCollector(
         maxRequestBodySize: config.receiver.maxRequestBodySize,
         maxConcurrentRequests: config.receiver.maxConcurrentRequests,
         maxInFlightBytes: config.receiver.maxInFlightBytes,
+        maxConcurrentRequestsPerKey: config.receiver.maxConcurrentRequestsPerKey,
+        maxInFlightBytesPerKey: config.receiver.maxInFlightBytesPerKey,
+        readIdleTimeoutMs: config.receiver.readIdleTimeoutMs,
         maxLagBytes: config.exporter.wal.maxLagBytes,
         maxLagWaitMs: config.exporter.wal.maxLagWaitMs,
         retryAfterSeconds: config.retryAfterSeconds,
@@ -158,23 +163,11 @@ export async function startCollector(
     let stopping = false;
     if (config.signals.traces) router.post('/v1/traces', (req, res) => receiver.handle(req, res, 'traces'));
     if (config.signals.logs) router.post('/v1/logs', (req, res) => receiver.handle(req, res, 'logs'));
+    // Unauthenticated (load balancers, orchestrators): up or down, nothing else. Queue figures are
+    // on /metrics; export errors, which can quote data, only in the log.
     router.get('/healthz', (_req, res) => {
       const status = stopping ? 'stopping' : drainer.healthy ? 'ok' : 'degraded';
-      sendJson(res, stopping ? 503 : 200, {
-        status,
-        export: {
-          healthy: drainer.healthy,
-          consecutiveFailures: drainer.failures,
-          lastError: drainer.lastError,
-        },
-        wal: {
-          pendingBytes: openWal.pendingBytes,
-          sealedSegments: openWal.sealedCount,
-          deadLetterBytes: openWal.deadLetterBytes,
-        },
-        written: metrics.written,
-        accepted: metrics.accepted,
-      });
+      sendJson(res, stopping ? 503 : 200, { status });
     });
     router.get('/metrics', async (_req, res) => {
       // The engine's figure (undefined for a server client) is best effort: a scrape never fails
@@ -184,6 +177,9 @@ export async function startCollector(
       const text = metrics.render({
         walPendingBytes: openWal.pendingBytes,
         walSegments: openWal.sealedCount,
+        walDeadLetterBytes: openWal.deadLetterBytes,
+        walCorruptBytes: openWal.corruptBytes,
+        walCorruptRegions: openWal.corruptRegions,
         inFlightRequests: receiver.inFlight,
         exportHealthy: drainer.healthy,
         memory: { rss, heapUsed, external },

@@ -129,6 +129,9 @@ describe('embedded engine memory (exporters.clickhouse.release_memory)', () => {
       const serverText = new SelfMetrics().render({
         walPendingBytes: 0,
         walSegments: 0,
+        walDeadLetterBytes: 0,
+        walCorruptBytes: 0,
+        walCorruptRegions: 0,
         inFlightRequests: 0,
         exportHealthy: true,
         memory: { rss, heapUsed: heap, external },

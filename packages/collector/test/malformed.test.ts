@@ -45,7 +45,17 @@ describe('malformed input: a precise 4xx each, the process stays healthy with bo
     collector = await startCollector(
       testConfig(tmp.dir, {
         receivers: {
-          otlp: { protocols: { http: { max_request_body_size: LIMIT, max_in_flight_bytes: 3 * LIMIT } } },
+          otlp: {
+            protocols: {
+              http: {
+                max_request_body_size: LIMIT,
+                max_in_flight_bytes: 3 * LIMIT,
+                // Every request here is anonymous (one key): these tests are about the collector-wide
+                // bound, so the key may hold all of it (fairness.test.ts covers the per-key share).
+                max_in_flight_bytes_per_key: 3 * LIMIT,
+              },
+            },
+          },
         },
       }),
     );

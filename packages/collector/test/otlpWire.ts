@@ -116,6 +116,37 @@ export function id(n: number, bytes: 8 | 16): Uint8Array {
   return out;
 }
 
+let nextSpan = 1;
+
+/**
+ * A request of `n` generation spans of prompt `prompt` (version 1, ended a minute ago), each with
+ * ids never used before in this process.
+ */
+export function generationRequest(n: number, prompt: string): Uint8Array {
+  const spans: Uint8Array[] = [];
+  for (let i = 0; i < n; i++) {
+    const k = nextSpan++;
+    spans.push(
+      encodeSpan({
+        traceId: id(k, 16),
+        spanId: id(k, 8),
+        name: 'chat',
+        kind: 3,
+        startNs: BigInt(Date.now() - 60_000) * 1_000_000n,
+        endNs: BigInt(Date.now() - 59_000) * 1_000_000n,
+        attributes: [
+          [GEN_AI.OPERATION_NAME, { s: 'chat' }],
+          [GEN_AI.REQUEST_MODEL, { s: 'gpt-4o-mini' }],
+          [GEN_AI.PROMPT_NAME, { s: prompt }],
+          [PROMPTLINE.PROMPT_VERSION, { i: 1 }],
+          [GEN_AI.USAGE_INPUT_TOKENS, { i: 10 }],
+        ],
+      }),
+    );
+  }
+  return encodeRequest(spans);
+}
+
 /** Decodes a `google.rpc.Status` protobuf body. */
 export function decodeStatus(buf: Uint8Array): { code: number; message: string } {
   const r = protobuf.Reader.create(buf);

@@ -140,6 +140,34 @@ describe('registry HTTP API on the collector (mounted by default)', () => {
     expect((p2list.body.prompts as { name: string }[]).map((p) => p.name)).toEqual(['p2-only']);
   });
 
+  it('JSON nested deeper than 64 levels in a prompt field is 400 naming the field, never a 5xx', async () => {
+    const nested = (depth: number, leaf = '1'): string =>
+      `${'{"a":'.repeat(depth)}${leaf}${'}'.repeat(depth)}`;
+    const deepList = (depth: number): string => `${'['.repeat(depth)}1${']'.repeat(depth)}`;
+    const cases: Array<[string, string]> = [
+      ['metadata', `{"name":"deep","template":"x","metadata":${nested(5000)}}`],
+      ['config', `{"name":"deep","template":"x","config":${nested(5000)}}`],
+      ['examples', `{"name":"deep","template":"x","examples":[{"input":${deepList(5000)}}]}`],
+      ['outputSchema', `{"name":"deep","template":"x","outputSchema":${nested(5000, '{"type":"string"}')}}`],
+      [
+        'outputSchema',
+        `{"name":"deep","template":"x","outputSchema":${JSON.stringify(nested(5000, '{"type":"string"}'))}}`,
+      ],
+    ];
+    for (const [field, raw] of cases) {
+      const res = await call('POST', '/api/v1/prompts', { key: 'writer', raw });
+      expect([field, res.status, res.body.code]).toEqual([field, 400, 'invalid_request']);
+      expect(res.body.error).toMatch(new RegExp(`^${field} is nested deeper than 64 levels`));
+    }
+    // 64 levels is fine, and the collector is unharmed.
+    const ok = await call('POST', '/api/v1/prompts', {
+      key: 'writer',
+      raw: `{"name":"deep","template":"x","metadata":${nested(63)}}`,
+    });
+    expect(ok.status).toBe(201);
+    expect((await fetch(`${collector.url}/healthz`)).status).toBe(200);
+  });
+
   it('answers bad input with a precise 4xx and a message naming the problem', async () => {
     await call('POST', '/api/v1/prompts', { key: 'writer', body: { name: 'known', template: 'k' } });
     const cases: [Promise<{ status: number; body: Record<string, unknown> }>, number, string, RegExp][] = [];

@@ -1,16 +1,25 @@
-import { appendFileSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  chmodSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { createLogger } from '../src/logger.js';
 import {
   deadLetterDir,
   READ_CHUNK_BYTES,
-  scanValidLength,
   WalFullError,
+  WalWriteError,
   WriteAheadLog,
 } from '../src/wal/WriteAheadLog.js';
 import type { FsyncPolicy, WalBatch, WalOptions, WalRecord } from '../src/wal/WriteAheadLog.js';
 import { tempDir } from '../../../test/kit/collector.js';
+import { fillTo, mountTmpfs } from '../../../test/kit/disk.js';
 
 const lines: string[] = [];
 const log = createLogger('debug', (l) => lines.push(l));
@@ -104,7 +113,7 @@ describe('WriteAheadLog', () => {
     await wal.close();
   });
 
-  it('cuts a torn tail and a corrupt record, keeping the whole records before them', async () => {
+  it('cuts a torn tail on open; skips a corrupt record, keeping the records before and after it', async () => {
     const o = opts();
     const wal = await WriteAheadLog.open(o, log);
     for (let i = 0; i < 10; i++) await wal.append([rec(`r${i}\n`)]);
@@ -116,18 +125,125 @@ describe('WriteAheadLog', () => {
     appendFileSync(file, Buffer.from([0x50, 0x4c, 0x57, 0x31, 0x09, 0, 0]));
     const reopened = await WriteAheadLog.open(o, log);
     expect(statSync(file).size).toBe(whole);
-    expect(lines.some((l) => /cut 7 bytes of torn or corrupt tail/.test(l))).toBe(true);
+    expect(lines.some((l) => /cut 7 bytes of torn tail/.test(l))).toBe(true);
     expect(rowsOf(await reopened.read(reopened.sealed()[0]!))).toBe(10);
+    expect(reopened.corruptBytes).toBe(0);
     await reopened.close();
-    // Flip a payload byte of record 6: records 0..5 survive.
+    // Flip a payload byte of record 6: it is skipped, records 0..5 and 7..9 survive.
     const data = readFileSync(file);
     const recordSize = whole / 10;
     data[recordSize * 6 + 21] = data[recordSize * 6 + 21]! ^ 0xff;
     writeFileSync(file, data);
-    expect(scanValidLength(data)).toBe(recordSize * 6);
     const third = await WriteAheadLog.open(o, log);
-    expect(rowsOf(await third.read(third.sealed()[0]!))).toBe(6);
+    const batches = await third.read(third.sealed()[0]!);
+    expect(bodyOf(batches[0]!)).toBe(['r0', 'r1', 'r2', 'r3', 'r4', 'r5', 'r7', 'r8', 'r9', ''].join('\n'));
+    expect([third.corruptRegions, third.corruptBytes]).toEqual([1, recordSize]);
+    expect(
+      lines.filter((l) =>
+        l.includes(
+          `error: WAL segment ${name}: skipped ${recordSize} corrupt bytes at offset ${recordSize * 6}`,
+        ),
+      ),
+    ).toHaveLength(1);
+    // The file keeps its length: the damage is skipped, not cut (records after it are acknowledged data).
+    expect(statSync(file).size).toBe(whole);
     await third.close();
+    // A damaged length field in record 2's header: the scan finds record 3 again by its magic.
+    data.writeUInt32LE(0x7fffffff, recordSize * 2 + 4);
+    writeFileSync(file, data);
+    const fourth = await WriteAheadLog.open(o, log);
+    expect(rowsOf(await fourth.read(fourth.sealed()[0]!))).toBe(8);
+    expect(fourth.corruptRegions).toBe(2);
+    await fourth.close();
+  });
+
+  it('verifies checksums when a sealed segment is read: damage after sealing is skipped, not exported', async () => {
+    const o = opts();
+    const wal = await WriteAheadLog.open(o, log);
+    for (let i = 0; i < 5; i++) await wal.append([rec(`row-${i}\n`)]);
+    await wal.sealAndWait();
+    const [seg] = wal.sealed();
+    const data = readFileSync(seg!.file);
+    const recordSize = data.length / 5;
+    data[recordSize * 4 + 22] = 0x21; // last record: inside the sealed length, so not a torn tail
+    writeFileSync(seg!.file, data);
+    const [batch] = await wal.read(seg!);
+    expect([batch!.rows, bodyOf(batch!)]).toEqual([4, 'row-0\nrow-1\nrow-2\nrow-3\n']);
+    expect([wal.corruptRegions, wal.corruptBytes]).toEqual([1, recordSize]);
+    // A retried export verifies again: the same damage is reported once, new damage is found.
+    expect(rowsOf(await wal.read(seg!))).toBe(4);
+    expect(wal.corruptRegions).toBe(1);
+    data[recordSize + 22] = 0x21;
+    writeFileSync(seg!.file, data);
+    expect(rowsOf(await wal.read(seg!))).toBe(3);
+    expect([wal.corruptRegions, wal.corruptBytes]).toEqual([2, 2 * recordSize]);
+    await wal.close();
+  });
+
+  it('creates its directory and segments for their owner only, and restricts an existing directory', async () => {
+    const base = opts();
+    const o = { ...base, dir: join(base.dir, 'wal') };
+    const wal = await WriteAheadLog.open(o, log);
+    await wal.append([rec('private')]);
+    await wal.sealAndWait();
+    expect(statSync(o.dir).mode & 0o777).toBe(0o700);
+    expect(statSync(wal.sealed()[0]!.file).mode & 0o777).toBe(0o600);
+    await wal.close();
+    chmodSync(o.dir, 0o755);
+    chmodSync(join(o.dir, readdirSync(o.dir)[0]!), 0o644);
+    const again = await WriteAheadLog.open(o, log);
+    expect(statSync(o.dir).mode & 0o777).toBe(0o700);
+    expect(statSync(again.sealed()[0]!.file).mode & 0o777).toBe(0o600);
+    expect(lines.some((l) => /access restricted to its owner \(mode 755 -> 700\)/.test(l))).toBe(true);
+    await again.close();
+  });
+
+  it('on a full disk (a real tmpfs) refuses the write, keeps no byte of it, and goes on after the space is back', async () => {
+    const fs = mountTmpfs('promptline-wal-enospc-', 256 * 1024);
+    onTestFinished(() => fs.unmount());
+    const o = { ...opts(), dir: join(fs.dir, 'wal'), segmentMaxBytes: 64 * 1024, maxBytes: 8 << 20 };
+    const wal = await WriteAheadLog.open(o, log);
+    const filler = fillTo(fs.dir, 16 * 1024);
+    const payload = 'z'.repeat(5000);
+    let written = 0;
+    let refused: unknown;
+    for (let i = 0; i < 20 && refused === undefined; i++) {
+      try {
+        await wal.append([rec(`${i}:${payload}\n`)]);
+        written++;
+      } catch (e) {
+        refused = e;
+      }
+    }
+    expect(refused).toBeInstanceOf(WalWriteError);
+    expect((refused as WalWriteError).code).toBe('ENOSPC');
+    expect((refused as WalWriteError).diskFull).toBe(true);
+    expect((refused as WalWriteError).message).toMatch(/the disk is full/);
+    expect(written).toBeGreaterThan(0);
+    const [file] = readdirSync(o.dir);
+    // The partial write was cut off: the file ends at the last acknowledged record.
+    expect(statSync(join(o.dir, file!)).size).toBe(wal.pendingBytes);
+    await expect(wal.append([rec(`late:${payload}\n`)])).rejects.toBeInstanceOf(WalWriteError);
+    unlinkSync(filler);
+    await wal.append([rec(`after:${payload}\n`)]);
+    await wal.close();
+    const again = await WriteAheadLog.open(o, log);
+    const [batch] = await again.read(again.sealed()[0]!);
+    const firsts = bodyOf(batch!)
+      .trim()
+      .split('\n')
+      .map((l) => l.slice(0, l.indexOf(':')));
+    expect(firsts).toEqual([...Array.from({ length: written }, (_, i) => String(i)), 'after']);
+    expect(again.corruptBytes).toBe(0);
+    await again.close();
+    // A new segment whose first write fails leaves no file (and no open descriptor) behind.
+    const third = await WriteAheadLog.open(o, log);
+    for (const s of [...third.sealed()]) await third.remove(s);
+    const filler2 = fillTo(fs.dir, 0);
+    await expect(third.append([rec(payload)])).rejects.toBeInstanceOf(WalWriteError);
+    unlinkSync(filler2);
+    await third.close();
+    expect(readdirSync(o.dir)).toEqual([]);
   });
 
   it('seals at segment_max_bytes; segment ids never repeat across reopens', async () => {

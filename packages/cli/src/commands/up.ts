@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { CliError } from '../CliError.js';
 import type { CliContext, GlobalOptions } from '../context.js';
 import { isLockError, lockHolder } from '../engine.js';
-import { loadOrCreateLocalKeys, sha256Hex } from '../localKeys.js';
+import { KEYS_FILE_NAME, loadOrCreateLocalKeys, sha256Hex } from '../localKeys.js';
 import type { LocalKeys } from '../localKeys.js';
 import {
   resolveClickHouseUrl,
@@ -116,7 +116,7 @@ async function runUp(opts: UpCommandOptions, global: GlobalOptions, ctx: CliCont
     });
   }
   const { keys, created } = await loadOrCreateLocalKeys(home);
-  if (created) out.note(`created local API keys in ${join(home, 'keys.json')} (mode 0600)`);
+  if (created) out.note(`created local API keys in ${join(home, KEYS_FILE_NAME)} (mode 0600)`);
   const config = buildConfig(opts, global, ctx, keys);
   const embedded = config.exporter.endpoint === '';
   const engine = embedded
@@ -168,10 +168,12 @@ async function runUp(opts: UpCommandOptions, global: GlobalOptions, ctx: CliCont
   out.line(`  OTLP/HTTP   ${collector.url}  (POST /v1/traces, /v1/logs)`);
   out.line(`  storage     ${engine}`);
   out.line(`  WAL         ${config.exporter.wal.dir}`);
-  out.line(`  ingest key  ${keys.ingest}`);
-  out.line(`  read key    ${keys.read}`);
-  out.line(`  admin key   ${keys.admin}`);
-  out.line(`SDK: init({ endpoint: '${collector.url}', apiKey: '<ingest key>' })`);
+  // Only the read key is printed (terminal scrollback and CI logs keep what is printed); the ingest
+  // and admin keys stay in the keys file.
+  const keysFile = join(home, KEYS_FILE_NAME);
+  out.line(`  read key    ${keys.read}  (promptline metrics and prompts, the read API)`);
+  out.line(`  other keys  ingest (SDKs, OTLP exporters) and admin (registry) in ${keysFile} (mode 0600)`);
+  out.line(`SDK: init({ endpoint: '${collector.url}', apiKey: <"ingest" in ${keysFile}> })`);
   out.line('Press Ctrl-C to stop (the write-ahead log is drained first).');
 
   const signal = await waitForSignal(ctx);

@@ -68,6 +68,12 @@ export interface CollectorConfig {
     maxConcurrentRequests: number;
     /** Request bytes held at once (declared length, or the body limit when unknown); more get 429. */
     maxInFlightBytes: number;
+    /** Requests one API key may have in flight (its share of `maxConcurrentRequests`); more get 429. */
+    maxConcurrentRequestsPerKey: number;
+    /** Request bytes one API key may hold (its share of `maxInFlightBytes`); more get 429. */
+    maxInFlightBytesPerKey: number;
+    /** A request body that sends nothing for this long (ms) gets 408 and its connection is closed. */
+    readIdleTimeoutMs: number;
   };
   auth: {
     keys: ApiKeyEntry[];
@@ -423,11 +429,31 @@ function validate(raw: Raw, baseDir: string, problems: string[]): CollectorConfi
   const http = r.obj(protocols, 'http', 'receivers.otlp.protocols.http');
   const hp = 'receivers.otlp.protocols.http';
   const endpoint = parseEndpoint(r.str(http, 'endpoint', hp, '127.0.0.1:4318'), `${hp}.endpoint`, r.problems);
+  const maxConcurrentRequests = r.num(http, 'max_concurrent_requests', hp, 32, 1, 10_000);
+  const maxInFlightBytes = r.num(http, 'max_in_flight_bytes', hp, 128 * 1024 * 1024, 65_536);
   const receiver = {
     ...endpoint,
     maxRequestBodySize: r.num(http, 'max_request_body_size', hp, 16 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
-    maxConcurrentRequests: r.num(http, 'max_concurrent_requests', hp, 32, 1, 10_000),
-    maxInFlightBytes: r.num(http, 'max_in_flight_bytes', hp, 128 * 1024 * 1024, 65_536),
+    maxConcurrentRequests,
+    maxInFlightBytes,
+    // Half of the collector-wide bounds by default: one key never holds more than half of them.
+    maxConcurrentRequestsPerKey: r.int(
+      http,
+      'max_concurrent_requests_per_key',
+      hp,
+      Math.ceil(maxConcurrentRequests / 2),
+      1,
+      maxConcurrentRequests,
+    ),
+    maxInFlightBytesPerKey: r.num(
+      http,
+      'max_in_flight_bytes_per_key',
+      hp,
+      Math.floor(maxInFlightBytes / 2),
+      1024,
+      maxInFlightBytes,
+    ),
+    readIdleTimeoutMs: r.int(http, 'read_idle_timeout_ms', hp, 5000, 100, 600_000),
   };
   r.unknown(http, hp, ['auth', 'cors', 'include_metadata', 'traces_url_path', 'logs_url_path']);
 

@@ -47,6 +47,9 @@ export const PERMANENT_ERROR_CODES: ReadonlyMap<number, string> = new Map([
   [25, 'CANNOT_PARSE_ESCAPE_SEQUENCE'],
   [26, 'CANNOT_PARSE_QUOTED_STRING'],
   [27, 'CANNOT_PARSE_INPUT_ASSERTION_FAILED'],
+  // The batch ends inside a block. Segments are checksum-verified before export, so this means data
+  // the engine cannot read whole, every time: retrying would hold up every later segment forever.
+  [33, 'CANNOT_READ_ALL_DATA'],
   [38, 'CANNOT_PARSE_DATE'],
   [41, 'CANNOT_PARSE_DATETIME'],
   [53, 'TYPE_MISMATCH'],
@@ -167,7 +170,7 @@ export class WalDrainer {
         seg.done.add(token);
       }
       if (this.wal.sealed().length === 1) await this.sink.caughtUp?.();
-      await this.wal.remove(seg);
+      await this.retire(seg);
       if (this.failures > 0) {
         this.log.reset(
           'export-failing',
@@ -192,6 +195,23 @@ export class WalDrainer {
       );
       return false;
     }
+  }
+
+  /**
+   * Removes an exported segment; one with damaged records is kept in the dead-letter folder instead
+   * (while it fits), so the damage can be inspected.
+   */
+  private async retire(seg: SealedSegment): Promise<void> {
+    if (this.wal.damaged(seg)) {
+      const kept = await this.wal.deadLetter(seg);
+      if (kept !== undefined) {
+        this.log.warn(
+          `WAL segment ${seg.id}: its undamaged records are exported; the segment is kept in ${kept} for inspection`,
+        );
+        return;
+      }
+    }
+    await this.wal.remove(seg);
   }
 
   /**

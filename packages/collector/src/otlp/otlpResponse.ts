@@ -34,6 +34,7 @@ export function exportResponse(
 /** gRPC status codes used in `google.rpc.Status`. */
 export const RPC_CODE = {
   INVALID_ARGUMENT: 3,
+  DEADLINE_EXCEEDED: 4,
   RESOURCE_EXHAUSTED: 8,
   UNAUTHENTICATED: 16,
   PERMISSION_DENIED: 7,

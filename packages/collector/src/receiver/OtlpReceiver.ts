@@ -21,7 +21,7 @@ import type { LogRow, TraceRow } from '../otlp/rowTypes.js';
 import type { Processor } from '../processors/Processor.js';
 import type { SelfMetrics } from '../server/SelfMetrics.js';
 import { HttpError, readBody } from '../server/Router.js';
-import { WalFullError } from '../wal/WriteAheadLog.js';
+import { WalFullError, WalWriteError } from '../wal/WriteAheadLog.js';
 import type { WalRecord, WriteAheadLog } from '../wal/WriteAheadLog.js';
 
 export interface ReceiverOptions {
@@ -29,6 +29,15 @@ export interface ReceiverOptions {
   maxConcurrentRequests: number;
   /** Bound on request bytes being read or decoded at once (429 beyond; one request always passes). */
   maxInFlightBytes: number;
+  /**
+   * Share of those bounds one API key may hold (429 beyond), so one client's slow or large requests
+   * never refuse everybody else's. Anonymous ingest counts as one key.
+   */
+  maxConcurrentRequestsPerKey: number;
+  /** One request of a key always passes this bound (the collector-wide one still applies). */
+  maxInFlightBytesPerKey: number;
+  /** A body that sends nothing for this long is refused with 408 (its slot and memory freed). */
+  readIdleTimeoutMs: number;
   /**
    * While exports succeed and more than this many bytes are un-exported, a request is held (its body
    * unread) for up to `maxLagWaitMs` until ClickHouse catches up, then refused with 429.
@@ -38,6 +47,12 @@ export interface ReceiverOptions {
   retryAfterSeconds: number;
   limits: DecodeLimits;
   pipelines: { traces: Processor[]; logs: Processor[] };
+}
+
+/** What one API key holds right now. */
+interface KeyLoad {
+  requests: number;
+  bytes: number;
 }
 
 /** How often a held request looks at the export lag again. */
@@ -74,6 +89,8 @@ export class OtlpReceiver {
    * the body limit for a compressed body until it is inflated, then its inflated size.
    */
   inFlightBytes = 0;
+  /** Requests and bytes in flight per API key (`Principal.id`); entries leave at zero. */
+  private readonly perKey = new Map<string, KeyLoad>();
   private draining = false;
 
   constructor(
@@ -133,7 +150,16 @@ export class OtlpReceiver {
     res: ServerResponse,
     encoding: OtlpEncoding,
     status: 429 | 503,
-    reason: 'stopping' | 'concurrency' | 'memory' | 'lag' | 'wal-full',
+    reason:
+      | 'stopping'
+      | 'concurrency'
+      | 'memory'
+      | 'key-concurrency'
+      | 'key-memory'
+      | 'lag'
+      | 'wal-full'
+      | 'disk-full'
+      | 'disk-error',
     message: string,
   ): void {
     this.metrics.throttled++;
@@ -181,6 +207,39 @@ export class OtlpReceiver {
         'back-pressure cleared: requests in flight back to normal; requests refused meanwhile',
       );
     }
+    let busiest = 0;
+    let heaviest = 0;
+    for (const load of this.perKey.values()) {
+      busiest = Math.max(busiest, load.requests);
+      heaviest = Math.max(heaviest, load.bytes);
+    }
+    if (busiest <= this.opts.maxConcurrentRequestsPerKey / 2) {
+      this.log.reset(
+        'back-pressure:key-concurrency',
+        "back-pressure cleared: no API key holds more than half its share of requests in flight; requests over a key's share refused meanwhile",
+      );
+    }
+    if (heaviest <= this.opts.maxInFlightBytesPerKey / 2) {
+      this.log.reset(
+        'back-pressure:key-memory',
+        "back-pressure cleared: no API key holds more than half its share of request memory; requests over a key's share refused meanwhile",
+      );
+    }
+  }
+
+  /** Counts a request (and `bytes` of memory) against its key; `release` undoes exactly that. */
+  private hold(keyId: string, bytes: number): KeyLoad {
+    let load = this.perKey.get(keyId);
+    if (load === undefined) this.perKey.set(keyId, (load = { requests: 0, bytes: 0 }));
+    load.requests++;
+    load.bytes += bytes;
+    return load;
+  }
+
+  private release(keyId: string, load: KeyLoad, bytes: number): void {
+    load.requests--;
+    load.bytes -= bytes;
+    if (load.requests === 0) this.perKey.delete(keyId);
   }
 
   /** ClickHouse is healthy but behind by more than `maxLagBytes`. */
@@ -195,9 +254,10 @@ export class OtlpReceiver {
    * no body bytes (its body is not read yet). `false` when the lag outlasted the wait or the collector
    * began stopping.
    */
-  private async waitForExport(): Promise<boolean> {
+  private async waitForExport(keyId: string): Promise<boolean> {
     const deadline = Date.now() + this.opts.maxLagWaitMs;
     this.inFlight++;
+    const load = this.hold(keyId, 0);
     this.metrics.heldForLag++;
     try {
       while (this.lagging()) {
@@ -208,6 +268,7 @@ export class OtlpReceiver {
       return !this.draining;
     } finally {
       this.inFlight--;
+      this.release(keyId, load, 0);
     }
   }
 
@@ -239,8 +300,10 @@ export class OtlpReceiver {
       return;
     }
     let project: string;
+    let keyId: string;
+    let keyName: string;
     try {
-      project = this.keys.require(req, 'ingest').project;
+      ({ project, id: keyId, name: keyName } = this.keys.require(req, 'ingest'));
     } catch (e) {
       req.resume();
       const status = e instanceof AuthError ? e.status : 401;
@@ -269,7 +332,19 @@ export class OtlpReceiver {
       );
       return;
     }
-    if (this.lagging() && !(await this.waitForExport())) {
+    const keyLoad = this.perKey.get(keyId);
+    if (keyLoad !== undefined && keyLoad.requests >= this.opts.maxConcurrentRequestsPerKey) {
+      req.resume();
+      this.throttle(
+        res,
+        encoding,
+        429,
+        'key-concurrency',
+        `API key "${keyName}" has ${keyLoad.requests} requests in flight (max_concurrent_requests_per_key ${this.opts.maxConcurrentRequestsPerKey})`,
+      );
+      return;
+    }
+    if (this.lagging() && !(await this.waitForExport(keyId))) {
       req.resume();
       if (this.draining) {
         this.throttle(res, encoding, 503, 'stopping', 'collector is shutting down');
@@ -315,15 +390,33 @@ export class OtlpReceiver {
       );
       return;
     }
+    const heldByKey = this.perKey.get(keyId);
+    if (
+      heldByKey !== undefined &&
+      heldByKey.bytes > 0 &&
+      heldByKey.bytes + reserve > this.opts.maxInFlightBytesPerKey
+    ) {
+      req.resume();
+      this.throttle(
+        res,
+        encoding,
+        429,
+        'key-memory',
+        `requests of API key "${keyName}" hold ${heldByKey.bytes} bytes (max_in_flight_bytes_per_key ${this.opts.maxInFlightBytesPerKey})`,
+      );
+      return;
+    }
     this.clearThrottles();
     this.inFlight++;
     this.inFlightBytes += reserve;
+    const load = this.hold(keyId, reserve);
     try {
       const max = this.opts.maxRequestBodySize;
-      let body = await readBody(req, max);
+      let body = await readBody(req, max, { idleTimeoutMs: this.opts.readIdleTimeoutMs });
       if (compressed) {
         body = await decompress(contentEncoding === 'gzip' ? gunzip : inflate, body, max);
         this.inFlightBytes -= reserve - body.length;
+        load.bytes -= reserve - body.length;
         reserve = body.length;
       }
       const payload =
@@ -337,8 +430,21 @@ export class OtlpReceiver {
           this.throttle(res, encoding, 503, 'wal-full', e.message);
           return;
         }
+        if (e instanceof WalWriteError) {
+          // Nothing of the request was kept: the client retries it after Retry-After.
+          this.throttle(res, encoding, 503, e.diskFull ? 'disk-full' : 'disk-error', e.message);
+          return;
+        }
         throw e;
       }
+      this.log.reset(
+        'back-pressure:disk-full',
+        'back-pressure cleared: the write-ahead log accepts writes again (its disk was full); requests refused meanwhile',
+      );
+      this.log.reset(
+        'back-pressure:disk-error',
+        'back-pressure cleared: the write-ahead log accepts writes again (its disk failed them); requests refused meanwhile',
+      );
       this.metrics.accepted[signal] += payload.accepted;
       this.metrics.rejected[signal] += payload.rejected;
       this.metrics.filtered[signal] += payload.filtered;
@@ -347,8 +453,10 @@ export class OtlpReceiver {
       if (e instanceof OtlpDecodeError) {
         this.fail(res, encoding, 400, RPC_CODE.INVALID_ARGUMENT, e.message);
       } else if (e instanceof HttpError) {
-        if (e.status === 413) res.setHeader('connection', 'close');
-        this.fail(res, encoding, e.status, RPC_CODE.INVALID_ARGUMENT, e.message);
+        // The rest of the body is not read: the connection cannot be reused.
+        if (e.status === 413 || e.status === 408) res.setHeader('connection', 'close');
+        const rpc = e.status === 408 ? RPC_CODE.DEADLINE_EXCEEDED : RPC_CODE.INVALID_ARGUMENT;
+        this.fail(res, encoding, e.status, rpc, e.message);
       } else {
         this.log.error(`${signal} request failed`, e);
         this.fail(
@@ -365,6 +473,7 @@ export class OtlpReceiver {
     } finally {
       this.inFlight--;
       this.inFlightBytes -= reserve;
+      this.release(keyId, load, reserve);
     }
   }
 

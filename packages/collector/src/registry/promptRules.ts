@@ -11,6 +11,37 @@ export const LABEL_PATTERN = /^[a-z][a-z0-9._-]{0,63}$/;
 /** The label every create moves; it cannot be moved by request. */
 export const LATEST_LABEL = 'latest';
 
+/**
+ * Deepest nesting of objects and arrays accepted in a JSON field (config, outputSchema, examples,
+ * metadata), as in OTLP JSON. Deeper values would overflow the stack of every recursive walk after
+ * this one (hashing, schema compilation, serialisation), which is a server error for bad input.
+ */
+export const MAX_JSON_DEPTH = 64;
+
+/** Whether `value` nests objects / arrays deeper than `max` levels (walked without recursion). */
+function nestedDeeperThan(value: unknown, max: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 1]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (typeof v !== 'object' || v === null) continue;
+    if (depth > max) return true;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) {
+      if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
+    }
+  }
+  return false;
+}
+
+function checkDepth(value: unknown, field: string): void {
+  if (nestedDeeperThan(value, MAX_JSON_DEPTH)) {
+    throw new RegistryError(
+      400,
+      'invalid_request',
+      `${field} is nested deeper than ${MAX_JSON_DEPTH} levels of objects and arrays`,
+    );
+  }
+}
+
 /** Size limits of one prompt version (bytes of UTF-8). */
 export interface RegistryLimits {
   /** Template, or the sum of all chat message contents. Default 131072 (128 KiB). */
@@ -109,6 +140,7 @@ function checkOutputSchema(raw: unknown, maxBytes: number): Record<string, unkno
   if (!isRecord(schema)) {
     throw new RegistryError(400, 'invalid_schema', 'outputSchema must be a JSON Schema object');
   }
+  checkDepth(schema, 'outputSchema');
   if (!ajv.validateSchema(schema)) {
     const problems = (ajv.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? 'is invalid'}`);
     throw new RegistryError(
@@ -145,6 +177,7 @@ function checkTemplates(name: string, content: PromptContent): PromptData {
 }
 
 function checkJsonField(value: unknown, field: string, maxBytes: number): void {
+  checkDepth(value, field);
   const size = byteLength(JSON.stringify(value));
   if (size > maxBytes) {
     throw new RegistryError(413, 'too_large', `${field} is ${size} bytes as JSON; the limit is ${maxBytes}`);

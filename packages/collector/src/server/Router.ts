@@ -125,10 +125,23 @@ export function sendJson(
   res.end(text);
 }
 
+/** Options of {@link readBody}. */
+export interface ReadBodyOptions {
+  /**
+   * Refuse the request (408) when no body bytes arrive for this long (ms): a stalled or trickling
+   * client does not hold its slot and reserved memory. Default: no timeout.
+   */
+  idleTimeoutMs?: number;
+}
+
 /**
  * Reads a request body up to `maxBytes` (413 beyond it). Does not decompress.
  */
-export function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
+export function readBody(
+  req: IncomingMessage,
+  maxBytes: number,
+  opts: ReadBodyOptions = {},
+): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers['content-length']);
     if (Number.isFinite(declared) && declared > maxBytes) {
@@ -138,25 +151,45 @@ export function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer
     const chunks: Buffer[] = [];
     let size = 0;
     let failed = false;
+    let idle: NodeJS.Timeout | undefined;
+    const idleMs = opts.idleTimeoutMs;
+    const fail = (e: HttpError): void => {
+      failed = true;
+      chunks.length = 0;
+      if (idle !== undefined) clearTimeout(idle);
+      reject(e);
+    };
+    const arm = (): void => {
+      if (idleMs === undefined) return;
+      if (idle === undefined) {
+        idle = setTimeout(() => {
+          if (failed) return;
+          fail(
+            new HttpError(408, `request body stalled: no bytes for ${idleMs} ms (after ${size} bytes)`, {
+              connection: 'close',
+            }),
+          );
+        }, idleMs);
+        idle.unref();
+      } else idle.refresh();
+    };
+    arm();
     req.on('data', (chunk: Buffer) => {
       if (failed) return;
+      arm();
       size += chunk.length;
       if (size > maxBytes) {
-        failed = true;
-        chunks.length = 0;
-        reject(new HttpError(413, `request body exceeds the limit of ${maxBytes} bytes`));
+        fail(new HttpError(413, `request body exceeds the limit of ${maxBytes} bytes`));
         return;
       }
       chunks.push(chunk);
     });
     req.on('end', () => {
+      if (idle !== undefined) clearTimeout(idle);
       if (!failed) resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
     });
     req.on('error', (e) => {
-      if (!failed) {
-        failed = true;
-        reject(new HttpError(400, `request body could not be read: ${e.message}`));
-      }
+      if (!failed) fail(new HttpError(400, `request body could not be read: ${e.message}`));
     });
   });
 }

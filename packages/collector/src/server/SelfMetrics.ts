@@ -6,6 +6,11 @@ import type { WalKind } from '../wal/WriteAheadLog.js';
 export interface Gauges {
   walPendingBytes: number;
   walSegments: number;
+  /** Bytes in the dead-letter folder. */
+  walDeadLetterBytes: number;
+  /** Bytes (and damaged ranges) of WAL segments skipped because their checksums did not verify. */
+  walCorruptBytes: number;
+  walCorruptRegions: number;
   inFlightRequests: number;
   exportHealthy: boolean;
   /** `process.memoryUsage()` at the scrape. */
@@ -133,6 +138,24 @@ export class SelfMetrics {
     metric('promptline_collector_queue_segments', 'gauge', 'Sealed WAL segments waiting for export.', [
       ['', g.walSegments],
     ]);
+    metric(
+      'promptline_collector_wal_dead_letter_bytes',
+      'gauge',
+      'Bytes of WAL segments in the dead-letter folder (inspect, then move back or delete).',
+      [['', g.walDeadLetterBytes]],
+    );
+    metric(
+      'promptline_collector_wal_corrupt_bytes_total',
+      'counter',
+      'WAL bytes skipped because their checksums did not verify (data lost; the log names segment and offset).',
+      [['', g.walCorruptBytes]],
+    );
+    metric(
+      'promptline_collector_wal_corrupt_regions_total',
+      'counter',
+      'Damaged ranges of WAL segments skipped (each one or more records).',
+      [['', g.walCorruptRegions]],
+    );
     metric('promptline_collector_in_flight_requests', 'gauge', 'Requests being decoded.', [
       ['', g.inFlightRequests],
     ]);

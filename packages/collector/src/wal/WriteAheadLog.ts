@@ -11,20 +11,31 @@
  * format u8 | 2 reserved bytes | crc32 u32 (of the 16 header bytes before it, then the payload) |
  * payload. Format 1 is ClickHouse `Native` blocks (what this collector writes); 0 is `JSONEachRow`
  * lines, which collectors before the `Native` encoding wrote, so their segments still replay.
- * A torn or corrupt tail (crash mid-write) is cut off at the last whole record on open.
+ *
+ * Damage never reaches ClickHouse and never holds up other segments. An append that fails (disk
+ * full, I/O error) is cut back off the segment before the request is refused, so the next
+ * acknowledged request follows the last whole record; if it cannot be cut, the segment is sealed at
+ * its last whole record and appends go to a new one. Every record's checksum is verified before a
+ * segment is exported: a corrupt record is skipped (logged, counted in {@link corruptBytes}) and the
+ * records after it, found again by their magic and checksum, are exported. On open, a torn tail (a
+ * write a crash interrupted: never acknowledged) is cut off.
  */
 import {
+  chmodSync,
   closeSync,
   fdatasync,
+  fstatSync,
   fsyncSync,
+  ftruncateSync,
   mkdirSync,
   openSync,
   readdirSync,
   readSync,
+  statSync,
   unlinkSync,
   writevSync,
 } from 'node:fs';
-import { readFile, rename, stat, truncate } from 'node:fs/promises';
+import { rename, stat } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import { crc32 } from 'node:zlib';
@@ -125,7 +136,10 @@ class ActiveSegment {
   readonly file: string;
   readonly fd: number;
   readonly createdAt = Date.now();
+  /** Bytes of whole records written. */
   bytes = 0;
+  /** Bytes covered by the last successful flush (`fsync: always`): what has been acknowledged. */
+  durable = 0;
   waiters: Waiter[] = [];
   syncing = false;
   closed = false;
@@ -134,7 +148,7 @@ class ActiveSegment {
   constructor(id: string, file: string) {
     this.id = id;
     this.file = file;
-    this.fd = openSync(file, 'a');
+    this.fd = openSync(file, 'a', 0o600);
   }
 }
 
@@ -143,17 +157,65 @@ export class WalFullError extends Error {
   override readonly name = 'WalFullError';
 }
 
+/**
+ * Thrown by {@link WriteAheadLog.append} when the disk refused the write or its flush (full, quota,
+ * I/O error). Nothing of the request stays in the WAL: it was cut back off, or its segment sealed
+ * before it.
+ */
+export class WalWriteError extends Error {
+  override readonly name = 'WalWriteError';
+  /** The failed call's errno code, e.g. `ENOSPC`; `EUNKNOWN` when it had none. */
+  readonly code: string;
+  constructor(message: string, code: string, cause: unknown) {
+    super(message, { cause });
+    this.code = code;
+  }
+
+  /** The filesystem (or the user's quota on it) is full. */
+  get diskFull(): boolean {
+    return this.code === 'ENOSPC' || this.code === 'EDQUOT';
+  }
+}
+
+/** Where one whole, checksum-valid record sits in a segment file. */
+export interface RecordInfo {
+  offset: number;
+  /** Payload bytes (after the header). */
+  length: number;
+  rows: number;
+  kind: WalKind;
+  format: WalFormat;
+}
+
+/** What a verified read of a segment found. */
+export interface SegmentScan {
+  records: RecordInfo[];
+  /** Damaged byte ranges `[offset, length]` with whole records after them (skipped). */
+  corrupt: Array<[number, number]>;
+  /** End of the last whole record; anything after it is a torn tail. */
+  end: number;
+}
+
 export class WriteAheadLog {
   private readonly opts: WalOptions;
   private readonly log: Logger;
   private active: ActiveSegment | undefined;
   private readonly sealedList: SealedSegment[] = [];
+  /**
+   * What the last verified read of a sealed segment found; `fresh` when open() just scanned it (the
+   * first read uses that scan, later ones verify again).
+   */
+  private readonly layouts = new WeakMap<SealedSegment, { scan: SegmentScan; fresh: boolean }>();
   private sealedBytes = 0;
   private deadBytes = 0;
   private seq = 0;
   private intervalTimer: NodeJS.Timeout | undefined;
   private closed = false;
   private onSealed: (() => void) | undefined;
+  /** Bytes skipped because their checksum did not verify (acknowledged data that is lost). */
+  corruptBytes = 0;
+  /** Damaged ranges skipped (each one or more records). */
+  corruptRegions = 0;
 
   private constructor(opts: WalOptions, log: Logger) {
     this.opts = opts;
@@ -162,28 +224,39 @@ export class WriteAheadLog {
 
   /** Opens (creating) the WAL directory; segments left by a previous run become sealed batches. */
   static async open(opts: WalOptions, log: Logger): Promise<WriteAheadLog> {
-    mkdirSync(opts.dir, { recursive: true });
+    ensurePrivateDir(opts.dir, log);
     const wal = new WriteAheadLog(opts, log);
     const names = readdirSync(opts.dir)
       .filter((n) => SEGMENT_RE.test(n))
       .sort();
     for (const name of names) {
       const file = join(opts.dir, name);
-      const data = await readFile(file);
-      const valid = scanValidLength(data);
-      if (valid < data.length) {
-        log.warn(
-          `WAL segment ${name}: cut ${data.length - valid} bytes of torn or corrupt tail (unacknowledged data)`,
-        );
-        await truncate(file, valid);
+      const fd = openSync(file, 'r+');
+      let scan: SegmentScan;
+      try {
+        // Segments of older versions were created readable by everyone.
+        if ((fstatSync(fd).mode & 0o077) !== 0) chmodSync(file, 0o600);
+        const size = fstatSync(fd).size;
+        scan = scanSegment(fd, size);
+        if (scan.end < size) {
+          log.warn(
+            `WAL segment ${name}: cut ${size - scan.end} bytes of torn tail (a write the process did not finish: never acknowledged)`,
+          );
+          ftruncateSync(fd, scan.end);
+        }
+      } finally {
+        closeSync(fd);
       }
-      if (valid === 0) {
+      wal.reportCorrupt(name, scan.corrupt);
+      if (scan.end === 0) {
         unlinkIfExists(file);
         continue;
       }
       const id = SEGMENT_RE.exec(name)![1]!;
-      wal.sealedList.push({ id, file, bytes: valid, done: new Set() });
-      wal.sealedBytes += valid;
+      const seg: SealedSegment = { id, file, bytes: scan.end, done: new Set() };
+      wal.layouts.set(seg, { scan, fresh: true });
+      wal.sealedList.push(seg);
+      wal.sealedBytes += scan.end;
     }
     try {
       for (const name of readdirSync(deadLetterDir(opts.dir)))
@@ -238,7 +311,8 @@ export class WriteAheadLog {
 
   /**
    * Appends one request's records; resolves once they are durable per the fsync policy. Throws
-   * {@link WalFullError} (nothing written) when the disk bound would be exceeded.
+   * {@link WalFullError} (nothing written) when the disk bound would be exceeded, and
+   * {@link WalWriteError} (nothing kept) when the disk refuses the write or its flush.
    */
   append(records: readonly WalRecord[]): Promise<void> {
     if (this.closed) return Promise.reject(new Error('WAL is closed'));
@@ -267,15 +341,75 @@ export class WriteAheadLog {
     ) {
       this.seal();
     }
-    const seg = this.active ?? (this.active = this.newSegment());
-    // One synchronous vectored write per request keeps records whole and ordered.
-    writevAll(seg.fd, parts, total);
+    let seg: ActiveSegment;
+    try {
+      seg = this.active ?? (this.active = this.newSegment());
+    } catch (e) {
+      return Promise.reject(this.writeError('create a segment in', e));
+    }
+    try {
+      // One synchronous vectored write per request keeps records whole and ordered.
+      writevAll(seg.fd, parts, total);
+    } catch (e) {
+      this.cutFailedWrite(seg);
+      return Promise.reject(this.writeError('write to', e));
+    }
     seg.bytes += total;
     if (this.opts.fsync !== 'always') return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
       seg.waiters.push({ resolve, reject });
       this.sync(seg);
     });
+  }
+
+  private writeError(what: string, e: unknown): WalWriteError {
+    const code = (e as NodeJS.ErrnoException | null)?.code ?? 'EUNKNOWN';
+    const reason =
+      code === 'ENOSPC' ? 'the disk is full' : code === 'EDQUOT' ? 'the disk quota is used up' : code;
+    return new WalWriteError(
+      `could not ${what} the write-ahead log in ${this.opts.dir}: ${reason} (${e instanceof Error ? e.message : String(e)})`,
+      code,
+      e,
+    );
+  }
+
+  /**
+   * After a failed write (part of it may be on disk), cuts the segment back to its last whole
+   * record, so the next request's records follow it. When that is impossible too, the segment is
+   * sealed there: the partial bytes stay as its tail, outside its length (cut on the next open).
+   */
+  private cutFailedWrite(seg: ActiveSegment): void {
+    try {
+      ftruncateSync(seg.fd, seg.bytes);
+      return;
+    } catch (e) {
+      this.log.error(
+        `WAL: could not cut a failed write off segment ${seg.id} (${e instanceof Error ? e.message : String(e)}); sealing it at its last whole record`,
+      );
+    }
+    this.retire(seg, seg.bytes);
+  }
+
+  /**
+   * Takes `seg` out of service with its first `keep` bytes (the rest belongs to refused requests):
+   * sealed as an export batch, or removed when nothing is left.
+   */
+  private retire(seg: ActiveSegment, keep: number): void {
+    if (this.active === seg) this.active = undefined;
+    if (seg.closed) this.sealedBytes -= seg.bytes - keep;
+    else {
+      seg.closed = true;
+      this.sealedBytes += keep;
+    }
+    seg.bytes = keep;
+    if (seg.syncing || seg.waiters.length > 0) return; // finished when the flush in progress ends
+    if (keep > 0) {
+      this.finishSeal(seg);
+      return;
+    }
+    closeSync(seg.fd);
+    unlinkIfExists(seg.file);
+    for (const fn of seg.sealWaiters) fn();
   }
 
   private newSegment(): ActiveSegment {
@@ -288,24 +422,53 @@ export class WriteAheadLog {
     if (seg.syncing || seg.waiters.length === 0) return;
     seg.syncing = true;
     const batch = seg.waiters;
+    const upTo = seg.bytes;
     seg.waiters = [];
     fdatasync(seg.fd, (err) => {
       seg.syncing = false;
-      for (const w of batch) {
-        if (err) w.reject(err);
-        else w.resolve();
+      if (err !== null) {
+        this.flushFailed(seg, batch, err);
+        return;
       }
+      seg.durable = upTo;
+      for (const w of batch) w.resolve();
       if (seg.waiters.length > 0) this.sync(seg);
       else if (seg.closed) this.finishSeal(seg);
     });
+  }
+
+  /**
+   * A flush failed: what it covered may not be on disk. Every request waiting for it (or for the
+   * next one) is refused, their records are cut off (back to the last successful flush, i.e. what
+   * was acknowledged), and the segment is sealed there; new requests go to a new segment.
+   */
+  private flushFailed(seg: ActiveSegment, batch: Waiter[], err: NodeJS.ErrnoException): void {
+    const refused = [...batch, ...seg.waiters];
+    seg.waiters = [];
+    const error = this.writeError('flush', err);
+    try {
+      ftruncateSync(seg.fd, seg.durable);
+    } catch (e) {
+      this.log.error(
+        `WAL: could not cut refused requests off segment ${seg.id} (${e instanceof Error ? e.message : String(e)}); after a restart they may be exported as well as retried`,
+      );
+    }
+    this.log.error(
+      `WAL: flushing segment ${seg.id} failed (${err.message}); ${refused.length} request(s) refused, segment sealed at its ${seg.durable} acknowledged bytes`,
+    );
+    this.retire(seg, seg.durable);
+    for (const w of refused) w.reject(error);
   }
 
   private flushActive(): void {
     const seg = this.active;
     if (seg === undefined || seg.syncing || seg.bytes === 0) return;
     seg.syncing = true;
-    fdatasync(seg.fd, () => {
+    fdatasync(seg.fd, (err) => {
       seg.syncing = false;
+      if (err !== null)
+        this.log.once('wal-interval-flush', 'error', `WAL: periodic flush failed: ${err.message}`);
+      else this.log.reset('wal-interval-flush', 'WAL: periodic flushes succeed again');
       if (seg.closed) this.finishSeal(seg);
     });
   }
@@ -325,6 +488,10 @@ export class WriteAheadLog {
   }
 
   private finishSeal(seg: ActiveSegment): void {
+    if (seg.bytes === 0) {
+      this.retire(seg, 0);
+      return;
+    }
     if (this.opts.fsync !== 'never') {
       try {
         fsyncSync(seg.fd);
@@ -345,7 +512,8 @@ export class WriteAheadLog {
 
   /**
    * A sealed segment's records as insert batches: traces first, then logs (see {@link WalBatch}).
-   * Only the record headers are read here; the payloads are read when a batch's chunks are.
+   * The first read verifies every record's checksum (damaged ones are skipped, logged and counted);
+   * the payloads are read again when a batch's chunks are.
    */
   async read(seg: SealedSegment): Promise<WalBatch[]> {
     // Synchronous reads, like appends: asynchronous ones are each a round trip through an event loop
@@ -354,27 +522,14 @@ export class WriteAheadLog {
       WalKind,
       Array<{ format: WalFormat; ranges: Array<[number, number]>; rows: number }>
     > = { traces: [], logs: [] };
-    const header = Buffer.alloc(HEADER);
-    const fd = openSync(seg.file, 'r');
-    try {
-      let pos = 0;
-      while (pos + HEADER <= seg.bytes && readFully(fd, header, pos) === HEADER) {
-        const len = header.readUInt32LE(4);
-        const rows = header.readUInt32LE(8);
-        const kind = KIND_OF.get(header[12]!);
-        const format = FORMAT_OF.get(header[13]!);
-        const range: [number, number] = [pos + HEADER, Math.min(len, seg.bytes - pos - HEADER)];
-        pos += HEADER + len;
-        if (kind === undefined || format === undefined) continue;
-        const runs = byKind[kind];
-        const last = runs.at(-1);
-        if (last?.format === format) {
-          last.ranges.push(range);
-          last.rows += rows;
-        } else runs.push({ format, ranges: [range], rows });
-      }
-    } finally {
-      closeSync(fd);
+    for (const rec of this.recordsOf(seg)) {
+      const runs = byKind[rec.kind];
+      const last = runs.at(-1);
+      const range: [number, number] = [rec.offset + HEADER, rec.length];
+      if (last?.format === rec.format) {
+        last.ranges.push(range);
+        last.rows += rec.rows;
+      } else runs.push({ format: rec.format, ranges: [range], rows: rec.rows });
     }
     return (['traces', 'logs'] as const).flatMap((kind) =>
       byKind[kind].map((run, index) => ({
@@ -386,6 +541,69 @@ export class WriteAheadLog {
         chunks: () => readRanges(seg.file, run.ranges),
       })),
     );
+  }
+
+  /**
+   * The verified records of a sealed segment. Every read verifies again (a segment can wait on disk
+   * for hours while ClickHouse is down); damage is reported and counted once.
+   */
+  private recordsOf(seg: SealedSegment): RecordInfo[] {
+    const last = this.layouts.get(seg);
+    if (last?.fresh === true) {
+      last.fresh = false;
+      return last.scan.records;
+    }
+    let scan: SegmentScan;
+    let fd: number;
+    try {
+      fd = openSync(seg.file, 'r');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      scan = { records: [], corrupt: [[0, seg.bytes]], end: 0 };
+      if (last?.scan.end !== 0) {
+        this.log.error(
+          `WAL segment ${seg.id}: its file ${seg.file} is gone; its ${seg.bytes} bytes are lost`,
+        );
+        this.count([[0, seg.bytes]]);
+      }
+      this.layouts.set(seg, { scan, fresh: false });
+      return scan.records;
+    }
+    try {
+      scan = scanSegment(fd, seg.bytes);
+    } finally {
+      closeSync(fd);
+    }
+    // Inside a sealed segment's length every byte was acknowledged: a bad end is damage too.
+    if (scan.end < seg.bytes) scan.corrupt.push([scan.end, seg.bytes - scan.end]);
+    const known = new Set(last?.scan.corrupt.map(([offset]) => offset));
+    this.reportCorrupt(
+      `seg-${seg.id}.wal`,
+      scan.corrupt.filter(([offset]) => !known.has(offset)),
+    );
+    this.layouts.set(seg, { scan, fresh: false });
+    return scan.records;
+  }
+
+  /** Whether the last read of `seg` found damaged records (skipped). */
+  damaged(seg: SealedSegment): boolean {
+    return (this.layouts.get(seg)?.scan.corrupt.length ?? 0) > 0;
+  }
+
+  private reportCorrupt(name: string, corrupt: ReadonlyArray<readonly [number, number]>): void {
+    for (const [offset, length] of corrupt) {
+      this.log.error(
+        `WAL segment ${name}: skipped ${length} corrupt bytes at offset ${offset} (checksum mismatch: the records in them are lost; the records after them are exported)`,
+      );
+    }
+    this.count(corrupt);
+  }
+
+  private count(corrupt: ReadonlyArray<readonly [number, number]>): void {
+    for (const [, length] of corrupt) {
+      this.corruptRegions++;
+      this.corruptBytes += length;
+    }
   }
 
   /** Deletes an exported segment. */
@@ -412,7 +630,7 @@ export class WriteAheadLog {
     const max = this.opts.deadLetterMaxBytes ?? 256 * 1024 * 1024;
     if (this.deadBytes + seg.bytes > max) return undefined;
     const dir = deadLetterDir(this.opts.dir);
-    mkdirSync(dir, { recursive: true });
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
     const target = join(dir, basename(seg.file));
     await rename(seg.file, target);
     this.deadBytes += seg.bytes;
@@ -427,7 +645,12 @@ export class WriteAheadLog {
   /** Seals the active segment and waits until it is flushed and listed. */
   async sealAndWait(): Promise<void> {
     const seg = this.active;
-    if (seg === undefined || seg.bytes === 0) return;
+    if (seg === undefined) return;
+    if (seg.bytes === 0) {
+      // Created, but its first write failed: nothing to keep.
+      if (!seg.syncing && seg.waiters.length === 0) this.retire(seg, 0);
+      return;
+    }
     const done = new Promise<void>((resolve) => seg.sealWaiters.push(resolve));
     this.seal();
     await done;
@@ -449,6 +672,24 @@ export class WriteAheadLog {
   }
 }
 
+/**
+ * Creates `dir` (and missing parents) readable by the owner only, and restricts an existing one
+ * that others can read: it holds telemetry (prompts, outputs, user data).
+ */
+export function ensurePrivateDir(dir: string, log: Logger): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const mode = statSync(dir).mode & 0o777;
+  if ((mode & 0o077) === 0) return;
+  try {
+    chmodSync(dir, 0o700);
+    log.info(`${dir}: access restricted to its owner (mode ${mode.toString(8)} -> 700)`);
+  } catch (e) {
+    log.warn(
+      `${dir} is readable by other users (mode ${mode.toString(8)}) and could not be restricted: ${e instanceof Error ? e.message : String(e)}`,
+    );
+  }
+}
+
 function unlinkIfExists(file: string): void {
   try {
     unlinkSync(file);
@@ -460,7 +701,8 @@ function unlinkIfExists(file: string): void {
 function writevAll(fd: number, parts: Buffer[], total: number): void {
   let written = writevSync(fd, parts);
   while (written < total) {
-    // Partial write (rare: disk full or signal): write the rest.
+    // Partial write (disk full or signal): write the rest; an error is thrown to the caller, which
+    // cuts what was written off again.
     let skip = written;
     const rest: Buffer[] = [];
     for (const p of parts) {
@@ -508,19 +750,96 @@ function* readRanges(file: string, ranges: ReadonlyArray<readonly [number, numbe
   }
 }
 
-/** Length of the prefix of `data` made of whole, checksum-valid records. */
-export function scanValidLength(data: Buffer): number {
+const MAGIC_BYTES = Buffer.from([0x50, 0x4c, 0x57, 0x31]);
+
+/**
+ * Reads the first `size` bytes of a segment file and verifies every record (header fields and
+ * checksum). After a damaged record the scan looks for the next whole, checksum-valid record (by its
+ * magic) and goes on from there; damage with no valid record after it is a torn tail.
+ */
+export function scanSegment(fd: number, size: number): SegmentScan {
+  const reader = new SegmentReader(fd, size);
+  const records: RecordInfo[] = [];
+  const corrupt: Array<[number, number]> = [];
   let pos = 0;
-  while (pos + HEADER <= data.length) {
-    if (data.readUInt32LE(pos) !== MAGIC) break;
-    const len = data.readUInt32LE(pos + 4);
-    if (pos + HEADER + len > data.length) break;
-    if (!KIND_OF.has(data[pos + 12]!) || !FORMAT_OF.has(data[pos + 13]!) || data.readUInt16LE(pos + 14) !== 0)
-      break;
-    const want = data.readUInt32LE(pos + 16);
-    const got = crc32(data.subarray(pos + HEADER, pos + HEADER + len), crc32(data.subarray(pos, pos + 16)));
-    if (want !== got) break;
-    pos += HEADER + len;
+  let end = 0;
+  while (pos < size) {
+    const rec = reader.recordAt(pos);
+    if (rec !== undefined) {
+      records.push(rec);
+      pos += HEADER + rec.length;
+      end = pos;
+      continue;
+    }
+    const next = reader.nextRecord(pos + 1);
+    if (next === undefined) break;
+    corrupt.push([pos, next - pos]);
+    pos = next;
   }
-  return pos;
+  return { records, corrupt, end };
+}
+
+/** Sequential reads of a segment file through one window buffer (records are mostly small). */
+class SegmentReader {
+  private readonly fd: number;
+  private readonly size: number;
+  private readonly window = Buffer.allocUnsafe(READ_CHUNK_BYTES);
+  private windowStart = 0;
+  private windowEnd = 0;
+
+  constructor(fd: number, size: number) {
+    this.fd = fd;
+    this.size = size;
+  }
+
+  /** `length` bytes from `pos` (at most the window's size), or fewer at the end of the file. */
+  private bytes(pos: number, length: number): Buffer {
+    if (pos < this.windowStart || pos + length > this.windowEnd) {
+      const n = readFully(
+        this.fd,
+        this.window.subarray(0, Math.min(this.window.length, this.size - pos)),
+        pos,
+      );
+      this.windowStart = pos;
+      this.windowEnd = pos + n;
+    }
+    const from = pos - this.windowStart;
+    return this.window.subarray(from, Math.min(from + length, this.windowEnd - this.windowStart));
+  }
+
+  /** The whole, checksum-valid record at `pos`, or `undefined`. */
+  recordAt(pos: number): RecordInfo | undefined {
+    if (pos + HEADER > this.size) return undefined;
+    const header = this.bytes(pos, HEADER);
+    if (header.length < HEADER || header.readUInt32LE(0) !== MAGIC) return undefined;
+    const length = header.readUInt32LE(4);
+    const rows = header.readUInt32LE(8);
+    const kind = KIND_OF.get(header[12]!);
+    const format = FORMAT_OF.get(header[13]!);
+    const want = header.readUInt32LE(16);
+    if (kind === undefined || format === undefined || header.readUInt16LE(14) !== 0) return undefined;
+    if (pos + HEADER + length > this.size) return undefined;
+    let crc = crc32(header.subarray(0, 16));
+    for (let done = 0; done < length;) {
+      const piece = this.bytes(pos + HEADER + done, Math.min(this.window.length, length - done));
+      if (piece.length === 0) return undefined;
+      crc = crc32(piece, crc);
+      done += piece.length;
+    }
+    return crc === want ? { offset: pos, length, rows, kind, format } : undefined;
+  }
+
+  /** Offset of the first whole, checksum-valid record at or after `from`, or `undefined`. */
+  nextRecord(from: number): number | undefined {
+    for (let base = from; base + HEADER <= this.size;) {
+      const chunk = Buffer.from(this.bytes(base, this.window.length));
+      for (let i = chunk.indexOf(MAGIC_BYTES); i !== -1; i = chunk.indexOf(MAGIC_BYTES, i + 1)) {
+        if (this.recordAt(base + i) !== undefined) return base + i;
+      }
+      if (base + chunk.length >= this.size) break;
+      // Overlap by a magic's length less one, so a magic across the edge is found.
+      base += chunk.length - (MAGIC_BYTES.length - 1);
+    }
+    return undefined;
+  }
 }
