@@ -8,6 +8,7 @@ import { compareSides } from './compareSides.js';
 import type { MetricComparison } from './compareSides.js';
 import { resolveCompareOptions } from './compareVersions.js';
 import { readSide } from './versionSample.js';
+import { versionName } from '../schema/promptVersion.js';
 import type { SideQuery } from './versionSample.js';
 
 /**
@@ -51,8 +52,12 @@ export interface LabelMove {
   environment: string;
   /** First generation of the new version under the label (ISO-8601 UTC). */
   at: string;
+  /** Stored version numbers before and after the move (see `VersionMetrics.version`). */
   fromVersion: number;
   toVersion: number;
+  /** The versions as shown: `3`, `2.1.0`, `#a1b2c3d4`. */
+  fromVersionName: string;
+  toVersionName: string;
   /** `[start, at)` for the old version and `[at, end)` for the new one, equal lengths. */
   before: { from: string; to: string; generations: number };
   after: { from: string; to: string; generations: number };
@@ -79,6 +84,7 @@ export interface RegressionReport {
 interface Run {
   environment: string;
   version: number;
+  versionName: string;
   /** Start of the run's first minute. */
   start: number;
   /** First generation of the version in that minute. */
@@ -110,7 +116,7 @@ async function readRuns(
   }
   const rs = await client.query({
     query: `SELECT toString(environment) AS environment, toStartOfMinute(timestamp) AS minute, prompt_version,
-  count() AS n, min(timestamp) AS first
+  count() AS n, min(timestamp) AS first, max(toString(prompt_version_name)) AS version_name
 FROM ${db}.promptline_generations
 WHERE project_id = {project:String} AND prompt_name = {prompt:String} AND prompt_label = {label:String}
   AND prompt_version > 0${env}
@@ -125,6 +131,7 @@ LIMIT {maxRows:UInt32}`,
     environment: string;
     minute: string;
     prompt_version: number | string;
+    version_name: string;
     first: string;
   }>();
   const runs: Run[] = [];
@@ -136,7 +143,13 @@ LIMIT {maxRows:UInt32}`,
     const version = Number(r.prompt_version);
     const prev = runs[runs.length - 1];
     if (prev !== undefined && prev.environment === r.environment && prev.version === version) continue;
-    runs.push({ environment: r.environment, version, start: epochMs(r.minute), first: epochMs(r.first) });
+    runs.push({
+      environment: r.environment,
+      version,
+      versionName: versionName(version, r.version_name),
+      start: epochMs(r.minute),
+      first: epochMs(r.first),
+    });
   }
   return runs;
 }
@@ -209,6 +222,8 @@ export async function detectRegressions(
       at: new Date(at).toISOString(),
       fromVersion: prev.version,
       toVersion: run.version,
+      fromVersionName: prev.versionName,
+      toVersionName: run.versionName,
       before: {
         from: new Date(at - length).toISOString(),
         to: new Date(at).toISOString(),

@@ -7,6 +7,8 @@ import type { WindowQuery } from './PromptQuery.js';
 import { scoresByVersion } from './scoresByVersion.js';
 import type { ScoreSummary } from './scoresByVersion.js';
 import { isoTime, n } from './select.js';
+import { newestVersionFirst } from './versionInput.js';
+import { versionName } from '../schema/promptVersion.js';
 
 /** p50/p90/p95/p99 and mean of one measure. */
 export interface Quantiles extends Percentiles {
@@ -15,7 +17,14 @@ export interface Quantiles extends Percentiles {
 
 /** Metrics of one prompt version in a window. */
 export interface VersionMetrics {
+  /**
+   * The version's stored number: the version itself for whole-number versions, a stable id (≥ 2^31)
+   * for named ones (`2.1.0`, implicit `#a1b2c3d4`); pass either this or {@link versionName} to
+   * `compareVersions`.
+   */
   version: number;
+  /** The version as sent and shown: `3`, `2.1.0`, `#a1b2c3d4`. */
+  versionName: string;
   requests: number;
   errors: number;
   /** errors / requests. */
@@ -55,7 +64,8 @@ export interface MetricsByVersionQuery extends WindowQuery {
 }
 
 /**
- * Metrics per prompt version for one prompt in a window, newest version first.
+ * Metrics per prompt version for one prompt in a window, newest version first (whole-number versions
+ * by number, then named versions by first generation in the window).
  *
  * @example
  * const rows = await metricsByVersion(client, {
@@ -69,42 +79,49 @@ export async function metricsByVersion(
 ): Promise<VersionMetrics[]> {
   checkWindow(q);
   const db = queryDatabase(q);
-  const rows = (
-    await mergedRows(client, db, q, ['prompt_version'], planSegments(q.from.getTime(), q.to.getTime()))
-  ).sort((a, b) => n(b.prompt_version as number) - n(a.prompt_version as number));
+  const rows = await mergedRows(
+    client,
+    db,
+    q,
+    ['prompt_version'],
+    planSegments(q.from.getTime(), q.to.getTime()),
+  );
   const scores =
     q.includeScores === false ? new Map<number, ScoreSummary[]>() : await scoresByVersion(client, q);
-  return rows.map((r) => {
-    const version = n(r.prompt_version as number);
-    const requests = n(r.requests);
-    const errors = n(r.errors);
-    const ttftCount = n(r.ttft_count);
-    const validated = n(r.validated);
-    return {
-      version,
-      requests,
-      errors,
-      errorRate: requests === 0 ? 0 : errors / requests,
-      latencyMs: { ...quantiles(r.latency_h), mean: requests === 0 ? 0 : r.latency_ms_sum / requests },
-      ttftMs:
-        ttftCount === 0
-          ? null
-          : { ...quantiles(r.ttft_h), mean: r.ttft_ms_sum / ttftCount, count: ttftCount },
-      totalTokens: quantiles(r.tokens_h),
-      costUsd: quantiles(r.cost_h),
-      inputTokens: n(r.input_tokens),
-      outputTokens: n(r.output_tokens),
-      cacheReadTokens: n(r.cache_read_tokens),
-      reasoningTokens: n(r.reasoning_tokens),
-      totalCostUsd: r.cost_usd,
-      inputCostUsd: r.input_cost_usd,
-      outputCostUsd: r.output_cost_usd,
-      unpricedCalls: n(r.unpriced),
-      validated,
-      validationPassRate: validated === 0 ? null : n(r.validation_passed) / validated,
-      firstSeen: isoTime(r.first_seen),
-      lastSeen: isoTime(r.last_seen),
-      scores: scores.get(version) ?? [],
-    };
-  });
+  return rows
+    .map((r) => {
+      const version = n(r.prompt_version as number);
+      const requests = n(r.requests);
+      const errors = n(r.errors);
+      const ttftCount = n(r.ttft_count);
+      const validated = n(r.validated);
+      return {
+        version,
+        versionName: versionName(version, r.version_name),
+        requests,
+        errors,
+        errorRate: requests === 0 ? 0 : errors / requests,
+        latencyMs: { ...quantiles(r.latency_h), mean: requests === 0 ? 0 : r.latency_ms_sum / requests },
+        ttftMs:
+          ttftCount === 0
+            ? null
+            : { ...quantiles(r.ttft_h), mean: r.ttft_ms_sum / ttftCount, count: ttftCount },
+        totalTokens: quantiles(r.tokens_h),
+        costUsd: quantiles(r.cost_h),
+        inputTokens: n(r.input_tokens),
+        outputTokens: n(r.output_tokens),
+        cacheReadTokens: n(r.cache_read_tokens),
+        reasoningTokens: n(r.reasoning_tokens),
+        totalCostUsd: r.cost_usd,
+        inputCostUsd: r.input_cost_usd,
+        outputCostUsd: r.output_cost_usd,
+        unpricedCalls: n(r.unpriced),
+        validated,
+        validationPassRate: validated === 0 ? null : n(r.validation_passed) / validated,
+        firstSeen: isoTime(r.first_seen),
+        lastSeen: isoTime(r.last_seen),
+        scores: scores.get(version) ?? [],
+      };
+    })
+    .sort(newestVersionFirst);
 }

@@ -6,6 +6,7 @@ import { planSegments } from './planSegments.js';
 import { checkWindow, dimFilter, queryDatabase } from './PromptQuery.js';
 import type { WindowQuery } from './PromptQuery.js';
 import { chTime, n, select } from './select.js';
+import { LATE_SCORE_KEYS, lateScoreJoins } from './lateScores.js';
 
 /** Score summary of one score name for one version. */
 export interface ScoreSummary {
@@ -23,7 +24,8 @@ export interface ScoreSummary {
 /**
  * Score summaries per version for generations in a window: scores resolved at insert (hourly
  * aggregates for whole hours, the scores table for the edges) plus scores that arrived before
- * their span, resolved now by key lookup in `promptline_span_index`. Model filter is ignored.
+ * their generation, resolved now by key lookups (response id, then span: see lateScores.ts). Model
+ * filter is ignored.
  */
 export async function scoresByVersion(
   client: ClickHouseClient,
@@ -67,11 +69,11 @@ WHERE ${filter}
   const labelFilter = q.label !== undefined ? ' AND s.prompt_label = {label:String}' : '';
   parts.push(`SELECT s.prompt_version AS prompt_version, u.score_name AS score_name, ${rawState('u.')}
 FROM (
-  SELECT score_name, value, label, span_key FROM ${db}.promptline_scores
+  SELECT score_name, value, label, ${LATE_SCORE_KEYS} FROM ${db}.promptline_scores
   WHERE project_id = {project:String} AND prompt_name = '' AND prompt_version = 0
     AND timestamp >= {wf:DateTime64(3, 'UTC')}
 ) AS u
-INNER JOIN ${db}.promptline_span_index AS s ON s.span_key = u.span_key
+${lateScoreJoins(db)}
 WHERE s.prompt_name = {prompt:String}
   AND s.timestamp >= {wf:DateTime64(3, 'UTC')} AND s.timestamp < {wt:DateTime64(3, 'UTC')}${envFilter}${labelFilter}
 GROUP BY prompt_version, score_name
