@@ -61,12 +61,12 @@ ENGINE = EmbeddedRocksDB({{ttl_seconds}})
 PRIMARY KEY span_hash;
 
 INSERT INTO {{local:promptline_span_ids}} (span_hash, batch, seen)
-SELECT sipHash128(toString(project_id), trace_id, span_id), toUInt64(0), toUInt8(1)
+SELECT {{span_identity:timestamp,toString(project_id),trace_id,span_id}}, toUInt64(0), toUInt8(1)
 FROM {{local:promptline_generations}};
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS {{local:promptline_span_ids_mv}} {{on_cluster}}
 TO {{local:promptline_span_ids}} AS
-SELECT sipHash128(toString(project_id), trace_id, span_id) AS span_hash, {{insert_batch}} AS batch, toUInt8(1) AS seen
+SELECT {{span_identity:timestamp,toString(project_id),trace_id,span_id}} AS span_hash, {{insert_batch}} AS batch, toUInt8(1) AS seen
 FROM {{local:promptline_generations}};
 
 DROP VIEW IF EXISTS {{local:promptline_generations_mv}} {{on_cluster}} SYNC;
@@ -83,10 +83,10 @@ WITH (
 ) AS prices
 SELECT
     g.timestamp AS timestamp, g.project_id AS project_id, g.service_name AS service_name,
-    g.environment AS environment, g.prompt_name AS prompt_name, g.prompt_version AS prompt_version,
-    g.prompt_version_name AS prompt_version_name, g.prompt_label AS prompt_label,
+    g.environment AS environment, g.prompt_name AS prompt_name, g.version.1 AS prompt_version,
+    g.version.2 AS prompt_version_name, g.prompt_label AS prompt_label,
     g.prompt_hash AS prompt_hash, g.prompt_source AS prompt_source, g.prompt_fallback AS prompt_fallback,
-    g.unlinked_reason AS unlinked_reason, g.model AS model, g.provider AS provider,
+    g.version.3 AS unlinked_reason, g.model AS model, g.provider AS provider,
     g.input_tokens AS input_tokens, g.output_tokens AS output_tokens,
     g.cache_read_tokens AS cache_read_tokens, g.cache_write_tokens AS cache_write_tokens,
     g.reasoning_tokens AS reasoning_tokens, g.cost_usd AS cost_usd, g.input_cost_usd AS input_cost_usd,
@@ -99,10 +99,27 @@ FROM (
     SELECT
         timestamp, project_id, service_name, environment,
         prompt_name,
-        multiIf(unlinked_reason != '', toUInt32(0), version_kind = 'integer', toUInt32(version_int),
-            {{version_id:version_name}}) AS prompt_version,
-        if(unlinked_reason = '', version_name, '') AS prompt_version_name,
-        prompt_label, prompt_hash, prompt_source, prompt_fallback, unlinked_reason, model, provider,
+        -- (stored number, name, reason not linked) of the version: see the comment above. One
+        -- expression with its inputs bound once (arrayMap over one-element arrays): repeating the
+        -- version text's expression in every branch made planning the view several times slower.
+        arrayMap((t, hash, template, fallback, name) -> arrayMap((n, implicit) ->
+            multiIf(
+                fallback = 1, (toUInt32(0), '', 'fallback'),
+                name = '', (toUInt32(0), '', 'no_prompt_name'),
+                t = '' AND implicit = '', (toUInt32(0), '', 'no_version'),
+                t = '', ({{version_id:implicit}}, implicit, ''),
+                n BETWEEN 1 AND {{version_max}}, (toUInt32(n), toString(n), ''),
+                {{version_text_ok:t}} AND NOT match(t, '^[vV]?0{1,10}$'), ({{version_id:t}}, t, ''),
+                (toUInt32(0), '', 'unparsable_version')),
+            [{{version_int:t}}],
+            -- No version but a content hash or a template: the implicit version '#' + 8 hex digits
+            -- of the hash (of the template's sipHash64 when there is no hex hash).
+            [if(t = '' AND (hash != '' OR template != ''),
+                concat('#', substring(if(match(hash, '^[0-9a-f]{8}'), hash,
+                    lower(hex(sipHash64(if(hash != '', hash, template))))), 1, 8)),
+                '')])[1],
+            [version_text], [prompt_hash], [prompt_template], [prompt_fallback], [prompt_name])[1] AS version,
+        prompt_label, prompt_hash, prompt_source, prompt_fallback, model, provider,
         input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens,
         if(span_cost_known, span_cost, priced_input + priced_output) AS cost_usd,
         if(span_cost_known, span_input_cost, priced_input) AS input_cost_usd,
@@ -151,7 +168,6 @@ FROM (
                     SpanAttributes[{{key:VERCEL_AI.METADATA_PROMPT_VERSION}}]),
                 '') AS version_sent,
             {{version_trim:version_sent}} AS version_text,
-            {{version_int:version_text}} AS version_int,
             if(prompt_source = 'promptline', SpanAttributes[{{key:PROMPTLINE.PROMPT_LABEL}}], '') AS prompt_label,
             multiIf(
                 prompt_source = 'promptline', SpanAttributes[{{key:PROMPTLINE.PROMPT_HASH}}],
@@ -159,27 +175,8 @@ FROM (
                 '') AS prompt_hash,
             if(SpanAttributes[{{key:OPENINFERENCE.PROMPT_TEMPLATE}}] != '', SpanAttributes[{{key:OPENINFERENCE.PROMPT_TEMPLATE}}],
                 SpanAttributes[{{key:TRACELOOP.PROMPT_TEMPLATE}}]) AS prompt_template,
-            -- No version but a content hash or a template: the implicit version '#' + 8 hex digits of
-            -- the hash (of the template's sipHash64 when there is no hex hash).
-            if(version_text = '' AND (prompt_hash != '' OR prompt_template != ''),
-                concat('#', substring(if(match(prompt_hash, '^[0-9a-f]{8}'), prompt_hash,
-                    lower(hex(sipHash64(if(prompt_hash != '', prompt_hash, prompt_template))))), 1, 8)),
-                '') AS implicit_version,
-            multiIf(
-                version_text = '', if(implicit_version != '', 'implicit', 'none'),
-                version_int BETWEEN 1 AND {{version_max}}, 'integer',
-                {{version_text_ok:version_text}} AND NOT match(version_text, '^[vV]?0{1,10}$'), 'named',
-                'unparsable') AS version_kind,
-            multiIf(version_kind = 'integer', toString(version_int), version_kind = 'named', version_text,
-                version_kind = 'implicit', implicit_version, '') AS version_name,
             toUInt8(SpanAttributes[{{key:PROMPTLINE.PROMPT_FALLBACK}}] = 'true'
                 OR (prompt_source = 'vercel' AND JSONExtractBool(vercel_lf_prompt, 'isFallback'))) AS prompt_fallback,
-            multiIf(
-                prompt_fallback = 1, 'fallback',
-                prompt_name = '', 'no_prompt_name',
-                version_kind = 'none', 'no_version',
-                version_kind = 'unparsable', 'unparsable_version',
-                '') AS unlinked_reason,
             multiIf(
                 SpanAttributes[{{key:GEN_AI.RESPONSE_MODEL}}] != '', SpanAttributes[{{key:GEN_AI.RESPONSE_MODEL}}],
                 SpanAttributes[{{key:GEN_AI.REQUEST_MODEL}}] != '', SpanAttributes[{{key:GEN_AI.REQUEST_MODEL}}],
@@ -255,7 +252,7 @@ FROM (
             SpanAttributes[{{key:GEN_AI.RESPONSE_ID}}] AS response_id,
             TraceId AS trace_id,
             SpanId AS span_id,
-            sipHash128(project_id, TraceId, SpanId) AS span_hash
+            {{span_identity:Timestamp,project_id,TraceId,SpanId}} AS span_hash
         FROM {{local:otel_traces}}
         WHERE SpanAttributes[{{key:GEN_AI.OPERATION_NAME}}] IN {{list:GEN_AI_GENERATION_OPERATIONS}}
             OR SpanAttributes[{{key:PROMPTLINE.OBSERVATION_TYPE}}] = 'generation'

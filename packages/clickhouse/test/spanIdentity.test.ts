@@ -10,6 +10,7 @@ import { GEN_AI, PROMPTLINE, RESOURCE } from '@promptline/semconv';
 import { afterAll, describe, expect, it } from 'vitest';
 import { insertTraces, metricsByVersion, migrate, renderMigrations } from '../src/index.js';
 import type { TraceRow } from '../src/index.js';
+import { spanIdentitySql } from '../src/schema/spanIdentity.js';
 import { queryRows, tempEngine } from '../../../test/kit/engine.js';
 import { chTimestamp, hexId, traceRow } from '../../../test/kit/rows.js';
 
@@ -156,9 +157,9 @@ describe('a span counts once', () => {
     // them in the set under its token; the retry with that token must still store them.
     const retried = [gen('p1', '5'), gen('p1', '5')];
     const setRow = (span: TraceRow, token: string): string =>
-      `(sipHash128('p1', '${span.TraceId}', '${span.SpanId}'), cityHash64('${token}'), 1)`;
+      `SELECT ${spanIdentitySql(`toDateTime64('${span.Timestamp}', 9, 'UTC')`, "'p1'", `'${span.TraceId}'`, `'${span.SpanId}'`)}, cityHash64('${token}'), 1`;
     await client.command({
-      query: `INSERT INTO ${db}.promptline_span_ids (span_hash, batch, seen) VALUES ${retried.map((s) => setRow(s, 'seg-5')).join(', ')}`,
+      query: `INSERT INTO ${db}.promptline_span_ids (span_hash, batch, seen) ${retried.map((s) => setRow(s, 'seg-5')).join(' UNION ALL ')}`,
     });
     await insertTraces(client, [retried[0]!], { database: db, dedupToken: 'seg-6' });
     expect(
