@@ -1,3 +1,5 @@
+import { newestVersionFirst } from '@promptline/clickhouse';
+
 /**
  * The `promptline metrics` report: what `--json` prints (a stable, documented shape) and what the
  * human table is rendered from. Durations in milliseconds, money in US dollars, times ISO-8601 UTC.
@@ -18,7 +20,13 @@ export interface ScoreSummary {
 }
 
 export interface VersionMetrics {
+  /**
+   * The stored version number: the version itself for whole-number versions, a stable id (≥ 2^31) for
+   * named ones. `compare` takes either this or `versionName`.
+   */
   version: number;
+  /** The version as sent and shown: `3`, `2.1.0`, `2.2.0-rc1`, `#a1b2c3d4` (implicit, from a template hash). */
+  versionName: string;
   /** Labels the version was resolved through in the window (e.g. `production`). */
   labels: string[];
   count: number;
@@ -48,6 +56,30 @@ export interface MetricsReport {
   /** Where the numbers came from: `embedded:<dir>`, `clickhouse:<url>` or `collector:<url>`. */
   source: string;
   versions: VersionMetrics[];
+  /** Generations of the prompt in the window that count towards no version, by reason. */
+  unlinked: UnlinkedSummary[];
+}
+
+/** Generations not linked to a prompt version, for one reason. */
+export interface UnlinkedSummary {
+  /** `fallback`, `no_prompt_name`, `no_version` or `unparsable_version`. */
+  reason: string;
+  generations: number;
+}
+
+/** Why generations are not linked, in words. */
+export const UNLINKED_REASON_TEXT: Record<string, string> = {
+  fallback: 'fallback prompt',
+  no_prompt_name: 'no prompt name',
+  no_version: 'no version',
+  unparsable_version: 'unparsable version',
+};
+
+/** How a version is shown: `v3` for whole-number versions, the name as sent otherwise (`2.1.0`, `#a1b2c3d4`). */
+export function versionLabel(v: { version: number; versionName?: string }): string {
+  const name = v.versionName ?? '';
+  if (name === '' || name === String(v.version)) return `v${v.version}`;
+  return name;
 }
 
 function ms(value: number | null): string {
@@ -92,7 +124,10 @@ export function formatTable(
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)];
 }
 
-/** The human table: one row per version, newest version first. */
+/**
+ * The human table: one row per version, newest first (whole-number versions by number, then named
+ * versions by first call in the window), then notes on unpriced and unlinked calls.
+ */
 export function renderMetricsTable(report: MetricsReport): string[] {
   const header = [
     'version',
@@ -110,30 +145,41 @@ export function renderMetricsTable(report: MetricsReport): string[] {
     'first seen',
     'last seen',
   ];
-  const rows = [...report.versions]
-    .sort((a, b) => b.version - a.version)
-    .map((v) => [
-      `v${v.version}`,
-      v.labels.length > 0 ? v.labels.join(',') : '–',
-      String(v.count),
-      `${(v.errorRate * 100).toFixed(1)}%`,
-      ms(v.latencyMs.p50),
-      ms(v.latencyMs.p95),
-      ms(v.latencyMs.p99),
-      ms(v.ttftMs.p50),
-      `${v.tokens.input}/${v.tokens.output}`,
-      usd(v.costUsd.total),
-      usd(v.costUsd.perCall),
-      scoreCell(v.scores),
-      when(v.firstSeen),
-      when(v.lastSeen),
-    ]);
+  const versions = [...report.versions].sort((a, b) =>
+    newestVersionFirst(
+      { version: a.version, firstSeen: a.firstSeen ?? '' },
+      { version: b.version, firstSeen: b.firstSeen ?? '' },
+    ),
+  );
+  const rows = versions.map((v) => [
+    versionLabel(v),
+    v.labels.length > 0 ? v.labels.join(',') : '–',
+    String(v.count),
+    `${(v.errorRate * 100).toFixed(1)}%`,
+    ms(v.latencyMs.p50),
+    ms(v.latencyMs.p95),
+    ms(v.latencyMs.p99),
+    ms(v.ttftMs.p50),
+    `${v.tokens.input}/${v.tokens.output}`,
+    usd(v.costUsd.total),
+    usd(v.costUsd.perCall),
+    scoreCell(v.scores),
+    when(v.firstSeen),
+    when(v.lastSeen),
+  ]);
   const table = formatTable(header, rows, new Set([2, 3, 4, 5, 6, 7, 8, 9, 10]));
-  for (const v of [...report.versions].sort((a, b) => b.version - a.version)) {
+  for (const v of versions) {
     if (v.costUsd.unpricedCalls > 0)
       table.push(
-        `v${v.version}: ${v.costUsd.unpricedCalls} of ${v.count} calls unpriced (no price for their model): cost shown without them`,
+        `${versionLabel(v)}: ${v.costUsd.unpricedCalls} of ${v.count} calls unpriced (no price for their model): cost shown without them`,
       );
+  }
+  const unlinked = report.unlinked.reduce((a, u) => a + u.generations, 0);
+  if (unlinked > 0) {
+    const parts = report.unlinked.map(
+      (u) => `${u.generations} ${UNLINKED_REASON_TEXT[u.reason] ?? u.reason}`,
+    );
+    table.push(`${unlinked} calls linked to no version (not in the rows above): ${parts.join(', ')}`);
   }
   return table;
 }

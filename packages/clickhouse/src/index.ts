@@ -34,9 +34,9 @@ export { labelHistory } from './read/labelHistory.js';
 export type { LabelHistoryEntry } from './read/labelHistory.js';
 export { scoresByVersion } from './read/scoresByVersion.js';
 export type { ScoreSummary } from './read/scoresByVersion.js';
-export { unlinkedGenerations } from './read/unlinkedGenerations.js';
+export { unlinkedGenerations, unlinkedTotalsSince } from './read/unlinkedGenerations.js';
 export type { UnlinkedQuery, UnlinkedCount, UnlinkedReason } from './read/unlinkedGenerations.js';
-export { resolveVersion } from './read/versionInput.js';
+export { resolveVersion, newestVersionFirst, versionArgument } from './read/versionInput.js';
 export type { ResolvedVersion } from './read/versionInput.js';
 
 // compare: two versions, regressions around label moves

@@ -6,7 +6,7 @@ import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ClickHouseClient } from '@clickhouse/client';
-import { engineMemoryBytes, migrate, openClickHouse } from '@promptline/clickhouse';
+import { engineMemoryBytes, migrate, openClickHouse, unlinkedTotalsSince } from '@promptline/clickhouse';
 import { ApiKeyStore, AuthError } from './auth/ApiKeyStore.js';
 import type { Principal, Scope } from './auth/ApiKeyStore.js';
 import type { CollectorConfig } from './config/loadConfig.js';
@@ -173,6 +173,9 @@ export async function startCollector(
       // The engine's figure (undefined for a server client) is best effort: a scrape never fails
       // because the engine did not answer.
       const engineBytes = await engineMemoryBytes(client).catch(() => undefined);
+      const unlinked = await unlinkedTotalsSince(client, new Date(Date.now() - 3_600_000), {
+        database: config.exporter.database,
+      }).catch(() => undefined);
       const { rss, heapUsed, external } = process.memoryUsage();
       const text = metrics.render({
         walPendingBytes: openWal.pendingBytes,
@@ -184,6 +187,7 @@ export async function startCollector(
         exportHealthy: drainer.healthy,
         memory: { rss, heapUsed, external },
         ...(engineBytes === undefined ? {} : { engineBytes }),
+        ...(unlinked === undefined ? {} : { unlinked }),
       });
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
       res.end(text);

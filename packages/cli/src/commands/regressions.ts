@@ -3,6 +3,7 @@ import type { RegressionReport } from '@promptline/clickhouse';
 
 import { CliError } from '../CliError.js';
 import { renderComparisonTable } from '../comparisonTable.js';
+import { versionLabel } from '../metricsReport.js';
 import type { CliContext, GlobalOptions } from '../context.js';
 import { parseDuration } from '../duration.js';
 import { resolveProject } from '../settings.js';
@@ -82,7 +83,8 @@ async function runRegressions(
     const length = Date.parse(move.after.to) - Date.parse(move.after.from);
     out.line('');
     out.line(
-      `${report.label} moved v${move.fromVersion} → v${move.toVersion} at ${move.at}` +
+      `${report.label} moved ${versionLabel({ version: move.fromVersion, versionName: move.fromVersionName })} → ` +
+        `${versionLabel({ version: move.toVersion, versionName: move.toVersionName })} at ${move.at}` +
         `${move.environment === '' ? '' : ` (${move.environment})`}; ${duration(length)} before vs after: ` +
         `${move.before.generations} vs ${move.after.generations} calls`,
     );

@@ -2,6 +2,7 @@ import type {
   CompareVersionsQuery,
   DetectRegressionsQuery,
   RegressionReport,
+  UnlinkedCount,
   VersionComparison,
 } from '@promptline/clickhouse';
 
@@ -9,6 +10,13 @@ import type { VersionMetrics } from '../metricsReport.js';
 
 export interface VersionMetricsQuery {
   prompt: string;
+  from: Date;
+  to: Date;
+}
+
+/** A window, and optionally one prompt, whose unlinked generations are counted. */
+export interface UnlinkedQuery {
+  prompt?: string;
   from: Date;
   to: Date;
 }
@@ -26,6 +34,8 @@ export interface MetricsSource {
    * the engine, the key's when reading through a collector (which ignores `query.projectId`).
    */
   compare(query: CompareVersionsQuery): Promise<VersionComparison & { project: string }>;
+  /** `unlinkedGenerations` on this source (the project read, as in {@link compare}). */
+  unlinked(query: UnlinkedQuery): Promise<{ project: string; unlinked: UnlinkedCount[] }>;
   /** `detectRegressions` on this source; `project` as in {@link compare}. */
   regressions(query: DetectRegressionsQuery): Promise<RegressionReport & { project: string }>;
   close(): Promise<void>;

@@ -4,6 +4,7 @@ import {
   detectRegressions,
   metricsByVersion,
   trafficShareByLabel,
+  unlinkedGenerations,
 } from '@promptline/clickhouse';
 import type { VersionMetrics as StoredVersionMetrics } from '@promptline/clickhouse';
 
@@ -19,6 +20,7 @@ export function toReportVersion(row: StoredVersionMetrics, labels: readonly stri
   for (const s of row.scores) scores[s.name] = { mean: s.mean, count: s.count, labels: s.labels };
   return {
     version: row.version,
+    versionName: row.versionName,
     labels: [...labels].sort(),
     count: row.requests,
     errors: row.errors,
@@ -65,6 +67,17 @@ export function clickhouseSource(
       const project = opts.projectId ?? query.projectId ?? DEFAULT_PROJECT;
       const db = opts.database === undefined ? {} : { database: opts.database };
       return { project, ...(await detectRegressions(client, { ...query, ...db, projectId: project })) };
+    },
+    async unlinked(query) {
+      const project = opts.projectId ?? DEFAULT_PROJECT;
+      const unlinked = await unlinkedGenerations(client, {
+        projectId: project,
+        from: query.from,
+        to: query.to,
+        ...(query.prompt === undefined ? {} : { promptName: query.prompt }),
+        ...(opts.database === undefined ? {} : { database: opts.database }),
+      });
+      return { project, unlinked };
     },
     async versionMetrics(query: VersionMetricsQuery): Promise<VersionMetrics[]> {
       const window = {

@@ -104,3 +104,25 @@ ORDER BY n DESC, reason, prompt`,
     lastSeen: isoTime(r.last_seen),
   }));
 }
+
+/**
+ * Unlinked generations of every project per reason, in the hours from the one holding `since` on
+ * (whole hours of `promptline_unlinked_stats`, by span time): the collector's `/metrics` gauge.
+ */
+export async function unlinkedTotalsSince(
+  client: ClickHouseClient,
+  since: Date,
+  opts: { database?: string } = {},
+): Promise<Map<UnlinkedReason, number>> {
+  checkQueryWindow('unlinked', since, new Date(Math.max(since.getTime() + 1, Date.now())));
+  const db = queryDatabase(opts);
+  const rows = await select<{ reason: UnlinkedReason; n: string | number }>(
+    client,
+    `SELECT toString(unlinked_reason) AS reason, sum(generations) AS n
+FROM ${db}.promptline_unlinked_stats
+WHERE bucket >= toStartOfHour(toDateTime({since:DateTime64(3, 'UTC')}))
+GROUP BY reason`,
+    { since: chTime(since.getTime()) },
+  );
+  return new Map(rows.map((r) => [r.reason, n(r.n)]));
+}

@@ -60,3 +60,18 @@ export function newestVersionFirst(
   if (!an) return b.version - a.version;
   return a.firstSeen === b.firstSeen ? a.version - b.version : a.firstSeen < b.firstSeen ? 1 : -1;
 }
+
+/**
+ * A version given as text (a CLI argument, a URL parameter): a whole number from 2^31 to 2^32 − 1 is
+ * a stored id (`VersionMetrics.version` of a named version, as listed by the readers); any other text
+ * is the version as typed, for {@link resolveVersion}. (So a named version whose text is such a number
+ * is given by its id.)
+ */
+export function versionArgument(text: string): number | string {
+  const trimmed = text.trim();
+  if (/^[0-9]{10}$/.test(trimmed)) {
+    const id = Number(trimmed);
+    if (id >= NAMED_VERSION_BASE && id <= 0xffffffff) return id;
+  }
+  return text;
+}
