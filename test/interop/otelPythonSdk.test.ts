@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { cleanEnv, requireBuilt, runCli } from '../support/builtCli.js';
 import { startTestCollector } from '../kit/collector.js';
 import type { TestCollector } from '../kit/collector.js';
 import { pythonVenv } from '../kit/pythonVenv.js';
@@ -72,6 +73,7 @@ describe('the OpenTelemetry Python SDK (OTLP/HTTP) with standard prompt attribut
   let collector: TestCollector | undefined;
 
   beforeAll(async () => {
+    requireBuilt();
     py = pythonVenv('promptline-otel-python-', REQUIREMENTS);
     collector = await startTestCollector({
       prefix: 'promptline-py-interop-',
@@ -236,5 +238,34 @@ describe('the OpenTelemetry Python SDK (OTLP/HTTP) with standard prompt attribut
       metrics.versions.reduce((a, v) => a + v.requests, 0) +
       [...byReason.values()].reduce((a, n) => a + n, 0);
     expect(total).toBe(generations.length);
+
+    // Where a user sees them: the collector's /metrics gauge (current and previous UTC hour, by span
+    // time, all projects) and `promptline unlinked` / `promptline metrics` (the built CLI).
+    const hourFrom = (at: number): number => Math.floor((at - 3_600_000) / 3_600_000) * 3_600_000;
+    const before = hourFrom(Date.now());
+    const scrape = await (await fetch(`${collector!.url}/metrics`)).text();
+    if (hourFrom(Date.now()) === before) {
+      for (const u of unlinked) {
+        const expected = generations.filter(
+          (g, i) => g.name === u.name && g.version === u.version && i >= 420 && g.start_ns / 1e6 >= before,
+        ).length;
+        expect(scrape, u.reason).toContain(
+          `promptline_unlinked_generations{reason="${u.reason}"} ${expected}\n`,
+        );
+      }
+    }
+    const env = cleanEnv({ PROMPTLINE_COLLECTOR_URL: collector!.url, PROMPTLINE_API_KEY: KEY });
+    const cli = await runCli(['unlinked', '--since', '3h', '--json'], { env });
+    expect(cli.status, cli.stderr).toBe(0);
+    const cliUnlinked = JSON.parse(cli.stdout) as {
+      unlinked: Array<{ reason: string; generations: number }>;
+    };
+    expect(cliUnlinked.unlinked.reduce((a, u) => a + u.generations, 0)).toBe(18);
+    const cliMetrics = await runCli(['metrics', '--prompt', PROMPT, '--since', '3h'], { env });
+    expect(cliMetrics.status, cliMetrics.stderr).toBe(0);
+    expect(cliMetrics.stdout).toMatch(/^2\.2\.0-rc1 +– +140 /m);
+    expect(cliMetrics.stdout).toContain(
+      '14 calls linked to no version (not in the rows above): 9 no version, 5 unparsable version',
+    );
   });
 });
