@@ -66,3 +66,23 @@ export { compareProportions, twoProportionZTest, fisherExactTest } from './stats
 export type { Proportion, ProportionResult } from './stats/proportions.js';
 export { holmAdjust } from './stats/holm.js';
 export { normalCdf, normalTwoSided, studentTCdf, studentTTwoSided } from './stats/distributions.js';
+export { promptOverview, promptDimensions } from './promptOverview.js';
+export type {
+  PromptOverviewQuery,
+  PromptSummary,
+  PromptDimensionsQuery,
+  PromptDimensions,
+} from './promptOverview.js';
+export { scoreTimeSeriesByVersion } from './scoreTimeSeries.js';
+export type { ScoreTimeSeriesQuery, ScoreTimeSeriesPoint } from './scoreTimeSeries.js';
+export { distributionsByVersion } from './distributions.js';
+export type { DistributionsQuery, Distribution, VersionDistributions } from './distributions.js';
+export { listGenerations, generationDetail } from './generations.js';
+export type {
+  GenerationsQuery,
+  GenerationsPage,
+  GenerationRow,
+  GenerationScore,
+  GenerationDetail,
+  GenerationDetailQuery,
+} from './generations.js';

@@ -144,8 +144,8 @@ const HOUR = 3_600_000;
 const DAY = 86_400_000;
 const LEVELS = [0.5, 0.9, 0.95, 0.99] as const;
 
-type Source = 'raw' | '1h' | '1d';
-interface Segment {
+export type Source = 'raw' | '1h' | '1d';
+export interface Segment {
   source: Source;
   from: number;
   to: number;
@@ -172,17 +172,17 @@ export function planSegments(from: number, to: number): Array<{ source: Source; 
   return out;
 }
 
-function chTime(ms: number): string {
+export function chTime(ms: number): string {
   return new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
 }
 
-function isoTime(ch: string): string {
+export function isoTime(ch: string): string {
   // '2026-11-20 12:00:00.123456789' (UTC) -> '2026-11-20T12:00:00.123Z'
   const m = /^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2})(\.\d{1,3})?/.exec(ch);
   return m ? `${m[1]}T${m[2]}${(m[3] ?? '.000').padEnd(4, '0')}Z` : ch;
 }
 
-function checkWindow(q: WindowQuery): void {
+export function checkWindow(q: WindowQuery): void {
   if (
     !(q.from instanceof Date) ||
     !(q.to instanceof Date) ||
@@ -196,11 +196,20 @@ function checkWindow(q: WindowQuery): void {
     throw new Error('query: promptName is required');
 }
 
+/**
+ * A query over every prompt of the project (the overview): `promptName` is then not filtered on.
+ * Internal to the query layer.
+ */
+export type AnyPromptQuery = WindowQuery & { anyPrompt?: boolean };
+
 /** Filters shared by every segment, as SQL with parameters only. */
-function dimFilter(q: PromptQuery, params: Record<string, unknown>): string {
+export function dimFilter(q: PromptQuery & { anyPrompt?: boolean }, params: Record<string, unknown>): string {
   params.project = q.projectId ?? DEFAULT_PROJECT;
-  params.prompt = q.promptName;
-  let sql = 'project_id = {project:String} AND prompt_name = {prompt:String}';
+  let sql = 'project_id = {project:String}';
+  if (q.anyPrompt !== true) {
+    params.prompt = q.promptName;
+    sql += ' AND prompt_name = {prompt:String}';
+  }
   if (q.environment !== undefined) {
     params.environment = q.environment;
     sql += ' AND environment = {environment:String}';
@@ -288,12 +297,12 @@ type Keyed = MergedRow & Record<string, unknown>;
 
 const COUNTS: readonly StatFigureName[] = STAT_COUNTS.map((f) => f.name);
 const SUMS: readonly StatFigureName[] = STAT_SUMS.map((f) => f.name);
-const COUNTERS = [...COUNTS, ...SUMS];
+export const COUNTERS = [...COUNTS, ...SUMS];
 /** Group fields of the histograms, in tag order (statsLayout.ts STAT_HISTOGRAMS). */
-const HISTOGRAMS = ['latency_h', 'ttft_h', 'tokens_h', 'cost_h'] as const;
+export const HISTOGRAMS = ['latency_h', 'ttft_h', 'tokens_h', 'cost_h'] as const;
 
 /** One group's running totals: counters as numbers, histograms as bucket key → count. */
-type Group = Record<string, unknown> & { [K in StatFigureName]: number } & {
+export type Group = Record<string, unknown> & { [K in StatFigureName]: number } & {
   [K in (typeof HISTOGRAMS)[number]]: Hist;
 } & { first_seen: string; last_seen: string };
 
@@ -305,7 +314,7 @@ function newGroup(keys: readonly string[], r: Record<string, unknown>): Group {
   return g as Group;
 }
 
-function addHist(h: Hist, key: number, count: number): void {
+export function addHist(h: Hist, key: number, count: number): void {
   h.set(key, (h.get(key) ?? 0) + count);
 }
 
@@ -389,7 +398,7 @@ const RAW_EDGE_MAX_ROWS = 50_000;
  * than `rawEdgeMaxRows` rows (a busy prompt) is folded in SQL instead, by a second query, so at most
  * that many rows are ever read into memory. `bucket` adds an epoch-aligned `bucket` key.
  */
-async function mergedRows(
+export async function mergedRows(
   client: ClickHouseClient,
   db: string,
   q: WindowQuery,
@@ -456,16 +465,16 @@ LIMIT {rawLimit:UInt64}`);
   return [...out.values()];
 }
 
-function n(v: string | number | null | undefined): number {
+export function n(v: string | number | null | undefined): number {
   return v === null || v === undefined ? 0 : Number(v);
 }
 
 // Merged as Map(Int16, UInt64) (measured ~2x faster than sumMap over the stored key/count tuple),
 // so it arrives as a JSON object of key -> count; groups hold it as a Map.
-type HistObject = Record<string, number | string>;
-type Hist = Map<number, number>;
+export type HistObject = Record<string, number | string>;
+export type Hist = Map<number, number>;
 
-function histLevels(h: Hist | HistObject, levels: readonly number[]): Array<number | null> {
+export function histLevels(h: Hist | HistObject, levels: readonly number[]): Array<number | null> {
   if (h instanceof Map) return histQuantiles([...h.keys()], [...h.values()], levels);
   const keys = Object.keys(h);
   return histQuantiles(
@@ -475,14 +484,14 @@ function histLevels(h: Hist | HistObject, levels: readonly number[]): Array<numb
   );
 }
 
-function quantiles(h: Hist): Omit<Quantiles, 'mean'> {
+export function quantiles(h: Hist): Omit<Quantiles, 'mean'> {
   const q = histLevels(h, LEVELS);
   return { p50: n(q[0]), p90: n(q[1]), p95: n(q[2]), p99: n(q[3]) };
 }
 
 // No clickhouse_settings here: the embedded engine applies them as session-wide SET. 64-bit
 // integers therefore arrive as JSON strings; every reader goes through n().
-async function select<T>(
+export async function select<T>(
   client: ClickHouseClient,
   query: string,
   params: Record<string, unknown>,
