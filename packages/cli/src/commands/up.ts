@@ -171,6 +171,15 @@ async function runUp(opts: UpCommandOptions, global: GlobalOptions, ctx: CliCont
   out.line(`  ingest key  ${keys.ingest}`);
   out.line(`  read key    ${keys.read}`);
   out.line(`  admin key   ${keys.admin}`);
+  if (collector.console !== undefined) {
+    if (collector.console.built) {
+      const login = collector.console.loginUrl({ project: LOCAL_PROJECT, keyName: 'local-read' });
+      out.line(`  console     ${login.url}`);
+      out.line(
+        '              (one-time login link, valid 15 min; `promptline console` prints a new one, or log in with the read key)',
+      );
+    } else out.line('  console     not built: run `pnpm build` (then restart)');
+  }
   out.line(`SDK: init({ endpoint: '${collector.url}', apiKey: '<ingest key>' })`);
   out.line('Press Ctrl-C to stop (the write-ahead log is drained first).');
 
@@ -188,7 +197,9 @@ async function runUp(opts: UpCommandOptions, global: GlobalOptions, ctx: CliCont
 export const register = (program: Command, ctx: CliContext): void => {
   program
     .command('up')
-    .description('run the collector: OTLP in, write-ahead log, ClickHouse (embedded by default), read API')
+    .description(
+      'run the collector: OTLP in, write-ahead log, ClickHouse (embedded by default), read API and web console',
+    )
     .option(
       '--clickhouse <url>',
       'write to a ClickHouse server (env PROMPTLINE_CLICKHOUSE_URL; default: embedded)',

@@ -42,7 +42,8 @@ export function parseWindow(url: URL, now = Date.now()): { from: Date; to: Date 
   return { from, to };
 }
 
-function promptQuery(url: URL, deps: RouteDeps, project: string): WindowQuery {
+/** `prompt`, the window and the `environment` / `label` / `model` filters of a read API request. */
+export function promptQuery(url: URL, deps: RouteDeps, project: string): WindowQuery {
   const prompt = url.searchParams.get('prompt');
   if (prompt === null || prompt === '') throw new HttpError(400, 'prompt: required (?prompt=NAME)');
   const q: WindowQuery = {
@@ -60,7 +61,8 @@ function promptQuery(url: URL, deps: RouteDeps, project: string): WindowQuery {
   return q;
 }
 
-async function guard<T>(fn: () => Promise<T>): Promise<T> {
+/** Runs a query; the query layer's validation errors become 400. */
+export async function guard<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (e) {
