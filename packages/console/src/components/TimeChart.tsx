@@ -64,7 +64,9 @@ export function TimeChart(props: {
         markers.map((marker) => ({
           marker,
           left: over.left - base.left + u.valToPos(marker.t, 'x'),
-          top: over.top - base.top,
+          // Registry flags along the top, traffic flags along the bottom: a move usually shows in
+          // both within seconds, and the two must not cover each other.
+          top: over.top - base.top + (marker.source === 'spans' ? over.height - 12 : 0),
           height: over.height,
         })),
       );

@@ -377,9 +377,9 @@ function VersionRow(props: {
       <td class="actions">
         <a
           href={href(['prompt', props.name, 'generations'], { version: v.version, range: props.range, env: props.env })}
-          aria-label={`Generations of v${v.version}`}
+          aria-label={`v${v.version}: generations`}
         >
-          Generations
+          generations
         </a>
         {props.previous !== undefined ? (
           <a
@@ -389,9 +389,9 @@ function VersionRow(props: {
               range: props.range,
               env: props.env,
             })}
-            aria-label={`Compare v${props.previous} with v${v.version}`}
+            aria-label={`v${v.version}: compare with v${props.previous}`}
           >
-            vs v{props.previous}
+            compare with v{props.previous}
           </a>
         ) : null}
       </td>
