@@ -24,6 +24,7 @@ import { ConsoleAuth } from './console/ConsoleAuth.js';
 import type { ConsoleIdentity } from './console/ConsoleAuth.js';
 import { consoleRoutes } from './console/consoleRoutes.js';
 import { metricsRoutes, sqlRoutes } from './read/readApiRoutes.js';
+import { ReadCache } from './read/ReadCache.js';
 import { viewRoutes } from './read/viewRoutes.js';
 import { OtlpReceiver } from './receiver/OtlpReceiver.js';
 import { BUILTIN_ROUTE_MODULES } from './routes.js';
@@ -253,14 +254,13 @@ export async function startCollector(
     // stays behind extensions.promptline_read_api.
     const typedReadApi = config.readApi.enabled || consoleAuth !== undefined ? [metricsRoutes, viewRoutes] : [];
     const sqlApi = config.readApi.enabled ? [sqlRoutes] : [];
-    for (const mount of [
-      ...consoleModules,
-      ...typedReadApi,
-      ...sqlApi,
-      ...BUILTIN_ROUTE_MODULES,
-      ...(options.routes ?? []),
-    ])
-      mount(router, deps);
+    for (const mount of consoleModules) mount(router, deps);
+    // Readers of one view ask the same questions together: the typed read API's answers are shared
+    // for a few seconds (ReadCache), per project.
+    const readCache = new ReadCache();
+    const cachedRouter = router.wrapped((h) => readCache.wrap(h, (req) => deps.requireScope(req, 'read')));
+    for (const mount of typedReadApi) mount(cachedRouter, deps);
+    for (const mount of [...sqlApi, ...BUILTIN_ROUTE_MODULES, ...(options.routes ?? [])]) mount(router, deps);
 
     const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
       let url: URL;

@@ -16,6 +16,7 @@ import { start, tempDir, testConfig } from './helpers.js';
 const READ = generateApiKey();
 const ADMIN = generateApiKey();
 const INGEST = generateApiKey();
+const OTHER = generateApiKey();
 
 function sessionOf(res: Response): string {
   const cookie = res.headers.get('set-cookie') ?? '';
@@ -42,6 +43,7 @@ describe('console routes on the collector', () => {
               { sha256: hashApiKey(READ), project: 'acme', scopes: ['read', 'sql'], name: 'dash' },
               { sha256: hashApiKey(ADMIN), project: 'acme', scopes: ['admin'], name: 'ops' },
               { sha256: hashApiKey(INGEST), project: 'acme', scopes: ['ingest'], name: 'app' },
+              { sha256: hashApiKey(OTHER), project: 'globex', scopes: ['read'], name: 'other' },
             ],
           },
         },
@@ -180,6 +182,16 @@ describe('console routes on the collector', () => {
       headers: { authorization: `Bearer ${INGEST}` },
     });
     expect(ingestOnly.status).toBe(403);
+  });
+
+  it('shares answers of one window per project, never across projects', async () => {
+    const q = `/api/v1/overview?from=${encodeURIComponent('2026-01-01T00:00:00.000Z')}&to=${encodeURIComponent('2026-01-02T00:00:00.000Z')}`;
+    const get = async (key: string): Promise<{ project: string }> =>
+      (await fetch(`${url}${q}`, { headers: { authorization: `Bearer ${key}` } })).json() as Promise<{ project: string }>;
+    const [a, b, c] = await Promise.all([get(READ), get(READ), get(OTHER)]);
+    expect([a.project, b.project, c.project]).toEqual(['acme', 'acme', 'globex']);
+    expect((await get(OTHER)).project).toBe('globex');
+    expect((await fetch(`${url}${q}`)).status).toBe(401);
   });
 
   it('keeps /?query= for the SQL endpoint', async () => {

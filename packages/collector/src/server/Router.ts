@@ -123,6 +123,16 @@ export class Router {
     return allow.length > 0 ? { kind: 'method-not-allowed', allow } : { kind: 'not-found' };
   }
 
+  /**
+   * This table, seen through `wrap`: routes added to the returned router go into this table with
+   * their handlers wrapped (e.g. by a response cache).
+   */
+  wrapped(wrap: (handler: RouteHandler) => RouteHandler): Router {
+    const view = Object.create(this) as Router;
+    view.add = (method, pattern, handler, opts) => this.add(method, pattern, wrap(handler), opts);
+    return view;
+  }
+
   /** `METHOD pattern` of every route, for the startup log and tests. */
   list(): string[] {
     return this.routes.map((r) => `${r.method} ${r.pattern}`);
