@@ -44,7 +44,10 @@ if (task === 'demo') {
 if (!existsSync('/usr/bin/chromium') && process.getuid?.() === 0 && has('apt-get')) {
   console.log('[promptline] installing Debian chromium for the browser tests (apt-get install -y chromium)');
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  if (run('apt-get', ['update'], { env }) !== 0 || run('apt-get', ['install', '-y', 'chromium'], { env }) !== 0)
+  if (
+    run('apt-get', ['update'], { env }) !== 0 ||
+    run('apt-get', ['install', '-y', 'chromium'], { env }) !== 0
+  )
     console.log('[promptline] could not install chromium: the browser tests will say so');
 }
 

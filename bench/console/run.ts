@@ -44,7 +44,15 @@ const log = (msg: string): void => void process.stderr.write(`[bench:console] ${
 
 /** The console's chart bucket for a window (packages/console/src/timeRange.ts). */
 const intervalFor = (ms: number): number =>
-  ms <= 3_600_000 ? 60 : ms <= 6 * 3_600_000 ? 300 : ms <= 2 * DAY ? 3600 : ms <= 14 * DAY ? 6 * 3600 : 86_400;
+  ms <= 3_600_000
+    ? 60
+    : ms <= 6 * 3_600_000
+      ? 300
+      : ms <= 2 * DAY
+        ? 3600
+        : ms <= 14 * DAY
+          ? 6 * 3600
+          : 86_400;
 
 /** A tiny deterministic PRNG so every run asks the same pages. */
 function prng(seed: number): () => number {
@@ -71,12 +79,16 @@ try {
     {
       receivers: { otlp: { protocols: { http: { endpoint: '127.0.0.1:0' } } } },
       processors: {
-        promptline_auth: { keys: [{ sha256: hashApiKey(key), project: PROJECT, scopes: ['read'], name: 'bench' }] },
+        promptline_auth: {
+          keys: [{ sha256: hashApiKey(key), project: PROJECT, scopes: ['read'], name: 'bench' }],
+        },
       },
       exporters: { clickhouse: { data_dir: dir, database: DB, wal: { dir: walDir } } },
       service: {
         telemetry: { logs: { level: 'warn' } },
-        pipelines: { traces: { receivers: ['otlp'], processors: ['promptline_auth'], exporters: ['clickhouse'] } },
+        pipelines: {
+          traces: { receivers: ['otlp'], processors: ['promptline_auth'], exporters: ['clickhouse'] },
+        },
       },
     },
     {},
@@ -136,7 +148,9 @@ try {
   const perCall: Record<string, number> = {};
   for (const [name, xs] of timings) {
     perCall[`p95_${name}_ms`] = round1(pct(xs, 0.95));
-    log(`${name}: n=${xs.length} p50 ${median(xs).toFixed(1)} ms, p95 ${pct(xs, 0.95).toFixed(1)} ms, max ${Math.max(...xs).toFixed(1)} ms`);
+    log(
+      `${name}: n=${xs.length} p50 ${median(xs).toFixed(1)} ms, p95 ${pct(xs, 0.95).toFixed(1)} ms, max ${Math.max(...xs).toFixed(1)} ms`,
+    );
   }
   log(`${all.length} calls in ${wallS.toFixed(1)} s (${(all.length / wallS).toFixed(0)} calls/s)`);
   reportResult('console', {

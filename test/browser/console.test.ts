@@ -52,7 +52,10 @@ describe('the console in Chromium, on the demo data', () => {
   const timings: Record<string, number> = {};
 
   /** The read API with the read key, as any other client would call it. */
-  const api = async <T>(path: string, params: Record<string, string | number | undefined> = {}): Promise<T> => {
+  const api = async <T>(
+    path: string,
+    params: Record<string, string | number | undefined> = {},
+  ): Promise<T> => {
     const u = new URL(path, state.url);
     for (const [k, v] of Object.entries(params)) if (v !== undefined) u.searchParams.set(k, String(v));
     const res = await fetch(u, { headers: { authorization: `Bearer ${state.readKey}` } });
@@ -71,7 +74,10 @@ describe('the console in Chromium, on the demo data', () => {
     if (value === null) expect(shown, `${row} ${fig}`).toBe('');
     // Sums of floats may differ in the last bits between two reads (the engine's summation order).
     else if (Number.isInteger(value)) expect(Number(shown), `${row} ${fig}`).toBe(value);
-    else expect(Math.abs(Number(shown) - value), `${row} ${fig}: ${shown} vs ${value}`).toBeLessThanOrEqual(1e-9 * Math.max(1, Math.abs(value)));
+    else
+      expect(Math.abs(Number(shown) - value), `${row} ${fig}: ${shown} vs ${value}`).toBeLessThanOrEqual(
+        1e-9 * Math.max(1, Math.abs(value)),
+      );
     expect((await c.innerText()).split(/\s+n=|\s+\[/)[0]!.trim(), `${row} ${fig} text`).toBe(text);
   };
   const checkEveryPageRule = async (name: string): Promise<void> => {
@@ -106,26 +112,34 @@ describe('the console in Chromium, on the demo data', () => {
         loginUrl = m[1]!;
         break;
       }
-      if (up.exitCode !== null || Date.now() > deadline) throw new Error(`promptline up did not print a login link:\n${upLog}`);
+      if (up.exitCode !== null || Date.now() > deadline)
+        throw new Error(`promptline up did not print a login link:\n${upLog}`);
       await new Promise((r) => setTimeout(r, 100));
     }
     state = JSON.parse(await readFile(join(home, 'home', 'collector.json'), 'utf8')) as State;
     // The demo's phases take seconds, less than the minute resolution at which moves are found in
     // traffic: a prompt whose production label moved 20 minutes ago gives the regressions page a move.
     const now = Date.now();
-    const specs = generationSpecs({ count: 240, prompt: MOVED, versions: [1, 2], seed: 11, startMs: now }).map(
-      (s, i) => ({
-        ...s,
-        version: i < 120 ? 1 : 2,
-        label: 'production',
-        startMs: now - 40 * 60_000 + i * 10_000,
-        durationMs: (i < 120 ? 200 : 500) + (s.durationMs % 100),
-      }),
-    );
+    const specs = generationSpecs({
+      count: 240,
+      prompt: MOVED,
+      versions: [1, 2],
+      seed: 11,
+      startMs: now,
+    }).map((s, i) => ({
+      ...s,
+      version: i < 120 ? 1 : 2,
+      label: 'production',
+      startMs: now - 40 * 60_000 + i * 10_000,
+      durationMs: (i < 120 ? 200 : 500) + (s.durationMs % 100),
+    }));
     const posted = await postTraces(state.url, otlpProtobuf(generationSpans(specs)), state.ingestKey);
     expect(posted.status).toBe(200);
-    for (const until = Date.now() + 30_000; ; ) {
-      const m = await api<{ versions: Array<{ requests: number }> }>('/api/v1/metrics', { prompt: MOVED, since: '1h' });
+    for (const until = Date.now() + 30_000; ;) {
+      const m = await api<{ versions: Array<{ requests: number }> }>('/api/v1/metrics', {
+        prompt: MOVED,
+        since: '1h',
+      });
       if (m.versions.reduce((a, v) => a + v.requests, 0) === specs.length) break;
       if (Date.now() > until) throw new Error(`${MOVED}: spans not stored after 30 s`);
       await new Promise((r) => setTimeout(r, 200));
@@ -196,7 +210,10 @@ describe('the console in Chromium, on the demo data', () => {
     await visit(page, '#/');
     await page.waitForSelector('#prompts-table');
     const w = await pageWindow();
-    const overview = await api<{ prompts: Array<Record<string, number> & { name: string }> }>('/api/v1/overview', w);
+    const overview = await api<{ prompts: Array<Record<string, number> & { name: string }> }>(
+      '/api/v1/overview',
+      w,
+    );
     expect(overview.prompts.map((p) => p.name).sort()).toEqual(['math-tutor', 'support-reply', MOVED]);
     for (const p of overview.prompts) {
       const row = `tr[data-prompt="${p.name}"]`;
@@ -206,7 +223,9 @@ describe('the console in Chromium, on the demo data', () => {
       await expectFig(row, 'totalCostUsd', p.totalCostUsd!, fmtUsd(p.totalCostUsd));
       expect(await page.locator(`${row} svg.sparkline polyline`).count()).toBe(1);
       // From the registry (the demo pushed its prompts): latest version and labels.
-      expect(await page.locator(row).innerText()).toContain(p.name === MOVED ? 'not in registry' : 'production → v2');
+      expect(await page.locator(row).innerText()).toContain(
+        p.name === MOVED ? 'not in registry' : 'production → v2',
+      );
     }
     await checkEveryPageRule('prompts');
   });
@@ -257,10 +276,9 @@ describe('the console in Chromium, on the demo data', () => {
       // n beside the error rate is the number of calls.
       expect(await cell(row, 'errorRate').innerText()).toContain(`n=${v.requests}`);
     }
-    const share = await api<{ labels: Array<{ label: string; version: number; requests: number; share: number }> }>(
-      '/api/v1/labels/share',
-      { prompt: PROMPT, ...w },
-    );
+    const share = await api<{
+      labels: Array<{ label: string; version: number; requests: number; share: number }>;
+    }>('/api/v1/labels/share', { prompt: PROMPT, ...w });
     for (const s of share.labels) {
       const row = `#share-table tr[data-label="${s.label}"][data-version="${s.version}"]`;
       await expectFig(row, 'requests', s.requests, fmtCount(s.requests));
@@ -284,11 +302,14 @@ describe('the console in Chromium, on the demo data', () => {
     });
     expect(await registryMarker.count()).toBe(1);
     expect(await spanMarker.count()).toBe(1);
-    const history = await api<{ history: Array<{ label: string; version: number; actor: string; movedAt: string }> }>(
-      `/api/v1/prompts/${PROMPT}/history`,
-    );
+    const history = await api<{
+      history: Array<{ label: string; version: number; actor: string; movedAt: string }>;
+    }>(`/api/v1/prompts/${PROMPT}/history`);
     const move = history.history.filter((h) => h.label === 'production' && h.version === 2).pop()!;
-    expect(Number(await registryMarker.getAttribute('data-t'))).toBeCloseTo(Date.parse(move.movedAt) / 1000, 3);
+    expect(Number(await registryMarker.getAttribute('data-t'))).toBeCloseTo(
+      Date.parse(move.movedAt) / 1000,
+      3,
+    );
     await registryMarker.hover();
     const tip = registryMarker.locator('.tip');
     await expect.poll(() => tip.isVisible()).toBe(true);
@@ -310,9 +331,17 @@ describe('the console in Chromium, on the demo data', () => {
     const report = await api<{
       baselineGenerations: number;
       candidateGenerations: number;
-      metrics: Array<{ metric: string; verdict: string; p: number | null; baseline: { n: number }; candidate: { n: number } }>;
+      metrics: Array<{
+        metric: string;
+        verdict: string;
+        p: number | null;
+        baseline: { n: number };
+        candidate: { n: number };
+      }>;
     }>('/api/v1/compare', { prompt: PROMPT, baseline: 1, candidate: 2, ...w });
-    expect(await page.locator('[data-testid="baseline-generations"]').innerText()).toBe(fmtCount(report.baselineGenerations));
+    expect(await page.locator('[data-testid="baseline-generations"]').innerText()).toBe(
+      fmtCount(report.baselineGenerations),
+    );
     expect(await page.locator('#compare-table tbody tr').count()).toBe(report.metrics.length);
     for (const m of report.metrics) {
       const row = `#compare-table tr[data-metric="${m.metric}"]`;
@@ -336,10 +365,9 @@ describe('the console in Chromium, on the demo data', () => {
   it('Regressions: each move with its before/after verdicts as /api/v1/regressions', async () => {
     const { page } = browser;
     await visit(page, `#/regressions?prompt=${MOVED}`);
-    const report = await api<{ moves: Array<{ fromVersion: number; toVersion: number; metrics: unknown[] }> }>(
-      '/api/v1/regressions',
-      { prompt: MOVED, label: 'production', since: '7d' },
-    );
+    const report = await api<{
+      moves: Array<{ fromVersion: number; toVersion: number; metrics: unknown[] }>;
+    }>('/api/v1/regressions', { prompt: MOVED, label: 'production', since: '7d' });
     expect(report.moves.length).toBe(1);
     expect(await page.locator('[data-testid="move"]').count()).toBe(report.moves.length);
     const last = report.moves[report.moves.length - 1]!;
@@ -347,9 +375,9 @@ describe('the console in Chromium, on the demo data', () => {
     expect(await first.locator('h2').innerText()).toContain(`v${last.fromVersion} → v${last.toVersion}`);
     expect(await first.locator('tbody tr').count()).toBe(last.metrics.length);
     // v2 is slower by design: the latency verdict is "worse", as the API says.
-    expect(await first.locator('tr[data-metric="latency_ms"] [data-fig="verdict"]').getAttribute('data-value')).toBe(
-      'worse',
-    );
+    expect(
+      await first.locator('tr[data-metric="latency_ms"] [data-fig="verdict"]').getAttribute('data-value'),
+    ).toBe('worse');
     await checkEveryPageRule('regressions');
   });
 
@@ -358,10 +386,9 @@ describe('the console in Chromium, on the demo data', () => {
     await visit(page, `#/prompt/${PROMPT}/generations?version=2`);
     await page.waitForSelector('#generations-table');
     const w = await pageWindow();
-    const list = await api<{ rows: Array<{ spanId: string; traceId: string; latencyMs: number; costUsd: number }> }>(
-      '/api/v1/generations',
-      { prompt: PROMPT, version: 2, limit: 50, ...w },
-    );
+    const list = await api<{
+      rows: Array<{ spanId: string; traceId: string; latencyMs: number; costUsd: number }>;
+    }>('/api/v1/generations', { prompt: PROMPT, version: 2, limit: 50, ...w });
     const rows = page.locator('#generations-table tbody tr');
     expect(await rows.count()).toBe(list.rows.length);
     for (const [i, r] of list.rows.slice(0, 5).entries()) {
@@ -371,7 +398,12 @@ describe('the console in Chromium, on the demo data', () => {
       await expectFig(row, 'costUsd', r.costUsd, fmtUsd(r.costUsd));
     }
     // Only errors: the API's count.
-    const errors = await api<{ rows: unknown[] }>('/api/v1/generations', { prompt: PROMPT, version: 2, status: 'error', ...w });
+    const errors = await api<{ rows: unknown[] }>('/api/v1/generations', {
+      prompt: PROMPT,
+      version: 2,
+      status: 'error',
+      ...w,
+    });
     await visit(page, `#/prompt/${PROMPT}/generations?version=2&status=error`);
     expect(await page.locator('#generations-table tbody tr').count()).toBe(errors.rows.length);
     await visit(page, `#/prompt/${PROMPT}/generations?version=2`);
@@ -383,9 +415,9 @@ describe('the console in Chromium, on the demo data', () => {
     const detail = await api<{ latencyMs: number; promptName: string; version: number }>(
       `/api/v1/generations/${first.traceId}/${first.spanId}`,
     );
-    expect(Number(await page.locator('#generation-facts dd[data-value]').first().getAttribute('data-value'))).toBe(
-      detail.latencyMs,
-    );
+    expect(
+      Number(await page.locator('#generation-facts dd[data-value]').first().getAttribute('data-value')),
+    ).toBe(detail.latencyMs);
     expect(await page.locator('h1').innerText()).toContain(`${PROMPT} v2`);
     await checkEveryPageRule('generation');
   });
@@ -401,7 +433,9 @@ describe('the console in Chromium, on the demo data', () => {
     expect(await page.locator('#registry-versions tbody tr').count()).toBe(versions.versions.length);
     expect(await page.locator('#registry-history tbody tr').count()).toBe(history.history.length);
     expect(await page.locator('#registry-history').innerText()).toContain('local-admin');
-    expect(await page.locator('[data-testid="diff"]').innerText()).toContain('+You are a senior support agent');
+    expect(await page.locator('[data-testid="diff"]').innerText()).toContain(
+      '+You are a senior support agent',
+    );
     await checkEveryPageRule('registry-prompt');
   });
 });

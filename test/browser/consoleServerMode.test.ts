@@ -47,17 +47,22 @@ describe('the console with a ClickHouse server (promptline up --clickhouse)', ()
 
   it('serves the console and reads the server through the read API', { timeout: 180_000 }, async () => {
     const home = join(dir, 'home');
-    up = spawn(process.execPath, [CLI_BIN, '--dir', home, 'up', '--port', '0', '--clickhouse', clickhouse!.url], {
-      env: cleanEnv(),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    up = spawn(
+      process.execPath,
+      [CLI_BIN, '--dir', home, 'up', '--port', '0', '--clickhouse', clickhouse!.url],
+      {
+        env: cleanEnv(),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let log = '';
     up.stdout!.on('data', (c: Buffer) => (log += c.toString('utf8')));
     up.stderr!.on('data', (c: Buffer) => (log += c.toString('utf8')));
     let login: string | undefined;
-    for (const deadline = Date.now() + 60_000; login === undefined; ) {
+    for (const deadline = Date.now() + 60_000; login === undefined;) {
       login = /^ {2}console {5}(http:\/\/\S+\/\?token=\S+)$/m.exec(log)?.[1];
-      if (up.exitCode !== null || Date.now() > deadline) throw new Error(`promptline up did not start:\n${log}`);
+      if (up.exitCode !== null || Date.now() > deadline)
+        throw new Error(`promptline up did not start:\n${log}`);
       await new Promise((r) => setTimeout(r, 100));
     }
     expect(log).toContain(`storage     ClickHouse at ${clickhouse!.url}`);
@@ -66,8 +71,16 @@ describe('the console with a ClickHouse server (promptline up --clickhouse)', ()
       readKey: string;
       ingestKey: string;
     };
-    const specs = generationSpecs({ count: 60, prompt: 'server-mode', versions: [1, 2], seed: 5, startMs: Date.now() - 60_000 });
-    expect((await postTraces(state.url, otlpProtobuf(generationSpans(specs)), state.ingestKey)).status).toBe(200);
+    const specs = generationSpecs({
+      count: 60,
+      prompt: 'server-mode',
+      versions: [1, 2],
+      seed: 5,
+      startMs: Date.now() - 60_000,
+    });
+    expect((await postTraces(state.url, otlpProtobuf(generationSpans(specs)), state.ingestKey)).status).toBe(
+      200,
+    );
     const api = async <T>(path: string, params: Record<string, string>): Promise<T> => {
       const u = new URL(path, state.url);
       for (const [k, v] of Object.entries(params)) u.searchParams.set(k, v);
@@ -75,8 +88,11 @@ describe('the console with a ClickHouse server (promptline up --clickhouse)', ()
       expect(res.status, u.pathname).toBe(200);
       return (await res.json()) as T;
     };
-    for (const until = Date.now() + 30_000; ; ) {
-      const m = await api<{ versions: Array<{ requests: number }> }>('/api/v1/metrics', { prompt: 'server-mode', since: '1h' });
+    for (const until = Date.now() + 30_000; ;) {
+      const m = await api<{ versions: Array<{ requests: number }> }>('/api/v1/metrics', {
+        prompt: 'server-mode',
+        since: '1h',
+      });
       if (m.versions.reduce((a, v) => a + v.requests, 0) === specs.length) break;
       if (Date.now() > until) throw new Error('spans not in ClickHouse after 30 s');
       await new Promise((r) => setTimeout(r, 300));
@@ -98,7 +114,9 @@ describe('the console with a ClickHouse server (promptline up --clickhouse)', ()
     expect(overview.prompts.map((p) => p.name)).toEqual(['server-mode']);
     const row = page.locator('tr[data-prompt="server-mode"]');
     expect(await row.locator('[data-fig="requests"]').innerText()).toBe(fmtCount(specs.length));
-    expect(await row.locator('[data-fig="latencyP95Ms"]').innerText()).toBe(fmtMs(overview.prompts[0]!.latencyP95Ms));
+    expect(await row.locator('[data-fig="latencyP95Ms"]').innerText()).toBe(
+      fmtMs(overview.prompts[0]!.latencyP95Ms),
+    );
 
     await visit(page, '#/prompt/server-mode');
     const metrics = await api<{ versions: Array<{ version: number; requests: number }> }>('/api/v1/metrics', {
@@ -106,9 +124,11 @@ describe('the console with a ClickHouse server (promptline up --clickhouse)', ()
       ...w,
     });
     for (const v of metrics.versions)
-      expect(await page.locator(`#versions-table tr[data-version="${v.version}"] [data-fig="requests"]`).innerText()).toBe(
-        fmtCount(v.requests),
-      );
+      expect(
+        await page
+          .locator(`#versions-table tr[data-version="${v.version}"] [data-fig="requests"]`)
+          .innerText(),
+      ).toBe(fmtCount(v.requests));
     const charts = await blankCharts(page);
     expect(charts.charts).toBeGreaterThanOrEqual(8);
     expect(charts.blank).toEqual([]);

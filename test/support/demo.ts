@@ -36,4 +36,3 @@ export function runDemo(home: string, timeoutMs: number): Promise<DemoRun> {
     });
   });
 }
-

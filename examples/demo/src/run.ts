@@ -309,10 +309,7 @@ async function main(): Promise<void> {
   const nextSteps: Array<[string, string]> = [
     [`${cliShown}${dirFlag} metrics --prompt math-tutor --since 1d`, 'the table again'],
     [`${cliShown}${dirFlag} metrics --prompt support-reply --json`, 'stable JSON for scripts'],
-    [
-      `${cliShown}${dirFlag} up`,
-      'the collector and the web console on http://127.0.0.1:4318, until Ctrl-C',
-    ],
+    [`${cliShown}${dirFlag} up`, 'the collector and the web console on http://127.0.0.1:4318, until Ctrl-C'],
     [`${cliShown}${dirFlag} console`, 'a new one-time console login link while `up` runs'],
   ];
   const width = Math.max(...nextSteps.map(([cmd]) => cmd.length));

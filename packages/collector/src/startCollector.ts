@@ -248,11 +248,14 @@ export async function startCollector(
         assets = e instanceof Error ? e : new Error(String(e));
         log.warn(`console: ${assets.message}`);
       }
-      consoleModules = [consoleRoutes({ auth: consoleAuth, assets, secureCookie: config.console.secureCookie })];
+      consoleModules = [
+        consoleRoutes({ auth: consoleAuth, assets, secureCookie: config.console.secureCookie }),
+      ];
     }
     // The console reads through the typed read API, so it brings that API along; the SQL endpoint
     // stays behind extensions.promptline_read_api.
-    const typedReadApi = config.readApi.enabled || consoleAuth !== undefined ? [metricsRoutes, viewRoutes] : [];
+    const typedReadApi =
+      config.readApi.enabled || consoleAuth !== undefined ? [metricsRoutes, viewRoutes] : [];
     const sqlApi = config.readApi.enabled ? [sqlRoutes] : [];
     for (const mount of consoleModules) mount(router, deps);
     // Readers of one view ask the same questions together: the typed read API's answers are shared

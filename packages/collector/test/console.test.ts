@@ -112,9 +112,9 @@ describe('console routes on the collector', () => {
     expect(again.headers.get('set-cookie')).toBeNull();
     // A wrong token and a forged cookie get nothing.
     expect((await fetch(`${url}/?token=${'A'.repeat(43)}`, { redirect: 'manual' })).status).toBe(401);
-    expect((await fetch(`${url}/api/v1/overview`, { headers: { cookie: `${SESSION_COOKIE}=forged` } })).status).toBe(
-      401,
-    );
+    expect(
+      (await fetch(`${url}/api/v1/overview`, { headers: { cookie: `${SESSION_COOKIE}=forged` } })).status,
+    ).toBe(401);
   });
 
   it('a session reads its project through the read API, and only reads', async () => {
@@ -139,7 +139,10 @@ describe('console routes on the collector', () => {
     });
     expect(write.status).toBe(401);
     expect((await fetch(`${url}/?query=SELECT%201`, { headers: { cookie: session } })).status).toBe(401);
-    const mint = await fetch(`${url}/api/v1/console/login-tokens`, { method: 'POST', headers: { cookie: session } });
+    const mint = await fetch(`${url}/api/v1/console/login-tokens`, {
+      method: 'POST',
+      headers: { cookie: session },
+    });
     expect(mint.status).toBe(401);
     // Logout ends it.
     expect(
@@ -187,7 +190,9 @@ describe('console routes on the collector', () => {
   it('shares answers of one window per project, never across projects', async () => {
     const q = `/api/v1/overview?from=${encodeURIComponent('2026-01-01T00:00:00.000Z')}&to=${encodeURIComponent('2026-01-02T00:00:00.000Z')}`;
     const get = async (key: string): Promise<{ project: string }> =>
-      (await fetch(`${url}${q}`, { headers: { authorization: `Bearer ${key}` } })).json() as Promise<{ project: string }>;
+      (await fetch(`${url}${q}`, { headers: { authorization: `Bearer ${key}` } })).json() as Promise<{
+        project: string;
+      }>;
     const [a, b, c] = await Promise.all([get(READ), get(READ), get(OTHER)]);
     expect([a.project, b.project, c.project]).toEqual(['acme', 'acme', 'globex']);
     expect((await get(OTHER)).project).toBe('globex');
@@ -206,7 +211,12 @@ describe('console routes on the collector', () => {
 describe('ConsoleAuth', () => {
   it('expires tokens and sessions, and bounds failed logins per address', () => {
     let now = 1_000_000;
-    const auth = new ConsoleAuth({ now: () => now, tokenTtlMs: 1000, sessionTtlMs: 5000, maxFailuresPerMinute: 3 });
+    const auth = new ConsoleAuth({
+      now: () => now,
+      tokenTtlMs: 1000,
+      sessionTtlMs: 5000,
+      maxFailuresPerMinute: 3,
+    });
     const { token } = auth.issueToken({ project: 'p', keyName: 'k' });
     now += 1001;
     expect(auth.redeemToken(token)).toBeUndefined();

@@ -46,8 +46,8 @@ function Login(props: { onLogin: (s: Session) => void }) {
     <main id="main" class="login">
       <h1>Promptline</h1>
       <p>
-        Open the login link that <code>promptline up</code> or <code>promptline console</code> printed, or paste an API key
-        with the read scope of your project.
+        Open the login link that <code>promptline up</code> or <code>promptline console</code> printed, or
+        paste an API key with the read scope of your project.
       </p>
       <form
         onSubmit={(e) => {
@@ -58,7 +58,8 @@ function Login(props: { onLogin: (s: Session) => void }) {
               const body = (await res.json().catch(() => ({}))) as Session & { error?: string };
               if (!res.ok) throw new Error(body.error ?? `login failed (${res.status})`);
               // Forget the token in the address bar, if any.
-              if (window.location.search !== '') window.history.replaceState(null, '', `/${window.location.hash}`);
+              if (window.location.search !== '')
+                window.history.replaceState(null, '', `/${window.location.hash}`);
               props.onLogin(body);
             })
             .catch((err: unknown) => setError(err instanceof Error ? err.message : String(err)))
@@ -103,10 +104,14 @@ function Shell(props: { session: Session; onLogout: () => void }) {
   const window = resolveWindow(route.query, route.parts[0] === 'regressions' ? '7d' : '24h');
   return (
     <>
-      <a class="skip" href="#main" onClick={(e) => {
-        e.preventDefault();
-        document.getElementById('main')?.focus();
-      }}>
+      <a
+        class="skip"
+        href="#main"
+        onClick={(e) => {
+          e.preventDefault();
+          document.getElementById('main')?.focus();
+        }}
+      >
         Skip to content
       </a>
       <header class="top">
@@ -119,7 +124,8 @@ function Shell(props: { session: Session; onLogout: () => void }) {
           ))}
         </nav>
         <span class="who">
-          project <strong data-testid="project">{props.session.project}</strong> ({props.session.keyName}, read-only)
+          project <strong data-testid="project">{props.session.project}</strong> ({props.session.keyName},
+          read-only)
         </span>
         <button
           type="button"
@@ -144,13 +150,15 @@ function Page(props: { route: Route; window: ReturnType<typeof resolveWindow> })
   if (first === undefined) return <PromptsPage route={route} window={window} />;
   if (first === 'prompt' && second !== undefined) {
     if (third === 'compare') return <ComparePage key={second} name={second} route={route} window={window} />;
-    if (third === 'generations') return <GenerationsPage key={second} name={second} route={route} window={window} />;
+    if (third === 'generations')
+      return <GenerationsPage key={second} name={second} route={route} window={window} />;
     return <PromptPage key={second} name={second} route={route} window={window} />;
   }
   if (first === 'generation' && second !== undefined && third !== undefined)
     return <GenerationPage traceId={second} spanId={third} />;
   if (first === 'regressions') return <RegressionsPage route={route} />;
-  if (first === 'registry') return second === undefined ? <RegistryListPage /> : <RegistryPromptPage name={second} route={route} />;
+  if (first === 'registry')
+    return second === undefined ? <RegistryListPage /> : <RegistryPromptPage name={second} route={route} />;
   return (
     <section>
       <h1>Not found</h1>

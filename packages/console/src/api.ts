@@ -27,7 +27,10 @@ export function setUnauthorizedHandler(fn: () => void): void {
 }
 
 /** GET `path` with `params` (undefined/empty values left out) → parsed JSON. */
-export async function getJson<T>(path: string, params: Record<string, string | number | undefined> = {}): Promise<T> {
+export async function getJson<T>(
+  path: string,
+  params: Record<string, string | number | undefined> = {},
+): Promise<T> {
   const qs = new URLSearchParams();
   for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== '') qs.set(k, String(v));
   const url = qs.size > 0 ? `${path}?${qs.toString()}` : path;

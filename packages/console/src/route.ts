@@ -29,7 +29,10 @@ export function parseHash(hash: string): Route {
 }
 
 /** `href('prompt', name)` + query → `#/prompt/NAME?…` (empty query values left out). */
-export function href(parts: Array<string | number>, query: Record<string, string | number | undefined> = {}): string {
+export function href(
+  parts: Array<string | number>,
+  query: Record<string, string | number | undefined> = {},
+): string {
   const qs = new URLSearchParams();
   for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== '') qs.set(k, String(v));
   const path = parts.map((p) => encodeURIComponent(String(p))).join('/');

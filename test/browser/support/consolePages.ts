@@ -16,13 +16,17 @@ export async function visit(page: Page, hash: string): Promise<void> {
 
 /** Waits until no "Loading …" placeholder is left and charts had a frame to draw. */
 export async function settle(page: Page): Promise<void> {
-  await page.waitForFunction(() => !document.body.innerText.includes('Loading'), undefined, { timeout: 30_000 });
+  await page.waitForFunction(() => !document.body.innerText.includes('Loading'), undefined, {
+    timeout: 30_000,
+  });
   await page.waitForTimeout(300);
 }
 
 /** axe-core violations of impact serious or critical on the current page. */
 export async function seriousViolations(page: Page): Promise<string[]> {
-  const loaded = await page.evaluate(() => typeof (window as unknown as { axe?: unknown }).axe !== 'undefined');
+  const loaded = await page.evaluate(
+    () => typeof (window as unknown as { axe?: unknown }).axe !== 'undefined',
+  );
   // Evaluated through the DevTools protocol: not an inline script, so the page's CSP allows it.
   if (!loaded) await page.evaluate(axeSource());
   return page.evaluate(async () => {
@@ -32,7 +36,14 @@ export async function seriousViolations(page: Page): Promise<string[]> {
           run: (
             ctx: Document,
             opts: unknown,
-          ) => Promise<{ violations: Array<{ id: string; impact: string; help: string; nodes: Array<{ target: string[] }> }> }>;
+          ) => Promise<{
+            violations: Array<{
+              id: string;
+              impact: string;
+              help: string;
+              nodes: Array<{ target: string[] }>;
+            }>;
+          }>;
         };
       }
     ).axe;
@@ -66,14 +77,19 @@ export async function unreachableByKeyboard(page: Page): Promise<string[]> {
     if (kb !== null) seen.add(kb);
     if (seen.size === count) break;
   }
-  return page.evaluate((reached) => {
-    const missing: string[] = [];
-    for (const el of document.querySelectorAll<HTMLElement>('[data-kb]')) {
-      if (!reached.includes(el.getAttribute('data-kb')!))
-        missing.push(`${el.tagName.toLowerCase()} ${(el.textContent ?? '').trim().slice(0, 40) || el.outerHTML.slice(0, 80)}`);
-    }
-    return missing;
-  }, [...seen]);
+  return page.evaluate(
+    (reached) => {
+      const missing: string[] = [];
+      for (const el of document.querySelectorAll<HTMLElement>('[data-kb]')) {
+        if (!reached.includes(el.getAttribute('data-kb')!))
+          missing.push(
+            `${el.tagName.toLowerCase()} ${(el.textContent ?? '').trim().slice(0, 40) || el.outerHTML.slice(0, 80)}`,
+          );
+      }
+      return missing;
+    },
+    [...seen],
+  );
 }
 
 /** Chart ids on the page whose canvas has no drawn pixel. */
@@ -84,7 +100,13 @@ export async function blankCharts(page: Page): Promise<{ charts: number; blank: 
     for (const f of figures) {
       const canvas = f.querySelector('canvas');
       const ctx = canvas?.getContext('2d');
-      if (canvas === null || canvas === undefined || ctx === null || ctx === undefined || canvas.width === 0) {
+      if (
+        canvas === null ||
+        canvas === undefined ||
+        ctx === null ||
+        ctx === undefined ||
+        canvas.width === 0
+      ) {
         if (f.querySelector('.muted') === null) blank.push(f.id);
         continue;
       }
@@ -110,7 +132,12 @@ export async function pixelsOfColor(page: Page, chartId: string, hex: string): P
       const data = ctx.getImageData(0, 0, canvas.width, canvas.height).data;
       let n = 0;
       for (let i = 0; i < data.length; i += 4)
-        if (data[i + 3]! > 200 && Math.abs(data[i]! - r) < 40 && Math.abs(data[i + 1]! - g) < 40 && Math.abs(data[i + 2]! - b) < 40)
+        if (
+          data[i + 3]! > 200 &&
+          Math.abs(data[i]! - r) < 40 &&
+          Math.abs(data[i + 1]! - g) < 40 &&
+          Math.abs(data[i + 2]! - b) < 40
+        )
           n++;
       return n;
     },

@@ -20,7 +20,11 @@ interface LoginToken {
  * `promptline console`: a new one-time login link for the web console of the running collector
  * (`promptline up` on the same directory), or of `--collector URL` with a read key.
  */
-async function runConsole(opts: ConsoleCommandOptions, global: GlobalOptions, ctx: CliContext): Promise<void> {
+async function runConsole(
+  opts: ConsoleCommandOptions,
+  global: GlobalOptions,
+  ctx: CliContext,
+): Promise<void> {
   const { out, env } = ctx;
   const home = resolveHome(global.dir, env).value;
   let base = opts.collector ?? env.PROMPTLINE_COLLECTOR_URL;
@@ -46,7 +50,9 @@ async function runConsole(opts: ConsoleCommandOptions, global: GlobalOptions, ct
       signal: AbortSignal.timeout(10_000),
     });
   } catch (error) {
-    throw new CliError(`cannot reach the collector at ${base}: ${(error as Error).message}`, { cause: error });
+    throw new CliError(`cannot reach the collector at ${base}: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
   const text = await res.text();
   if (res.status === 404)
@@ -61,7 +67,9 @@ async function runConsole(opts: ConsoleCommandOptions, global: GlobalOptions, ct
       // not JSON: keep the text
     }
     throw new CliError(`the collector answered ${res.status}: ${reason}`, {
-      ...(res.status === 401 || res.status === 403 ? { hint: 'the console needs a key with the read scope' } : {}),
+      ...(res.status === 401 || res.status === 403
+        ? { hint: 'the console needs a key with the read scope' }
+        : {}),
     });
   }
   const token = JSON.parse(text) as LoginToken;

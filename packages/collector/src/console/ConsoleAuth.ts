@@ -187,7 +187,8 @@ export class ConsoleAuth {
 
   private dropExpiredTokens(): void {
     const now = this.now();
-    for (let i = this.tokens.length - 1; i >= 0; i--) if (this.tokens[i]!.expires <= now) this.tokens.splice(i, 1);
+    for (let i = this.tokens.length - 1; i >= 0; i--)
+      if (this.tokens[i]!.expires <= now) this.tokens.splice(i, 1);
   }
 
   private dropExpiredSessions(): void {

@@ -63,7 +63,8 @@ export function loadConsoleAssets(dir = consoleDistDir()): ConsoleAssets {
       if (!statSync(path).isFile()) continue;
       const body = readFileSync(path);
       total += body.length;
-      if (total > MAX_TOTAL_BYTES) throw new Error(`the console's files exceed ${MAX_TOTAL_BYTES} bytes (${dir})`);
+      if (total > MAX_TOTAL_BYTES)
+        throw new Error(`the console's files exceed ${MAX_TOTAL_BYTES} bytes (${dir})`);
       files.set(`/assets/${name}`, {
         body,
         contentType: TYPES[extname(name)] ?? 'application/octet-stream',

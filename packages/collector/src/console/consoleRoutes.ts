@@ -170,19 +170,28 @@ export function consoleRoutes(opts: ConsoleRoutesOptions): RouteModule {
         throw new HttpError(415, 'Content-Type must be application/json');
       }
       const address = clientAddress(req);
-      if (!auth.mayTry(address)) throw new HttpError(429, 'too many failed logins; try again in a minute', { 'retry-after': '60' });
+      if (!auth.mayTry(address))
+        throw new HttpError(429, 'too many failed logins; try again in a minute', { 'retry-after': '60' });
       const body = (await readJson(req, 4096)) as { key?: unknown } | undefined;
       const key = typeof body?.key === 'string' ? body.key.trim() : '';
       if (key === '') throw new HttpError(400, 'key: required ({"key": "<read key>"})');
       const who = deps.keys.lookup(key);
       if (who === undefined || !(who.scopes.has('read') || who.scopes.has('admin'))) {
         auth.recordFailure(address);
-        throw new HttpError(401, who === undefined ? 'unknown API key' : `API key "${who.name}" lacks the "read" scope`);
+        throw new HttpError(
+          401,
+          who === undefined ? 'unknown API key' : `API key "${who.name}" lacks the "read" scope`,
+        );
       }
       const identity = { project: who.project, keyName: who.name };
-      sendJson(res, 200, { project: identity.project, keyName: identity.keyName, scopes: ['read'] }, {
-        'set-cookie': login(identity),
-      });
+      sendJson(
+        res,
+        200,
+        { project: identity.project, keyName: identity.keyName, scopes: ['read'] },
+        {
+          'set-cookie': login(identity),
+        },
+      );
     });
 
     router.post('/api/v1/console/logout', (req, res) => {
@@ -197,7 +206,10 @@ export function consoleRoutes(opts: ConsoleRoutesOptions): RouteModule {
     // cannot ask for one.
     router.post('/api/v1/console/login-tokens', (req, res) => {
       req.resume();
-      if (presentedKey(req) === undefined) throw new HttpError(401, 'missing API key (send "Authorization: Bearer <key>")', { 'www-authenticate': 'Bearer' });
+      if (presentedKey(req) === undefined)
+        throw new HttpError(401, 'missing API key (send "Authorization: Bearer <key>")', {
+          'www-authenticate': 'Bearer',
+        });
       const who = deps.requireScope(req, 'read');
       const { token, expiresAt } = auth.issueToken({ project: who.project, keyName: who.name });
       sendJson(res, 201, { token, path: `/?token=${token}`, expiresAt: expiresAt.toISOString() });

@@ -76,7 +76,9 @@ export class ReadCache {
   ttlFor(url: URL): number {
     const to = url.searchParams.get('to');
     const end = to === null ? this.now() : Date.parse(to);
-    return Number.isFinite(end) && end < this.now() - this.freshWindowMs ? this.settledTtlMs : this.freshTtlMs;
+    return Number.isFinite(end) && end < this.now() - this.freshWindowMs
+      ? this.settledTtlMs
+      : this.freshTtlMs;
   }
 
   /**
@@ -93,7 +95,9 @@ export class ReadCache {
       )
         return handler(req, res, params, url);
       const who = principal(req);
-      const query = [...url.searchParams].sort(([a, av], [b, bv]) => (a === b ? (av < bv ? -1 : 1) : a < b ? -1 : 1));
+      const query = [...url.searchParams].sort(([a, av], [b, bv]) =>
+        a === b ? (av < bv ? -1 : 1) : a < b ? -1 : 1,
+      );
       const key = `${who.project}\u0000${url.pathname}?${new URLSearchParams(query).toString()}`;
       const hit = this.entries.get(key);
       if (hit !== undefined && hit.expires > this.now()) {

@@ -105,7 +105,9 @@ export const viewRoutes: RouteModule = (router, deps) => {
     const who = deps.requireScope(req, 'read');
     const q = promptQuery(url, deps, who.project);
     const interval = intParam(url, 'interval', { min: 60, max: 30 * 86_400 }) ?? HOUR_S;
-    const points = await guard(() => scoreTimeSeriesByVersion(deps.client, { ...q, intervalSeconds: interval }));
+    const points = await guard(() =>
+      scoreTimeSeriesByVersion(deps.client, { ...q, intervalSeconds: interval }),
+    );
     sendJson(res, 200, { prompt: q.promptName, from: q.from, to: q.to, intervalSeconds: interval, points });
   });
 

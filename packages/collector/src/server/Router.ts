@@ -103,7 +103,11 @@ export class Router {
     for (const r of this.routes) {
       const m = r.regex.exec(pathname);
       if (m === null) continue;
-      if (r.when !== undefined && (r.method === method || (method === 'HEAD' && r.method === 'GET')) && !r.when(query))
+      if (
+        r.when !== undefined &&
+        (r.method === method || (method === 'HEAD' && r.method === 'GET')) &&
+        !r.when(query)
+      )
         continue;
       if (r.method !== method && !(method === 'HEAD' && r.method === 'GET')) {
         allow.push(r.method);

@@ -24,19 +24,31 @@ export function metricName(metric: string): string {
 }
 
 /** The figure a side is summarised by: the median for rank tests, else the mean (or the rate). */
-function sideText(m: MetricComparison, side: 'baseline' | 'candidate'): { value: number | null; text: string } {
+function sideText(
+  m: MetricComparison,
+  side: 'baseline' | 'candidate',
+): { value: number | null; text: string } {
   const s = m[side];
   const f = metricFormat(m.metric);
   if (m.metric === 'error_rate') {
     const rate = s.n === 0 ? null : (s.events ?? 0) / s.n;
-    return { value: s.mean ?? rate, text: `${f(s.mean ?? rate ?? NaN)} (${fmtCount(s.events ?? 0)} of ${fmtCount(s.n)})` };
+    return {
+      value: s.mean ?? rate,
+      text: `${f(s.mean ?? rate ?? NaN)} (${fmtCount(s.events ?? 0)} of ${fmtCount(s.n)})`,
+    };
   }
   const v = s.median ?? s.mean;
   return { value: v, text: `${s.median !== null ? 'median ' : 'mean '}${v === null ? '–' : f(v)}` };
 }
 
 /** The comparison report as `promptline compare` prints it: per metric, both sides, test, p, verdict. */
-export function ComparisonTable(props: { id: string; caption: string; metrics: MetricComparison[]; baseline: string; candidate: string }) {
+export function ComparisonTable(props: {
+  id: string;
+  caption: string;
+  metrics: MetricComparison[];
+  baseline: string;
+  candidate: string;
+}) {
   return (
     <div class="scroll">
       <table class="data" id={props.id}>
@@ -44,14 +56,28 @@ export function ComparisonTable(props: { id: string; caption: string; metrics: M
         <thead>
           <tr>
             <th scope="col">Metric</th>
-            <th scope="col" class="num">{props.baseline}</th>
-            <th scope="col" class="num">n</th>
-            <th scope="col" class="num">{props.candidate}</th>
-            <th scope="col" class="num">n</th>
-            <th scope="col" class="num">Change</th>
+            <th scope="col" class="num">
+              {props.baseline}
+            </th>
+            <th scope="col" class="num">
+              n
+            </th>
+            <th scope="col" class="num">
+              {props.candidate}
+            </th>
+            <th scope="col" class="num">
+              n
+            </th>
+            <th scope="col" class="num">
+              Change
+            </th>
             <th scope="col">Test</th>
-            <th scope="col" class="num">p</th>
-            <th scope="col" class="num">p (Holm)</th>
+            <th scope="col" class="num">
+              p
+            </th>
+            <th scope="col" class="num">
+              p (Holm)
+            </th>
             <th scope="col">Verdict</th>
           </tr>
         </thead>
@@ -68,26 +94,41 @@ export function ComparisonTable(props: { id: string; caption: string; metrics: M
                 <td class="num" data-fig="baseline" data-value={b.value ?? ''}>
                   {b.text}
                   {m.baseline.interval !== undefined ? (
-                    <span class="ci"> [{f(m.baseline.interval.low)}, {f(m.baseline.interval.high)}]</span>
+                    <span class="ci">
+                      {' '}
+                      [{f(m.baseline.interval.low)}, {f(m.baseline.interval.high)}]
+                    </span>
                   ) : null}
                 </td>
                 <td class="num" data-fig="baseline.n" data-value={m.baseline.n}>
                   {fmtCount(m.baseline.n)}
-                  {m.baseline.total > m.baseline.n ? <span class="muted"> of {fmtCount(m.baseline.total)}</span> : null}
+                  {m.baseline.total > m.baseline.n ? (
+                    <span class="muted"> of {fmtCount(m.baseline.total)}</span>
+                  ) : null}
                 </td>
                 <td class="num" data-fig="candidate" data-value={c.value ?? ''}>
                   {c.text}
                   {m.candidate.interval !== undefined ? (
-                    <span class="ci"> [{f(m.candidate.interval.low)}, {f(m.candidate.interval.high)}]</span>
+                    <span class="ci">
+                      {' '}
+                      [{f(m.candidate.interval.low)}, {f(m.candidate.interval.high)}]
+                    </span>
                   ) : null}
                 </td>
                 <td class="num" data-fig="candidate.n" data-value={m.candidate.n}>
                   {fmtCount(m.candidate.n)}
-                  {m.candidate.total > m.candidate.n ? <span class="muted"> of {fmtCount(m.candidate.total)}</span> : null}
+                  {m.candidate.total > m.candidate.n ? (
+                    <span class="muted"> of {fmtCount(m.candidate.total)}</span>
+                  ) : null}
                 </td>
                 <td class="num" data-fig="relativeChange" data-value={m.effect.relativeChange ?? ''}>
                   {fmtChange(m.effect.relativeChange)}
-                  {m.interval !== undefined ? <span class="ci"> [{f(m.interval.low)}, {f(m.interval.high)}]</span> : null}
+                  {m.interval !== undefined ? (
+                    <span class="ci">
+                      {' '}
+                      [{f(m.interval.low)}, {f(m.interval.high)}]
+                    </span>
+                  ) : null}
                 </td>
                 <td>{m.test}</td>
                 <td class="num" data-fig="p" data-value={m.p ?? ''}>

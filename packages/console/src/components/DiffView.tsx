@@ -8,8 +8,8 @@ export function DiffView(props: { diff: DiffResponse }) {
   return (
     <div class="diff" data-testid="diff">
       <p>
-        v{from.version} ({fmtTime(from.createdAt)}, by {from.createdBy}) → v{to.version} ({fmtTime(to.createdAt)}, by{' '}
-        {to.createdBy}).{' '}
+        v{from.version} ({fmtTime(from.createdAt)}, by {from.createdBy}) → v{to.version} (
+        {fmtTime(to.createdAt)}, by {to.createdBy}).{' '}
         {diff.identical
           ? 'Identical content.'
           : `Similarity ${fmtNum(diff.similarity)}, +${diff.addedLines} −${diff.removedLines} lines.`}

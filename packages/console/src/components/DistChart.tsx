@@ -36,7 +36,10 @@ export function DistChart(props: {
       height: 200,
       legend: { show: false },
       cursor: { drag: { x: false, y: false } },
-      scales: { x: { time: false, range: [-0.5, xs.length - 0.5] }, y: { range: [0, null] as unknown as uPlot.Range.MinMax } },
+      scales: {
+        x: { time: false, range: [-0.5, xs.length - 0.5] },
+        y: { range: [0, null] as unknown as uPlot.Range.MinMax },
+      },
       series: [
         {},
         ...versions.map((v, i) => ({
@@ -58,7 +61,11 @@ export function DistChart(props: {
           grid: { show: false },
           values: (_u, vals) => vals.map((v) => (Number.isInteger(v) ? binLabel(v) : '')),
         },
-        { stroke: '#444', grid: { stroke: '#e6e6e6' }, values: (_u, vals) => vals.map((v) => `${Math.round(v * 100)}%`) },
+        {
+          stroke: '#444',
+          grid: { stroke: '#e6e6e6' },
+          values: (_u, vals) => vals.map((v) => `${Math.round(v * 100)}%`),
+        },
       ],
     };
     const chart = new uPlot(opts, [xs, ...shares] as uPlot.AlignedData, target);

@@ -44,7 +44,8 @@ export function Filters(props: { route: Route; window: TimeWindow; environments?
           value={window.id}
           onChange={(e) => {
             const id = (e.target as HTMLSelectElement).value;
-            if (id === 'custom') go(withQuery(route, { range: 'custom', from: `${from}:00Z`, to: `${to}:00Z` }));
+            if (id === 'custom')
+              go(withQuery(route, { range: 'custom', from: `${from}:00Z`, to: `${to}:00Z` }));
             else go(withQuery(route, { range: id, from: undefined, to: undefined }));
           }}
         >
@@ -60,11 +61,19 @@ export function Filters(props: { route: Route; window: TimeWindow; environments?
         <>
           <label>
             From (UTC){' '}
-            <input type="datetime-local" value={from} onInput={(e) => setFrom((e.target as HTMLInputElement).value)} />
+            <input
+              type="datetime-local"
+              value={from}
+              onInput={(e) => setFrom((e.target as HTMLInputElement).value)}
+            />
           </label>
           <label>
             To (UTC){' '}
-            <input type="datetime-local" value={to} onInput={(e) => setTo((e.target as HTMLInputElement).value)} />
+            <input
+              type="datetime-local"
+              value={to}
+              onInput={(e) => setTo((e.target as HTMLInputElement).value)}
+            />
           </label>
           <button type="submit">Apply</button>
         </>
@@ -72,13 +81,18 @@ export function Filters(props: { route: Route; window: TimeWindow; environments?
       {props.environments !== undefined ? (
         <label>
           Environment{' '}
-          <select value={env} onChange={(e) => go(withQuery(route, { env: (e.target as HTMLSelectElement).value }))}>
+          <select
+            value={env}
+            onChange={(e) => go(withQuery(route, { env: (e.target as HTMLSelectElement).value }))}
+          >
             <option value="">All environments</option>
-            {props.environments.filter((e) => e !== '').map((e) => (
-              <option key={e} value={e}>
-                {e}
-              </option>
-            ))}
+            {props.environments
+              .filter((e) => e !== '')
+              .map((e) => (
+                <option key={e} value={e}>
+                  {e}
+                </option>
+              ))}
           </select>
         </label>
       ) : null}

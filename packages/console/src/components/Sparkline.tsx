@@ -8,7 +8,9 @@ export function Sparkline(props: { points: Sparkpoint[]; label: string }) {
   const h = 28;
   const max = Math.max(1, ...points.map((p) => p.requests));
   const step = points.length > 1 ? w / (points.length - 1) : w;
-  const coords = points.map((p, i) => `${(i * step).toFixed(1)},${(h - 2 - (p.requests / max) * (h - 4)).toFixed(1)}`);
+  const coords = points.map(
+    (p, i) => `${(i * step).toFixed(1)},${(h - 2 - (p.requests / max) * (h - 4)).toFixed(1)}`,
+  );
   const total = points.reduce((a, p) => a + p.requests, 0);
   return (
     <svg

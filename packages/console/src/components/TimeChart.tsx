@@ -118,7 +118,11 @@ export function TimeChart(props: {
         ],
       },
     };
-    const chart = new uPlot(opts, [props.x, ...props.series.map((s) => s.values)] as uPlot.AlignedData, target);
+    const chart = new uPlot(
+      opts,
+      [props.x, ...props.series.map((s) => s.values)] as uPlot.AlignedData,
+      target,
+    );
     const resize = new ResizeObserver(() => {
       const w = Math.max(240, target.clientWidth);
       if (w !== chart.width) chart.setSize({ width: w, height: chart.height });
@@ -183,8 +187,14 @@ export function TimeChart(props: {
 }
 
 /** Label moves as markers: registry moves (who, when) and moves first seen in spans. */
-export function markerText(kind: 'registry', m: { label: string; version: number; previousVersion: number | null; actor: string; movedAt: string }): Marker;
-export function markerText(kind: 'spans', m: { label: string; version: number; environment: string; firstSeen: string; from?: number }): Marker;
+export function markerText(
+  kind: 'registry',
+  m: { label: string; version: number; previousVersion: number | null; actor: string; movedAt: string },
+): Marker;
+export function markerText(
+  kind: 'spans',
+  m: { label: string; version: number; environment: string; firstSeen: string; from?: number },
+): Marker;
 export function markerText(kind: 'registry' | 'spans', m: Record<string, unknown>): Marker {
   if (kind === 'registry') {
     const movedAt = String(m.movedAt);

@@ -4,7 +4,11 @@ import { Unauthorized } from '../api.js';
 import type { Interval } from '../api.js';
 
 /** Shows loading / error states of an async value, or renders `children(data)`. */
-export function Loaded<T>(props: { state: Async<T>; what: string; children: (data: T) => ComponentChildren }) {
+export function Loaded<T>(props: {
+  state: Async<T>;
+  what: string;
+  children: (data: T) => ComponentChildren;
+}) {
   const { state } = props;
   if (state.error !== undefined) {
     if (state.error instanceof Unauthorized) return null;

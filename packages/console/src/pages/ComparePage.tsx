@@ -19,7 +19,9 @@ export function ComparePage(props: { name: string; route: Route; window: TimeWin
   const versions = useAsync(
     () =>
       getJson<MetricsResponse>('/api/v1/metrics', { ...base, scores: 'false' }).then((m) =>
-        m.versions.map((v) => ({ version: v.version, requests: v.requests })).sort((a, b) => a.version - b.version),
+        m.versions
+          .map((v) => ({ version: v.version, requests: v.requests }))
+          .sort((a, b) => a.version - b.version),
       ),
     `${name}|${window.from}|${window.to}|${env ?? ''}`,
   );
@@ -27,7 +29,8 @@ export function ComparePage(props: { name: string; route: Route; window: TimeWin
   return (
     <section aria-labelledby="page-title">
       <p class="crumbs">
-        <a href={href([], { range, env })}>Prompts</a> / <a href={href(['prompt', name], { range, env })}>{name}</a> /
+        <a href={href([], { range, env })}>Prompts</a> /{' '}
+        <a href={href(['prompt', name], { range, env })}>{name}</a> /
       </p>
       <h1 id="page-title">Compare versions of {name}</h1>
       <Filters route={route} window={window} />
@@ -46,7 +49,10 @@ export function ComparePage(props: { name: string; route: Route; window: TimeWin
               <form class="filters" aria-label="Versions to compare" onSubmit={(e) => e.preventDefault()}>
                 <label>
                   Baseline{' '}
-                  <select value={String(a)} onChange={(e) => go(withQuery(route, { a: (e.target as HTMLSelectElement).value }))}>
+                  <select
+                    value={String(a)}
+                    onChange={(e) => go(withQuery(route, { a: (e.target as HTMLSelectElement).value }))}
+                  >
                     {list.map((v) => (
                       <option key={v.version} value={String(v.version)}>
                         v{v.version} ({fmtCount(v.requests)} calls)
@@ -56,7 +62,10 @@ export function ComparePage(props: { name: string; route: Route; window: TimeWin
                 </label>
                 <label>
                   Candidate{' '}
-                  <select value={String(b)} onChange={(e) => go(withQuery(route, { b: (e.target as HTMLSelectElement).value }))}>
+                  <select
+                    value={String(b)}
+                    onChange={(e) => go(withQuery(route, { b: (e.target as HTMLSelectElement).value }))}
+                  >
                     {list.map((v) => (
                       <option key={v.version} value={String(v.version)}>
                         v{v.version} ({fmtCount(v.requests)} calls)
@@ -65,7 +74,11 @@ export function ComparePage(props: { name: string; route: Route; window: TimeWin
                   </select>
                 </label>
               </form>
-              {a === b ? <p class="muted">Pick two different versions.</p> : <Comparison name={name} a={a} b={b} base={base} />}
+              {a === b ? (
+                <p class="muted">Pick two different versions.</p>
+              ) : (
+                <Comparison name={name} a={a} b={b} base={base} />
+              )}
             </>
           );
         }}
@@ -81,13 +94,18 @@ function Comparison(props: { name: string; a: number; b: number; base: Record<st
     () => getJson<VersionComparison>('/api/v1/compare', { ...base, baseline: a, candidate: b }),
     key,
   );
-  const dists = useAsync(() => getJson<Distributions>('/api/v1/distributions', { ...base, versions: `${a},${b}` }), key);
+  const dists = useAsync(
+    () => getJson<Distributions>('/api/v1/distributions', { ...base, versions: `${a},${b}` }),
+    key,
+  );
   const diff = useAsync(
     () =>
-      getJson<DiffResponse>(`/api/v1/prompts/${encodeURIComponent(name)}/diff`, { from: a, to: b }).catch((e: unknown) => {
-        if (e instanceof ApiError && e.status === 404) return null;
-        throw e;
-      }),
+      getJson<DiffResponse>(`/api/v1/prompts/${encodeURIComponent(name)}/diff`, { from: a, to: b }).catch(
+        (e: unknown) => {
+          if (e instanceof ApiError && e.status === 404) return null;
+          throw e;
+        },
+      ),
     `${name}|${a}|${b}`,
   );
   return (
@@ -97,8 +115,10 @@ function Comparison(props: { name: string; a: number; b: number; base: Record<st
         {(r) => (
           <>
             <p>
-              v{r.baseline}: <strong data-testid="baseline-generations">{fmtCount(r.baselineGenerations)}</strong> calls, v
-              {r.candidate}: <strong data-testid="candidate-generations">{fmtCount(r.candidateGenerations)}</strong> calls.
+              v{r.baseline}:{' '}
+              <strong data-testid="baseline-generations">{fmtCount(r.baselineGenerations)}</strong> calls, v
+              {r.candidate}:{' '}
+              <strong data-testid="candidate-generations">{fmtCount(r.candidateGenerations)}</strong> calls.
               Family-wise α = {r.alpha} (Holm–Bonferroni).
             </p>
             <ComparisonTable
@@ -115,10 +135,29 @@ function Comparison(props: { name: string; a: number; b: number; base: Record<st
       <Loaded state={dists} what="the distributions">
         {(d) => (
           <div class="charts">
-            <DistChart id="dist-latency" title="Latency" dist={d.latencyMs} versions={[a, b]} format={fmtMs} />
-            <DistChart id="dist-ttft" title="Time to first token" dist={d.ttftMs} versions={[a, b]} format={fmtMs} />
+            <DistChart
+              id="dist-latency"
+              title="Latency"
+              dist={d.latencyMs}
+              versions={[a, b]}
+              format={fmtMs}
+            />
+            <DistChart
+              id="dist-ttft"
+              title="Time to first token"
+              dist={d.ttftMs}
+              versions={[a, b]}
+              format={fmtMs}
+            />
             {Object.entries(d.scores).map(([s, dist]) => (
-              <DistChart key={s} id={`dist-score-${s}`} title={`Score ${s}`} dist={dist} versions={[a, b]} format={fmtNum} />
+              <DistChart
+                key={s}
+                id={`dist-score-${s}`}
+                title={`Score ${s}`}
+                dist={dist}
+                versions={[a, b]}
+                format={fmtNum}
+              />
             ))}
           </div>
         )}

@@ -10,12 +10,12 @@ export function GenerationPage(props: { traceId: string; spanId: string }) {
   const { traceId, spanId } = props;
   const detail = useAsync(
     () =>
-      getJson<GenerationDetail>(`/api/v1/generations/${encodeURIComponent(traceId)}/${encodeURIComponent(spanId)}`).catch(
-        (e: unknown) => {
-          if (e instanceof ApiError && e.status === 404) return null;
-          throw e;
-        },
-      ),
+      getJson<GenerationDetail>(
+        `/api/v1/generations/${encodeURIComponent(traceId)}/${encodeURIComponent(spanId)}`,
+      ).catch((e: unknown) => {
+        if (e instanceof ApiError && e.status === 404) return null;
+        throw e;
+      }),
     `${traceId}|${spanId}`,
   );
   return (
@@ -31,11 +31,18 @@ export function GenerationPage(props: { traceId: string; spanId: string }) {
             <>
               <p class="crumbs">
                 <a href={href([])}>Prompts</a> / <a href={href(['prompt', g.promptName])}>{g.promptName}</a> /{' '}
-                <a href={href(['prompt', g.promptName, 'generations'], { version: g.version })}>generations of v{g.version}</a> /
+                <a href={href(['prompt', g.promptName, 'generations'], { version: g.version })}>
+                  generations of v{g.version}
+                </a>{' '}
+                /
               </p>
               <h1 id="page-title">
                 {g.promptName} v{g.version} at {fmtTimeSeconds(g.time)}{' '}
-                {g.status === 'ok' ? <Chip kind="good">ok</Chip> : <Chip kind="bad">{g.errorType || 'error'}</Chip>}
+                {g.status === 'ok' ? (
+                  <Chip kind="good">ok</Chip>
+                ) : (
+                  <Chip kind="bad">{g.errorType || 'error'}</Chip>
+                )}
               </h1>
               <dl class="facts" id="generation-facts">
                 <dt>Trace / span</dt>
@@ -60,12 +67,13 @@ export function GenerationPage(props: { traceId: string; spanId: string }) {
                 <dd>{fmtMs(g.ttftMs)}</dd>
                 <dt>Tokens in / out</dt>
                 <dd>
-                  {fmtCount(g.inputTokens)} / {fmtCount(g.outputTokens)} (cache read {fmtCount(g.cacheReadTokens)}, reasoning{' '}
-                  {fmtCount(g.reasoningTokens)})
+                  {fmtCount(g.inputTokens)} / {fmtCount(g.outputTokens)} (cache read{' '}
+                  {fmtCount(g.cacheReadTokens)}, reasoning {fmtCount(g.reasoningTokens)})
                 </dd>
                 <dt>Cost</dt>
                 <dd data-value={g.costUsd}>
-                  {fmtUsd(g.costUsd)} (input {fmtUsd(g.inputCostUsd)}, output {fmtUsd(g.outputCostUsd)}; from {g.costSource})
+                  {fmtUsd(g.costUsd)} (input {fmtUsd(g.inputCostUsd)}, output {fmtUsd(g.outputCostUsd)}; from{' '}
+                  {g.costSource})
                 </dd>
                 <dt>Validation</dt>
                 <dd>{g.validationPassed === null ? '–' : g.validationPassed ? 'passed' : 'failed'}</dd>
@@ -91,7 +99,9 @@ export function GenerationPage(props: { traceId: string; spanId: string }) {
                   <thead>
                     <tr>
                       <th scope="col">Name</th>
-                      <th scope="col" class="num">Value</th>
+                      <th scope="col" class="num">
+                        Value
+                      </th>
                       <th scope="col">Label</th>
                       <th scope="col">Source</th>
                       <th scope="col">Comment</th>
@@ -150,13 +160,25 @@ function Captured(props: { text: string | null; truncated: boolean; what: string
   if (props.text === null)
     return (
       <p class="muted">
-        Not captured. Turn capture on in the SDK (<code>init({'{'} capture: true {'}'})</code>) or send it with{' '}
-        <code>update({'{'} {props.what} {'}'})</code>.
+        Not captured. Turn capture on in the SDK (
+        <code>
+          init({'{'} capture: true {'}'})
+        </code>
+        ) or send it with{' '}
+        <code>
+          update({'{'} {props.what} {'}'})
+        </code>
+        .
       </p>
     );
   return (
     <>
-      <pre class="code captured" data-testid={`captured-${props.what}`} tabIndex={0} aria-label={`Captured ${props.what}`}>
+      <pre
+        class="code captured"
+        data-testid={`captured-${props.what}`}
+        tabIndex={0}
+        aria-label={`Captured ${props.what}`}
+      >
         {props.text}
       </pre>
       {props.truncated ? <p class="muted">Cut to the SDK's capture limit.</p> : null}

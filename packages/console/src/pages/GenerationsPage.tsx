@@ -16,18 +16,22 @@ export function GenerationsPage(props: { name: string; route: Route; window: Tim
   const range = route.query.get('range') ?? undefined;
   const meta = useAsync(
     () =>
-      getJson<MetricsResponse>('/api/v1/metrics', { prompt: name, from: window.from, to: window.to, environment: env }).then(
-        (m) => ({
-          versions: m.versions.map((v) => v.version).sort((a, b) => b - a),
-          scores: [...new Set(m.versions.flatMap((v) => v.scores.map((s) => s.name)))].sort(),
-        }),
-      ),
+      getJson<MetricsResponse>('/api/v1/metrics', {
+        prompt: name,
+        from: window.from,
+        to: window.to,
+        environment: env,
+      }).then((m) => ({
+        versions: m.versions.map((v) => v.version).sort((a, b) => b - a),
+        scores: [...new Set(m.versions.flatMap((v) => v.scores.map((s) => s.name)))].sort(),
+      })),
     `${name}|${window.from}|${window.to}|${env ?? ''}`,
   );
   return (
     <section aria-labelledby="page-title">
       <p class="crumbs">
-        <a href={href([], { range, env })}>Prompts</a> / <a href={href(['prompt', name], { range, env })}>{name}</a> /
+        <a href={href([], { range, env })}>Prompts</a> /{' '}
+        <a href={href(['prompt', name], { range, env })}>{name}</a> /
       </p>
       <h1 id="page-title">Generations of {name}</h1>
       <Filters route={route} window={window} />
@@ -40,7 +44,18 @@ export function GenerationsPage(props: { name: string; route: Route; window: Tim
               </Empty>
             );
           const version = Number(route.query.get('version') ?? m.versions[0]);
-          return <List key={`${route.query.toString()}|${window.from}|${window.to}`} name={name} route={route} window={window} versions={m.versions} scores={m.scores} version={version} env={env} />;
+          return (
+            <List
+              key={`${route.query.toString()}|${window.from}|${window.to}`}
+              name={name}
+              route={route}
+              window={window}
+              versions={m.versions}
+              scores={m.scores}
+              version={version}
+              env={env}
+            />
+          );
         }}
       </Loaded>
     </section>
@@ -100,7 +115,10 @@ function List(props: {
       >
         <label>
           Version{' '}
-          <select value={String(version)} onChange={(e) => set({ version: (e.target as HTMLSelectElement).value })}>
+          <select
+            value={String(version)}
+            onChange={(e) => set({ version: (e.target as HTMLSelectElement).value })}
+          >
             {props.versions.map((v) => (
               <option key={v} value={String(v)}>
                 v{v}
@@ -129,11 +147,23 @@ function List(props: {
         </label>
         <label>
           at least{' '}
-          <input type="number" step="any" size={6} value={minText} onInput={(e) => setMin((e.target as HTMLInputElement).value)} />
+          <input
+            type="number"
+            step="any"
+            size={6}
+            value={minText}
+            onInput={(e) => setMin((e.target as HTMLInputElement).value)}
+          />
         </label>
         <label>
           at most{' '}
-          <input type="number" step="any" size={6} value={maxText} onInput={(e) => setMax((e.target as HTMLInputElement).value)} />
+          <input
+            type="number"
+            step="any"
+            size={6}
+            value={maxText}
+            onInput={(e) => setMax((e.target as HTMLInputElement).value)}
+          />
         </label>
         <button type="submit">Filter</button>
       </form>
@@ -146,17 +176,25 @@ function List(props: {
               <div class="scroll">
                 <table class="data" id="generations-table">
                   <caption>
-                    v{version}, newest first{cursors.length > 0 ? ` (page ${cursors.length + 1})` : ''}. Open a row for its
-                    input, output and attributes.
+                    v{version}, newest first{cursors.length > 0 ? ` (page ${cursors.length + 1})` : ''}. Open
+                    a row for its input, output and attributes.
                   </caption>
                   <thead>
                     <tr>
                       <th scope="col">Time</th>
                       <th scope="col">Status</th>
-                      <th scope="col" class="num">Latency</th>
-                      <th scope="col" class="num">TTFT</th>
-                      <th scope="col" class="num">Tokens in / out</th>
-                      <th scope="col" class="num">Cost</th>
+                      <th scope="col" class="num">
+                        Latency
+                      </th>
+                      <th scope="col" class="num">
+                        TTFT
+                      </th>
+                      <th scope="col" class="num">
+                        Tokens in / out
+                      </th>
+                      <th scope="col" class="num">
+                        Cost
+                      </th>
                       <th scope="col">Scores</th>
                       <th scope="col">Label</th>
                       <th scope="col">Trace</th>
@@ -168,7 +206,13 @@ function List(props: {
                         <th scope="row">
                           <a href={href(['generation', r.traceId, r.spanId])}>{fmtTimeSeconds(r.time)}</a>
                         </th>
-                        <td>{r.status === 'ok' ? <Chip kind="good">ok</Chip> : <Chip kind="bad">{r.errorType || 'error'}</Chip>}</td>
+                        <td>
+                          {r.status === 'ok' ? (
+                            <Chip kind="good">ok</Chip>
+                          ) : (
+                            <Chip kind="bad">{r.errorType || 'error'}</Chip>
+                          )}
+                        </td>
                         <Fig name="latencyMs" value={r.latencyMs} text={fmtMs(r.latencyMs)} />
                         <Fig name="ttftMs" value={r.ttftMs} text={fmtMs(r.ttftMs)} />
                         <td class="num">
@@ -194,10 +238,18 @@ function List(props: {
                 </table>
               </div>
               <nav class="pager" aria-label="Pages">
-                <button type="button" disabled={cursors.length === 0} onClick={() => setCursors(cursors.slice(0, -1))}>
+                <button
+                  type="button"
+                  disabled={cursors.length === 0}
+                  onClick={() => setCursors(cursors.slice(0, -1))}
+                >
                   Newer
                 </button>
-                <button type="button" disabled={p.next === null} onClick={() => p.next !== null && setCursors([...cursors, p.next])}>
+                <button
+                  type="button"
+                  disabled={p.next === null}
+                  onClick={() => p.next !== null && setCursors([...cursors, p.next])}
+                >
                   Older
                 </button>
               </nav>

@@ -75,16 +75,18 @@ export function PromptPage(props: { name: string; route: Route; window: TimeWind
     const [metrics, share, series, scores, spanHistory, registryHistory] = await Promise.all([
       getJson<MetricsResponse>('/api/v1/metrics', base),
       getJson<{ labels: LabelShare[] }>('/api/v1/labels/share', base).then((r) => r.labels),
-      getJson<{ points: TimeSeriesPoint[] }>('/api/v1/timeseries', { ...base, interval: window.intervalSeconds }).then(
-        (r) => r.points,
-      ),
+      getJson<{ points: TimeSeriesPoint[] }>('/api/v1/timeseries', {
+        ...base,
+        interval: window.intervalSeconds,
+      }).then((r) => r.points),
       getJson<{ points: ScorePoint[] }>('/api/v1/scores/timeseries', {
         ...base,
         interval: window.intervalSeconds,
       }).then((r) => r.points),
-      getJson<{ history: SpanLabelHistory[] }>('/api/v1/labels/history', { prompt: name, environment: env }).then(
-        (r) => r.history,
-      ),
+      getJson<{ history: SpanLabelHistory[] }>('/api/v1/labels/history', {
+        prompt: name,
+        environment: env,
+      }).then((r) => r.history),
       // Prompts that were never pushed to the registry have no registry history.
       getJson<{ history: RegistryLabelMove[] }>(`/api/v1/prompts/${encodeURIComponent(name)}/history`).then(
         (r) => r.history,
@@ -117,9 +119,9 @@ export function PromptPage(props: { name: string; route: Route; window: TimeWind
             return (
               <Empty title={`No generation of ${name} in this window.`}>
                 <p>
-                  Pick a longer time range or another environment. A generation counts for a version when
-                  its span carries <code>gen_ai.prompt.name</code> and <code>promptline.prompt.version</code>{' '}
-                  (the SDK's <code>observe()</code> with a prompt sets both).
+                  Pick a longer time range or another environment. A generation counts for a version when its
+                  span carries <code>gen_ai.prompt.name</code> and <code>promptline.prompt.version</code> (the
+                  SDK's <code>observe()</code> with a prompt sets both).
                 </p>
               </Empty>
             );
@@ -157,7 +159,17 @@ function PromptBody(props: {
       color: versionColor(v),
       values: series.get(v) ?? [],
     }));
-    return <TimeChart id={id} title={title} x={x} series={list} range={chartRange} markers={markers} yFormat={yFormat} />;
+    return (
+      <TimeChart
+        id={id}
+        title={title}
+        x={x}
+        series={list}
+        range={chartRange}
+        markers={markers}
+        yFormat={yFormat}
+      />
+    );
   };
   const scoreNames = [...new Set(data.scores.map((s) => s.name))].sort();
   const allScores = [...new Set(data.metrics.versions.flatMap((v) => v.scores.map((s) => s.name)))].sort();
@@ -175,20 +187,48 @@ function PromptBody(props: {
             <tr>
               <th scope="col">Version</th>
               <th scope="col">Labels</th>
-              <th scope="col" class="num">Calls</th>
-              <th scope="col" class="num">Errors</th>
-              <th scope="col" class="num">Error rate</th>
-              <th scope="col" class="num">p50</th>
-              <th scope="col" class="num">p95</th>
-              <th scope="col" class="num">p99</th>
-              <th scope="col" class="num">Mean</th>
-              <th scope="col" class="num">TTFT p50</th>
-              <th scope="col" class="num">TTFT p95</th>
-              <th scope="col" class="num">Tokens in / out</th>
-              <th scope="col" class="num">Tokens / call p50</th>
-              <th scope="col" class="num">Cost</th>
-              <th scope="col" class="num">Cost / call p50</th>
-              <th scope="col" class="num">Validation passed</th>
+              <th scope="col" class="num">
+                Calls
+              </th>
+              <th scope="col" class="num">
+                Errors
+              </th>
+              <th scope="col" class="num">
+                Error rate
+              </th>
+              <th scope="col" class="num">
+                p50
+              </th>
+              <th scope="col" class="num">
+                p95
+              </th>
+              <th scope="col" class="num">
+                p99
+              </th>
+              <th scope="col" class="num">
+                Mean
+              </th>
+              <th scope="col" class="num">
+                TTFT p50
+              </th>
+              <th scope="col" class="num">
+                TTFT p95
+              </th>
+              <th scope="col" class="num">
+                Tokens in / out
+              </th>
+              <th scope="col" class="num">
+                Tokens / call p50
+              </th>
+              <th scope="col" class="num">
+                Cost
+              </th>
+              <th scope="col" class="num">
+                Cost / call p50
+              </th>
+              <th scope="col" class="num">
+                Validation passed
+              </th>
               {allScores.map((s) => (
                 <th scope="col" class="num" key={s}>
                   Score {s}
@@ -225,8 +265,12 @@ function PromptBody(props: {
           <tr>
             <th scope="col">Label</th>
             <th scope="col">Version</th>
-            <th scope="col" class="num">Calls</th>
-            <th scope="col" class="num">Share</th>
+            <th scope="col" class="num">
+              Calls
+            </th>
+            <th scope="col" class="num">
+              Share
+            </th>
             <th scope="col">
               <span class="sr-only">Share bar</span>
             </th>
@@ -249,7 +293,10 @@ function PromptBody(props: {
 
       <h2>Over time</h2>
       <p class="muted">
-        One line per version, {window.intervalSeconds >= 3600 ? `${window.intervalSeconds / 3600} h` : `${window.intervalSeconds / 60} min`}{' '}
+        One line per version,{' '}
+        {window.intervalSeconds >= 3600
+          ? `${window.intervalSeconds / 3600} h`
+          : `${window.intervalSeconds / 60} min`}{' '}
         buckets. Dashed lines mark label moves: <span class="key-registry">◆ in the registry</span> and{' '}
         <span class="key-spans">◆ first seen in traffic</span> (hover or focus a marker for who and when).
       </p>
@@ -274,7 +321,11 @@ function PromptBody(props: {
               id={`chart-score-${s}`}
               title={`Score ${s}: mean`}
               x={x}
-              series={versions.map((v) => ({ label: `v${v}`, color: versionColor(v), values: series.get(v) ?? [] }))}
+              series={versions.map((v) => ({
+                label: `v${v}`,
+                color: versionColor(v),
+                values: series.get(v) ?? [],
+              }))}
               range={chartRange}
               markers={markers}
               yFormat={fmtNum}
@@ -288,7 +339,9 @@ function PromptBody(props: {
         <p class="muted">No label moved: every label served one version.</p>
       ) : (
         <table class="data" id="moves-table">
-          <caption>From the registry (who moved it) and from traffic (when spans first carried the new version).</caption>
+          <caption>
+            From the registry (who moved it) and from traffic (when spans first carried the new version).
+          </caption>
           <thead>
             <tr>
               <th scope="col">When</th>
@@ -327,14 +380,49 @@ function VersionRow(props: {
   return (
     <tr data-version={v.version}>
       <th scope="row">v{v.version}</th>
-      <td>{props.labels.length === 0 ? '–' : props.labels.map((l) => <Chip key={l}>{l === '' ? '(none)' : l}</Chip>)}</td>
+      <td>
+        {props.labels.length === 0
+          ? '–'
+          : props.labels.map((l) => <Chip key={l}>{l === '' ? '(none)' : l}</Chip>)}
+      </td>
       <Fig name="requests" value={v.requests} text={fmtCount(v.requests)} />
       <Fig name="errors" value={v.errors} text={fmtCount(v.errors)} />
-      <Fig name="errorRate" value={v.errorRate} text={fmtRate(v.errorRate)} interval={iv.errorRate} format={fmtRate} n={v.requests} />
-      <Fig name="latencyMs.p50" value={v.latencyMs.p50} text={fmtMs(v.latencyMs.p50)} interval={iv['latencyMs.p50']} format={fmtMs} />
-      <Fig name="latencyMs.p95" value={v.latencyMs.p95} text={fmtMs(v.latencyMs.p95)} interval={iv['latencyMs.p95']} format={fmtMs} />
-      <Fig name="latencyMs.p99" value={v.latencyMs.p99} text={fmtMs(v.latencyMs.p99)} interval={iv['latencyMs.p99']} format={fmtMs} />
-      <Fig name="latencyMs.mean" value={v.latencyMs.mean ?? null} text={fmtMs(v.latencyMs.mean)} interval={iv['latencyMs.mean']} format={fmtMs} />
+      <Fig
+        name="errorRate"
+        value={v.errorRate}
+        text={fmtRate(v.errorRate)}
+        interval={iv.errorRate}
+        format={fmtRate}
+        n={v.requests}
+      />
+      <Fig
+        name="latencyMs.p50"
+        value={v.latencyMs.p50}
+        text={fmtMs(v.latencyMs.p50)}
+        interval={iv['latencyMs.p50']}
+        format={fmtMs}
+      />
+      <Fig
+        name="latencyMs.p95"
+        value={v.latencyMs.p95}
+        text={fmtMs(v.latencyMs.p95)}
+        interval={iv['latencyMs.p95']}
+        format={fmtMs}
+      />
+      <Fig
+        name="latencyMs.p99"
+        value={v.latencyMs.p99}
+        text={fmtMs(v.latencyMs.p99)}
+        interval={iv['latencyMs.p99']}
+        format={fmtMs}
+      />
+      <Fig
+        name="latencyMs.mean"
+        value={v.latencyMs.mean ?? null}
+        text={fmtMs(v.latencyMs.mean)}
+        interval={iv['latencyMs.mean']}
+        format={fmtMs}
+      />
       <Fig
         name="ttftMs.p50"
         value={v.ttftMs?.p50 ?? null}
@@ -343,7 +431,13 @@ function VersionRow(props: {
         interval={iv['ttftMs.p50']}
         format={fmtMs}
       />
-      <Fig name="ttftMs.p95" value={v.ttftMs?.p95 ?? null} text={fmtMs(v.ttftMs?.p95)} interval={iv['ttftMs.p95']} format={fmtMs} />
+      <Fig
+        name="ttftMs.p95"
+        value={v.ttftMs?.p95 ?? null}
+        text={fmtMs(v.ttftMs?.p95)}
+        interval={iv['ttftMs.p95']}
+        format={fmtMs}
+      />
       <td class="num" data-fig="tokens" data-value={`${v.inputTokens}/${v.outputTokens}`}>
         {fmtCount(v.inputTokens)} / {fmtCount(v.outputTokens)}
       </td>
@@ -376,7 +470,11 @@ function VersionRow(props: {
       <td>{fmtTime(v.lastSeen)}</td>
       <td class="actions">
         <a
-          href={href(['prompt', props.name, 'generations'], { version: v.version, range: props.range, env: props.env })}
+          href={href(['prompt', props.name, 'generations'], {
+            version: v.version,
+            range: props.range,
+            env: props.env,
+          })}
           aria-label={`v${v.version}: generations`}
         >
           generations

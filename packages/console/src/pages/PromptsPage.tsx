@@ -81,11 +81,22 @@ export function PromptsPage(props: { route: Route; window: TimeWindow }) {
                 {rows.map((r) => (
                   <tr key={r.name} data-prompt={r.name}>
                     <th scope="row">
-                      <a href={href(['prompt', r.name], { range: props.route.query.get('range') ?? undefined, env })}>
+                      <a
+                        href={href(['prompt', r.name], {
+                          range: props.route.query.get('range') ?? undefined,
+                          env,
+                        })}
+                      >
                         {r.name}
                       </a>
                     </th>
-                    <td>{r.registry === undefined ? <span class="muted">not in registry</span> : `v${r.registry.latestVersion}`}</td>
+                    <td>
+                      {r.registry === undefined ? (
+                        <span class="muted">not in registry</span>
+                      ) : (
+                        `v${r.registry.latestVersion}`
+                      )}
+                    </td>
                     <td>
                       {r.registry === undefined
                         ? '–'
@@ -97,7 +108,11 @@ export function PromptsPage(props: { route: Route; window: TimeWindow }) {
                               </Chip>
                             ))}
                     </td>
-                    <Fig name="requests" value={r.stats?.requests ?? 0} text={fmtCount(r.stats?.requests ?? 0)} />
+                    <Fig
+                      name="requests"
+                      value={r.stats?.requests ?? 0}
+                      text={fmtCount(r.stats?.requests ?? 0)}
+                    />
                     <Fig
                       name="errorRate"
                       value={r.stats?.errorRate ?? null}
@@ -105,9 +120,23 @@ export function PromptsPage(props: { route: Route; window: TimeWindow }) {
                       interval={r.stats?.intervals?.errorRate}
                       format={fmtRate}
                     />
-                    <Fig name="latencyP95Ms" value={r.stats?.latencyP95Ms ?? null} text={fmtMs(r.stats?.latencyP95Ms)} />
-                    <Fig name="totalCostUsd" value={r.stats?.totalCostUsd ?? null} text={fmtUsd(r.stats?.totalCostUsd)} />
-                    <td>{r.stats === undefined ? '–' : <Sparkline points={r.stats.sparkline} label={`${r.name} calls over time`} />}</td>
+                    <Fig
+                      name="latencyP95Ms"
+                      value={r.stats?.latencyP95Ms ?? null}
+                      text={fmtMs(r.stats?.latencyP95Ms)}
+                    />
+                    <Fig
+                      name="totalCostUsd"
+                      value={r.stats?.totalCostUsd ?? null}
+                      text={fmtUsd(r.stats?.totalCostUsd)}
+                    />
+                    <td>
+                      {r.stats === undefined ? (
+                        '–'
+                      ) : (
+                        <Sparkline points={r.stats.sparkline} label={`${r.name} calls over time`} />
+                      )}
+                    </td>
                     <td>{fmtTime(r.stats?.lastSeen)}</td>
                   </tr>
                 ))}

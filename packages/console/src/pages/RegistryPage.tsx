@@ -29,7 +29,9 @@ export function RegistryListPage() {
               <thead>
                 <tr>
                   <th scope="col">Prompt</th>
-                  <th scope="col" class="num">Versions</th>
+                  <th scope="col" class="num">
+                    Versions
+                  </th>
                   <th scope="col">Latest</th>
                   <th scope="col">Labels</th>
                   <th scope="col">Last version created</th>
@@ -143,7 +145,9 @@ export function RegistryPromptPage(props: { name: string; route: Route }) {
                 <p class="muted">No label was ever moved.</p>
               ) : (
                 <table class="data" id="registry-history">
-                  <caption>Every label move: who moved which label, when, from which version to which.</caption>
+                  <caption>
+                    Every label move: who moved which label, when, from which version to which.
+                  </caption>
                   <thead>
                     <tr>
                       <th scope="col">When</th>
@@ -174,7 +178,12 @@ export function RegistryPromptPage(props: { name: string; route: Route }) {
                   <form class="filters" aria-label="Versions to diff" onSubmit={(e) => e.preventDefault()}>
                     <label>
                       From{' '}
-                      <select value={String(from)} onChange={(e) => go(withQuery(route, { from: (e.target as HTMLSelectElement).value }))}>
+                      <select
+                        value={String(from)}
+                        onChange={(e) =>
+                          go(withQuery(route, { from: (e.target as HTMLSelectElement).value }))
+                        }
+                      >
                         {numbers.map((n) => (
                           <option key={n} value={String(n)}>
                             v{n}
@@ -184,7 +193,10 @@ export function RegistryPromptPage(props: { name: string; route: Route }) {
                     </label>
                     <label>
                       To{' '}
-                      <select value={String(to)} onChange={(e) => go(withQuery(route, { to: (e.target as HTMLSelectElement).value }))}>
+                      <select
+                        value={String(to)}
+                        onChange={(e) => go(withQuery(route, { to: (e.target as HTMLSelectElement).value }))}
+                      >
                         {numbers.map((n) => (
                           <option key={n} value={String(n)}>
                             v{n}
@@ -206,8 +218,16 @@ export function RegistryPromptPage(props: { name: string; route: Route }) {
 
 function Diff(props: { name: string; from: number; to: number }) {
   const diff = useAsync(
-    () => getJson<DiffResponse>(`/api/v1/prompts/${encodeURIComponent(props.name)}/diff`, { from: props.from, to: props.to }),
+    () =>
+      getJson<DiffResponse>(`/api/v1/prompts/${encodeURIComponent(props.name)}/diff`, {
+        from: props.from,
+        to: props.to,
+      }),
     `${props.name}|${props.from}|${props.to}`,
   );
-  return <Loaded state={diff} what="the diff">{(d) => <DiffView diff={d} />}</Loaded>;
+  return (
+    <Loaded state={diff} what="the diff">
+      {(d) => <DiffView diff={d} />}
+    </Loaded>
+  );
 }

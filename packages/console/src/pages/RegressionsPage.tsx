@@ -16,15 +16,19 @@ export function RegressionsPage(props: { route: Route }) {
   const since = SINCE.includes(route.query.get('since') ?? '') ? route.query.get('since')! : '7d';
   const label = route.query.get('label') ?? 'production';
   const prompts = useAsync(
-    () => getJson<Overview>('/api/v1/overview', { since: '30d' }).then((o) => o.prompts.map((p) => p.name).sort()),
+    () =>
+      getJson<Overview>('/api/v1/overview', { since: '30d' }).then((o) =>
+        o.prompts.map((p) => p.name).sort(),
+      ),
     'prompts',
   );
   return (
     <section aria-labelledby="page-title">
       <h1 id="page-title">Regressions</h1>
       <p class="muted">
-        When a label starts serving a new version, the new version's calls right after the move are compared with
-        the old version's calls right before it, over windows of equal length (as <code>promptline regressions</code>).
+        When a label starts serving a new version, the new version's calls right after the move are compared
+        with the old version's calls right before it, over windows of equal length (as{' '}
+        <code>promptline regressions</code>).
       </p>
       <Loaded state={prompts} what="prompts">
         {(names) => {
@@ -40,7 +44,10 @@ export function RegressionsPage(props: { route: Route }) {
               <form class="filters" aria-label="Regression filters" onSubmit={(e) => e.preventDefault()}>
                 <label>
                   Prompt{' '}
-                  <select value={prompt} onChange={(e) => go(withQuery(route, { prompt: (e.target as HTMLSelectElement).value }))}>
+                  <select
+                    value={prompt}
+                    onChange={(e) => go(withQuery(route, { prompt: (e.target as HTMLSelectElement).value }))}
+                  >
                     {names.map((n) => (
                       <option key={n} value={n}>
                         {n}
@@ -59,7 +66,10 @@ export function RegressionsPage(props: { route: Route }) {
                 </label>
                 <label>
                   Moves in the last{' '}
-                  <select value={since} onChange={(e) => go(withQuery(route, { since: (e.target as HTMLSelectElement).value }))}>
+                  <select
+                    value={since}
+                    onChange={(e) => go(withQuery(route, { since: (e.target as HTMLSelectElement).value }))}
+                  >
                     {SINCE.map((s) => (
                       <option key={s} value={s}>
                         {s}
@@ -90,16 +100,25 @@ function Moves(props: { prompt: string; label: string; since: string }) {
           <Empty title={`${label} of ${prompt} did not move in the last ${since}.`}>
             <p>
               Moves are read from traffic: the first minute the label served a new version. Move a label with{' '}
-              <code>promptline prompts label {prompt} {label} VERSION</code> and let traffic flow.
+              <code>
+                promptline prompts label {prompt} {label} VERSION
+              </code>{' '}
+              and let traffic flow.
             </p>
           </Empty>
         ) : (
           <>
             <p>
-              {r.movesFound} move{r.movesFound === 1 ? '' : 's'} found; α = {r.alpha} per move (Holm–Bonferroni).
+              {r.movesFound} move{r.movesFound === 1 ? '' : 's'} found; α = {r.alpha} per move
+              (Holm–Bonferroni).
             </p>
             {[...r.moves].reverse().map((m, i) => (
-              <article class="move" key={`${m.at}-${m.environment}`} data-testid="move" aria-labelledby={`move-${i}`}>
+              <article
+                class="move"
+                key={`${m.at}-${m.environment}`}
+                data-testid="move"
+                aria-labelledby={`move-${i}`}
+              >
                 <h2 id={`move-${i}`}>
                   {label}: v{m.fromVersion} → v{m.toVersion} at {fmtTime(m.at)}
                   {m.environment === '' ? '' : ` (${m.environment})`}{' '}
@@ -110,11 +129,19 @@ function Moves(props: { prompt: string; label: string; since: string }) {
                   )}
                 </h2>
                 <p class="muted">
-                  Before: {fmtTime(m.before.from)} – {fmtTime(m.before.to)}, {fmtCount(m.before.generations)} calls of v
-                  {m.fromVersion}. After: {fmtTime(m.after.from)} – {fmtTime(m.after.to)}, {fmtCount(m.after.generations)} calls
-                  of v{m.toVersion}.{' '}
-                  {m.regressions.length > 0 ? `Worse: ${m.regressions.join(', ')}.` : 'Nothing got significantly worse.'}{' '}
-                  <a href={href(['prompt', prompt, 'compare'], { a: m.fromVersion, b: m.toVersion, range: '7d' })}>
+                  Before: {fmtTime(m.before.from)} – {fmtTime(m.before.to)}, {fmtCount(m.before.generations)}{' '}
+                  calls of v{m.fromVersion}. After: {fmtTime(m.after.from)} – {fmtTime(m.after.to)},{' '}
+                  {fmtCount(m.after.generations)} calls of v{m.toVersion}.{' '}
+                  {m.regressions.length > 0
+                    ? `Worse: ${m.regressions.join(', ')}.`
+                    : 'Nothing got significantly worse.'}{' '}
+                  <a
+                    href={href(['prompt', prompt, 'compare'], {
+                      a: m.fromVersion,
+                      b: m.toVersion,
+                      range: '7d',
+                    })}
+                  >
                     Compare v{m.fromVersion} and v{m.toVersion}
                   </a>
                 </p>
