@@ -301,8 +301,8 @@ function PromptBody(props: {
         <span class="key-spans">◆ first seen in traffic</span> (hover or focus a marker for who and when).
       </p>
       <div class="charts">
-        {chart('chart-calls', 'Calls', (p) => p.requests, fmtCount)}
-        {chart('chart-errors', 'Errors', (p) => p.errors, fmtCount)}
+        {chart('chart-calls', 'Calls', (p) => p.requests, fmtNum)}
+        {chart('chart-errors', 'Errors', (p) => p.errors, fmtNum)}
         {chart('chart-p50', 'Latency p50', (p) => p.latencyP50Ms, fmtMs)}
         {chart('chart-p95', 'Latency p95', (p) => p.latencyP95Ms, fmtMs)}
         {chart('chart-p99', 'Latency p99', (p) => p.latencyP99Ms, fmtMs)}
