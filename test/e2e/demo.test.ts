@@ -3,51 +3,19 @@
  * way `pnpm demo:run` does, and checks what it prints against what `promptline metrics --json`
  * reads from the same dir afterwards.
  */
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { cleanEnv, requireBuilt, runCli } from '../support/builtCli.js';
+import { requireBuilt, runCli } from '../support/builtCli.js';
+import { runDemo } from '../support/demo.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const DEMO = join(ROOT, 'examples/demo/src/run.ts');
 const PROMPTS = ['math-tutor', 'support-reply'] as const;
 /** The demo's two phases each make 40 calls per prompt; every 5th call goes through `canary`. */
 const CALLS_PER_PROMPT = 80;
 const CANARY_CALLS_PER_PROMPT = 16;
-
-interface DemoRun {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function runDemo(home: string, timeoutMs: number): Promise<DemoRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', DEMO, '--dir', home], {
-      cwd: ROOT,
-      env: cleanEnv(),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`the demo did not finish in ${timeoutMs} ms:\n${stdout}\n${stderr}`));
-    }, timeoutMs);
-    child.once('error', reject);
-    child.once('close', (status) => {
-      clearTimeout(timer);
-      resolve({ status, stdout, stderr });
-    });
-  });
-}
 
 /** Per prompt, per version: calls and failed calls from the demo's own phase summaries. */
 function parseSummaries(stdout: string): Map<string, Map<number, { calls: number; failed: number }>> {

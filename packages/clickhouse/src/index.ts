@@ -35,6 +35,28 @@ export type { LabelHistoryEntry } from './read/labelHistory.js';
 export { scoresByVersion } from './read/scoresByVersion.js';
 export type { ScoreSummary } from './read/scoresByVersion.js';
 
+// read, for the console: every prompt, dimensions, score series, distributions, generations
+export { promptOverview, promptDimensions } from './read/promptOverview.js';
+export type {
+  PromptOverviewQuery,
+  PromptSummary,
+  PromptDimensionsQuery,
+  PromptDimensions,
+} from './read/promptOverview.js';
+export { scoreTimeSeriesByVersion } from './read/scoreTimeSeries.js';
+export type { ScoreTimeSeriesQuery, ScoreTimeSeriesPoint } from './read/scoreTimeSeries.js';
+export { distributionsByVersion } from './read/distributions.js';
+export type { DistributionsQuery, Distribution, VersionDistributions } from './read/distributions.js';
+export { listGenerations, generationDetail } from './read/generations.js';
+export type {
+  GenerationsQuery,
+  GenerationsPage,
+  GenerationRow,
+  GenerationScore,
+  GenerationDetail,
+  GenerationDetailQuery,
+} from './read/generations.js';
+
 // compare: two versions, regressions around label moves
 export { compareVersions } from './compare/compareVersions.js';
 export type { CompareVersionsQuery, VersionComparison } from './compare/compareVersions.js';

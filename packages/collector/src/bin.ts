@@ -34,6 +34,19 @@ async function main(): Promise<void> {
   const config = loadConfig(args.config ?? process.env.PROMPTLINE_COLLECTOR_CONFIG, process.env);
   const collector = await startCollector(config);
   process.stdout.write(`promptline-collector listening on ${collector.url}\n`);
+  if (collector.console !== undefined) {
+    // A one-time login link for the first key that may read (the console then reads its project).
+    const reader = config.auth.keys.find((k) => k.scopes.includes('read') || k.scopes.includes('admin'));
+    const link =
+      reader === undefined
+        ? undefined
+        : collector.console.loginUrl({ project: reader.project, keyName: reader.name ?? 'key' });
+    process.stdout.write(
+      link === undefined
+        ? `console: ${collector.url}/ (log in with a read key)\n`
+        : `console: ${link.url} (one-time login link for key "${reader?.name ?? 'key'}", valid until ${link.expiresAt.toISOString()}; or log in with a read key)\n`,
+    );
+  }
   let signals = 0;
   const onSignal = (sig: NodeJS.Signals): void => {
     signals++;

@@ -29,3 +29,10 @@ export {
   type RegistryStore,
   type RegistryRoutesOptions,
 } from './registry/index.js';
+export type { RunningConsole } from './startCollector.js';
+export { ConsoleAuth, SESSION_COOKIE } from './console/ConsoleAuth.js';
+export type { ConsoleIdentity, ConsoleAuthOptions } from './console/ConsoleAuth.js';
+export { consoleRoutes, CONSOLE_CSP } from './console/consoleRoutes.js';
+export { loadConsoleAssets, consoleDistDir } from './console/consoleAssets.js';
+export { viewRoutes } from './read/viewRoutes.js';
+export { registryDiffRoutes } from './registry/registryDiffRoutes.js';

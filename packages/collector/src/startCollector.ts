@@ -7,7 +7,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { engineMemoryBytes, migrate, openClickHouse } from '@promptline/clickhouse';
-import { ApiKeyStore, AuthError } from './auth/ApiKeyStore.js';
+import { ApiKeyStore, AuthError, presentedKey } from './auth/ApiKeyStore.js';
 import type { Principal, Scope } from './auth/ApiKeyStore.js';
 import type { CollectorConfig } from './config/loadConfig.js';
 import { clickHouseSink } from './exporter/ClickHouseSink.js';
@@ -19,9 +19,15 @@ import { DEFAULT_DECODE_LIMITS } from './otlp/OtlpDecodeError.js';
 import { buildPipeline } from './processors/buildPipeline.js';
 import type { Processor } from './processors/Processor.js';
 import { ProjectProcessor } from './processors/ProjectProcessor.js';
+import { loadConsoleAssets } from './console/consoleAssets.js';
+import { ConsoleAuth } from './console/ConsoleAuth.js';
+import type { ConsoleIdentity } from './console/ConsoleAuth.js';
+import { consoleRoutes } from './console/consoleRoutes.js';
 import { metricsRoutes } from './read/metricsRoutes.js';
+import { ReadCache } from './read/ReadCache.js';
 import { checkReaderUser, ReaderConfigError, sqlRoutes } from './read/sqlRoutes.js';
 import type { SqlEndpointOptions } from './read/sqlRoutes.js';
+import { viewRoutes } from './read/viewRoutes.js';
 import { OtlpReceiver } from './receiver/OtlpReceiver.js';
 import { BUILTIN_ROUTE_MODULES } from './routes.js';
 import type { RouteDeps, RouteModule } from './server/RouteModule.js';
@@ -39,6 +45,19 @@ export interface StartOptions {
   sink?: BatchSink;
   /** Log lines go here instead of stderr. */
   logSink?: LogSink;
+  /** Serve the console from this directory (a `dist/` with `index.html`) instead of `@promptline/console`'s. */
+  consoleDir?: string;
+}
+
+/** The running console (when `extensions.promptline_console.enabled`). */
+export interface RunningConsole {
+  /**
+   * A one-time login link (`http://host:port/?token=…`) for a project's read access, valid for
+   * 15 minutes and good for one login.
+   */
+  loginUrl(identity: ConsoleIdentity): { url: string; expiresAt: Date };
+  /** `false` when the console's files were not found (the page then answers 503 saying so). */
+  readonly built: boolean;
 }
 
 /** A running collector. */
@@ -54,6 +73,8 @@ export interface RunningCollector {
   /** Route table (e.g. `router.list()`). */
   readonly router: Router;
   readonly log: Logger;
+  /** The web console, or `undefined` when it is disabled. */
+  readonly console: RunningConsole | undefined;
   /**
    * Seals the WAL and waits until everything acknowledged so far is in ClickHouse (or `timeoutMs`
    * passes). Resolves `true` when the WAL is empty.
@@ -188,12 +209,18 @@ export async function startCollector(
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
       res.end(text);
     });
+    const consoleAuth = config.console.enabled ? new ConsoleAuth() : undefined;
     const deps: RouteDeps = {
       client,
       database: config.exporter.database,
       embedded,
       keys,
       requireScope(req: IncomingMessage, scope: Scope): Principal {
+        // A console session (cookie) reads, and only reads; a presented key always wins.
+        if (scope === 'read' && consoleAuth !== undefined && presentedKey(req) === undefined) {
+          const session = consoleAuth.principal(req);
+          if (session !== undefined) return session;
+        }
         try {
           return keys.require(req, scope);
         } catch (e) {
@@ -221,9 +248,33 @@ export async function startCollector(
         );
       }
     }
-    const readApi = config.readApi.enabled ? [metricsRoutes, sqlRoutes(sql)] : [];
-    for (const mount of [...readApi, ...BUILTIN_ROUTE_MODULES, ...(options.routes ?? [])])
-      mount(router, deps);
+    let consoleModules: RouteModule[] = [];
+    let consoleBuilt = false;
+    if (consoleAuth !== undefined) {
+      let assets;
+      try {
+        assets = loadConsoleAssets(options.consoleDir);
+        consoleBuilt = true;
+      } catch (e) {
+        assets = e instanceof Error ? e : new Error(String(e));
+        log.warn(`console: ${assets.message}`);
+      }
+      consoleModules = [
+        consoleRoutes({ auth: consoleAuth, assets, secureCookie: config.console.secureCookie }),
+      ];
+    }
+    // The console reads through the typed read API, so it brings that API along; the SQL endpoint
+    // stays behind extensions.promptline_read_api.
+    const typedReadApi =
+      config.readApi.enabled || consoleAuth !== undefined ? [metricsRoutes, viewRoutes] : [];
+    const sqlApi = config.readApi.enabled ? [sqlRoutes(sql)] : [];
+    for (const mount of consoleModules) mount(router, deps);
+    // Readers of one view ask the same questions together: the typed read API's answers are shared
+    // for a few seconds (ReadCache), per project.
+    const readCache = new ReadCache();
+    const cachedRouter = router.wrapped((h) => readCache.wrap(h, (req) => deps.requireScope(req, 'read')));
+    for (const mount of typedReadApi) mount(cachedRouter, deps);
+    for (const mount of [...sqlApi, ...BUILTIN_ROUTE_MODULES, ...(options.routes ?? [])]) mount(router, deps);
 
     const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
       let url: URL;
@@ -233,7 +284,9 @@ export async function startCollector(
         sendJson(res, 400, { error: 'bad request URL' });
         return;
       }
-      const match = router.match(req.method ?? 'GET', url.pathname);
+      // API answers are per key and per moment: never cached.
+      if (url.pathname.startsWith('/api/')) res.setHeader('cache-control', 'no-store');
+      const match = router.match(req.method ?? 'GET', url.pathname, url.searchParams);
       try {
         if (match.kind === 'not-found')
           throw new HttpError(404, `no route for ${req.method} ${url.pathname}`);
@@ -316,6 +369,17 @@ export async function startCollector(
       return stopPromise;
     };
 
+    const runningConsole: RunningConsole | undefined =
+      consoleAuth === undefined
+        ? undefined
+        : {
+            built: consoleBuilt,
+            loginUrl(identity: ConsoleIdentity) {
+              const { token, expiresAt } = consoleAuth.issueToken(identity);
+              return { url: `${url}/?token=${token}`, expiresAt };
+            },
+          };
+
     return {
       url,
       port: address.port,
@@ -325,6 +389,7 @@ export async function startCollector(
       metrics,
       router,
       log,
+      console: runningConsole,
       flush,
       stop,
     };

@@ -5,9 +5,18 @@ import { register as regressions } from './regressions.js';
 import { register as migrate } from './migrate.js';
 import { register as prompts } from './prompts.js';
 import { register as up } from './up.js';
+import { register as consoleCommand } from './console.js';
 
 /**
  * Every `promptline` command, in help order. To add one: create `commands/<name>.ts` exporting
  * `register: RegisterCommand`, import it here and add it to this list.
  */
-export const COMMANDS: readonly RegisterCommand[] = [up, migrate, metrics, compare, regressions, prompts];
+export const COMMANDS: readonly RegisterCommand[] = [
+  up,
+  consoleCommand,
+  migrate,
+  metrics,
+  compare,
+  regressions,
+  prompts,
+];

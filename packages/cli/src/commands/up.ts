@@ -171,8 +171,17 @@ async function runUp(opts: UpCommandOptions, global: GlobalOptions, ctx: CliCont
   // Only the read key is printed (terminal scrollback and CI logs keep what is printed); the ingest
   // and admin keys stay in the keys file.
   const keysFile = join(home, KEYS_FILE_NAME);
-  out.line(`  read key    ${keys.read}  (promptline metrics and prompts, the read API)`);
+  out.line(`  read key    ${keys.read}  (promptline metrics and prompts, the read API, the console)`);
   out.line(`  other keys  ingest (SDKs, OTLP exporters) and admin (registry) in ${keysFile} (mode 0600)`);
+  if (collector.console !== undefined) {
+    if (collector.console.built) {
+      const login = collector.console.loginUrl({ project: LOCAL_PROJECT, keyName: 'local-read' });
+      out.line(`  console     ${login.url}`);
+      out.line(
+        '              (one-time login link, valid 15 min; `promptline console` prints a new one, or log in with the read key)',
+      );
+    } else out.line('  console     not built: run `pnpm build` (then restart)');
+  }
   out.line(`SDK: init({ endpoint: '${collector.url}', apiKey: <"ingest" in ${keysFile}> })`);
   out.line('Press Ctrl-C to stop (the write-ahead log is drained first).');
 
@@ -190,7 +199,9 @@ async function runUp(opts: UpCommandOptions, global: GlobalOptions, ctx: CliCont
 export const register = (program: Command, ctx: CliContext): void => {
   program
     .command('up')
-    .description('run the collector: OTLP in, write-ahead log, ClickHouse (embedded by default), read API')
+    .description(
+      'run the collector: OTLP in, write-ahead log, ClickHouse (embedded by default), read API and web console',
+    )
     .option(
       '--clickhouse <url>',
       'write to a ClickHouse server (env PROMPTLINE_CLICKHOUSE_URL; default: embedded)',

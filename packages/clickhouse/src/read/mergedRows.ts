@@ -101,9 +101,9 @@ type Keyed = MergedRow & Record<string, unknown>;
 
 const COUNTS: readonly StatFigureName[] = STAT_COUNTS.map((f) => f.name);
 const SUMS: readonly StatFigureName[] = STAT_SUMS.map((f) => f.name);
-const COUNTERS = [...COUNTS, ...SUMS];
+export const COUNTERS = [...COUNTS, ...SUMS];
 /** Group fields of the histograms, in tag order (statsLayout.ts STAT_HISTOGRAMS). */
-const HISTOGRAMS = ['latency_h', 'ttft_h', 'tokens_h', 'cost_h'] as const;
+export const HISTOGRAMS = ['latency_h', 'ttft_h', 'tokens_h', 'cost_h'] as const;
 
 /** One group's running totals: counters as numbers, histograms as bucket key → count. */
 export type Group = Record<string, unknown> & { [K in StatFigureName]: number } & {
@@ -118,7 +118,7 @@ function newGroup(keys: readonly string[], r: Record<string, unknown>): Group {
   return g as Group;
 }
 
-function addHist(h: Hist, key: number, count: number): void {
+export function addHist(h: Hist, key: number, count: number): void {
   h.set(key, (h.get(key) ?? 0) + count);
 }
 
@@ -287,7 +287,7 @@ LIMIT {rawLimit:UInt64}`);
 // Merged as Map(Int16, UInt64) (measured ~2x faster than sumMap over the stored key/count tuple),
 // so it arrives as a JSON object of key -> count; groups hold it as a Map.
 export type HistObject = Record<string, number | string>;
-type Hist = Map<number, number>;
+export type Hist = Map<number, number>;
 
 export function histLevels(h: Hist | HistObject, levels: readonly number[]): Array<number | null> {
   if (h instanceof Map) return histQuantiles([...h.keys()], [...h.values()], levels);

@@ -143,6 +143,11 @@ export interface CollectorConfig {
       maxResponseBytes: number;
     };
   };
+  /**
+   * The web console at `/` (`extensions.promptline_console`). It reads through the typed read API,
+   * so enabling it serves that API (not the SQL endpoint) in server mode too.
+   */
+  console: { enabled: boolean; secureCookie: boolean };
   logLevel: LogLevel;
   /** Seconds clients are told to wait (`Retry-After`) under back-pressure. */
   retryAfterSeconds: number;
@@ -661,6 +666,12 @@ function validate(raw: Raw, baseDir: string, problems: string[]): CollectorConfi
     }
   }
   const readApi: CollectorConfig['readApi'] = { enabled: readApiEnabled, sql };
+  const consoleRaw = r.obj(ext, 'promptline_console', 'extensions.promptline_console');
+  const consoleCfg = {
+    enabled: r.bool(consoleRaw, 'enabled', 'extensions.promptline_console', true),
+    secureCookie: r.bool(consoleRaw, 'secure_cookie', 'extensions.promptline_console', false),
+  };
+  r.unknown(consoleRaw, 'extensions.promptline_console');
 
   // service
   const service = r.obj(raw, 'service', 'service');
@@ -723,6 +734,7 @@ function validate(raw: Raw, baseDir: string, problems: string[]): CollectorConfi
     signals,
     exporter,
     readApi,
+    console: consoleCfg,
     logLevel,
     retryAfterSeconds: r.num(service, 'retry_after_seconds', 'service', 5, 1, 3600),
     shutdownTimeoutMs: r.num(service, 'shutdown_timeout_ms', 'service', 10_000, 0, 600_000),

@@ -91,7 +91,7 @@ function required(url: URL, name: string): string {
   return v;
 }
 
-function promptQuery(url: URL, deps: RouteDeps, project: string): WindowQuery {
+export function promptQuery(url: URL, deps: RouteDeps, project: string): WindowQuery {
   const q: WindowQuery = {
     promptName: required(url, 'prompt'),
     projectId: project,
@@ -136,7 +136,7 @@ function testOptions(url: URL): { sampleLimit?: number; minSamples?: number; alp
 }
 
 /** Runs a query-layer call; its invalid-option errors are the caller's mistake (400). */
-async function guard<T>(fn: () => Promise<T>): Promise<T> {
+export async function guard<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (e) {
