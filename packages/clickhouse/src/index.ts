@@ -21,7 +21,12 @@ export { QueryOptionsError } from './read/QueryOptionsError.js';
 export { checkQueryWindow, MIN_QUERY_TIME, MAX_QUERY_TIME } from './read/queryWindow.js';
 export type { PromptQuery, WindowQuery } from './read/PromptQuery.js';
 export { metricsByVersion } from './read/metricsByVersion.js';
-export type { MetricsByVersionQuery, VersionMetrics, Quantiles } from './read/metricsByVersion.js';
+export type {
+  MetricsByVersionQuery,
+  VersionMetrics,
+  Quantiles,
+  CostPerPass,
+} from './read/metricsByVersion.js';
 export {
   timeSeriesByVersion,
   MAX_INTERVAL_SECONDS,
@@ -32,8 +37,21 @@ export { trafficShareByLabel } from './read/trafficShareByLabel.js';
 export type { LabelShare } from './read/trafficShareByLabel.js';
 export { labelHistory } from './read/labelHistory.js';
 export type { LabelHistoryEntry } from './read/labelHistory.js';
-export { scoresByVersion } from './read/scoresByVersion.js';
-export type { ScoreSummary } from './read/scoresByVersion.js';
+export {
+  scoresByVersion,
+  DEFAULT_MAX_DISTINCT_VALUES,
+  MAX_CATEGORIES,
+  OTHER_CATEGORY,
+} from './read/scoresByVersion.js';
+export type { ScoreSummary, ScoresByVersionQuery } from './read/scoresByVersion.js';
+export type { Interval, QuantileInterval } from './stats/intervals.js';
+export type {
+  NumericDescription,
+  ProportionDescription,
+  CategoricalDescription,
+  CategoryShare,
+} from './stats/describe.js';
+export type { ScoreKind } from './stats/scoreKind.js';
 
 // read, for the console: every prompt, dimensions, score series, distributions, generations
 export { promptOverview, promptDimensions } from './read/promptOverview.js';

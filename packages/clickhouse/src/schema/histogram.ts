@@ -40,6 +40,14 @@ export function histValueSql(expr: string): string {
 }
 
 /**
+ * SQL for the histogram of `count` values equal to `expr` (a row of a `GROUP BY value` with its
+ * count), in the shape of {@link histValueSql}; a NULL value adds nothing.
+ */
+export function histWeightedValueSql(expr: string, count: string): string {
+  return `if(isNull(${expr}), (CAST([], 'Array(Int16)'), CAST([], 'Array(UInt64)')), (arrayMap(x -> ${KEY_OF_X}, [toFloat64(assumeNotNull(${expr}))]), [toUInt64(${count})]))`;
+}
+
+/**
  * Several histograms packed into one map: the bucket key of histogram number `m` is shifted by
  * `m * HIST_TAG` (an Int32 key), so `intDiv(key + 32768, HIST_TAG)` is `m` again.
  */
