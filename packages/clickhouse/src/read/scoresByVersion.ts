@@ -23,6 +23,7 @@ import { checkWindow, dimFilter, queryDatabase } from './PromptQuery.js';
 import type { WindowQuery } from './PromptQuery.js';
 import { histOrderStatistic, histPairs } from './histIntervals.js';
 import { QueryOptionsError } from './QueryOptionsError.js';
+import { SCORE_VALUE_SQL } from './scoreValue.js';
 import { chTime, n, select } from './select.js';
 
 /**
@@ -104,10 +105,6 @@ interface Row {
   value_h: HistObject;
 }
 
-/** The boolean value of a declared boolean score without a numeric value, from its label. */
-const VALUE = `if(value IS NULL AND data_type = 'boolean',
-    multiIf(lower(label) IN ('true', '1'), 1., lower(label) IN ('false', '0'), 0., NULL), value)`;
-
 /**
  * Score distributions per version in a window, newest version first (see the module comment).
  *
@@ -155,7 +152,7 @@ export async function scoresByVersion(
 FROM (
   SELECT prompt_version, score_name, v, label, data_type, count() AS c
   FROM (
-    (SELECT prompt_version, score_name, ${VALUE} AS v, label, toString(data_type) AS data_type
+    (SELECT prompt_version, score_name, ${SCORE_VALUE_SQL} AS v, label, toString(data_type) AS data_type
     FROM ${db}.promptline_scores
     WHERE ${filter} AND prompt_version > 0${versions}
       AND generation_time >= {wf:DateTime64(3, 'UTC')} AND generation_time < {wt:DateTime64(3, 'UTC')})
@@ -163,7 +160,7 @@ FROM (
     (SELECT s.prompt_version AS prompt_version, u.score_name AS score_name, u.v AS v, u.label AS label,
       u.data_type AS data_type
     FROM (
-      SELECT score_name, ${VALUE} AS v, label, toString(data_type) AS data_type, span_key
+      SELECT score_name, ${SCORE_VALUE_SQL} AS v, label, toString(data_type) AS data_type, span_key
       FROM ${db}.promptline_scores
       WHERE project_id = {project:String} AND prompt_name = '' AND prompt_version = 0
         AND timestamp >= {wf:DateTime64(3, 'UTC')}
