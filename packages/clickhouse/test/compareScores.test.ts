@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EVALUATION, EVALUATION_EVENT_NAME, GEN_AI, PROMPTLINE, RESOURCE } from '@promptline/semconv';
 import { compareVersions, insertLogs, insertTraces, migrate } from '../src/index.js';
-import type { LogRow, MetricComparison, VersionComparison } from '../src/index.js';
+import type { LogRow, MetricComparison, TraceRow, VersionComparison } from '../src/index.js';
 import { normalCdf, studentTCdf, studentTQuantile } from '../src/stats/index.js';
 import { lnGamma } from '../src/stats/special.js';
 import { tempEngine } from '../../../test/kit/engine.js';
@@ -41,7 +41,7 @@ const PLAN = {
   },
 } as const;
 
-const spans = [];
+const spans: TraceRow[] = [];
 const logs: LogRow[] = [];
 let id = 0;
 for (const version of [1, 2] as const) {
