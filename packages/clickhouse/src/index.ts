@@ -33,6 +33,14 @@ export {
   MAX_TIME_SERIES_BUCKETS,
 } from './read/timeSeriesByVersion.js';
 export type { TimeSeriesQuery, TimeSeriesPoint } from './read/timeSeriesByVersion.js';
+export {
+  metricsBreakdown,
+  BREAKDOWN_DIMENSIONS,
+  DEFAULT_BREAKDOWN_TOP,
+  MAX_BREAKDOWN_TOP,
+  MAX_ATTRIBUTE_WINDOW_MS,
+} from './read/metricsBreakdown.js';
+export type { MetricsBreakdownQuery, MetricsBreakdown, BreakdownValue } from './read/metricsBreakdown.js';
 export { trafficShareByLabel } from './read/trafficShareByLabel.js';
 export type { LabelShare } from './read/trafficShareByLabel.js';
 export { labelHistory } from './read/labelHistory.js';

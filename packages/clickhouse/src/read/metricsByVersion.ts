@@ -195,38 +195,45 @@ export async function metricsByVersion(
   }
   return rows.map((r) => {
     const version = n(r.prompt_version as number);
-    const requests = n(r.requests);
-    const errors = n(r.errors);
-    const ttftCount = n(r.ttft_count);
-    const validated = n(r.validated);
-    const versionScores = scores.get(version) ?? [];
-    return {
-      version,
-      requests,
-      errors,
-      errorRate: requests === 0 ? 0 : errors / requests,
-      latencyMs: { ...quantiles(r.latency_h), mean: requests === 0 ? 0 : r.latency_ms_sum / requests },
-      ttftMs:
-        ttftCount === 0
-          ? null
-          : { ...quantiles(r.ttft_h), mean: r.ttft_ms_sum / ttftCount, count: ttftCount },
-      totalTokens: quantiles(r.tokens_h),
-      costUsd: quantiles(r.cost_h),
-      inputTokens: n(r.input_tokens),
-      outputTokens: n(r.output_tokens),
-      cacheReadTokens: n(r.cache_read_tokens),
-      reasoningTokens: n(r.reasoning_tokens),
-      totalCostUsd: r.cost_usd,
-      inputCostUsd: r.input_cost_usd,
-      outputCostUsd: r.output_cost_usd,
-      unpricedCalls: n(r.unpriced),
-      validated,
-      validationPassRate: validated === 0 ? null : n(r.validation_passed) / validated,
-      firstSeen: isoTime(r.first_seen),
-      lastSeen: isoTime(r.last_seen),
-      scores: versionScores,
-      costPerPass: costPerPass(r, versionScores, q.passScore),
-      intervals: groupIntervals(r),
-    };
+    return toVersionMetrics(r, version, scores.get(version) ?? [], q.passScore);
   });
+}
+
+/** A merged group's figures as {@link VersionMetrics}. */
+export function toVersionMetrics(
+  r: Group,
+  version: number,
+  scores: ScoreSummary[],
+  passScore?: string,
+): VersionMetrics {
+  const requests = n(r.requests);
+  const errors = n(r.errors);
+  const ttftCount = n(r.ttft_count);
+  const validated = n(r.validated);
+  return {
+    version,
+    requests,
+    errors,
+    errorRate: requests === 0 ? 0 : errors / requests,
+    latencyMs: { ...quantiles(r.latency_h), mean: requests === 0 ? 0 : r.latency_ms_sum / requests },
+    ttftMs:
+      ttftCount === 0 ? null : { ...quantiles(r.ttft_h), mean: r.ttft_ms_sum / ttftCount, count: ttftCount },
+    totalTokens: quantiles(r.tokens_h),
+    costUsd: quantiles(r.cost_h),
+    inputTokens: n(r.input_tokens),
+    outputTokens: n(r.output_tokens),
+    cacheReadTokens: n(r.cache_read_tokens),
+    reasoningTokens: n(r.reasoning_tokens),
+    totalCostUsd: r.cost_usd,
+    inputCostUsd: r.input_cost_usd,
+    outputCostUsd: r.output_cost_usd,
+    unpricedCalls: n(r.unpriced),
+    validated,
+    validationPassRate: validated === 0 ? null : n(r.validation_passed) / validated,
+    firstSeen: isoTime(r.first_seen),
+    lastSeen: isoTime(r.last_seen),
+    scores,
+    costPerPass: costPerPass(r, scores, passScore),
+    intervals: groupIntervals(r),
+  };
 }
