@@ -96,3 +96,9 @@ export type {
 } from './compare/compareSides.js';
 export { detectRegressions, MAX_MOVE_WINDOW_MS, MAX_MAX_MOVES } from './compare/detectRegressions.js';
 export type { DetectRegressionsQuery, RegressionReport, LabelMove } from './compare/detectRegressions.js';
+
+// alerts: baseline-relative rules (Grafana and `promptline check`)
+export { BASELINE_RULES, baselineRuleSql, MOVE_MAX_AGE_DAYS } from './alerts/baselineRules.js';
+export type { BaselineRule } from './alerts/baselineRules.js';
+export { baselineChecks } from './alerts/baselineChecks.js';
+export type { BaselineChecksQuery, BaselineInstance, BaselineCheckReport } from './alerts/baselineChecks.js';

@@ -73,7 +73,7 @@ export function histUntag(key: number): [number, number] {
 }
 
 /** SQL for the representative value of bucket key `k`. */
-function representativeSql(k: string): string {
+export function histogramRepresentativeSql(k: string): string {
   const g = HIST_GAMMA;
   return `multiIf(${k} = ${ZERO_KEY}, 0., ${k} > -${NEG_OFFSET / 2}, 2 * pow(${g}, ${k}) / ${g + 1}, -2 * pow(${g}, ${k} + ${NEG_OFFSET}) / ${g + 1})`;
 }
@@ -87,7 +87,7 @@ export function histQuantilesExpr(h: string, levels: readonly number[]): string 
   for (const l of levels) {
     if (!(l >= 0 && l <= 1)) throw new Error(`quantile level ${l} is outside [0, 1]`);
   }
-  const pairs = `arraySort(x -> x.1, arrayZip(arrayMap(k -> ${representativeSql('k')}, (${h}).1), (${h}).2))`;
+  const pairs = `arraySort(x -> x.1, arrayZip(arrayMap(k -> ${histogramRepresentativeSql('k')}, (${h}).1), (${h}).2))`;
   // The outer one-element arrayMap binds the sorted (value, count) pairs once.
   return `arrayMap((prs) -> arrayMap(p -> if(length(prs) = 0, nan,
       arrayElement(arrayMap(x -> x.1, prs), arrayFirstIndex(c -> c > floor(p * (arraySum(arrayMap(x -> x.2, prs)) - 1)), arrayCumSum(arrayMap(x -> x.2, prs))))),
