@@ -30,6 +30,7 @@ export interface RegressionsCliReport extends RegressionReport {
 }
 
 function duration(ms: number): string {
+  if (ms < 60_000) return `${Math.round(ms / 1000)}s`;
   if (ms < 3_600_000) return `${Math.round(ms / 60_000)}m`;
   return `${(ms / 3_600_000).toFixed(1)}h`;
 }
