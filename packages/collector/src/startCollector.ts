@@ -18,7 +18,7 @@ import type { Logger, LogSink } from './logger.js';
 import { DEFAULT_DECODE_LIMITS } from './otlp/OtlpDecodeError.js';
 import { buildPipeline } from './processors/buildPipeline.js';
 import type { Processor } from './processors/Processor.js';
-import { ProjectProcessor } from './processors/ProjectProcessor.js';
+import { ProjectProcessor } from './processors/auth/ProjectProcessor.js';
 import { loadConsoleAssets } from './console/consoleAssets.js';
 import { ConsoleAuth } from './console/ConsoleAuth.js';
 import type { ConsoleIdentity } from './console/ConsoleAuth.js';

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { OtlpDecodeError } from '../src/otlp/OtlpDecodeError.js';
 import { decodeLogsJson, decodeTracesJson, quoteLongIntegers } from '../src/otlp/otlpJsonDecoder.js';
-import { decodeLogsProto, decodeTracesProto } from '../src/otlp/otlpProtoDecoder.js';
+import { decodeLogsProto, decodeTracesProto } from '../src/otlp/proto/decodeTracesProto.js';
 import { formatDouble, nanosToTimestamp } from '../src/otlp/values.js';
 import type { AnyValue } from './otlpWire.js';
 import { captureExporterPayload, encodeRequest, encodeSpan } from './otlpWire.js';

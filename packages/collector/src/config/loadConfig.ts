@@ -11,8 +11,8 @@ import { SCOPES } from '../auth/ApiKeyStore.js';
 import type { ApiKeyEntry, Scope } from '../auth/ApiKeyStore.js';
 import { LOG_LEVELS } from '../logger.js';
 import type { LogLevel } from '../logger.js';
-import { BUILTIN_PATTERN_NAMES, DEFAULT_CONTENT_KEYS } from '../processors/RedactionProcessor.js';
-import type { BuiltinPatternName } from '../processors/RedactionProcessor.js';
+import { BUILTIN_PATTERN_NAMES, DEFAULT_CONTENT_KEYS } from '../processors/redaction/RedactionProcessor.js';
+import type { BuiltinPatternName } from '../processors/redaction/RedactionProcessor.js';
 import type { FsyncPolicy } from '../wal/WriteAheadLog.js';
 
 /** A configuration problem: names the key and the fix. */

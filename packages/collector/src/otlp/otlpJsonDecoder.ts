@@ -11,8 +11,8 @@ import { RESOURCE } from '@promptline/semconv';
 import type { AttributeMap, LogRow, TraceRow } from './rowTypes.js';
 import { DEFAULT_DECODE_LIMITS, OtlpDecodeError } from './OtlpDecodeError.js';
 import type { DecodeLimits } from './OtlpDecodeError.js';
-import type { DecodedLogs, DecodedTraces } from './otlpProtoDecoder.js';
-import { logProblem, spanProblem } from './otlpProtoDecoder.js';
+import type { DecodedLogs, DecodedTraces } from './proto/decodeTracesProto.js';
+import { logProblem, spanProblem } from './proto/decodeTracesProto.js';
 import {
   decimalNanosToTimestamp,
   ZERO_TIMESTAMP,

@@ -1,9 +1,9 @@
 import type { ProcessorConfig } from '../config/loadConfig.js';
-import { FilterProcessor } from './FilterProcessor.js';
-import { LimitsProcessor } from './LimitsProcessor.js';
+import { FilterProcessor } from './filter/FilterProcessor.js';
+import { LimitsProcessor } from './limits/LimitsProcessor.js';
 import type { Processor } from './Processor.js';
-import { ProjectProcessor } from './ProjectProcessor.js';
-import { builtinPattern, RedactionProcessor } from './RedactionProcessor.js';
+import { ProjectProcessor } from './auth/ProjectProcessor.js';
+import { builtinPattern, RedactionProcessor } from './redaction/RedactionProcessor.js';
 
 /**
  * Instantiates configured processors, sharing one instance per configured name across pipelines

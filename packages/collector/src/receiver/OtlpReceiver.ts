@@ -14,7 +14,7 @@ import type { Logger } from '../logger.js';
 import { OtlpDecodeError } from '../otlp/OtlpDecodeError.js';
 import type { DecodeLimits } from '../otlp/OtlpDecodeError.js';
 import { decodeLogsJson, decodeTracesJson } from '../otlp/otlpJsonDecoder.js';
-import { decodeLogsProto, decodeTracesProto } from '../otlp/otlpProtoDecoder.js';
+import { decodeLogsProto, decodeTracesProto } from '../otlp/proto/decodeTracesProto.js';
 import { exportResponse, RPC_CODE, statusBody } from '../otlp/otlpResponse.js';
 import type { OtlpEncoding, OtlpSignal } from '../otlp/otlpResponse.js';
 import type { LogRow, TraceRow } from '../otlp/rowTypes.js';

@@ -7,9 +7,9 @@
  */
 import { isUtf8 } from 'node:buffer';
 import protobuf from 'protobufjs/minimal.js';
-import type { AttributeMap, LogRow, TraceRow } from './rowTypes.js';
-import { DEFAULT_DECODE_LIMITS, OtlpDecodeError } from './OtlpDecodeError.js';
-import type { DecodeLimits } from './OtlpDecodeError.js';
+import type { AttributeMap, LogRow, TraceRow } from '../rowTypes.js';
+import { DEFAULT_DECODE_LIMITS, OtlpDecodeError } from '../OtlpDecodeError.js';
+import type { DecodeLimits } from '../OtlpDecodeError.js';
 import {
   nanosBetween,
   formatDouble,
@@ -20,7 +20,7 @@ import {
   ZERO_TIMESTAMP,
   newAttributeMap,
   setAttribute,
-} from './values.js';
+} from '../values.js';
 import { RESOURCE } from '@promptline/semconv';
 
 type Reader = protobuf.Reader;
