@@ -2,7 +2,8 @@
  * `promptline-collector --config FILE`: runs the collector until SIGINT / SIGTERM, then shuts down
  * gracefully (draining the WAL into ClickHouse). Exit code 2 on a configuration error.
  */
-import { ConfigError, loadConfig } from './config/loadConfig.js';
+import { ConfigError } from './config/ConfigError.js';
+import { loadConfig } from './config/loadConfig.js';
 import { startCollector } from './startCollector.js';
 
 const USAGE = `usage: promptline-collector [--config FILE]

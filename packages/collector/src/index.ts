@@ -1,7 +1,9 @@
 export { startCollector } from './startCollector.js';
 export type { RunningCollector, StartOptions } from './startCollector.js';
-export { loadConfig, ConfigError, defaultConfigDocument, ENV_OVERRIDES } from './config/loadConfig.js';
-export type { CollectorConfig, ProcessorConfig } from './config/loadConfig.js';
+export { loadConfig, defaultConfigDocument, ENV_OVERRIDES } from './config/loadConfig.js';
+export { ConfigError } from './config/ConfigError.js';
+export type { CollectorConfig } from './config/CollectorConfig.js';
+export type { ProcessorConfig } from './processors/processorConfig.js';
 export {
   ApiKeyStore,
   AuthError,

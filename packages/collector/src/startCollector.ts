@@ -9,7 +9,7 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { engineMemoryBytes, migrate, openClickHouse } from '@promptline/clickhouse';
 import { ApiKeyStore, AuthError, presentedKey } from './auth/ApiKeyStore.js';
 import type { Principal, Scope } from './auth/ApiKeyStore.js';
-import type { CollectorConfig } from './config/loadConfig.js';
+import type { CollectorConfig } from './config/CollectorConfig.js';
 import { clickHouseSink } from './exporter/ClickHouseSink.js';
 import { WalDrainer } from './exporter/WalDrainer.js';
 import type { BatchSink } from './exporter/WalDrainer.js';

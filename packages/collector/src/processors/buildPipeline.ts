@@ -1,4 +1,4 @@
-import type { ProcessorConfig } from '../config/loadConfig.js';
+import type { ProcessorConfig } from './processorConfig.js';
 import { FilterProcessor } from './filter/FilterProcessor.js';
 import { LimitsProcessor } from './limits/LimitsProcessor.js';
 import type { Processor } from './Processor.js';
