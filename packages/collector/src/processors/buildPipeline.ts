@@ -48,3 +48,25 @@ export function buildPipeline(
     return p;
   });
 }
+
+/** Each signal's processors, instances shared by name, and every instance (for their counters). */
+export interface Pipelines {
+  traces: Processor[];
+  logs: Processor[];
+  all(): Processor[];
+}
+
+/**
+ * Builds both signals' pipelines. The project always comes from the key: a pipeline without the
+ * `promptline_auth` stage gets it first.
+ */
+export function buildPipelines(configs: { traces: ProcessorConfig[]; logs: ProcessorConfig[] }): Pipelines {
+  const cache = new Map<string, Processor>();
+  const pipeline = (list: readonly ProcessorConfig[]): Processor[] => {
+    const built = buildPipeline(list, cache);
+    if (!built.some((p) => p instanceof ProjectProcessor))
+      built.unshift(new ProjectProcessor('promptline_auth'));
+    return built;
+  };
+  return { traces: pipeline(configs.traces), logs: pipeline(configs.logs), all: () => [...cache.values()] };
+}

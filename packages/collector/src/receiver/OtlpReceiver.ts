@@ -20,6 +20,7 @@ import { exportResponse, RPC_CODE, statusBody } from '../otlp/otlpResponse.js';
 import type { OtlpEncoding, OtlpSignal } from '../otlp/otlpResponse.js';
 import type { LogRow, TraceRow } from '../otlp/rowTypes.js';
 import type { Processor } from '../processors/Processor.js';
+import type { RouteModule } from '../server/RouteModule.js';
 import type { SelfMetrics } from '../server/SelfMetrics.js';
 import { HttpError, readBody } from '../server/Router.js';
 import { WalFullError, WalWriteError } from '../wal/WriteAheadLog.js';
@@ -523,4 +524,12 @@ interface Encoded {
   rejected: number;
   filtered: number;
   message: string;
+}
+
+/** `POST /v1/traces` and `POST /v1/logs`, for the signals that have a pipeline (the other: 404). */
+export function otlpRoutes(receiver: OtlpReceiver, signals: { traces: boolean; logs: boolean }): RouteModule {
+  return (router) => {
+    if (signals.traces) router.post('/v1/traces', (req, res) => receiver.handle(req, res, 'traces'));
+    if (signals.logs) router.post('/v1/logs', (req, res) => receiver.handle(req, res, 'logs'));
+  };
 }
