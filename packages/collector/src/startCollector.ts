@@ -109,10 +109,7 @@ export async function startCollector(
     );
     const keys = new ApiKeyStore(config.auth);
     const receiver = new OtlpReceiver(
-      wal,
-      keys,
-      metrics,
-      log,
+      { wal, keys, metrics, log, exportHealthy: () => drainer.healthy },
       {
         ...config.receiver,
         maxLagBytes: config.exporter.wal.maxLagBytes,
@@ -121,7 +118,6 @@ export async function startCollector(
         limits: DEFAULT_DECODE_LIMITS,
         pipelines,
       },
-      () => drainer.healthy,
     );
 
     const consoleWiring = startConsole(config.console, options.consoleDir, log);
@@ -145,6 +141,7 @@ export async function startCollector(
         stopping: () => stopping,
         exportHealthy: () => drainer.healthy,
         inFlightRequests: () => receiver.inFlight,
+        inFlightBytes: () => receiver.inFlightBytes,
       }),
       ...(consoleWiring === undefined ? [] : [consoleWiring.routes]),
       ...readApi.typed,

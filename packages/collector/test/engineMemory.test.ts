@@ -133,6 +133,7 @@ describe('embedded engine memory (exporters.clickhouse.release_memory)', () => {
         walCorruptBytes: 0,
         walCorruptRegions: 0,
         inFlightRequests: 0,
+        inFlightBytes: 0,
         exportHealthy: true,
         memory: { rss, heapUsed: heap, external },
       });

@@ -20,6 +20,8 @@ export interface HealthSources {
   exportHealthy(): boolean;
   /** OTLP requests being read, decoded or held now. */
   inFlightRequests(): number;
+  /** Request memory those requests reserve now. */
+  inFlightBytes(): number;
 }
 
 /**
@@ -47,6 +49,7 @@ export function healthRoutes(src: HealthSources): RouteModule {
         walCorruptBytes: src.wal.corruptBytes,
         walCorruptRegions: src.wal.corruptRegions,
         inFlightRequests: src.inFlightRequests(),
+        inFlightBytes: src.inFlightBytes(),
         exportHealthy: src.exportHealthy(),
         memory: { rss, heapUsed, external },
         ...(engineBytes === undefined ? {} : { engineBytes }),
