@@ -12,13 +12,14 @@ import type { RunningConsole } from './console/startConsole.js';
 import { clickHouseSink } from './exporter/ClickHouseSink.js';
 import { migrateStorage, openStorage } from './exporter/clickHouseStorage.js';
 import { WalDrainer } from './exporter/WalDrainer.js';
-import type { BatchSink } from './exporter/WalDrainer.js';
+import type { BatchSink, DrainerOptions } from './exporter/WalDrainer.js';
 import { createLogger } from './logger.js';
 import type { Logger, LogSink } from './logger.js';
 import { DEFAULT_DECODE_LIMITS } from './otlp/OtlpDecodeError.js';
 import { buildPipelines } from './processors/buildPipeline.js';
 import { readApiRoutes } from './read/readApiRoutes.js';
 import { OtlpReceiver, otlpRoutes } from './receiver/OtlpReceiver.js';
+import type { ReceiverOptions } from './receiver/OtlpReceiver.js';
 import { BUILTIN_ROUTE_MODULES } from './routes.js';
 import { healthRoutes } from './server/healthRoutes.js';
 import { startHttpServer } from './server/httpServer.js';
@@ -81,64 +82,43 @@ export async function startCollector(
 ): Promise<RunningCollector> {
   const log = createLogger(config.logLevel, options.logSink);
   const storage = openStorage(config.exporter, options.client, log);
-  const { client } = storage;
   let wal: WriteAheadLog | undefined;
   try {
+    // Storage and schema, then the write-ahead log (replaying what a previous run left).
     await migrateStorage(storage, config.exporter, log);
     wal = await WriteAheadLog.open(config.exporter.wal, log);
     const metrics = new SelfMetrics();
+    // Processors, the exporter (WAL → ClickHouse), and the receiver (OTLP → processors → WAL).
     const pipelines = buildPipelines(config.pipelines);
     metrics.processorCounters = () => pipelines.all().map((p) => [p.name, p.counters()]);
-    const sink =
-      options.sink ??
-      clickHouseSink(client, {
-        database: config.exporter.database,
-        releaseMemory: config.exporter.releaseMemory,
-        log,
-      });
-    const drainer = new WalDrainer(
-      wal,
-      sink,
-      {
-        flushIntervalMs: config.exporter.wal.flushIntervalMs,
-        deadLetterAfter: config.exporter.wal.deadLetterAfter,
-        ...config.exporter.retry,
-      },
-      metrics,
-      log,
-    );
+    const { database, releaseMemory } = config.exporter;
+    const sink = options.sink ?? clickHouseSink(storage.client, { database, releaseMemory, log });
+    const drainer = new WalDrainer(wal, sink, drainerOptions(config), metrics, log);
     const keys = new ApiKeyStore(config.auth);
     const receiver = new OtlpReceiver(
       { wal, keys, metrics, log, exportHealthy: () => drainer.healthy },
-      {
-        ...config.receiver,
-        maxLagBytes: config.exporter.wal.maxLagBytes,
-        maxLagWaitMs: config.exporter.wal.maxLagWaitMs,
-        retryAfterSeconds: config.retryAfterSeconds,
-        limits: DEFAULT_DECODE_LIMITS,
-        pipelines,
-      },
+      { ...receiverBounds(config), limits: DEFAULT_DECODE_LIMITS, pipelines },
     );
-
+    // Routes: OTLP, health and metrics, the console, the read side, the registry, the caller's.
     const consoleWiring = startConsole(config.console, options.consoleDir, log);
     const readApi = await readApiRoutes(config, consoleWiring !== undefined, log);
+    const lifecycle = { stopping: false };
+    const router = new Router();
     const deps: RouteDeps = {
-      client,
-      database: config.exporter.database,
+      client: storage.client,
+      database,
       embedded: storage.embedded,
       keys,
       requireScope: scopeGuard(keys, consoleWiring?.auth),
       log,
     };
-    let stopping = false;
     const openWal = wal;
-    const router = new Router();
-    const modules: RouteModule[] = [
+    for (const mount of [
       otlpRoutes(receiver, config.signals),
       healthRoutes({
         metrics,
         wal: openWal,
-        stopping: () => stopping,
+        stopping: () => lifecycle.stopping,
         exportHealthy: () => drainer.healthy,
         inFlightRequests: () => receiver.inFlight,
         inFlightBytes: () => receiver.inFlightBytes,
@@ -148,58 +128,77 @@ export async function startCollector(
       ...readApi.sql,
       ...BUILTIN_ROUTE_MODULES,
       ...(options.routes ?? []),
-    ];
-    for (const mount of modules) mount(router, deps);
-
+    ])
+      mount(router, deps);
+    // The HTTP server, then exports.
     const server = await startHttpServer(router, config.receiver, metrics, log);
     drainer.start();
     log.info(
       `listening on ${server.url} (${storage.embedded ? `embedded engine at ${config.exporter.dataDir}` : `ClickHouse ${config.exporter.endpoint}`}, WAL ${config.exporter.wal.dir}, fsync ${config.exporter.wal.fsync})`,
     );
-
-    let stopPromise: Promise<void> | undefined;
     return {
       url: server.url,
       port: server.port,
       host: server.host,
       config,
-      client,
+      client: storage.client,
       metrics,
       router,
       log,
       console: consoleWiring?.running(server.url),
-      async flush(timeoutMs = 30_000) {
-        const deadline = Date.now() + timeoutMs;
-        await openWal.sealAndWait();
-        while (Date.now() < deadline) {
-          if (openWal.pendingBytes === 0) return true;
-          await new Promise((r) => setTimeout(r, 20));
-        }
-        return openWal.pendingBytes === 0;
-      },
-      stop() {
-        stopPromise ??= (async () => {
-          stopping = true;
-          receiver.stopAccepting();
-          const closed = new Promise<void>((resolve) => server.server.close(() => resolve()));
-          server.server.closeIdleConnections();
-          const drained = await drainer.drain(Date.now() + config.shutdownTimeoutMs);
-          if (!drained)
-            log.warn(
-              `shutdown: ${openWal.pendingBytes} bytes left in the WAL; they are exported on the next start`,
-            );
-          await openWal.close();
-          server.server.closeAllConnections();
-          await closed;
-          if (storage.owned) await client.close();
-          log.info('stopped');
-        })();
-        return stopPromise;
-      },
+      flush: (timeoutMs) => flushWal(openWal, timeoutMs),
+      stop: once(async () => {
+        lifecycle.stopping = true;
+        receiver.stopAccepting();
+        const closed = new Promise<void>((resolve) => server.server.close(() => resolve()));
+        server.server.closeIdleConnections();
+        if (!(await drainer.drain(Date.now() + config.shutdownTimeoutMs)))
+          log.warn(
+            `shutdown: ${openWal.pendingBytes} bytes left in the WAL; they are exported on the next start`,
+          );
+        await openWal.close();
+        server.server.closeAllConnections();
+        await closed;
+        if (storage.owned) await storage.client.close();
+        log.info('stopped');
+      }),
     };
   } catch (e) {
     await wal?.close().catch(() => undefined);
-    if (storage.owned) await client.close().catch(() => undefined);
+    if (storage.owned) await storage.client.close().catch(() => undefined);
     throw e;
   }
+}
+
+/** The exporter's loop settings: flush interval, dead-lettering, retries. */
+function drainerOptions(config: CollectorConfig): DrainerOptions {
+  const { wal, retry } = config.exporter;
+  return { flushIntervalMs: wal.flushIntervalMs, deadLetterAfter: wal.deadLetterAfter, ...retry };
+}
+
+/** The receiver's bounds: its own, the exporter's lag bounds, and the service's `Retry-After`. */
+function receiverBounds(config: CollectorConfig): Omit<ReceiverOptions, 'limits' | 'pipelines'> {
+  return {
+    ...config.receiver,
+    maxLagBytes: config.exporter.wal.maxLagBytes,
+    maxLagWaitMs: config.exporter.wal.maxLagWaitMs,
+    retryAfterSeconds: config.retryAfterSeconds,
+  };
+}
+
+/** Seals the WAL and waits until it is empty or `timeoutMs` passed; `true` when empty. */
+async function flushWal(wal: WriteAheadLog, timeoutMs = 30_000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  await wal.sealAndWait();
+  while (Date.now() < deadline) {
+    if (wal.pendingBytes === 0) return true;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return wal.pendingBytes === 0;
+}
+
+/** `fn` run at most once: later calls return the first call's promise (an idempotent stop). */
+function once(fn: () => Promise<void>): () => Promise<void> {
+  let running: Promise<void> | undefined;
+  return () => (running ??= fn());
 }
