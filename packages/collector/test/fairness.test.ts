@@ -218,4 +218,22 @@ describe('per-key request bounds (real sockets)', () => {
     expect(await stored('fair-chunked-many', 20_000)).toBe(120);
     expect(await gauge('promptline_collector_in_flight_bytes')).toBe(0);
   });
+
+  it('a client that hangs up mid-body gives its slot and memory back at once, not after the read-idle timeout', async () => {
+    const body = Buffer.from(generationRequest(10, 'fair-hang-up'));
+    const req = request(`${collector.url}/v1/traces`, {
+      method: 'POST',
+      headers: asKey(KEY_A),
+      agent: false,
+    });
+    req.on('error', () => undefined); // the socket is destroyed below
+    req.write(body.subarray(0, body.length >> 1));
+    await waitForGauge('promptline_collector_in_flight_bytes', (v) => v > 0);
+    const t0 = performance.now();
+    req.destroy();
+    await waitForGauge('promptline_collector_in_flight_requests', (v) => v === 0);
+    expect(await gauge('promptline_collector_in_flight_bytes')).toBe(0);
+    expect(performance.now() - t0).toBeLessThan(collector.config.receiver.readIdleTimeoutMs / 2);
+    expect(await stored('fair-hang-up', 5_000)).toBe(0);
+  });
 });

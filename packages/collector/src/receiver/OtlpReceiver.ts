@@ -213,7 +213,7 @@ export class OtlpReceiver {
       });
       this.log.reset(
         'back-pressure:stalled',
-        'request bodies arrive again; requests whose body stalled meanwhile',
+        'back-pressure cleared: request bodies arrive again; requests whose body stalled were refused meanwhile',
       );
       await this.store(res, encoding, signal, body, principal.project);
     } catch (e) {

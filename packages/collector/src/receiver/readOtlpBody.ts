@@ -119,6 +119,8 @@ export function readOtlpBody(req: IncomingMessage, opts: BodyReadOptions): Promi
     }
     req.on('data', onWire);
     req.on('end', onWireEnd);
+    // Also a client that hangs up mid-body (Node reports it as `aborted`): its slot and memory are
+    // given back at once, not at the idle timeout.
     req.on('error', (e) => finish(new HttpError(400, `request body could not be read: ${e.message}`)));
   });
 }
