@@ -7,6 +7,7 @@ import { COMPARE_FAIL_ON, compareGate, enforceGate, parseFailOn } from '../gate.
 import type { GateResult } from '../gate.js';
 import type { CliContext, GlobalOptions } from '../context.js';
 import { parseDuration } from '../duration.js';
+import { environmentHelp, READ_SOURCE_VARIABLES } from '../environment.js';
 import { resolveProject } from '../settings.js';
 import { openSource } from './metrics.js';
 import type { MetricsCommandOptions } from './metrics.js';
@@ -71,7 +72,8 @@ export function sourceAndTestOptions(command: Command): Command {
     .option(
       '--project <id>',
       'project to read (env PROMPTLINE_PROJECT, default "default"; through a collector the key\'s project is read)',
-    );
+    )
+    .addHelpText('after', environmentHelp(READ_SOURCE_VARIABLES));
 }
 
 async function runCompare(

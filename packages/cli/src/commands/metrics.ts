@@ -4,6 +4,7 @@ import { CliError } from '../CliError.js';
 import type { CliContext, GlobalOptions } from '../context.js';
 import { parseDuration } from '../duration.js';
 import { EngineLockedError, openEngine } from '../engine.js';
+import { environmentHelp, READ_SOURCE_VARIABLES } from '../environment.js';
 import type { MetricsReport } from '../metricsReport.js';
 import { renderBreakdownTable, renderMetricsTable } from '../metricsReport.js';
 import { collectorSource } from '../sources/collectorSource.js';
@@ -183,6 +184,7 @@ export const register = (program: Command, ctx: CliContext): void => {
       '--project <id>',
       'project to read when reading ClickHouse directly (env PROMPTLINE_PROJECT, default "default")',
     )
+    .addHelpText('after', environmentHelp(READ_SOURCE_VARIABLES))
     .action(async (opts: MetricsCommandOptions, command: Command) => {
       await runMetrics(opts, command.optsWithGlobals<GlobalOptions>(), ctx);
     });
