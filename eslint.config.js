@@ -14,8 +14,10 @@ export const ALLOWED_IMPORTS = {
   prompt: ['semconv'],
   sdk: ['semconv', 'prompt'],
   clickhouse: ['semconv', 'prompt'],
-  collector: ['semconv', 'prompt', 'clickhouse'],
+  collector: ['semconv', 'prompt', 'clickhouse', 'console'],
   cli: ['semconv', 'prompt', 'clickhouse', 'collector'],
+  // A browser bundle: it reaches the collector over HTTP only. The collector serves its built files.
+  console: [],
 };
 
 const dependencyRule = Object.entries(ALLOWED_IMPORTS).map(([pkg, allowed]) => {
@@ -26,7 +28,7 @@ const dependencyRule = Object.entries(ALLOWED_IMPORTS).map(([pkg, allowed]) => {
   // `import()` and `require()` of a forbidden package, which no-restricted-imports does not see.
   const source = `/^@promptline\\/(${forbidden.join('|')})(\\/|$)/`;
   return {
-    files: [`packages/${pkg}/src/**/*.ts`, `packages/${pkg}/test/**/*.ts`],
+    files: [`packages/${pkg}/src/**/*.ts`, `packages/${pkg}/src/**/*.tsx`, `packages/${pkg}/test/**/*.ts`],
     rules: {
       'no-restricted-syntax': [
         'error',
@@ -62,7 +64,7 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
-    files: ['**/*.ts'],
+    files: ['**/*.ts', '**/*.tsx'],
     languageOptions: {
       parserOptions: {
         projectService: {
@@ -81,7 +83,7 @@ export default tseslint.config(
   ...dependencyRule,
   {
     // Library code logs through each package's logger, never the console.
-    files: ['packages/*/src/**/*.ts'],
+    files: ['packages/*/src/**/*.ts', 'packages/*/src/**/*.tsx'],
     ignores: ['packages/cli/src/**'],
     rules: { 'no-console': 'error' },
   },

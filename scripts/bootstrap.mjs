@@ -60,6 +60,18 @@ if (task === 'demo') {
   process.exit(pn(['run', 'demo:run']));
 }
 
+// The console's browser tests drive Debian's Chromium (test/support/browser.ts). CI runs as root:
+// install the package by name when it is missing. Elsewhere the tests say how to install it.
+if (!existsSync('/usr/bin/chromium') && process.getuid?.() === 0 && versionOf('apt-get') !== undefined) {
+  console.log('[promptline] installing Debian chromium for the browser tests (apt-get install -y chromium)');
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  if (
+    run('apt-get', ['update'], { env }) !== 0 ||
+    run('apt-get', ['install', '-y', 'chromium'], { env }) !== 0
+  )
+    console.log('[promptline] could not install chromium: the browser tests will say so');
+}
+
 // The upstream collector (test/deploy) is built from source with Go: do it before the tests run,
 // so a cold build does not compete with timing-sensitive tests for the CPU. When it fails, its
 // error is printed here and the tests that need the binary fail with a pointer to it (they do

@@ -82,7 +82,7 @@ async function post(url: string, path: 'traces' | 'logs', body: Uint8Array): Pro
   const res = await fetch(`${url}/v1/logs`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-protobuf', authorization: `Bearer ${API_KEY}` },
-    body,
+    body: new Uint8Array(body), // Uint8Array<ArrayBuffer>: a BodyInit under the DOM lib too
   });
   await res.arrayBuffer();
   expect(res.status).toBe(200);

@@ -121,7 +121,7 @@ export async function postTraces(
     const res = await fetch(`${url}/v1/traces`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-protobuf', authorization: `Bearer ${apiKey}` },
-      body,
+      body: new Uint8Array(body), // Uint8Array<ArrayBuffer>: a BodyInit under the DOM lib too
       signal: AbortSignal.timeout(timeoutMs),
     });
     await res.arrayBuffer();

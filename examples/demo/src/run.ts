@@ -8,8 +8,10 @@
  *    answer quality depend on the prompt version;
  * 3. runs the sample app (two prompts, three versions each) with the SDK and the real `openai`
  *    client: production → v1 and canary → v3, then the production label moves to v2 midway;
- * 4. waits until every generation and score is in ClickHouse, prints `promptline metrics` for both prompts,
- *    stops the collector (data stays on disk) and says what to run next.
+ * 4. waits until every generation and score is in ClickHouse, prints `promptline metrics` for both prompts
+ *    and the `promptline regressions` report of support-reply's label move (found in the registry's
+ *    label log, at the time it was made), stops the collector (data stays on disk) and says what to
+ *    run next.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -22,7 +24,7 @@ import OpenAI from 'openai';
 import { PromptClient, init } from '@promptline/sdk';
 
 import { startLlmStandIn } from './llmStandIn.js';
-import { DEMO_PROFILES, DemoPromptStore } from './prompts.js';
+import { DEMO_PROFILES, DEMO_PROMPTS, DemoPromptStore } from './prompts.js';
 import { answerTicket, askMath } from './sampleApp.js';
 import type { AppDeps, CallOutcome } from './sampleApp.js';
 
@@ -70,6 +72,7 @@ interface CollectorState {
   url: string;
   ingestKey: string;
   readKey: string;
+  adminKey: string;
 }
 
 /** The state file `promptline up` writes while it runs (see the CLI README). */
@@ -140,6 +143,44 @@ function countStored(prompt: string): Stored {
   return { calls, scores };
 }
 
+/** One request to the collector's prompt registry with the admin key; fails the demo on an error. */
+async function registry(
+  state: CollectorState,
+  method: string,
+  path: string,
+  body: unknown,
+): Promise<unknown> {
+  const res = await fetch(`${state.url}/api/v1/prompts${path}`, {
+    method,
+    headers: { authorization: `Bearer ${state.adminKey}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  if (!res.ok) fail(`the prompt registry answered ${res.status} to ${method} ${path}: ${await res.text()}`);
+  return res.json();
+}
+
+/**
+ * The demo's prompts in the collector's registry too (the app itself reads them from memory), with
+ * the same label moves, so the console shows versions, diffs and who moved which label when. Pushing
+ * a version again with the same content is a no-op.
+ */
+async function pushPrompts(state: CollectorState): Promise<void> {
+  for (const p of DEMO_PROMPTS) {
+    await registry(state, 'POST', '', {
+      name: p.name,
+      version: p.version,
+      type: p.type,
+      ...(p.type === 'chat' ? { messages: p.messages } : { template: p.template }),
+      ...(p.config === undefined ? {} : { config: p.config }),
+      commitMessage: `demo: ${p.name} v${p.version}`,
+    });
+  }
+  for (const name of PROMPTS) {
+    await registry(state, 'PUT', `/${encodeURIComponent(name)}/labels/production`, { version: 1 });
+    await registry(state, 'PUT', `/${encodeURIComponent(name)}/labels/canary`, { version: 3 });
+  }
+}
+
 async function runPool<T>(tasks: Array<() => Promise<T>>, concurrency: number): Promise<T[]> {
   const results: T[] = new Array<T>(tasks.length);
   let next = 0;
@@ -181,6 +222,8 @@ async function main(): Promise<void> {
   const model = await startLlmStandIn({ profiles: [...DEMO_PROFILES], seed: 7 });
   say(`✓ stand-in OpenAI-compatible model on ${model.baseURL}`);
 
+  await pushPrompts(state);
+  say('✓ prompts pushed to the collector’s registry: production → v1, canary → v3');
   const before = PROMPTS.map(countStored);
   const telemetry = init({
     serviceName: 'promptline-demo',
@@ -218,8 +261,18 @@ async function main(): Promise<void> {
   };
 
   const first = await phase(`phase 1: production → v1, canary → v3 (${CALLS_PER_PHASE * 2} calls)`);
-  for (const name of PROMPTS) store.moveLabel(name, 'production', 2);
-  say('label move: production → v2 for both prompts (the prompt cache picks it up within a second)');
+  const movedAt = new Map<string, string>();
+  for (const name of PROMPTS) {
+    store.moveLabel(name, 'production', 2);
+    const move = (await registry(state, 'PUT', `/${encodeURIComponent(name)}/labels/production`, {
+      version: 2,
+    })) as { movedAt: string };
+    movedAt.set(name, move.movedAt);
+  }
+  say(
+    'label move: production → v2 for both prompts (the prompt cache picks it up within a second); ' +
+      `registry: support-reply at ${movedAt.get('support-reply')}`,
+  );
   const second = await phase(`phase 2: production → v2, canary → v3 (${CALLS_PER_PHASE * 2} calls)`);
   const sent = [...first, ...second];
   await telemetry.shutdown();
@@ -259,6 +312,15 @@ async function main(): Promise<void> {
     });
     say();
   }
+  // The label move, as `regressions` finds it: from the registry's label log, at the time it was made,
+  // with the old version's calls right before it against the new version's right after.
+  say('$ promptline regressions --prompt support-reply --since 1d');
+  spawnSync(
+    process.execPath,
+    [cliBin, '--dir', home, 'regressions', '--prompt', 'support-reply', '--since', '1d'],
+    { stdio: 'inherit' },
+  );
+  say();
 
   if (child !== undefined) {
     child.kill('SIGINT');
@@ -271,10 +333,28 @@ async function main(): Promise<void> {
   const nextSteps: Array<[string, string]> = [
     [`${cliShown}${dirFlag} metrics --prompt math-tutor --since 1d`, 'the table again'],
     [`${cliShown}${dirFlag} metrics --prompt support-reply --json`, 'stable JSON for scripts'],
-    [`${cliShown}${dirFlag} up`, 'the collector on http://127.0.0.1:4318, until Ctrl-C'],
+    [`${cliShown}${dirFlag} compare 1 2 --prompt support-reply`, 'the two versions, tested metric by metric'],
+    [
+      `${cliShown}${dirFlag} regressions --prompt support-reply --fail-on regression`,
+      'the deploy gate: exit 1 if the move regressed',
+    ],
+    [`${cliShown}${dirFlag} up`, 'the collector and the web console on http://127.0.0.1:4318, until Ctrl-C'],
+    [`${cliShown}${dirFlag} console`, 'a new one-time console login link while `up` runs'],
   ];
   const width = Math.max(...nextSteps.map(([cmd]) => cmd.length));
   for (const [cmd, what] of nextSteps) say(`  ${cmd.padEnd(width)}   # ${what}`);
+  if (child === undefined) {
+    // The collector keeps running: its console can be opened right now.
+    const res = await fetch(`${state.url}/api/v1/console/login-tokens`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${state.readKey}` },
+    });
+    if (res.ok) say(`  console: ${state.url}${((await res.json()) as { path: string }).path}`);
+  } else {
+    say(
+      '  console: open the login link `up` prints (http://127.0.0.1:4318/?token=…; one use, 15 min), or paste the read key',
+    );
+  }
   say(
     `  then point your app at it: init({ endpoint, apiKey }) from @promptline/sdk — keys in ${shown(join(home, 'keys.json'))}`,
   );

@@ -5,8 +5,11 @@ import type { VersionComparison } from '@promptline/clickhouse';
 import { CliError } from '../CliError.js';
 import { renderComparisonTable } from '../comparisonTable.js';
 import { versionLabel } from '../metricsReport.js';
+import { COMPARE_FAIL_ON, compareGate, enforceGate, parseFailOn } from '../gate.js';
+import type { GateResult } from '../gate.js';
 import type { CliContext, GlobalOptions } from '../context.js';
 import { parseDuration } from '../duration.js';
+import { environmentHelp, READ_SOURCE_VARIABLES } from '../environment.js';
 import { resolveProject } from '../settings.js';
 import { openSource } from './metrics.js';
 import type { MetricsCommandOptions } from './metrics.js';
@@ -17,11 +20,13 @@ interface CompareCommandOptions extends MetricsCommandOptions {
   sampleLimit?: string;
   minSamples?: string;
   alpha?: string;
+  failOn?: string;
 }
 
-/** What `promptline compare --json` prints: the comparison plus where it was read. */
+/** What `promptline compare --json` prints: the comparison plus where it was read (and the gate, with --fail-on). */
 export interface CompareReport extends VersionComparison {
   source: string;
+  gate?: GateResult;
 }
 
 /** A positive integer option or argument, or a CliError naming it. */
@@ -83,7 +88,8 @@ export function sourceAndTestOptions(command: Command): Command {
     .option(
       '--project <id>',
       'project to read (env PROMPTLINE_PROJECT, default "default"; through a collector the key\'s project is read)',
-    );
+    )
+    .addHelpText('after', environmentHelp(READ_SOURCE_VARIABLES));
 }
 
 async function runCompare(
@@ -99,6 +105,7 @@ async function runCompare(
   const candidate = versionArg(candidateText, 'candidate version');
   const windowMs = parseDuration(opts.since);
   const tests = testOptions(opts);
+  const failOn = opts.failOn === undefined ? undefined : parseFailOn(opts.failOn, COMPARE_FAIL_ON);
   const to = new Date();
   const from = new Date(to.getTime() - windowMs);
   const source = await openSource(opts, global, ctx);
@@ -122,6 +129,7 @@ async function runCompare(
   }
   const baseName = versionLabel({ version: report.baseline, versionName: report.baselineName });
   const candName = versionLabel({ version: report.candidate, versionName: report.candidateName });
+  if (failOn !== undefined) report.gate = compareGate(report.metrics, failOn);
   if (report.baselineGenerations === 0 && report.candidateGenerations === 0) {
     out.note(
       `no generations of ${baseName} or ${candName} of "${opts.prompt}" in project "${project}" in the last ${opts.since}` +
@@ -130,6 +138,7 @@ async function runCompare(
   }
   if (opts.json === true) {
     out.json(report);
+    enforceGate(report.gate);
     return;
   }
   out.line(
@@ -141,6 +150,7 @@ async function runCompare(
     `verdicts at α=${report.alpha} after Holm–Bonferroni; samples capped at ${report.sampleLimit} per version; ` +
       `"insufficient data" below ${report.minSamples} values`,
   );
+  enforceGate(report.gate);
 }
 
 /** `promptline compare`: statistical comparison of two versions of a prompt. */
@@ -157,7 +167,11 @@ export const register = (program: Command, ctx: CliContext): void => {
     .argument('<candidate>', 'candidate version (2.2.0-rc1, 4, …)')
     .requiredOption('--prompt <name>', 'prompt name')
     .option('--since <window>', 'time window ending now: 30m, 24h, 7d, …', '7d')
-    .option('--label <label>', 'only generations served under this label');
+    .option('--label <label>', 'only generations served under this label')
+    .option(
+      '--fail-on <verdicts>',
+      'exit 1 when a verdict says so: worse, changed, untested (comma-separated); 0 otherwise, 2 on usage errors',
+    );
   sourceAndTestOptions(command).action(
     async (baseline: string, candidate: string, opts: CompareCommandOptions, cmd: Command) => {
       await runCompare(baseline, candidate, opts, cmd.optsWithGlobals<GlobalOptions>(), ctx);

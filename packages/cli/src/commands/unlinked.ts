@@ -4,6 +4,7 @@ import type { UnlinkedCount } from '@promptline/clickhouse';
 import { CliError } from '../CliError.js';
 import type { CliContext, GlobalOptions } from '../context.js';
 import { parseDuration } from '../duration.js';
+import { environmentHelp, READ_SOURCE_VARIABLES } from '../environment.js';
 import { formatTable, UNLINKED_REASON_TEXT } from '../metricsReport.js';
 import { openSource } from './metrics.js';
 import type { MetricsCommandOptions } from './metrics.js';
@@ -42,7 +43,7 @@ async function runUnlinked(
   const windowMs = parseDuration(opts.since);
   const to = new Date();
   const from = new Date(to.getTime() - windowMs);
-  const source = await openSource({ ...opts, prompt: opts.prompt ?? '' }, global, ctx);
+  const source = await openSource(opts, global, ctx);
   let report: UnlinkedReport;
   try {
     const found = await source.unlinked({
@@ -104,6 +105,7 @@ export const register = (program: Command, ctx: CliContext): void => {
       '--project <id>',
       'project to read when reading ClickHouse directly (env PROMPTLINE_PROJECT, default "default")',
     )
+    .addHelpText('after', environmentHelp(READ_SOURCE_VARIABLES))
     .action(async (opts: UnlinkedCommandOptions, command: Command) => {
       await runUnlinked(opts, command.optsWithGlobals<GlobalOptions>(), ctx);
     });

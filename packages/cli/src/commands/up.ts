@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import { CliError } from '../CliError.js';
 import type { CliContext, GlobalOptions } from '../context.js';
 import { isLockError, lockHolder } from '../engine.js';
+import { environmentHelp, warnDeprecatedVariable } from '../environment.js';
 import { KEYS_FILE_NAME, loadOrCreateLocalKeys, sha256Hex } from '../localKeys.js';
 import type { LocalKeys } from '../localKeys.js';
 import {
@@ -59,6 +60,8 @@ function buildConfig(
   }
   const host = resolveHost(opts.host, env);
   const port = resolvePort(opts.port, env);
+  if (host.source === 'env') warnDeprecatedVariable(ctx.out, 'PROMPTLINE_HOST');
+  if (port.source === 'env') warnDeprecatedVariable(ctx.out, 'PROMPTLINE_PORT');
   // The collector's own default (and PROMPTLINE_COLLECTOR_ENDPOINT / the file) apply unless set here.
   if (host.source !== 'default') config.receiver.host = host.value;
   if (port.source !== 'default') config.receiver.port = port.value;
@@ -67,7 +70,7 @@ function buildConfig(
   if (global.dir !== undefined || (file === undefined && env[ENV.DATA_DIR] === undefined)) {
     const home = resolveHome(global.dir, env).value;
     config.exporter.dataDir = resolveEngineDir(global.dir, env);
-    if (env.PROMPTLINE_WAL_DIR === undefined || global.dir !== undefined)
+    if (env[ENV.WAL_DIR] === undefined || global.dir !== undefined)
       config.exporter.wal.dir = join(home, 'wal');
   }
   // Without configured keys the collector accepts anonymous ingest; once ours are added, keep that
@@ -171,8 +174,17 @@ async function runUp(opts: UpCommandOptions, global: GlobalOptions, ctx: CliCont
   // Only the read key is printed (terminal scrollback and CI logs keep what is printed); the ingest
   // and admin keys stay in the keys file.
   const keysFile = join(home, KEYS_FILE_NAME);
-  out.line(`  read key    ${keys.read}  (promptline metrics and prompts, the read API)`);
+  out.line(`  read key    ${keys.read}  (promptline metrics and prompts, the read API, the console)`);
   out.line(`  other keys  ingest (SDKs, OTLP exporters) and admin (registry) in ${keysFile} (mode 0600)`);
+  if (collector.console !== undefined) {
+    if (collector.console.built) {
+      const login = collector.console.loginUrl({ project: LOCAL_PROJECT, keyName: 'local-read' });
+      out.line(`  console     ${login.url}`);
+      out.line(
+        '              (one-time login link, valid 15 min; `promptline console` prints a new one, or log in with the read key)',
+      );
+    } else out.line('  console     not built: run `pnpm build` (then restart)');
+  }
   out.line(`SDK: init({ endpoint: '${collector.url}', apiKey: <"ingest" in ${keysFile}> })`);
   out.line('Press Ctrl-C to stop (the write-ahead log is drained first).');
 
@@ -190,16 +202,38 @@ async function runUp(opts: UpCommandOptions, global: GlobalOptions, ctx: CliCont
 export const register = (program: Command, ctx: CliContext): void => {
   program
     .command('up')
-    .description('run the collector: OTLP in, write-ahead log, ClickHouse (embedded by default), read API')
+    .description(
+      'run the collector: OTLP in, write-ahead log, ClickHouse (embedded by default), read API and web console',
+    )
     .option(
       '--clickhouse <url>',
       'write to a ClickHouse server (env PROMPTLINE_CLICKHOUSE_URL; default: embedded)',
     )
-    .option('--host <host>', 'address to listen on (env PROMPTLINE_HOST, default 127.0.0.1)')
-    .option('--port <port>', 'port to listen on; 0 picks a free one (env PROMPTLINE_PORT, default 4318)')
+    .option('--host <host>', 'address to listen on (env PROMPTLINE_COLLECTOR_ENDPOINT, default 127.0.0.1)')
+    .option(
+      '--port <port>',
+      'port to listen on; 0 picks a free one (env PROMPTLINE_COLLECTOR_ENDPOINT, default 4318)',
+    )
     .option(
       '--config <file>',
       'collector config file, OpenTelemetry Collector YAML shape (env PROMPTLINE_COLLECTOR_CONFIG)',
+    )
+    .addHelpText(
+      'after',
+      environmentHelp([
+        'PROMPTLINE_HOME',
+        'PROMPTLINE_DATA_DIR',
+        'PROMPTLINE_WAL_DIR',
+        'PROMPTLINE_COLLECTOR_CONFIG',
+        'PROMPTLINE_COLLECTOR_ENDPOINT',
+        'PROMPTLINE_CLICKHOUSE_URL',
+        'PROMPTLINE_CLICKHOUSE_USER',
+        'PROMPTLINE_CLICKHOUSE_PASSWORD',
+        'PROMPTLINE_WAL_FSYNC',
+        'PROMPTLINE_LOG_LEVEL',
+        'PROMPTLINE_SQL_USER',
+        'PROMPTLINE_SQL_PASSWORD',
+      ]),
     )
     .action(async (opts: UpCommandOptions, command: Command) => {
       await runUp(opts, command.optsWithGlobals<GlobalOptions>(), ctx);

@@ -1,4 +1,6 @@
 import type {
+  BaselineCheckReport,
+  BaselineChecksQuery,
   CompareVersionsQuery,
   DetectRegressionsQuery,
   RegressionReport,
@@ -6,12 +8,21 @@ import type {
   VersionComparison,
 } from '@promptline/clickhouse';
 
-import type { VersionMetrics } from '../metricsReport.js';
+import type { MetricsBreakdownReport, VersionMetrics } from '../metricsReport.js';
 
 export interface VersionMetricsQuery {
   prompt: string;
   from: Date;
   to: Date;
+  /** A boolean score whose true values are the passes of cost per passing outcome. */
+  passScore?: string;
+}
+
+export interface BreakdownQuery extends VersionMetricsQuery {
+  /** Dimension or attribute key. */
+  by: string;
+  /** Values listed. */
+  top?: number;
 }
 
 /** A window, and optionally one prompt, whose unlinked generations are counted. */
@@ -38,5 +49,11 @@ export interface MetricsSource {
   unlinked(query: UnlinkedQuery): Promise<{ project: string; unlinked: UnlinkedCount[] }>;
   /** `detectRegressions` on this source; `project` as in {@link compare}. */
   regressions(query: DetectRegressionsQuery): Promise<RegressionReport & { project: string }>;
+  /** `metricsBreakdown` on this source, in the report's shape. */
+  breakdown(query: BreakdownQuery): Promise<MetricsBreakdownReport>;
+  /** `baselineChecks` on this source (the project: the source's, or the key's through a collector). */
+  baselineChecks(
+    query: Omit<BaselineChecksQuery, 'projectId' | 'database'>,
+  ): Promise<BaselineCheckReport & { project: string }>;
   close(): Promise<void>;
 }

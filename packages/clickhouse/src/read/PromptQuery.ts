@@ -64,11 +64,20 @@ export function queryDatabase(q: Pick<PromptQuery, 'database'>): string {
   }
 }
 
+/**
+ * A query over every prompt of the project (the console's overview): `promptName` is then not
+ * filtered on. Internal to the query layer.
+ */
+export type AnyPromptQuery = WindowQuery & { anyPrompt?: boolean };
+
 /** Filters shared by every segment, as SQL with parameters only. */
-export function dimFilter(q: PromptQuery, params: Record<string, unknown>): string {
+export function dimFilter(q: PromptQuery & { anyPrompt?: boolean }, params: Record<string, unknown>): string {
   params.project = q.projectId ?? DEFAULT_PROJECT;
-  params.prompt = q.promptName;
-  let sql = 'project_id = {project:String} AND prompt_name = {prompt:String}';
+  let sql = 'project_id = {project:String}';
+  if (q.anyPrompt !== true) {
+    params.prompt = q.promptName;
+    sql += ' AND prompt_name = {prompt:String}';
+  }
   if (q.environment !== undefined) {
     params.environment = q.environment;
     sql += ' AND environment = {environment:String}';

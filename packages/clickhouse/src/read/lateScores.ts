@@ -14,8 +14,15 @@
 export const LATE_SCORE_KEYS = `span_key,
     if(response_id = '', '', concat(toString(length(project_id)), ':', toString(project_id), response_id)) AS response_key`;
 
-/** Joins an unresolved score subquery `u` to its generation `s` (inner: unmatched scores drop out). */
+/**
+ * Joins an unresolved score subquery `u` to its generation `s` (inner: unmatched scores drop out).
+ * `db` `''`: unqualified table names (SQL run by Grafana against the current database). The span
+ * key is `coalesce(nullIf(…))`, not `if(r.span_key != '', …)`: under `join_use_nulls = 1` (some
+ * Grafana panels) an unmatched `r.span_key` is NULL, and a Nullable key made the second join match
+ * nothing.
+ */
 export function lateScoreJoins(db: string): string {
-  return `LEFT ANY JOIN ${db}.promptline_response_index AS r ON r.response_key = u.response_key
-INNER JOIN ${db}.promptline_span_index AS s ON s.span_key = if(r.span_key != '', r.span_key, u.span_key)`;
+  const t = db === '' ? '' : `${db}.`;
+  return `LEFT ANY JOIN ${t}promptline_response_index AS r ON r.response_key = u.response_key
+INNER JOIN ${t}promptline_span_index AS s ON s.span_key = coalesce(nullIf(r.span_key, ''), u.span_key)`;
 }

@@ -103,10 +103,10 @@ export function studentTQuantile(p: number, df: number): number {
 }
 
 /** x with I_x(a, b) = p, for 0 < p ≤ ½. */
-function betaLower(p: number, a: number, b: number): number {
+function betaLower(p: number, a: number, b: number, start?: number): number {
   const lnB = lnBeta(a, b);
-  // Start: the leading term of I_x(a, b) ≈ x^a / (a·B(a, b)) near 0, else the mean.
-  let x = Math.exp((Math.log(p) + Math.log(a) + lnB) / a);
+  // Start: the given guess, else the leading term of I_x(a, b) ≈ x^a / (a·B(a, b)) near 0, else the mean.
+  let x = start ?? Math.exp((Math.log(p) + Math.log(a) + lnB) / a);
   if (!(x > 0 && x < 1)) x = a / (a + b);
   let lo = 0;
   let hi = 1;
@@ -136,8 +136,13 @@ export function betaQuantile(p: number, a: number, b: number): number {
   if (!(a > 0) || !(b > 0)) throw new RangeError(`betaQuantile: a and b must be > 0 (got ${a}, ${b})`);
   if (p === 0) return 0;
   if (p === 1) return 1;
-  // Solve in the lower tail of whichever orientation has p ≤ ½ (1 − p is exact for p ≥ ½).
-  return p <= 0.5 ? betaLower(p, a, b) : 1 - betaLower(1 - p, b, a);
+  // First in the lower tail of whichever orientation has p ≤ ½ (1 − p is exact for p ≥ ½). Then,
+  // if the quantile fell on the other side of ½ (a small a or b puts most of the mass at one end),
+  // solve again for the side below ½ in its own orientation, starting there: x = 1 − y cancels
+  // digits when y is near 1, and near 1 the iteration on the original orientation stalls.
+  const x = p <= 0.5 ? betaLower(p, a, b) : 1 - betaLower(1 - p, b, a);
+  if (x < 0.5) return p <= 0.5 ? x : betaLower(p, a, b, x);
+  return p > 0.5 ? x : 1 - betaLower(1 - p, b, a, 1 - x);
 }
 
 function checkBinomial(name: string, n: number, q: number): void {

@@ -35,6 +35,17 @@ interface Route {
   regex: RegExp;
   names: string[];
   handler: RouteHandler;
+  when: ((query: URLSearchParams) => boolean) | undefined;
+}
+
+/** Options of {@link Router.add}. */
+export interface RouteOptions {
+  /**
+   * The route matches only when this returns `true` for the request's query string; otherwise the
+   * next route of the same method and pattern is tried. Two routes may share a method and pattern
+   * only when the earlier one has a `when`.
+   */
+  when?: (query: URLSearchParams) => boolean;
 }
 
 export type RouteMatch =
@@ -49,9 +60,9 @@ export class Router {
    * Adds a route. `pattern` is a path with `:name` segments (one segment each) and an optional
    * trailing `*` that matches the rest (as `params['*']`). Duplicate method + pattern throws.
    */
-  add(method: HttpMethod, pattern: string, handler: RouteHandler): void {
+  add(method: HttpMethod, pattern: string, handler: RouteHandler, opts: RouteOptions = {}): void {
     if (!pattern.startsWith('/')) throw new Error(`route pattern must start with "/": ${pattern}`);
-    if (this.routes.some((r) => r.method === method && r.pattern === pattern)) {
+    if (this.routes.some((r) => r.method === method && r.pattern === pattern && r.when === undefined)) {
       throw new Error(`route ${method} ${pattern} is already registered`);
     }
     const names: string[] = [];
@@ -69,22 +80,35 @@ export class Router {
         return seg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
       })
       .join('/');
-    this.routes.push({ method, pattern, regex: new RegExp(`^${source}/?$`), names, handler });
+    this.routes.push({
+      method,
+      pattern,
+      regex: new RegExp(`^${source}/?$`),
+      names,
+      handler,
+      when: opts.when,
+    });
   }
 
-  get(pattern: string, handler: RouteHandler): void {
-    this.add('GET', pattern, handler);
+  get(pattern: string, handler: RouteHandler, opts?: RouteOptions): void {
+    this.add('GET', pattern, handler, opts);
   }
 
-  post(pattern: string, handler: RouteHandler): void {
-    this.add('POST', pattern, handler);
+  post(pattern: string, handler: RouteHandler, opts?: RouteOptions): void {
+    this.add('POST', pattern, handler, opts);
   }
 
-  match(method: string, pathname: string): RouteMatch {
+  match(method: string, pathname: string, query: URLSearchParams = new URLSearchParams()): RouteMatch {
     const allow: string[] = [];
     for (const r of this.routes) {
       const m = r.regex.exec(pathname);
       if (m === null) continue;
+      if (
+        r.when !== undefined &&
+        (r.method === method || (method === 'HEAD' && r.method === 'GET')) &&
+        !r.when(query)
+      )
+        continue;
       if (r.method !== method && !(method === 'HEAD' && r.method === 'GET')) {
         allow.push(r.method);
         continue;
@@ -101,6 +125,16 @@ export class Router {
       return { kind: 'found', handler: r.handler, params };
     }
     return allow.length > 0 ? { kind: 'method-not-allowed', allow } : { kind: 'not-found' };
+  }
+
+  /**
+   * This table, seen through `wrap`: routes added to the returned router go into this table with
+   * their handlers wrapped (e.g. by a response cache).
+   */
+  wrapped(wrap: (handler: RouteHandler) => RouteHandler): Router {
+    const view = Object.create(this) as Router;
+    view.add = (method, pattern, handler, opts) => this.add(method, pattern, wrap(handler), opts);
+    return view;
   }
 
   /** `METHOD pattern` of every route, for the startup log and tests. */

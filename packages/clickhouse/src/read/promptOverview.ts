@@ -1,0 +1,213 @@
+import type { ClickHouseClient } from '@clickhouse/client';
+import { quoteIdent } from '../schema/renderSql.js';
+import { DEFAULT_PROJECT } from './PromptQuery.js';
+import type { AnyPromptQuery } from './PromptQuery.js';
+import { COUNTERS, HISTOGRAMS, addHist, mergedRows, quantiles } from './mergedRows.js';
+import type { Group } from './mergedRows.js';
+import { planSegments } from './planSegments.js';
+import type { Segment } from './planSegments.js';
+import { chTime, isoTime, n, select } from './select.js';
+
+/**
+ * Every prompt of a project in one window, with the figures the console's prompt list shows and a
+ * per-bucket request count for a sparkline: one read of the aggregates (and the raw window edges),
+ * as the per-version queries do.
+ *
+ * @module
+ */
+
+/** Options of {@link promptOverview}. */
+export interface PromptOverviewQuery {
+  /** Project id. Default `default`. */
+  projectId?: string;
+  /** Database. Default `default`. */
+  database?: string;
+  from: Date;
+  to: Date;
+  /** Only this environment. Default: all. */
+  environment?: string;
+  /** Sparkline bucket width in seconds: a whole number of hours. Default 3600. */
+  sparklineIntervalSeconds?: number;
+}
+
+/** One prompt's figures in the window, over all of its versions. */
+export interface PromptSummary {
+  name: string;
+  requests: number;
+  errors: number;
+  /** errors / requests. */
+  errorRate: number;
+  /** p95 latency (ms) over every generation of every version. */
+  latencyP95Ms: number;
+  totalCostUsd: number;
+  /** ISO-8601 UTC of the last generation in the window. */
+  lastSeen: string;
+  /** Request count per bucket (bucket start ISO-8601 UTC), oldest first, empty buckets as 0. */
+  sparkline: Array<{ bucket: string; requests: number }>;
+}
+
+const HOUR_S = 3600;
+
+function mergeInto(into: Group, from: Group): void {
+  for (const f of COUNTERS) into[f] += from[f];
+  for (const h of HISTOGRAMS) for (const [k, c] of from[h]) addHist(into[h], k, c);
+  if (from.first_seen !== '' && (into.first_seen === '' || from.first_seen < into.first_seen))
+    into.first_seen = from.first_seen;
+  if (from.last_seen > into.last_seen) into.last_seen = from.last_seen;
+}
+
+function emptyGroup(name: string): Group {
+  const g: Record<string, unknown> = { prompt_name: name, first_seen: '', last_seen: '' };
+  for (const f of COUNTERS) g[f] = 0;
+  for (const h of HISTOGRAMS) g[h] = new Map<number, number>();
+  return g as Group;
+}
+
+/**
+ * Figures per prompt over all versions in `[from, to)`, busiest prompt first. Only generations linked
+ * to a version count (as in every per-version query).
+ *
+ * @example
+ * const prompts = await promptOverview(client, { from: new Date(Date.now() - 86_400_000), to: new Date() });
+ */
+export async function promptOverview(
+  client: ClickHouseClient,
+  q: PromptOverviewQuery,
+): Promise<PromptSummary[]> {
+  if (
+    !(q.from instanceof Date) ||
+    !(q.to instanceof Date) ||
+    isNaN(q.from.getTime()) ||
+    isNaN(q.to.getTime())
+  )
+    throw new Error('query window: from and to must be valid Dates');
+  if (q.to.getTime() <= q.from.getTime()) throw new Error('query window: to must be after from');
+  const interval = q.sparklineIntervalSeconds ?? HOUR_S;
+  if (!Number.isInteger(interval) || interval < HOUR_S || interval % HOUR_S !== 0)
+    throw new Error('promptOverview: sparklineIntervalSeconds must be a whole number of hours');
+  const db = quoteIdent(q.database ?? 'default', 'database');
+  const from = q.from.getTime();
+  const to = q.to.getTime();
+  const ms = interval * 1000;
+  // Whole days only when the bucket is whole days; otherwise hours (as timeSeriesByVersion).
+  const segments: Segment[] = planSegments(from, to).map((s) =>
+    s.source === '1d' && ms % 86_400_000 !== 0 ? { ...s, source: '1h' as const } : s,
+  );
+  const query: AnyPromptQuery = {
+    promptName: '',
+    anyPrompt: true,
+    projectId: q.projectId ?? DEFAULT_PROJECT,
+    from: q.from,
+    to: q.to,
+    ...(q.environment === undefined ? {} : { environment: q.environment }),
+  };
+  const rows = await mergedRows(client, db, query, ['prompt_name'], segments, {
+    ms,
+    expr: (col) => `toStartOfInterval(${col}, toIntervalSecond({interval:UInt32}))`,
+    param: { interval },
+  });
+  const first = Math.floor(from / ms) * ms;
+  const buckets: number[] = [];
+  for (let t = first; t < to; t += ms) buckets.push(t);
+  const byPrompt = new Map<string, { total: Group; perBucket: Map<number, number> }>();
+  for (const r of rows) {
+    const name = String(r.prompt_name);
+    let p = byPrompt.get(name);
+    if (p === undefined) byPrompt.set(name, (p = { total: emptyGroup(name), perBucket: new Map() }));
+    mergeInto(p.total, r);
+    const t = Date.parse(isoTime(String(r.bucket)));
+    p.perBucket.set(t, (p.perBucket.get(t) ?? 0) + n(r.requests));
+  }
+  return [...byPrompt.entries()]
+    .map(([name, { total, perBucket }]) => {
+      const requests = n(total.requests);
+      const errors = n(total.errors);
+      return {
+        name,
+        requests,
+        errors,
+        errorRate: requests === 0 ? 0 : errors / requests,
+        latencyP95Ms: quantiles(total.latency_h).p95,
+        totalCostUsd: total.cost_usd,
+        lastSeen: isoTime(total.last_seen),
+        sparkline: buckets.map((b) => ({
+          bucket: new Date(b).toISOString(),
+          requests: perBucket.get(b) ?? 0,
+        })),
+      };
+    })
+    .sort((a, b) => b.requests - a.requests || (a.name < b.name ? -1 : 1));
+}
+
+/** Options of {@link promptDimensions}. */
+export interface PromptDimensionsQuery {
+  projectId?: string;
+  database?: string;
+  /** Only this prompt. Default: every prompt of the project. */
+  promptName?: string;
+  from: Date;
+  to: Date;
+}
+
+/** Environments, labels, models and versions seen in a window (for filters). */
+export interface PromptDimensions {
+  prompts: string[];
+  environments: string[];
+  labels: string[];
+  models: string[];
+  versions: number[];
+}
+
+/**
+ * The distinct environments, labels, models, versions (and prompt names) that generations carried in
+ * `[from, to)`, read from the hourly aggregates (whole hours covering the window).
+ */
+export async function promptDimensions(
+  client: ClickHouseClient,
+  q: PromptDimensionsQuery,
+): Promise<PromptDimensions> {
+  if (
+    !(q.from instanceof Date) ||
+    !(q.to instanceof Date) ||
+    isNaN(q.from.getTime()) ||
+    isNaN(q.to.getTime())
+  )
+    throw new Error('query window: from and to must be valid Dates');
+  if (q.to.getTime() <= q.from.getTime()) throw new Error('query window: to must be after from');
+  const db = quoteIdent(q.database ?? 'default', 'database');
+  const params: Record<string, unknown> = {
+    project: q.projectId ?? DEFAULT_PROJECT,
+    from: chTime(Math.floor(q.from.getTime() / 3_600_000) * 3_600_000),
+    to: chTime(q.to.getTime()),
+  };
+  let prompt = '';
+  if (q.promptName !== undefined) {
+    params.prompt = q.promptName;
+    prompt = ' AND prompt_name = {prompt:String}';
+  }
+  const rows = await select<{
+    prompts: string[];
+    environments: string[];
+    labels: string[];
+    models: string[];
+    versions: Array<number | string>;
+  }>(
+    client,
+    `SELECT groupUniqArray(1000)(prompt_name) AS prompts, groupUniqArray(1000)(environment) AS environments,
+  groupUniqArray(1000)(prompt_label) AS labels, groupUniqArray(1000)(model) AS models,
+  groupUniqArray(1000)(prompt_version) AS versions
+FROM ${db}.promptline_version_stats
+WHERE project_id = {project:String}${prompt} AND bucket_seconds = 3600
+  AND bucket >= toDateTime({from:DateTime64(3, 'UTC')}) AND bucket < toDateTime({to:DateTime64(3, 'UTC')})`,
+    params,
+  );
+  const r = rows[0];
+  const sorted = (xs: string[] | undefined): string[] => [...(xs ?? [])].sort();
+  return {
+    prompts: sorted(r?.prompts),
+    environments: sorted(r?.environments),
+    labels: sorted(r?.labels),
+    models: sorted(r?.models),
+    versions: (r?.versions ?? []).map(Number).sort((a, b) => a - b),
+  };
+}

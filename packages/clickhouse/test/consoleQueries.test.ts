@@ -1,0 +1,265 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  distributionsByVersion,
+  generationDetail,
+  insertLogs,
+  insertTraces,
+  listGenerations,
+  metricsByVersion,
+  migrate,
+  promptDimensions,
+  promptOverview,
+  scoreTimeSeriesByVersion,
+} from '../src/index.js';
+import type { GenerationRow } from '../src/index.js';
+import { PROMPTLINE } from '@promptline/semconv';
+import { tempEngine } from '../../../test/kit/engine.js';
+import { buildScenario } from './versionScenario.js';
+
+/**
+ * The queries behind the console (overview, score time series, distributions, generations) on the
+ * real embedded engine, checked against the scenario's own values. The window starts and ends off
+ * the hour, so every query also reads raw edges.
+ */
+
+const engine = tempEngine();
+const { client } = engine;
+const DB = 'cons';
+const PROJECT = 'proj-console';
+const START = Date.UTC(2026, 10, 10, 0, 17, 0);
+const PHASE = 2 * 3_600_000;
+const PER_VERSION = 120;
+const main = buildScenario({
+  start: START,
+  phaseMs: PHASE,
+  perVersion: PER_VERSION,
+  project: PROJECT,
+  prompt: 'summarize',
+  environment: 'prod',
+  seed: 3,
+  idBase: 1000,
+});
+const other = buildScenario({
+  start: START,
+  phaseMs: PHASE,
+  perVersion: 20,
+  project: PROJECT,
+  prompt: 'classify',
+  environment: 'staging',
+  seed: 4,
+  idBase: 9000,
+});
+const foreign = buildScenario({
+  start: START,
+  phaseMs: PHASE,
+  perVersion: 30,
+  project: 'someone-else',
+  prompt: 'summarize',
+  environment: 'prod',
+  seed: 5,
+  idBase: 20000,
+});
+const FROM = new Date(START - 13 * 60_000);
+const TO = new Date(START + 3 * PHASE + 7 * 60_000);
+const window = { database: DB, projectId: PROJECT, from: FROM, to: TO };
+
+// One captured input/output on the first span of version 3.
+const captured = main.spans.find((s) => s.SpanAttributes[PROMPTLINE.PROMPT_VERSION] === '3')!;
+captured.SpanAttributes[PROMPTLINE.INPUT] = 'Summarize: the parcel is late.';
+captured.SpanAttributes[PROMPTLINE.OUTPUT] = 'A late parcel.';
+
+/** The exact order statistic of rank ⌊q·(n−1)⌋. */
+function orderStat(values: number[], q: number): number {
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.floor(q * (s.length - 1))]!;
+}
+
+beforeAll(async () => {
+  await migrate(client, { database: DB });
+  await insertLogs(client, main.earlyScores, { database: DB, dedupToken: 'early' });
+  const spans = [...main.spans, ...other.spans, ...foreign.spans];
+  for (let i = 0; i < spans.length; i += 400)
+    await insertTraces(client, spans.slice(i, i + 400), { database: DB, dedupToken: `t-${i}` });
+  await insertLogs(client, [...main.lateScores, ...foreign.lateScores], { database: DB, dedupToken: 'late' });
+}, 120_000);
+afterAll(() => engine.close());
+
+describe('promptOverview', () => {
+  it('sums every version of each prompt of the project, with an exact p95 and a sparkline', async () => {
+    const rows = await promptOverview(client, window);
+    expect(rows.map((r) => r.name)).toEqual(['summarize', 'classify']);
+    const s = rows[0]!;
+    expect(s.requests).toBe(main.gens.length);
+    expect(s.errors).toBe(main.gens.filter((g) => g.error).length);
+    expect(s.errorRate).toBeCloseTo(s.errors / s.requests, 12);
+    const exact = orderStat(
+      main.gens.map((g) => g.latencyMs),
+      0.95,
+    );
+    expect(Math.abs(s.latencyP95Ms - exact) / exact).toBeLessThan(0.005);
+    // The sparkline covers the window hour by hour and adds up to the total.
+    expect(s.sparkline.length).toBe(
+      Math.ceil((TO.getTime() - Math.floor(FROM.getTime() / 3_600_000) * 3_600_000) / 3_600_000),
+    );
+    expect(s.sparkline.reduce((a, p) => a + p.requests, 0)).toBe(s.requests);
+    const firstHour = main.gens.filter((g) => g.ms < Date.UTC(2026, 10, 10, 1)).length;
+    expect(s.sparkline[0]!.requests).toBe(firstHour);
+    // The same total as the per-version figures.
+    const perVersion = await metricsByVersion(client, {
+      ...window,
+      promptName: 'summarize',
+      includeScores: false,
+    });
+    expect(perVersion.reduce((a, v) => a + v.requests, 0)).toBe(s.requests);
+    expect(perVersion.reduce((a, v) => a + v.totalCostUsd, 0)).toBeCloseTo(s.totalCostUsd, 9);
+  });
+
+  it('filters by environment and never reads another project', async () => {
+    const rows = await promptOverview(client, { ...window, environment: 'staging' });
+    expect(rows.map((r) => [r.name, r.requests])).toEqual([['classify', other.gens.length]]);
+    const foreignRows = await promptOverview(client, { ...window, projectId: 'someone-else' });
+    expect(foreignRows.map((r) => [r.name, r.requests])).toEqual([['summarize', foreign.gens.length]]);
+  });
+
+  it('lists the dimensions seen', async () => {
+    const d = await promptDimensions(client, { ...window, promptName: 'summarize' });
+    expect(d).toEqual({
+      prompts: ['summarize'],
+      environments: ['prod'],
+      labels: ['production'],
+      models: ['gpt-4o-mini'],
+      versions: [2, 3, 4],
+    });
+    expect((await promptDimensions(client, window)).environments).toEqual(['prod', 'staging']);
+  });
+});
+
+describe('scoreTimeSeriesByVersion', () => {
+  it('gives each bucket the mean of the scores of its generations (early and late scores alike)', async () => {
+    const points = await scoreTimeSeriesByVersion(client, {
+      ...window,
+      promptName: 'summarize',
+      intervalSeconds: 3600,
+    });
+    const expected = new Map<string, { count: number; sum: number }>();
+    for (const g of main.gens) {
+      if (g.quality === null) continue;
+      const bucket = new Date(Math.floor(g.ms / 3_600_000) * 3_600_000).toISOString();
+      const key = `${bucket} v${g.version}`;
+      const e = expected.get(key) ?? { count: 0, sum: 0 };
+      e.count++;
+      e.sum += g.quality;
+      expected.set(key, e);
+    }
+    expect(points.every((p) => p.name === 'quality')).toBe(true);
+    expect(points.length).toBe(expected.size);
+    for (const p of points) {
+      const e = expected.get(`${p.bucket} v${p.version}`);
+      expect(e, `${p.bucket} v${p.version}`).toBeDefined();
+      expect(p.count).toBe(e!.count);
+      expect(p.mean).toBeCloseTo(e!.sum / e!.count, 9);
+    }
+  });
+});
+
+describe('distributionsByVersion', () => {
+  it('bins latency and scores of two versions on shared bins with exact counts', async () => {
+    const d = await distributionsByVersion(client, {
+      ...window,
+      promptName: 'summarize',
+      versions: [2, 3],
+      bins: 20,
+    });
+    expect(d.latencyMs.bins.length).toBe(20);
+    expect(d.latencyMs.scale).toBe('linear');
+    for (const v of [2, 3]) {
+      const gens = main.gens.filter((g) => g.version === v);
+      expect(d.latencyMs.n[String(v)]).toBe(gens.length);
+      expect(d.latencyMs.counts[String(v)]!.reduce((a, c) => a + c, 0)).toBe(gens.length);
+      expect(d.ttftMs.n[String(v)]).toBe(gens.filter((g) => g.ttftMs !== null).length);
+      const scored = gens.filter((g) => g.quality !== null);
+      const q = d.scores.quality!;
+      expect(q.n[String(v)]).toBe(scored.length);
+      // Bins are ordered and the extreme values fall inside them.
+      const min = Math.min(...scored.map((g) => g.quality!));
+      expect(q.bins[0]![0]).toBeLessThanOrEqual(min);
+    }
+    const edges = d.latencyMs.bins.flat();
+    expect([...edges].sort((a, b) => a - b)).toEqual(edges);
+  });
+});
+
+describe('listGenerations / generationDetail', () => {
+  it('pages a version newest first without gaps or repeats, scores attached', async () => {
+    const seen: GenerationRow[] = [];
+    let cursor: string | undefined;
+    for (let i = 0; i < 10; i++) {
+      const page = await listGenerations(client, {
+        ...window,
+        promptName: 'summarize',
+        version: 3,
+        limit: 50,
+        ...(cursor === undefined ? {} : { cursor }),
+      });
+      seen.push(...page.rows);
+      if (page.next === null) break;
+      cursor = page.next;
+    }
+    const gens = main.gens.filter((g) => g.version === 3);
+    expect(seen.length).toBe(gens.length);
+    expect(new Set(seen.map((r) => r.spanId)).size).toBe(gens.length);
+    const times = seen.map((r) => r.time);
+    expect([...times].sort().reverse()).toEqual(times);
+    expect(seen.filter((r) => r.status === 'error').length).toBe(gens.filter((g) => g.error).length);
+    const scored = seen.filter((r) => r.scores.some((s) => s.name === 'quality'));
+    expect(scored.length).toBe(gens.filter((g) => g.quality !== null).length);
+  });
+
+  it('filters by status and by score range', async () => {
+    const errors = await listGenerations(client, {
+      ...window,
+      promptName: 'summarize',
+      version: 2,
+      status: 'error',
+      limit: 200,
+    });
+    expect(errors.rows.length).toBe(main.gens.filter((g) => g.version === 2 && g.error).length);
+    expect(errors.rows.every((r) => r.status === 'error')).toBe(true);
+    const low = await listGenerations(client, {
+      ...window,
+      promptName: 'summarize',
+      version: 2,
+      score: 'quality',
+      scoreMax: 0.7,
+      limit: 200,
+    });
+    const expected = main.gens.filter((g) => g.version === 2 && g.quality !== null && g.quality <= 0.7);
+    expect(low.rows.length).toBe(expected.length);
+    expect(low.rows.every((r) => (r.scores.find((s) => s.name === 'quality')?.value ?? 1) <= 0.7)).toBe(true);
+  });
+
+  it('shows one generation with its captured input and output, only to its project', async () => {
+    const d = await generationDetail(client, {
+      database: DB,
+      projectId: PROJECT,
+      traceId: captured.TraceId,
+      spanId: captured.SpanId,
+    });
+    expect(d).not.toBeNull();
+    expect(d!.version).toBe(3);
+    expect(d!.input).toBe('Summarize: the parcel is late.');
+    expect(d!.output).toBe('A late parcel.');
+    expect(d!.promptName).toBe('summarize');
+    expect(
+      await generationDetail(client, {
+        database: DB,
+        projectId: 'someone-else',
+        traceId: captured.TraceId,
+        spanId: captured.SpanId,
+      }),
+    ).toBeNull();
+    await expect(
+      generationDetail(client, { database: DB, projectId: PROJECT, traceId: "x' OR 1", spanId: 'ab' }),
+    ).rejects.toThrow(/hex/);
+  });
+});

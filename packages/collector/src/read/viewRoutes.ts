@@ -1,0 +1,157 @@
+/**
+ * Read API routes for the console's views (and any other reader): every prompt at a glance, the
+ * filters' values, score time series, distributions, and the generations of a version (version
+ * comparison and regressions are metricsRoutes.ts's). All `read` scope, every query scoped to the key's (or
+ * the console session's) project; windows and filters as in the typed read API
+ * (`since=24h` or `from=&to=`, `environment`, `label`).
+ */
+import {
+  distributionsByVersion,
+  generationDetail,
+  listGenerations,
+  promptDimensions,
+  promptOverview,
+  scoreTimeSeriesByVersion,
+} from '@promptline/clickhouse';
+import type { GenerationsQuery } from '@promptline/clickhouse';
+import type { RouteModule } from '../server/RouteModule.js';
+import { HttpError, sendJson } from '../server/Router.js';
+import { guard, parseWindow, promptQuery } from './metricsRoutes.js';
+
+const HOUR_S = 3600;
+
+/** A whole-hour sparkline bucket giving at most ~48 points for the window. */
+export function sparklineInterval(from: Date, to: Date): number {
+  const hours = Math.ceil((to.getTime() - from.getTime()) / 3_600_000 / 48);
+  return Math.max(1, hours) * HOUR_S;
+}
+
+function intParam(url: URL, name: string, opts: { min: number; max: number }): number | undefined {
+  const text = url.searchParams.get(name);
+  if (text === null || text === '') return undefined;
+  const v = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(v) || v < opts.min || v > opts.max)
+    throw new HttpError(400, `${name}: expected a whole number in ${opts.min}…${opts.max} (got ${text})`);
+  return v;
+}
+
+function numParam(url: URL, name: string): number | undefined {
+  const text = url.searchParams.get(name);
+  if (text === null || text === '') return undefined;
+  const v = Number(text);
+  if (!Number.isFinite(v)) throw new HttpError(400, `${name}: expected a number (got ${text})`);
+  return v;
+}
+
+function required(url: URL, name: string): string {
+  const v = url.searchParams.get(name);
+  if (v === null || v === '') throw new HttpError(400, `${name}: required (?${name}=…)`);
+  return v;
+}
+
+/** The view routes (see the module comment); mounted with the typed read API. */
+export const viewRoutes: RouteModule = (router, deps) => {
+  router.get('/api/v1/overview', async (req, res, _p, url) => {
+    const who = deps.requireScope(req, 'read');
+    const window = parseWindow(url);
+    const environment = url.searchParams.get('environment') ?? undefined;
+    const interval = sparklineInterval(window.from, window.to);
+    const prompts = await guard(() =>
+      promptOverview(deps.client, {
+        projectId: who.project,
+        database: deps.database,
+        ...window,
+        ...(environment === undefined ? {} : { environment }),
+        sparklineIntervalSeconds: interval,
+      }),
+    );
+    sendJson(res, 200, { project: who.project, ...window, sparklineIntervalSeconds: interval, prompts });
+  });
+
+  router.get('/api/v1/dimensions', async (req, res, _p, url) => {
+    const who = deps.requireScope(req, 'read');
+    const window = parseWindow(url);
+    const prompt = url.searchParams.get('prompt');
+    const dims = await guard(() =>
+      promptDimensions(deps.client, {
+        projectId: who.project,
+        database: deps.database,
+        ...window,
+        ...(prompt === null || prompt === '' ? {} : { promptName: prompt }),
+      }),
+    );
+    sendJson(res, 200, { project: who.project, ...window, ...dims });
+  });
+
+  router.get('/api/v1/scores/timeseries', async (req, res, _p, url) => {
+    const who = deps.requireScope(req, 'read');
+    const q = promptQuery(url, deps, who.project);
+    const interval = intParam(url, 'interval', { min: 60, max: 30 * 86_400 }) ?? HOUR_S;
+    const points = await guard(() =>
+      scoreTimeSeriesByVersion(deps.client, { ...q, intervalSeconds: interval }),
+    );
+    sendJson(res, 200, { prompt: q.promptName, from: q.from, to: q.to, intervalSeconds: interval, points });
+  });
+
+  router.get('/api/v1/distributions', async (req, res, _p, url) => {
+    const who = deps.requireScope(req, 'read');
+    const q = promptQuery(url, deps, who.project);
+    const versions = required(url, 'versions')
+      .split(',')
+      .map((v) => {
+        if (!/^\d+$/.test(v.trim())) throw new HttpError(400, `versions: expected 1,2,… (got ${v})`);
+        return Number(v);
+      });
+    const bins = intParam(url, 'bins', { min: 2, max: 200 });
+    const d = await guard(() =>
+      distributionsByVersion(deps.client, { ...q, versions, ...(bins === undefined ? {} : { bins }) }),
+    );
+    sendJson(res, 200, { prompt: q.promptName, from: q.from, to: q.to, versions, ...d });
+  });
+
+  router.get('/api/v1/generations', async (req, res, _p, url) => {
+    const who = deps.requireScope(req, 'read');
+    const q = promptQuery(url, deps, who.project);
+    const version = intParam(url, 'version', { min: 1, max: 2 ** 32 - 1 });
+    if (version === undefined) throw new HttpError(400, 'version: required (?version=N)');
+    const status = url.searchParams.get('status') ?? '';
+    if (status !== '' && status !== 'ok' && status !== 'error')
+      throw new HttpError(400, `status: expected ok or error (got ${status})`);
+    const score = url.searchParams.get('score') ?? '';
+    const scoreMin = numParam(url, 'scoreMin');
+    const scoreMax = numParam(url, 'scoreMax');
+    const limit = intParam(url, 'limit', { min: 1, max: 200 });
+    const cursor = url.searchParams.get('cursor') ?? '';
+    const query: GenerationsQuery = {
+      projectId: who.project,
+      database: deps.database,
+      promptName: q.promptName,
+      version,
+      from: q.from,
+      to: q.to,
+      ...(q.environment === undefined ? {} : { environment: q.environment }),
+      ...(status === '' ? {} : { status }),
+      ...(score === '' ? {} : { score }),
+      ...(scoreMin === undefined ? {} : { scoreMin }),
+      ...(scoreMax === undefined ? {} : { scoreMax }),
+      ...(limit === undefined ? {} : { limit }),
+      ...(cursor === '' ? {} : { cursor }),
+    };
+    const page = await guard(() => listGenerations(deps.client, query));
+    sendJson(res, 200, { prompt: q.promptName, version, from: q.from, to: q.to, ...page });
+  });
+
+  router.get('/api/v1/generations/:traceId/:spanId', async (req, res, params) => {
+    const who = deps.requireScope(req, 'read');
+    const detail = await guard(() =>
+      generationDetail(deps.client, {
+        projectId: who.project,
+        database: deps.database,
+        traceId: params.traceId ?? '',
+        spanId: params.spanId ?? '',
+      }),
+    );
+    if (detail === null) throw new HttpError(404, 'no such generation in this project');
+    sendJson(res, 200, detail);
+  });
+};

@@ -1,0 +1,150 @@
+import type { MetricComparison } from '../api.js';
+import { fmtChange, fmtCount, fmtMs, fmtNum, fmtP, fmtRate, fmtUsd } from '../format.js';
+import { Verdict } from './common.js';
+
+/** How a metric's values read (`latency_ms` in ms, `error_rate` as a rate, …). */
+export function metricFormat(metric: string): (v: number) => string {
+  if (metric === 'latency_ms' || metric === 'ttft_ms') return fmtMs;
+  if (metric === 'cost_usd') return fmtUsd;
+  if (metric === 'error_rate') return fmtRate;
+  if (metric === 'total_tokens') return fmtCount;
+  return fmtNum;
+}
+
+const NAMES: Record<string, string> = {
+  latency_ms: 'Latency',
+  ttft_ms: 'Time to first token',
+  total_tokens: 'Tokens per call',
+  cost_usd: 'Cost per call',
+  error_rate: 'Error rate',
+};
+
+export function metricName(metric: string): string {
+  return NAMES[metric] ?? (metric.startsWith('score:') ? `Score ${metric.slice(6)}` : metric);
+}
+
+/** The figure a side is summarised by: the median for rank tests, else the mean (or the rate). */
+function sideText(
+  m: MetricComparison,
+  side: 'baseline' | 'candidate',
+): { value: number | null; text: string } {
+  const s = m[side];
+  const f = metricFormat(m.metric);
+  if (m.metric === 'error_rate') {
+    const rate = s.n === 0 ? null : (s.events ?? 0) / s.n;
+    return {
+      value: s.mean ?? rate,
+      text: `${f(s.mean ?? rate ?? NaN)} (${fmtCount(s.events ?? 0)} of ${fmtCount(s.n)})`,
+    };
+  }
+  const v = s.median ?? s.mean;
+  return { value: v, text: `${s.median !== null ? 'median ' : 'mean '}${v === null ? '–' : f(v)}` };
+}
+
+/** The comparison report as `promptline compare` prints it: per metric, both sides, test, p, verdict. */
+export function ComparisonTable(props: {
+  id: string;
+  caption: string;
+  metrics: MetricComparison[];
+  baseline: string;
+  candidate: string;
+}) {
+  return (
+    <div class="scroll">
+      <table class="data" id={props.id}>
+        <caption>{props.caption}</caption>
+        <thead>
+          <tr>
+            <th scope="col">Metric</th>
+            <th scope="col" class="num">
+              {props.baseline}
+            </th>
+            <th scope="col" class="num">
+              n
+            </th>
+            <th scope="col" class="num">
+              {props.candidate}
+            </th>
+            <th scope="col" class="num">
+              n
+            </th>
+            <th scope="col" class="num">
+              Change
+            </th>
+            <th scope="col">Test</th>
+            <th scope="col" class="num">
+              p
+            </th>
+            <th scope="col" class="num">
+              p (Holm)
+            </th>
+            <th scope="col">Verdict</th>
+          </tr>
+        </thead>
+        <tbody>
+          {props.metrics.map((m) => {
+            const b = sideText(m, 'baseline');
+            const c = sideText(m, 'candidate');
+            const f = metricFormat(m.metric);
+            return (
+              <tr key={m.metric} data-metric={m.metric}>
+                <th scope="row">
+                  {metricName(m.metric)} <span class="muted">({m.better} is better)</span>
+                </th>
+                <td class="num" data-fig="baseline" data-value={b.value ?? ''}>
+                  {b.text}
+                  {m.baseline.interval !== undefined ? (
+                    <span class="ci">
+                      {' '}
+                      [{f(m.baseline.interval.lower)}, {f(m.baseline.interval.upper)}]
+                    </span>
+                  ) : null}
+                </td>
+                <td class="num" data-fig="baseline.n" data-value={m.baseline.n}>
+                  {fmtCount(m.baseline.n)}
+                  {m.baseline.total > m.baseline.n ? (
+                    <span class="muted"> of {fmtCount(m.baseline.total)}</span>
+                  ) : null}
+                </td>
+                <td class="num" data-fig="candidate" data-value={c.value ?? ''}>
+                  {c.text}
+                  {m.candidate.interval !== undefined ? (
+                    <span class="ci">
+                      {' '}
+                      [{f(m.candidate.interval.lower)}, {f(m.candidate.interval.upper)}]
+                    </span>
+                  ) : null}
+                </td>
+                <td class="num" data-fig="candidate.n" data-value={m.candidate.n}>
+                  {fmtCount(m.candidate.n)}
+                  {m.candidate.total > m.candidate.n ? (
+                    <span class="muted"> of {fmtCount(m.candidate.total)}</span>
+                  ) : null}
+                </td>
+                <td class="num" data-fig="relativeChange" data-value={m.effect.relativeChange ?? ''}>
+                  {fmtChange(m.effect.relativeChange)}
+                  {m.interval !== undefined ? (
+                    <span class="ci">
+                      {' '}
+                      [{f(m.interval.lower)}, {f(m.interval.upper)}]
+                    </span>
+                  ) : null}
+                </td>
+                <td>{m.test}</td>
+                <td class="num" data-fig="p" data-value={m.p ?? ''}>
+                  {fmtP(m.p)}
+                </td>
+                <td class="num" data-fig="pAdjusted" data-value={m.pAdjusted ?? ''}>
+                  {fmtP(m.pAdjusted)}
+                </td>
+                <td data-fig="verdict" data-value={m.verdict}>
+                  <Verdict verdict={m.verdict} />
+                </td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+    </div>
+  );
+}

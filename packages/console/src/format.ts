@@ -1,0 +1,65 @@
+/**
+ * How the console writes numbers. Plain functions (no DOM), shared with the browser tests, which
+ * check that the page shows exactly what the read API answered.
+ */
+
+/** An integer count: `1234567` → `1,234,567`. */
+export function fmtCount(n: number | null | undefined): string {
+  if (n === null || n === undefined || !Number.isFinite(n)) return '–';
+  return Math.round(n).toLocaleString('en-US');
+}
+
+/** Milliseconds: `87.4` → `87 ms`, `1234` → `1.23 s`. */
+export function fmtMs(v: number | null | undefined): string {
+  if (v === null || v === undefined || !Number.isFinite(v)) return '–';
+  if (Math.abs(v) >= 1000) return `${(v / 1000).toFixed(2)} s`;
+  if (Math.abs(v) >= 10) return `${Math.round(v)} ms`;
+  return `${v.toFixed(1)} ms`;
+}
+
+/** US dollars: `0` → `$0`, `12.3` → `$12.30`, `0.000123` → `$0.00012`. */
+export function fmtUsd(v: number | null | undefined): string {
+  if (v === null || v === undefined || !Number.isFinite(v)) return '–';
+  if (v === 0) return '$0';
+  if (Math.abs(v) >= 1) return `$${v.toFixed(2)}`;
+  return `$${Number(v.toPrecision(2))}`;
+}
+
+/** A 0..1 rate as a percentage: `0.0312` → `3.1%`. */
+export function fmtRate(v: number | null | undefined): string {
+  if (v === null || v === undefined || !Number.isFinite(v)) return '–';
+  return `${(v * 100).toFixed(1)}%`;
+}
+
+/** A plain number with up to 3 significant decimals: `0.81234` → `0.812`. */
+export function fmtNum(v: number | null | undefined): string {
+  if (v === null || v === undefined || !Number.isFinite(v)) return '–';
+  if (Number.isInteger(v)) return fmtCount(v);
+  if (Math.abs(v) >= 100) return v.toFixed(1);
+  return Number(v.toPrecision(3)).toString();
+}
+
+/** A p-value: `0.0000123` → `1.2e-5`, `0.0432` → `0.043`. */
+export function fmtP(v: number | null | undefined): string {
+  if (v === null || v === undefined || !Number.isFinite(v)) return '–';
+  if (v < 0.001) return v.toExponential(1);
+  return v.toFixed(3);
+}
+
+/** A relative change: `0.123` → `+12.3%`. */
+export function fmtChange(v: number | null | undefined): string {
+  if (v === null || v === undefined || !Number.isFinite(v)) return '–';
+  return `${v >= 0 ? '+' : ''}${(v * 100).toFixed(1)}%`;
+}
+
+/** ISO time → `2026-11-20 12:34` (UTC). */
+export function fmtTime(iso: string | null | undefined): string {
+  if (iso === null || iso === undefined || iso === '') return '–';
+  return `${iso.replace('T', ' ').slice(0, 16)} UTC`;
+}
+
+/** ISO time → `2026-11-20 12:34:56` (UTC). */
+export function fmtTimeSeconds(iso: string | null | undefined): string {
+  if (iso === null || iso === undefined || iso === '') return '–';
+  return `${iso.replace('T', ' ').slice(0, 19)} UTC`;
+}
