@@ -14,6 +14,7 @@ import {
   detectRegressions,
   insertTraces,
   labelHistory,
+  metricsBreakdown,
   metricsByVersion,
   migrate,
   timeSeriesByVersion,
@@ -252,6 +253,23 @@ describe('named versions through the query layer', () => {
       ['2.1.0', countOf('2.1.0', window.from.getTime(), window.to.getTime())],
     ]);
     expect(got[1]!.version).toBe(namedVersionId('2.2.0-rc1'));
+  });
+
+  it('breakdowns by a column and by a span attribute carry the names and count re-sent spans once', async () => {
+    // Copies of the first 60 spans in another batch: otel_traces holds them twice, the figures once.
+    await insertTraces(client, rows.slice(0, 60), { database: DB, dedupToken: 'semver-again' });
+    const expected = [
+      ['production', '2.1.0', countOf('2.1.0', window.from.getTime(), window.to.getTime())],
+      ['production', '2.2.0-rc1', countOf('2.2.0-rc1', window.from.getTime(), window.to.getTime())],
+      ['staging', '3', countOf('3', window.from.getTime(), window.to.getTime())],
+    ];
+    for (const by of ['label', PROMPTLINE.PROMPT_LABEL]) {
+      const b = await metricsBreakdown(client, { ...window, by });
+      const got = b.values
+        .flatMap((v) => v.versions.map((x) => [v.value, x.versionName, x.requests]))
+        .sort((x, y) => String(x[0]).localeCompare(String(y[0])) || String(x[1]).localeCompare(String(y[1])));
+      expect(got, by).toEqual(expected);
+    }
   });
 
   it('time series, label share and label history carry the names', async () => {
