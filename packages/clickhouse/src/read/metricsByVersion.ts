@@ -1,6 +1,6 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { mergedRows, quantiles } from './mergedRows.js';
-import type { Percentiles } from './mergedRows.js';
+import type { Group, Percentiles } from './mergedRows.js';
 import { planSegments } from './planSegments.js';
 import { checkWindow, queryDatabase } from './PromptQuery.js';
 import type { WindowQuery } from './PromptQuery.js';
@@ -76,35 +76,38 @@ export async function metricsByVersion(
     q.includeScores === false ? new Map<number, ScoreSummary[]>() : await scoresByVersion(client, q);
   return rows.map((r) => {
     const version = n(r.prompt_version as number);
-    const requests = n(r.requests);
-    const errors = n(r.errors);
-    const ttftCount = n(r.ttft_count);
-    const validated = n(r.validated);
-    return {
-      version,
-      requests,
-      errors,
-      errorRate: requests === 0 ? 0 : errors / requests,
-      latencyMs: { ...quantiles(r.latency_h), mean: requests === 0 ? 0 : r.latency_ms_sum / requests },
-      ttftMs:
-        ttftCount === 0
-          ? null
-          : { ...quantiles(r.ttft_h), mean: r.ttft_ms_sum / ttftCount, count: ttftCount },
-      totalTokens: quantiles(r.tokens_h),
-      costUsd: quantiles(r.cost_h),
-      inputTokens: n(r.input_tokens),
-      outputTokens: n(r.output_tokens),
-      cacheReadTokens: n(r.cache_read_tokens),
-      reasoningTokens: n(r.reasoning_tokens),
-      totalCostUsd: r.cost_usd,
-      inputCostUsd: r.input_cost_usd,
-      outputCostUsd: r.output_cost_usd,
-      unpricedCalls: n(r.unpriced),
-      validated,
-      validationPassRate: validated === 0 ? null : n(r.validation_passed) / validated,
-      firstSeen: isoTime(r.first_seen),
-      lastSeen: isoTime(r.last_seen),
-      scores: scores.get(version) ?? [],
-    };
+    return toVersionMetrics(r, version, scores.get(version) ?? []);
   });
+}
+
+/** A merged group's figures as {@link VersionMetrics} (shared with the prompt page read). */
+export function toVersionMetrics(r: Group, version: number, scores: ScoreSummary[]): VersionMetrics {
+  const requests = n(r.requests);
+  const errors = n(r.errors);
+  const ttftCount = n(r.ttft_count);
+  const validated = n(r.validated);
+  return {
+    version,
+    requests,
+    errors,
+    errorRate: requests === 0 ? 0 : errors / requests,
+    latencyMs: { ...quantiles(r.latency_h), mean: requests === 0 ? 0 : r.latency_ms_sum / requests },
+    ttftMs:
+      ttftCount === 0 ? null : { ...quantiles(r.ttft_h), mean: r.ttft_ms_sum / ttftCount, count: ttftCount },
+    totalTokens: quantiles(r.tokens_h),
+    costUsd: quantiles(r.cost_h),
+    inputTokens: n(r.input_tokens),
+    outputTokens: n(r.output_tokens),
+    cacheReadTokens: n(r.cache_read_tokens),
+    reasoningTokens: n(r.reasoning_tokens),
+    totalCostUsd: r.cost_usd,
+    inputCostUsd: r.input_cost_usd,
+    outputCostUsd: r.output_cost_usd,
+    unpricedCalls: n(r.unpriced),
+    validated,
+    validationPassRate: validated === 0 ? null : n(r.validation_passed) / validated,
+    firstSeen: isoTime(r.first_seen),
+    lastSeen: isoTime(r.last_seen),
+    scores,
+  };
 }
