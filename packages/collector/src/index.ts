@@ -1,5 +1,6 @@
 export { startCollector } from './startCollector.js';
 export type { RunningCollector, StartOptions } from './startCollector.js';
+export type { ReadCacheStats } from './read/ReadCache.js';
 export { loadConfig, ConfigError, defaultConfigDocument, ENV_OVERRIDES } from './config/loadConfig.js';
 export type { CollectorConfig, ProcessorConfig } from './config/loadConfig.js';
 export {

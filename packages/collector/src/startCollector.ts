@@ -25,6 +25,8 @@ import type { ConsoleIdentity } from './console/ConsoleAuth.js';
 import { consoleRoutes } from './console/consoleRoutes.js';
 import { metricsRoutes } from './read/metricsRoutes.js';
 import { ReadCache } from './read/ReadCache.js';
+import type { ReadCacheStats } from './read/ReadCache.js';
+import { WriteCounter } from './read/WriteCounter.js';
 import { checkReaderUser, ReaderConfigError, sqlRoutes } from './read/sqlRoutes.js';
 import type { SqlEndpointOptions } from './read/sqlRoutes.js';
 import { viewRoutes } from './read/viewRoutes.js';
@@ -75,6 +77,8 @@ export interface RunningCollector {
   readonly log: Logger;
   /** The web console, or `undefined` when it is disabled. */
   readonly console: RunningConsole | undefined;
+  /** Hits, misses and shared reads of the typed read API's answer cache, and what it holds. */
+  readCacheStats(): ReadCacheStats;
   /**
    * Seals the WAL and waits until everything acknowledged so far is in ClickHouse (or `timeoutMs`
    * passes). Resolves `true` when the WAL is empty.
@@ -101,7 +105,9 @@ export async function startCollector(
   const ownsClient = options.client === undefined;
   // The engine's files hold every project's telemetry: readable by this user only.
   if (embedded && ownsClient) ensurePrivateDir(config.exporter.dataDir, log);
-  const client =
+  // Every write through the client is counted: the read cache reuses an answer only while none happened.
+  const writes = new WriteCounter();
+  const rawClient =
     options.client ??
     openClickHouse(
       embedded
@@ -114,6 +120,7 @@ export async function startCollector(
             requestTimeoutMs: config.exporter.timeoutMs,
           },
     );
+  const client = writes.count(rawClient);
   let wal: WriteAheadLog | undefined;
   let server: Server | undefined;
   try {
@@ -269,9 +276,9 @@ export async function startCollector(
       config.readApi.enabled || consoleAuth !== undefined ? [metricsRoutes, viewRoutes] : [];
     const sqlApi = config.readApi.enabled ? [sqlRoutes(sql)] : [];
     for (const mount of consoleModules) mount(router, deps);
-    // Readers of one view ask the same questions together: the typed read API's answers are shared
-    // for a few seconds (ReadCache), per project.
-    const readCache = new ReadCache();
+    // Readers of one view ask the same questions together: the typed read API's answers are shared,
+    // per project, until the next write (or for a few seconds / minutes at most; ReadCache).
+    const readCache = new ReadCache({ writes: () => writes.value });
     const cachedRouter = router.wrapped((h) => readCache.wrap(h, (req) => deps.requireScope(req, 'read')));
     for (const mount of typedReadApi) mount(cachedRouter, deps);
     for (const mount of [...sqlApi, ...BUILTIN_ROUTE_MODULES, ...(options.routes ?? [])]) mount(router, deps);
@@ -390,6 +397,7 @@ export async function startCollector(
       router,
       log,
       console: runningConsole,
+      readCacheStats: () => readCache.snapshot(),
       flush,
       stop,
     };
