@@ -338,6 +338,63 @@ const compareExpectations: Record<string, Expectation> = {
       { scoresOnly: true },
     ),
   },
+  'Score distribution': {
+    columns: [
+      'side',
+      'version',
+      'n',
+      'is_boolean',
+      'mean_score',
+      'mean_ci_lower',
+      'mean_ci_upper',
+      'min_score',
+      'p10',
+      'p25',
+      'median',
+      'p75',
+      'p90',
+      'max_score',
+    ],
+    check: (r, g) => {
+      expect(r.rows.map((x) => [x.side, num(x.version)])).toEqual([
+        ['A', 2],
+        ['B', 3],
+      ]);
+      // Type-7 quantiles (interpolated order statistics), written out here.
+      const type7 = (sorted: number[], q: number): number => {
+        const h = (sorted.length - 1) * q;
+        const lo = Math.floor(h);
+        return lo + 1 >= sorted.length
+          ? sorted[lo]!
+          : sorted[lo]! + (h - lo) * (sorted[lo + 1]! - sorted[lo]!);
+      };
+      for (const row of r.rows) {
+        const values = scoresOf(ofVersion(g, num(row.version)))
+          .map((s) => s.value)
+          .sort((a, b) => a - b);
+        const n = values.length;
+        const mean = values.reduce((a, b) => a + b, 0) / n;
+        const sd = Math.sqrt(values.reduce((a, v) => a + (v - mean) ** 2, 0) / (n - 1));
+        const w = `side ${String(row.side)}`;
+        expect(num(row.n), w).toBe(n);
+        expect(num(row.is_boolean), `${w}: a 0..1 score with other values is not boolean`).toBe(0);
+        expectClose(row.mean_score, mean, `${w} mean`);
+        expectClose(row.mean_ci_lower, mean - (1.959964 * sd) / Math.sqrt(n), `${w} ci lower`);
+        expectClose(row.mean_ci_upper, mean + (1.959964 * sd) / Math.sqrt(n), `${w} ci upper`);
+        expectClose(row.min_score, values[0]!, `${w} min`);
+        expectClose(row.max_score, values[n - 1]!, `${w} max`);
+        for (const [col, q] of [
+          ['p10', 0.1],
+          ['p25', 0.25],
+          ['median', 0.5],
+          ['p75', 0.75],
+          ['p90', 0.9],
+        ] as const) {
+          expectClose(row[col], type7(values, q), `${w} ${col}`);
+        }
+      }
+    },
+  },
   'Traffic share by version': {
     columns: ['time', 'series', 'share'],
     check: (r, g) => {

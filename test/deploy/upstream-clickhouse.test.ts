@@ -86,7 +86,7 @@ beforeAll(async () => {
         PATH: process.env.PATH ?? '',
         CLICKHOUSE_ENDPOINT: server.url,
         CLICKHOUSE_USER: 'default',
-        PROMPTLINE_PROJECT_ID: PROJECT,
+        PROMPTLINE_PROJECT: PROJECT,
         OTELCOL_QUEUE_DIR: join(dir, 'queue'),
       },
       stdio: ['ignore', 'pipe', 'pipe'],

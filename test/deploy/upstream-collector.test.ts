@@ -74,6 +74,38 @@ describe('upstream collector configs', () => {
     expect(result2.output).toContain('attributes/missing');
   });
 
+  it('read PROMPTLINE_PROJECT and PROMPTLINE_COLLECTOR_URL, or their deprecated names when unset', async () => {
+    /** The resolved config (`otelcol print-config`) of `rel` under `env`. */
+    const resolved = async (rel: string, env: Record<string, string>): Promise<Yaml> => {
+      const { stdout } = await promisify(execFile)(binary, ['print-config', '--config', join(root, rel)], {
+        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+        timeout: 60_000,
+      });
+      return parse(stdout) as Yaml;
+    };
+    const base = { PROMPTLINE_API_KEY: 'pl_test_key', OTELCOL_QUEUE_DIR: join(tmp, 'queue') };
+    const project = async (env: Record<string, string>): Promise<unknown> => {
+      const doc = await resolved('collector-config/upstream-clickhouse.yaml', { ...base, ...env });
+      const processors = doc.processors as Record<string, { attributes: Array<{ value: unknown }> }>;
+      return processors['resource/project']!.attributes[0]!.value;
+    };
+    expect(await project({})).toBe('default');
+    expect(await project({ PROMPTLINE_PROJECT_ID: 'old' })).toBe('old');
+    expect(await project({ PROMPTLINE_PROJECT: 'new', PROMPTLINE_PROJECT_ID: 'old' })).toBe('new');
+    const endpoint = async (env: Record<string, string>): Promise<unknown> => {
+      const doc = await resolved('collector-config/upstream-forward.yaml', { ...base, ...env });
+      return (doc.exporters as Record<string, Yaml>)['otlp_http/promptline']!.endpoint;
+    };
+    expect(await endpoint({})).toBe('http://promptline-collector:4318');
+    expect(await endpoint({ PROMPTLINE_COLLECTOR_ENDPOINT: 'http://old:4318' })).toBe('http://old:4318');
+    expect(
+      await endpoint({
+        PROMPTLINE_COLLECTOR_URL: 'http://new:4318',
+        PROMPTLINE_COLLECTOR_ENDPOINT: 'http://old:4318',
+      }),
+    ).toBe('http://new:4318');
+  });
+
   it('the built collector is linked from collector modules of the one pinned release only', async () => {
     // What the binary was built from (its embedded build info), not what the manifest asked for.
     const { stdout } = await promisify(execFile)('go', ['version', '-m', binary], {

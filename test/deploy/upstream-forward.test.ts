@@ -92,7 +92,7 @@ beforeAll(async () => {
     {
       env: {
         PATH: process.env.PATH ?? '',
-        PROMPTLINE_COLLECTOR_ENDPOINT: collector.url,
+        PROMPTLINE_COLLECTOR_URL: collector.url,
         PROMPTLINE_API_KEY: API_KEY,
         OTELCOL_QUEUE_DIR: join(dir, 'queue'),
       },

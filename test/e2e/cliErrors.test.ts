@@ -35,7 +35,7 @@ describe('promptline CLI errors (built bin)', () => {
     expect(since.stderr).toContain('error: --since "yesterday" is not a duration');
 
     const missing = await runCli(['metrics']);
-    expect(missing.status).toBe(1);
+    expect(missing.status).toBe(2);
     expect(missing.stderr).toContain("required option '--prompt <name>' not specified");
 
     const collectorWithoutKey = await runCli([

@@ -48,13 +48,14 @@ describe('the demo (examples/demo/src/run.ts) on a temp home dir', () => {
 
   it('runs to the end, prints 3 versions per prompt, and the stored metrics agree', async () => {
     requireBuilt(['sdk']);
-    const run = await runDemo(home, 85_000);
+    const run = await runDemo(home, 110_000);
     expect(run.status, run.stderr).toBe(0);
     expect(run.stderr).not.toContain('demo:');
     expect(run.stdout).toContain('✓ all generations and scores stored');
 
     const summaries = parseSummaries(run.stdout);
-    const tables = parseTables(run.stdout);
+    // The metrics tables come before the regressions report (which starts with its own `prompt` line).
+    const tables = parseTables(run.stdout.split('$ promptline regressions')[0]!);
     expect([...summaries.keys()].sort()).toEqual([...PROMPTS]);
     expect([...tables.keys()].sort()).toEqual([...PROMPTS]);
     for (const prompt of PROMPTS) {
@@ -95,7 +96,56 @@ describe('the demo (examples/demo/src/run.ts) on a temp home dir', () => {
         if (prompt === 'support-reply') expect(v.scores['user-rating']?.count).toBe(ok);
       }
     }
-  }, 90_000);
+
+    // The demo ends with the regressions report of its own label move, found in the registry's
+    // label log at the time the registry recorded it (printed by the demo when it moved the label).
+    const movedAt = /^label move: production → v2 .*registry: support-reply at (\S+)$/m.exec(run.stdout)?.[1];
+    expect(movedAt, 'the demo prints when the registry moved the label').toBeDefined();
+    const section = run.stdout.slice(run.stdout.indexOf('$ promptline regressions --prompt support-reply'));
+    expect(section).toContain("moves from the prompt registry's label log");
+    const printed = /^production moved v1 → v2 at (\S+) by (\S+);/m.exec(section);
+    expect(printed, section).not.toBeNull();
+    expect(Date.parse(printed![1]!)).toBe(Date.parse(movedAt!));
+    const r = await runCli([
+      '--dir',
+      home,
+      'regressions',
+      '--prompt',
+      'support-reply',
+      '--since',
+      '1d',
+      '--json',
+    ]);
+    expect(r.status, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout) as {
+      moveSource: string;
+      moves: Array<{
+        at: string;
+        fromVersion: number;
+        toVersion: number;
+        source: string;
+        actor: string | null;
+        before: { generations: number };
+        after: { generations: number };
+        metrics: Array<{ metric: string; p: number | null }>;
+      }>;
+    };
+    expect(report.moveSource).toBe('registry');
+    const move = report.moves[report.moves.length - 1]!;
+    expect([move.fromVersion, move.toVersion, move.source, move.actor]).toEqual([
+      1,
+      2,
+      'registry',
+      printed![2],
+    ]);
+    expect(Date.parse(move.at)).toBe(Date.parse(movedAt!));
+    // Production calls of v1 before the move (32 in phase 1) against v2 after it: enough to test.
+    const production = (v: number): number => summaries.get('support-reply')!.get(v)!.calls;
+    expect(move.before.generations).toBeGreaterThanOrEqual(20);
+    expect(move.before.generations).toBeLessThanOrEqual(production(1));
+    expect(move.after.generations).toBeGreaterThanOrEqual(20);
+    expect(move.metrics.find((m) => m.metric === 'score:correct')?.p).not.toBeNull();
+  }, 120_000);
 });
 
 describe('requireBuilt (test/support/builtCli.ts): the demo test runs built packages', () => {

@@ -8,8 +8,10 @@
  *    answer quality depend on the prompt version;
  * 3. runs the sample app (two prompts, three versions each) with the SDK and the real `openai`
  *    client: production → v1 and canary → v3, then the production label moves to v2 midway;
- * 4. waits until every generation and score is in ClickHouse, prints `promptline metrics` for both prompts,
- *    stops the collector (data stays on disk) and says what to run next.
+ * 4. waits until every generation and score is in ClickHouse, prints `promptline metrics` for both prompts
+ *    and the `promptline regressions` report of support-reply's label move (found in the registry's
+ *    label log, at the time it was made), stops the collector (data stays on disk) and says what to
+ *    run next.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -142,13 +144,19 @@ function countStored(prompt: string): Stored {
 }
 
 /** One request to the collector's prompt registry with the admin key; fails the demo on an error. */
-async function registry(state: CollectorState, method: string, path: string, body: unknown): Promise<void> {
+async function registry(
+  state: CollectorState,
+  method: string,
+  path: string,
+  body: unknown,
+): Promise<unknown> {
   const res = await fetch(`${state.url}/api/v1/prompts${path}`, {
     method,
     headers: { authorization: `Bearer ${state.adminKey}`, 'content-type': 'application/json' },
     body: JSON.stringify(body),
   });
   if (!res.ok) fail(`the prompt registry answered ${res.status} to ${method} ${path}: ${await res.text()}`);
+  return res.json();
 }
 
 /**
@@ -253,11 +261,18 @@ async function main(): Promise<void> {
   };
 
   const first = await phase(`phase 1: production → v1, canary → v3 (${CALLS_PER_PHASE * 2} calls)`);
+  const movedAt = new Map<string, string>();
   for (const name of PROMPTS) {
     store.moveLabel(name, 'production', 2);
-    await registry(state, 'PUT', `/${encodeURIComponent(name)}/labels/production`, { version: 2 });
+    const move = (await registry(state, 'PUT', `/${encodeURIComponent(name)}/labels/production`, {
+      version: 2,
+    })) as { movedAt: string };
+    movedAt.set(name, move.movedAt);
   }
-  say('label move: production → v2 for both prompts (the prompt cache picks it up within a second)');
+  say(
+    'label move: production → v2 for both prompts (the prompt cache picks it up within a second); ' +
+      `registry: support-reply at ${movedAt.get('support-reply')}`,
+  );
   const second = await phase(`phase 2: production → v2, canary → v3 (${CALLS_PER_PHASE * 2} calls)`);
   const sent = [...first, ...second];
   await telemetry.shutdown();
@@ -297,6 +312,15 @@ async function main(): Promise<void> {
     });
     say();
   }
+  // The label move, as `regressions` finds it: from the registry's label log, at the time it was made,
+  // with the old version's calls right before it against the new version's right after.
+  say('$ promptline regressions --prompt support-reply --since 1d');
+  spawnSync(
+    process.execPath,
+    [cliBin, '--dir', home, 'regressions', '--prompt', 'support-reply', '--since', '1d'],
+    { stdio: 'inherit' },
+  );
+  say();
 
   if (child !== undefined) {
     child.kill('SIGINT');
@@ -309,6 +333,11 @@ async function main(): Promise<void> {
   const nextSteps: Array<[string, string]> = [
     [`${cliShown}${dirFlag} metrics --prompt math-tutor --since 1d`, 'the table again'],
     [`${cliShown}${dirFlag} metrics --prompt support-reply --json`, 'stable JSON for scripts'],
+    [`${cliShown}${dirFlag} compare 1 2 --prompt support-reply`, 'the two versions, tested metric by metric'],
+    [
+      `${cliShown}${dirFlag} regressions --prompt support-reply --fail-on regression`,
+      'the deploy gate: exit 1 if the move regressed',
+    ],
     [`${cliShown}${dirFlag} up`, 'the collector and the web console on http://127.0.0.1:4318, until Ctrl-C'],
     [`${cliShown}${dirFlag} console`, 'a new one-time console login link while `up` runs'],
   ];

@@ -5,4 +5,11 @@ export { readCollectorState, stateFilePath } from './stateFile.js';
 export type { CollectorState } from './stateFile.js';
 export type { Output, OutputStreams, Progress } from './output.js';
 export type { CliContext, RegisterCommand, GlobalOptions } from './context.js';
-export type { MetricsReport, VersionMetrics, Quantiles, ScoreSummary } from './metricsReport.js';
+export type {
+  MetricsReport,
+  VersionMetrics,
+  Quantiles,
+  ScoreSummary,
+  Interval,
+  MetricsBreakdownReport,
+} from './metricsReport.js';

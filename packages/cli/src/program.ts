@@ -40,7 +40,8 @@ export async function runCli(argv: readonly string[], ctx: Partial<CliContext> =
   } catch (error) {
     if (error instanceof CommanderError) {
       // Help and version requests end here too, with exit code 0; commander printed the message.
-      return error.exitCode;
+      // Anything else commander refuses (unknown option, missing argument) is a usage error: 2.
+      return error.exitCode === 0 ? 0 : 2;
     }
     if (error instanceof CliError) {
       full.out.error(error.message, error.hint);

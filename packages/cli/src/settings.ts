@@ -10,15 +10,20 @@ export interface Setting<T> {
   source: SettingSource;
 }
 
-/** Environment variables the CLI reads (each also has a command-line option). */
+/** Environment variables the CLI resolves here (each also has a command-line option). */
 export const ENV = {
   HOME: 'PROMPTLINE_HOME',
   /** The embedded engine's directory; shared with the collector's config override of the same name. */
   DATA_DIR: 'PROMPTLINE_DATA_DIR',
+  WAL_DIR: 'PROMPTLINE_WAL_DIR',
   CLICKHOUSE_URL: 'PROMPTLINE_CLICKHOUSE_URL',
   COLLECTOR_URL: 'PROMPTLINE_COLLECTOR_URL',
   API_KEY: 'PROMPTLINE_API_KEY',
+  /** Where the collector listens (`host:port`); the collector's own override, applied by its config. */
+  COLLECTOR_ENDPOINT: 'PROMPTLINE_COLLECTOR_ENDPOINT',
+  /** Deprecated: `PROMPTLINE_COLLECTOR_ENDPOINT` replaces it. */
   HOST: 'PROMPTLINE_HOST',
+  /** Deprecated: `PROMPTLINE_COLLECTOR_ENDPOINT` replaces it. */
   PORT: 'PROMPTLINE_PORT',
   CONFIG: 'PROMPTLINE_COLLECTOR_CONFIG',
   PROJECT: 'PROMPTLINE_PROJECT',
@@ -103,14 +108,29 @@ export function resolveApiKey(
   return pick(option, env, ENV.API_KEY);
 }
 
-/** Host to bind: `--host` → `PROMPTLINE_HOST` → `127.0.0.1`. */
-export function resolveHost(option: string | undefined, env: Env = process.env): Setting<string> {
-  return pick(option, env, ENV.HOST) ?? { value: DEFAULT_HOST, source: 'default' };
+/**
+ * The deprecated variable `name`, unless `PROMPTLINE_COLLECTOR_ENDPOINT` (which replaces it) is set:
+ * then the collector's config applies that one.
+ */
+function deprecatedListen(option: string | undefined, env: Env, name: string): Setting<string> | undefined {
+  const endpoint = env[ENV.COLLECTOR_ENDPOINT];
+  return pick(option, endpoint !== undefined && endpoint !== '' ? {} : env, name);
 }
 
-/** Port to bind: `--port` → `PROMPTLINE_PORT` → 4318 (0 picks a free port). */
+/**
+ * Host to bind: `--host` → `PROMPTLINE_COLLECTOR_ENDPOINT` (applied by the collector's config; source
+ * `default` here) → the deprecated `PROMPTLINE_HOST` → `127.0.0.1`.
+ */
+export function resolveHost(option: string | undefined, env: Env = process.env): Setting<string> {
+  return deprecatedListen(option, env, ENV.HOST) ?? { value: DEFAULT_HOST, source: 'default' };
+}
+
+/**
+ * Port to bind: `--port` → `PROMPTLINE_COLLECTOR_ENDPOINT` (applied by the collector's config) → the
+ * deprecated `PROMPTLINE_PORT` → 4318 (0 picks a free port).
+ */
 export function resolvePort(option: string | undefined, env: Env = process.env): Setting<number> {
-  const picked = pick(option, env, ENV.PORT);
+  const picked = deprecatedListen(option, env, ENV.PORT);
   if (picked === undefined) return { value: DEFAULT_PORT, source: 'default' };
   const port = Number(picked.value);
   if (!Number.isInteger(port) || port < 0 || port > 65_535) {

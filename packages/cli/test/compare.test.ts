@@ -94,10 +94,15 @@ describe('promptline compare / regressions (embedded engine)', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain(`prompt ${PROMPT}: v2 (baseline, ${PER_VERSION} calls) vs v3`);
     expect(r.stdout).toMatch(
-      /^metric\s+better\s+baseline\s+candidate\s+change\s+test\s+p\s+p \(Holm\)\s+verdict/m,
+      /^metric\s+better\s+baseline \[95% CI\]\s+candidate \[95% CI\]\s+change\s+difference \[95% CI\]\s+effect\s+test\s+p\s+p \(Holm\)\s+verdict/m,
     );
+    // Each side's headline with its interval; the Hodges–Lehmann shift with its interval; Cliff's δ.
     expect(r.stdout).toMatch(
-      /^latency_ms\s+lower\s+median \d+ms \(n=40\/150\)\s+median \d+ms \(n=40\/150\).*MWU exact.*worse$/m,
+      /^latency_ms\s+lower\s+median \d+ms \[\d+ms, \d+ms\] n=40\/150\s+median \d+ms \[\d+ms, \d+ms\] n=40\/150\s+\+\d+\.\d%\s+\+\d+ms \[\+\d+ms, \+\d+ms\]\s+δ=0\.\d\d\s+MWU exact.*worse$/m,
+    );
+    // A numeric score: the mean with its t interval, Welch's difference and Hedges' g.
+    expect(r.stdout).toMatch(
+      /^score:quality\s+higher\s+mean 0\.\d\d \[0\.\d\d, 0\.\d\d\] n=40\/150\s+.*-0\.\d\d \[-0\.\d\d, -0\.\d\d\]\s+g=-\d\.\d\d\s+Welch t.*worse$/m,
     );
     expect(r.stdout).toContain('samples capped at 40 per version');
   });

@@ -164,7 +164,19 @@ describe('promptline metrics (embedded engine)', () => {
     expect(v1!.latencyMs.p50).toBeLessThanOrEqual(606);
     expect(v1!.latencyMs.p99).toBeGreaterThanOrEqual(891);
     expect(v1!.latencyMs.p99).toBeLessThanOrEqual(1010);
-    expect(v1!.ttftMs).toEqual({ p50: null, p95: null, p99: null, mean: null });
+    expect(v1!.ttftMs).toEqual({ p50: null, p95: null, p99: null, mean: null, n: 0 });
+    expect(v1!.latencyMs.n).toBe(10);
+    // Wilson interval of 2 errors in 10 calls (z = 1.96): written out from its formula.
+    const z = 1.959963984540054;
+    const centre = (0.2 + (z * z) / 20) / (1 + (z * z) / 10);
+    const half = (z / (1 + (z * z) / 10)) * Math.sqrt((0.2 * 0.8) / 10 + (z * z) / 400);
+    expect(v1!.intervals.errorRate!.lower).toBeCloseTo(centre - half, 12);
+    expect(v1!.intervals.errorRate!.upper).toBeCloseTo(centre + half, 12);
+    // Ten calls are enough for the median's interval, not for the p95's (n ≥ 72).
+    expect(v1!.intervals['latencyMs.p50']).toBeDefined();
+    expect(v1!.intervals['latencyMs.p95']).toBeUndefined();
+    expect(v1!.costPerPass).toBeNull(); // nothing validated, no --pass-score
+    expect(v1!.scores).toEqual({});
     expect(v1!.firstSeen).toBe(new Date(now - 2 * HOUR + 1000).toISOString());
     expect(v1!.lastSeen).toBe(new Date(now - 2 * HOUR + 10_000).toISOString());
     expect(v2).toMatchObject({ labels: ['canary'], count: 4, errors: 0, tokens: { input: 28, output: 12 } });
@@ -192,8 +204,9 @@ describe('promptline metrics (embedded engine)', () => {
     ).toBe(0);
     const lines = table.stdout().trimEnd().split('\n');
     expect(lines[0]).toMatch(/^prompt cli-metrics — last 24h /);
-    expect(lines[3]).toMatch(/^v2\s+canary\s+4\s+0\.0%\s+50ms/);
-    expect(lines[4]).toMatch(/^v1\s+production\s+10\s+20\.0%/);
+    // Error rates with their Wilson intervals (0 of 4: [0%, 49.0%]).
+    expect(lines[3]).toMatch(/^v2\s+canary\s+4\s+0\.0% \[0\.0%, 49\.0%\]\s+50ms/);
+    expect(lines[4]).toMatch(/^v1\s+production\s+10\s+20\.0% \[5\.7%, 51\.0%\]/);
     expect(lines[4]).toContain('550/55');
 
     const none = captureOutput();
@@ -201,5 +214,46 @@ describe('promptline metrics (embedded engine)', () => {
       await runCli(['--dir', dir, 'metrics', '--prompt', 'no-such-prompt'], { out: none.out, env: {} }),
     ).toBe(0);
     expect(none.stdout()).toContain('no generations for prompt "no-such-prompt" in the last 24h');
+  });
+
+  it('--by: the figures per value of a dimension or an attribute, in JSON and as a table', async () => {
+    const json = captureOutput();
+    expect(
+      await runCli(['--dir', dir, 'metrics', '--prompt', 'cli-metrics', '--by', 'label', '--json'], {
+        out: json.out,
+        env: {},
+      }),
+    ).toBe(0);
+    const report = JSON.parse(json.stdout()) as MetricsReport;
+    expect(report.breakdown?.readFrom).toBe('aggregates');
+    expect(
+      report.breakdown?.values.map((v) => [v.value, v.count, v.versions.map((x) => [x.version, x.count])]),
+    ).toEqual([
+      ['production', 10, [[1, 10]]],
+      ['canary', 4, [[2, 4]]],
+    ]);
+    // A resource attribute (read from the spans), top 1: nothing else to pool.
+    const table = captureOutput();
+    expect(
+      await runCli(
+        ['--dir', dir, 'metrics', '--prompt', 'cli-metrics', '--by', 'service.name', '--top', '1'],
+        {
+          out: table.out,
+          env: {},
+        },
+      ),
+    ).toBe(0);
+    expect(table.stdout()).toContain('by service.name (read from spans; top 1 values):');
+    expect(table.stdout()).toMatch(/^cli-test\s+v2\s+4\s+0\.0%/m);
+    expect(table.stdout()).toMatch(/^cli-test\s+v1\s+10\s+20\.0%/m);
+
+    const usage = captureOutput();
+    expect(
+      await runCli(['--dir', dir, 'metrics', '--prompt', 'cli-metrics', '--top', '3'], {
+        out: usage.out,
+        env: {},
+      }),
+    ).toBe(2);
+    expect(usage.stderr()).toContain('--top needs --by');
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
-import type { MetricsReport, VersionMetrics } from '../src/metricsReport.js';
-import { formatTable, renderMetricsTable } from '../src/metricsReport.js';
+import type { MetricsReport, ScoreSummary, VersionMetrics } from '../src/metricsReport.js';
+import { formatTable, renderBreakdownTable, renderMetricsTable } from '../src/metricsReport.js';
 
 function version(v: number, over: Partial<VersionMetrics> = {}): VersionMetrics {
   return {
@@ -10,10 +10,12 @@ function version(v: number, over: Partial<VersionMetrics> = {}): VersionMetrics 
     count: 10,
     errors: 1,
     errorRate: 0.1,
-    latencyMs: { p50: 120.4, p95: 980, p99: 1530, mean: 300 },
-    ttftMs: { p50: null, p95: null, p99: null, mean: null },
+    latencyMs: { p50: 120.4, p95: 980, p99: 1530, mean: 300, n: 10 },
+    ttftMs: { p50: null, p95: null, p99: null, mean: null, n: 0 },
     tokens: { input: 1200, output: 340 },
     costUsd: { total: 0.0123, perCall: 0.00123, unpricedCalls: 0 },
+    costPerPass: null,
+    intervals: {},
     scores: {},
     firstSeen: '2026-11-21T10:00:00.000Z',
     lastSeen: '2026-11-21T11:30:00.000Z',
@@ -31,19 +33,33 @@ describe('metrics table', () => {
       versions: [
         version(1, {
           labels: ['production'],
-          scores: { correct: { mean: 0.5, count: 4, labels: { true: 2, false: 2 } } },
+          scores: {
+            correct: {
+              mean: 0.5,
+              count: 4,
+              labels: { true: 2, false: 2 },
+              kind: 'boolean',
+              numeric: null,
+              passRate: { n: 4, events: 2, rate: 0.5, ci: { lower: 0.15, upper: 0.85, level: 0.95 } },
+              categories: null,
+              exact: true,
+            },
+          },
         }),
         version(2, {
-          ttftMs: { p50: 42, p95: 60, p99: 70, mean: 50 },
+          ttftMs: { p50: 42, p95: 60, p99: 70, mean: 50, n: 7 },
           costUsd: { total: 2.5, perCall: 0.25, unpricedCalls: 0 },
         }),
       ],
     };
     const lines = renderMetricsTable(report);
-    expect(lines).toHaveLength(4);
-    expect(lines[0]).toMatch(/^version\s+labels\s+calls\s+errors\s+p50\s+p95\s+p99\s+ttft p50/);
+    // The version table, a blank line, then the score table (one score).
+    expect(lines).toHaveLength(8);
+    expect(lines[0]).toMatch(
+      /^version\s+labels\s+calls\s+errors \[95% CI\]\s+p50\s+p95 \[95% CI\]\s+p99\s+ttft p50 \(n\)/,
+    );
     expect(lines[2]).toMatch(
-      /^v2\s+–\s+10\s+10\.0%\s+120ms\s+980ms\s+1\.53s\s+42ms\s+1200\/340\s+\$2\.50\s+\$0\.25\s+–/,
+      /^v2\s+–\s+10\s+10\.0%\s+120ms\s+980ms\s+1\.53s\s+42ms \(7\)\s+1200\/340\s+\$2\.50\s+\$0\.25\s+–\s+–/,
     );
     expect(lines[3]).toMatch(/^v1\s+production\s+10/);
     expect(lines[3]).toContain('correct=0.50');
@@ -64,6 +80,85 @@ describe('metrics table', () => {
     });
     expect(lines).toHaveLength(5);
     expect(lines[4]).toBe('v2: 3 of 10 calls unpriced (no price for their model): cost shown without them');
+  });
+
+  it('shows intervals, cost per pass and each score kind', () => {
+    const ci = (lower: number, upper: number) => ({ lower, upper, level: 0.95 });
+    const rating: ScoreSummary = {
+      mean: 4.25,
+      count: 40,
+      labels: {},
+      kind: 'numeric',
+      numeric: {
+        n: 40,
+        mean: 4.25,
+        meanCi: ci(3.9, 4.6),
+        median: 5,
+        medianCi: ci(4, 5),
+        min: 1,
+        max: 5,
+        p10: 2.5,
+        p25: 4,
+        p75: 5,
+        p90: 5,
+      },
+      passRate: null,
+      categories: null,
+      exact: true,
+    };
+    const tone: ScoreSummary = {
+      mean: null,
+      count: 20,
+      labels: { helpful: 15, rude: 5 },
+      kind: 'categorical',
+      numeric: null,
+      passRate: null,
+      categories: [
+        { label: 'helpful', count: 15, share: 0.75, ci: ci(0.53, 0.89) },
+        { label: 'rude', count: 5, share: 0.25, ci: ci(0.11, 0.47) },
+      ],
+      exact: true,
+    };
+    const lines = renderMetricsTable({
+      prompt: 'p',
+      from: '2026-11-20T12:00:00.000Z',
+      to: '2026-11-21T12:00:00.000Z',
+      source: 'embedded:/x',
+      versions: [
+        version(3, {
+          intervals: { errorRate: ci(0.018, 0.41), 'latencyMs.p95': ci(900, 1100) },
+          costPerPass: { basis: 'validation', passes: 8, judged: 9, usd: 0.0015375 },
+          scores: { rating, tone },
+        }),
+      ],
+    });
+    expect(lines[2]).toMatch(/^v3\s+–\s+10\s+10\.0% \[1\.8%, 41\.0%\]\s+120ms\s+980ms \[900ms, 1\.10s\]/);
+    expect(lines[2]).toContain('$0.0015');
+    expect(lines[3]).toBe('cost/pass: cost over the calls that passed (validation passed)');
+    expect(lines[5]).toMatch(/^version\s+score\s+kind\s+n\s+mean or rate \[95% CI\]\s+median \[95% CI\]/);
+    expect(lines[7]).toMatch(
+      /^v3\s+rating\s+numeric\s+40\s+4\.25 \[3\.90, 4\.60\]\s+5 \[4, 5\]\s+1\s+2\.50\s+4\s+5\s+5\s+5$/,
+    );
+    expect(lines[8]).toMatch(/^v3\s+tone\s+categorical\s+20\s+helpful 75\.0%, rude 25\.0%/);
+  });
+
+  it('lays a breakdown out as one row per value and version, the pooled values last', () => {
+    const lines = renderBreakdownTable({
+      by: 'app.document_type',
+      readFrom: 'spans',
+      values: [
+        { value: 'invoice', count: 20, versions: [version(2, { count: 12 }), version(1, { count: 8 })] },
+        { value: '', count: 5, versions: [version(2, { count: 5 })] },
+      ],
+      other: { values: 3, count: 4, versions: [version(2, { count: 4 })] },
+    });
+    expect(lines[0]).toMatch(/^app\.document_type\s+version\s+calls/);
+    expect(lines.slice(2).map((l) => l.split(/\s{2,}/).slice(0, 3))).toEqual([
+      ['invoice', 'v2', '12'],
+      ['invoice', 'v1', '8'],
+      ['(none)', 'v2', '5'],
+      ['(3 other values)', 'v2', '4'],
+    ]);
   });
 
   it('right-aligns the numeric columns', () => {

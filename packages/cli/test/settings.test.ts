@@ -4,7 +4,15 @@ import { describe, expect, it } from 'vitest';
 
 import { CliError } from '../src/CliError.js';
 import { parseDuration } from '../src/duration.js';
-import { resolveClickHouseUrl, resolveEngineDir, resolveHome, resolvePort } from '../src/settings.js';
+import { warnDeprecatedVariable } from '../src/environment.js';
+import {
+  resolveClickHouseUrl,
+  resolveEngineDir,
+  resolveHome,
+  resolveHost,
+  resolvePort,
+} from '../src/settings.js';
+import { captureOutput } from './captureOutput.js';
 
 describe('settings: option → environment → default', () => {
   it('takes the option over the environment over the default', () => {
@@ -27,6 +35,24 @@ describe('settings: option → environment → default', () => {
       value: 'http://ch:8123',
       source: 'env',
     });
+  });
+
+  it('PROMPTLINE_COLLECTOR_ENDPOINT replaces the deprecated PROMPTLINE_HOST / PROMPTLINE_PORT', () => {
+    const old = { PROMPTLINE_HOST: '0.0.0.0', PROMPTLINE_PORT: '9999' };
+    // Still read while the new name is unset…
+    expect(resolveHost(undefined, old)).toEqual({ value: '0.0.0.0', source: 'env' });
+    expect(resolvePort(undefined, old)).toEqual({ value: 9999, source: 'env' });
+    // …and ignored once it is set: the collector's config applies PROMPTLINE_COLLECTOR_ENDPOINT.
+    const both = { ...old, PROMPTLINE_COLLECTOR_ENDPOINT: '127.0.0.1:5000' };
+    expect(resolveHost(undefined, both)).toEqual({ value: '127.0.0.1', source: 'default' });
+    expect(resolvePort(undefined, both)).toEqual({ value: 4318, source: 'default' });
+    expect(resolvePort('0', both)).toEqual({ value: 0, source: 'option' });
+    // One warning per name and process.
+    const { out, stderr } = captureOutput();
+    warnDeprecatedVariable(out, 'PROMPTLINE_PORT');
+    warnDeprecatedVariable(out, 'PROMPTLINE_PORT');
+    expect(stderr().match(/PROMPTLINE_PORT is deprecated/g)).toHaveLength(1);
+    expect(stderr()).toContain('set PROMPTLINE_COLLECTOR_ENDPOINT=host:port (or --port) instead');
   });
 
   it('names the bad setting and where it came from', () => {

@@ -21,19 +21,45 @@ export { QueryOptionsError } from './read/QueryOptionsError.js';
 export { checkQueryWindow, MIN_QUERY_TIME, MAX_QUERY_TIME } from './read/queryWindow.js';
 export type { PromptQuery, WindowQuery } from './read/PromptQuery.js';
 export { metricsByVersion } from './read/metricsByVersion.js';
-export type { MetricsByVersionQuery, VersionMetrics, Quantiles } from './read/metricsByVersion.js';
+export type {
+  MetricsByVersionQuery,
+  VersionMetrics,
+  Quantiles,
+  CostPerPass,
+} from './read/metricsByVersion.js';
 export {
   timeSeriesByVersion,
   MAX_INTERVAL_SECONDS,
   MAX_TIME_SERIES_BUCKETS,
 } from './read/timeSeriesByVersion.js';
 export type { TimeSeriesQuery, TimeSeriesPoint } from './read/timeSeriesByVersion.js';
+export {
+  metricsBreakdown,
+  BREAKDOWN_DIMENSIONS,
+  DEFAULT_BREAKDOWN_TOP,
+  MAX_BREAKDOWN_TOP,
+  MAX_ATTRIBUTE_WINDOW_MS,
+} from './read/metricsBreakdown.js';
+export type { MetricsBreakdownQuery, MetricsBreakdown, BreakdownValue } from './read/metricsBreakdown.js';
 export { trafficShareByLabel } from './read/trafficShareByLabel.js';
 export type { LabelShare } from './read/trafficShareByLabel.js';
 export { labelHistory } from './read/labelHistory.js';
 export type { LabelHistoryEntry } from './read/labelHistory.js';
-export { scoresByVersion } from './read/scoresByVersion.js';
-export type { ScoreSummary } from './read/scoresByVersion.js';
+export {
+  scoresByVersion,
+  DEFAULT_MAX_DISTINCT_VALUES,
+  MAX_CATEGORIES,
+  OTHER_CATEGORY,
+} from './read/scoresByVersion.js';
+export type { ScoreSummary, ScoresByVersionQuery } from './read/scoresByVersion.js';
+export type { Interval, QuantileInterval } from './stats/intervals.js';
+export type {
+  NumericDescription,
+  ProportionDescription,
+  CategoricalDescription,
+  CategoryShare,
+} from './stats/describe.js';
+export type { ScoreKind } from './stats/scoreKind.js';
 
 // read, for the console: every prompt, dimensions, score series, distributions, generations
 export { promptOverview, promptDimensions } from './read/promptOverview.js';
@@ -72,3 +98,9 @@ export type {
 } from './compare/compareSides.js';
 export { detectRegressions, MAX_MOVE_WINDOW_MS, MAX_MAX_MOVES } from './compare/detectRegressions.js';
 export type { DetectRegressionsQuery, RegressionReport, LabelMove } from './compare/detectRegressions.js';
+
+// alerts: baseline-relative rules (Grafana and `promptline check`)
+export { BASELINE_RULES, baselineRuleSql, MOVE_MAX_AGE_DAYS } from './alerts/baselineRules.js';
+export type { BaselineRule } from './alerts/baselineRules.js';
+export { baselineChecks } from './alerts/baselineChecks.js';
+export type { BaselineChecksQuery, BaselineInstance, BaselineCheckReport } from './alerts/baselineChecks.js';

@@ -8,6 +8,7 @@ import {
   describeCategories,
   describeNumeric,
   describeProportion,
+  describeWeighted,
   fisherExactTest,
   hodgesLehmann,
   mannWhitneyU,
@@ -24,6 +25,8 @@ import {
   studentTQuantile,
   welchInterval,
   welchTTest,
+  weightedQuantile,
+  weightedSample,
   wilsonInterval,
 } from '../src/stats/index.js';
 import { lnGamma, regularizedBeta } from '../src/stats/special.js';
@@ -398,6 +401,52 @@ describe('distributions of one version', () => {
     expect(d.meanCi!.lower).toBeLessThan(d.mean!);
     expect(d.medianCi).toMatchObject({ lowerRank: 3, upperRank: 10 });
     expect(describeNumeric([])).toMatchObject({ n: 0, mean: null, medianCi: null });
+  });
+
+  it('describeWeighted of (value, count) pairs equals describeNumeric of the values written out', () => {
+    const close = (a: number | null | undefined, b: number | null | undefined): void => {
+      if (a === null || a === undefined || b === null || b === undefined) {
+        expect(a ?? null).toBe(b ?? null);
+        return;
+      }
+      expect(Math.abs(a - b)).toBeLessThanOrEqual(1e-9 * Math.max(1, Math.abs(b)));
+    };
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.integer({ min: -50, max: 50 }), fc.integer({ min: 0, max: 30 })), {
+          minLength: 1,
+          maxLength: 12,
+        }),
+        fc.integer({ min: 1, max: 4 }),
+        (raw, scale) => {
+          const pairs = raw.map(([v, c]) => [v / scale, c] as [number, number]);
+          const expanded = pairs.flatMap(([v, c]) => new Array<number>(c).fill(v));
+          const w = describeWeighted(weightedSample(pairs));
+          const d = describeNumeric(expanded);
+          expect(w.n).toBe(d.n);
+          for (const k of ['mean', 'stddev', 'median', 'min', 'max', 'p10', 'p25', 'p75', 'p90'] as const) {
+            close(w[k], d[k]);
+          }
+          close(w.meanCi?.lower, d.meanCi?.lower);
+          close(w.meanCi?.upper, d.meanCi?.upper);
+          expect(w.medianCi).toEqual(d.medianCi);
+        },
+      ),
+      { numRuns: 300 },
+    );
+    // A worked example: 3 × 1 and 9 × 5 → mean 4, median 5.
+    const s = weightedSample([
+      [5, 4],
+      [1, 3],
+      [5, 5],
+      [7, 0],
+    ]);
+    expect([...s.values]).toEqual([1, 5]);
+    expect([...s.cum]).toEqual([3, 12]);
+    expect(describeWeighted(s)).toMatchObject({ n: 12, mean: 4, median: 5, min: 1, max: 5, p90: 5 });
+    // q = 0.2: h = 11 · 0.2 = 2.2, between the 0-based order statistics x[2] = 1 and x[3] = 5.
+    expect(weightedQuantile(s, 0.2)).toBeCloseTo(1 + 0.2 * 4, 14);
+    expect(() => weightedSample([[1, -1]])).toThrow(/integers ≥ 0/);
   });
 
   it('describeProportion and describeCategories: rates with Wilson intervals', () => {

@@ -2,15 +2,19 @@
  * `promptline-collector --config FILE`: runs the collector until SIGINT / SIGTERM, then shuts down
  * gracefully (draining the WAL into ClickHouse). Exit code 2 on a configuration error.
  */
-import { ConfigError, loadConfig } from './config/loadConfig.js';
+import { ConfigError } from './config/ConfigError.js';
+import { ENV_OVERRIDES, loadConfig } from './config/loadConfig.js';
 import { startCollector } from './startCollector.js';
 
+const width = Math.max(...ENV_OVERRIDES.map((o) => o.env.length));
 const USAGE = `usage: promptline-collector [--config FILE]
 
 Runs the Promptline collector (OTLP/HTTP → WAL → ClickHouse). Without --config it uses the
 defaults: 127.0.0.1:4318, embedded engine in ./.promptline/data, WAL in ./.promptline/wal.
-Environment overrides: PROMPTLINE_COLLECTOR_ENDPOINT, PROMPTLINE_CLICKHOUSE_URL, PROMPTLINE_DATA_DIR,
-PROMPTLINE_WAL_DIR, PROMPTLINE_WAL_FSYNC, PROMPTLINE_LOG_LEVEL, and \${env:NAME} in the file.
+
+Environment (overrides win over the file's keys; \${env:NAME} in the file is substituted too):
+  ${'PROMPTLINE_COLLECTOR_CONFIG'.padEnd(width)}  the config file, when --config is not given
+${ENV_OVERRIDES.map((o) => `  ${o.env.padEnd(width)}  ${o.path.join('.')}`).join('\n')}
 `;
 
 function parseArgs(argv: readonly string[]): { config?: string; help: boolean } {

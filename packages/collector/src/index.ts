@@ -1,8 +1,10 @@
 export { startCollector } from './startCollector.js';
 export type { RunningCollector, StartOptions } from './startCollector.js';
 export type { ReadCacheStats } from './read/ReadCache.js';
-export { loadConfig, ConfigError, defaultConfigDocument, ENV_OVERRIDES } from './config/loadConfig.js';
-export type { CollectorConfig, ProcessorConfig } from './config/loadConfig.js';
+export { loadConfig, defaultConfigDocument, ENV_OVERRIDES } from './config/loadConfig.js';
+export { ConfigError } from './config/ConfigError.js';
+export type { CollectorConfig } from './config/CollectorConfig.js';
+export type { ProcessorConfig } from './processors/processorConfig.js';
 export {
   ApiKeyStore,
   AuthError,
@@ -15,8 +17,9 @@ export type { ApiKeyEntry, Principal, Scope } from './auth/ApiKeyStore.js';
 export { Router, HttpError, sendJson, readBody, readJson } from './server/Router.js';
 export type { HttpMethod, RouteHandler, RouteParams, RouteMatch } from './server/Router.js';
 export type { RouteDeps, RouteModule } from './server/RouteModule.js';
-export { decodeTracesProto, decodeLogsProto } from './otlp/otlpProtoDecoder.js';
-export type { DecodedTraces, DecodedLogs } from './otlp/otlpProtoDecoder.js';
+export { decodeTracesProto } from './otlp/proto/decodeTracesProto.js';
+export { decodeLogsProto } from './otlp/proto/decodeLogsProto.js';
+export type { DecodedTraces, DecodedLogs } from './otlp/rowTypes.js';
 export { decodeTracesJson, decodeLogsJson } from './otlp/otlpJsonDecoder.js';
 export { OtlpDecodeError, DEFAULT_DECODE_LIMITS } from './otlp/OtlpDecodeError.js';
 export type { DecodeLimits } from './otlp/OtlpDecodeError.js';

@@ -7,7 +7,8 @@ import { BasicTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-tra
 import { GEN_AI, PROMPTLINE } from '@promptline/semconv';
 import { afterAll, describe, expect, it } from 'vitest';
 import { generateApiKey, hashApiKey } from '../src/auth/ApiKeyStore.js';
-import { ConfigError, defaultConfigDocument, loadConfig } from '../src/config/loadConfig.js';
+import { ConfigError } from '../src/config/ConfigError.js';
+import { defaultConfigDocument, loadConfig } from '../src/config/loadConfig.js';
 import { startCollector } from '../src/startCollector.js';
 import { queryRows } from '../../../test/kit/engine.js';
 import { deepMerge, tempDir, testConfig } from '../../../test/kit/collector.js';

@@ -5,7 +5,7 @@ import type { TraceRow } from '@promptline/clickhouse';
 import { GEN_AI } from '@promptline/semconv';
 import { afterAll, describe, expect, it } from 'vitest';
 import { clickHouseSink } from '../src/exporter/ClickHouseSink.js';
-import { decodeTracesProto } from '../src/otlp/otlpProtoDecoder.js';
+import { decodeTracesProto } from '../src/otlp/proto/decodeTracesProto.js';
 import type { BatchSink } from '../src/exporter/WalDrainer.js';
 import type { RunningCollector } from '../src/startCollector.js';
 import { deadLetterDir, WriteAheadLog } from '../src/wal/WriteAheadLog.js';

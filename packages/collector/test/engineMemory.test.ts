@@ -4,7 +4,7 @@ import { GEN_AI } from '@promptline/semconv';
 import { encodeTraceBlock } from '@promptline/clickhouse';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { clickHouseSink } from '../src/exporter/ClickHouseSink.js';
-import { decodeTracesProto } from '../src/otlp/otlpProtoDecoder.js';
+import { decodeTracesProto } from '../src/otlp/proto/decodeTracesProto.js';
 import { SelfMetrics } from '../src/server/SelfMetrics.js';
 import type { RunningCollector } from '../src/startCollector.js';
 import type { WalBatch } from '../src/wal/WriteAheadLog.js';
@@ -133,6 +133,7 @@ describe('embedded engine memory (exporters.clickhouse.release_memory)', () => {
         walCorruptBytes: 0,
         walCorruptRegions: 0,
         inFlightRequests: 0,
+        inFlightBytes: 0,
         exportHealthy: true,
         memory: { rss, heapUsed: heap, external },
       });

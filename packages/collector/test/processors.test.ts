@@ -10,14 +10,14 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashApiKey } from '../src/auth/ApiKeyStore.js';
 import type { TraceRow } from '../src/otlp/rowTypes.js';
-import { FilterProcessor } from '../src/processors/FilterProcessor.js';
-import { LimitsProcessor, TRUNCATION_SUFFIX } from '../src/processors/LimitsProcessor.js';
+import { FilterProcessor } from '../src/processors/filter/FilterProcessor.js';
+import { LimitsProcessor, TRUNCATION_SUFFIX } from '../src/processors/limits/LimitsProcessor.js';
 import {
   BUILTIN_PATTERN_NAMES,
   builtinPattern,
   DEFAULT_CONTENT_KEYS,
   RedactionProcessor,
-} from '../src/processors/RedactionProcessor.js';
+} from '../src/processors/redaction/RedactionProcessor.js';
 import type { RunningCollector } from '../src/startCollector.js';
 import { startCollector } from '../src/startCollector.js';
 import { queryRows } from '../../../test/kit/engine.js';

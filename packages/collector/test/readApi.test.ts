@@ -274,4 +274,79 @@ describe('read API: typed metrics over HTTP', () => {
     expect(await requests(path)).toBe(5);
     expect(collector.readCacheStats().misses - between.misses).toBe(1);
   });
+
+  it('breaks the figures down by a dimension or an attribute, and checks label moves against their baseline', async () => {
+    const get = async (query: string): Promise<{ status: number; body: Record<string, unknown> }> => {
+      const res = await fetch(`${collector.url}${query}`, { headers: { authorization: `Bearer ${READ}` } });
+      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    };
+    type Breakdown = {
+      project: string;
+      source: string;
+      values: Array<{
+        value: string;
+        requests: number;
+        versions: Array<{ version: number; requests: number }>;
+      }>;
+      other: unknown;
+    };
+    const model = await get('/api/v1/metrics/breakdown?prompt=support-answer&since=1h&by=model');
+    expect(model.status).toBe(200);
+    const m = model.body as unknown as Breakdown;
+    expect([m.project, m.source]).toEqual(['acme', 'aggregates']);
+    expect(
+      m.values.map((v) => [v.value, v.requests, v.versions.map((x) => [x.version, x.requests])]),
+    ).toEqual([
+      [
+        'gpt-4o-mini',
+        10,
+        [
+          [2, 6],
+          [1, 4],
+        ],
+      ],
+    ]);
+    // A resource attribute, read from the spans.
+    const service = (await get('/api/v1/metrics/breakdown?prompt=support-answer&since=1h&by=service.name'))
+      .body as unknown as Breakdown;
+    expect([service.source, service.values.map((v) => [v.value, v.requests])]).toEqual([
+      'spans',
+      [['support', 10]],
+    ]);
+    expect(await get('/api/v1/metrics/breakdown?prompt=support-answer&since=1h')).toEqual({
+      status: 400,
+      body: { error: 'by: required (?by=…)' },
+    });
+    expect((await get('/api/v1/metrics/breakdown?prompt=support-answer&by=model&top=0')).body).toEqual({
+      error: 'top: must be a whole number from 1 to 100 (got 0)',
+    });
+    expect(
+      (await get('/api/v1/metrics/breakdown?prompt=support-answer&since=30d&by=app.tenant')).body.error,
+    ).toMatch(
+      /^breakdown: a breakdown by an attribute \(app.tenant\) reads spans; its window is at most 7 days/,
+    );
+
+    // production moved from version 1 to 2 (in spans), with too few calls to judge: no instance.
+    const checks = await get('/api/v1/checks/baseline?prompt=support-answer');
+    expect(checks.status).toBe(200);
+    expect(checks.body).toMatchObject({ project: 'acme', instances: [], firing: [] });
+    expect((await get('/api/v1/checks/baseline?at=yesterday')).status).toBe(400);
+  });
+
+  it('passes pass_score on: cost per passing outcome of a score no version has is null', async () => {
+    const res = await fetch(
+      `${collector.url}/api/v1/metrics?prompt=support-answer&since=1h&pass_score=correct`,
+      {
+        headers: { authorization: `Bearer ${READ}` },
+      },
+    );
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { versions: Array<{ costPerPass: unknown }> };
+    expect(body.versions[0]?.costPerPass).toEqual({
+      basis: 'score:correct',
+      passes: 0,
+      judged: 0,
+      usd: null,
+    });
+  });
 });

@@ -62,10 +62,10 @@ export async function postJson(path: string, body?: unknown): Promise<Response> 
   });
 }
 
-/** A low/high interval of a figure, when the API provides one. */
+/** A confidence interval of a figure, when the API provides one (as the query layer's `Interval`). */
 export interface Interval {
-  low: number;
-  high: number;
+  lower: number;
+  upper: number;
   level?: number;
 }
 

@@ -85,3 +85,44 @@ describe('HttpPromptSource response bound', () => {
     expect(requests).toBeGreaterThanOrEqual(4);
   });
 });
+
+describe('HttpPromptSource base URL from the environment', () => {
+  const names = ['PROMPTLINE_COLLECTOR_URL', 'PROMPTLINE_REGISTRY_URL', 'PROMPTLINE_ENDPOINT'];
+  afterAll(() => {
+    for (const n of names) delete process.env[n];
+  });
+
+  it('PROMPTLINE_COLLECTOR_URL, then the deprecated names (one DeprecationWarning each), then the default', async () => {
+    const warnings: Error[] = [];
+    const onWarning = (w: Error): void => {
+      warnings.push(w);
+    };
+    process.on('warning', onWarning);
+    try {
+      for (const n of names) delete process.env[n];
+      expect(new HttpPromptSource().baseUrl).toBe('http://localhost:4318');
+      process.env.PROMPTLINE_ENDPOINT = 'http://endpoint:1';
+      expect(new HttpPromptSource().baseUrl).toBe('http://endpoint:1');
+      expect(new HttpPromptSource().baseUrl).toBe('http://endpoint:1');
+      process.env.PROMPTLINE_REGISTRY_URL = 'http://registry:2';
+      expect(new HttpPromptSource().baseUrl).toBe('http://registry:2');
+      process.env.PROMPTLINE_COLLECTOR_URL = 'http://collector:3';
+      expect(new HttpPromptSource().baseUrl).toBe('http://collector:3');
+      expect(new HttpPromptSource({ baseUrl: 'http://option:4' }).baseUrl).toBe('http://option:4');
+      // Warnings are emitted on the next tick.
+      await new Promise((r) => setImmediate(r));
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings.map((w) => [w.name, w.message])).toEqual([
+      [
+        'DeprecationWarning',
+        'PROMPTLINE_ENDPOINT is deprecated and will be removed: set PROMPTLINE_COLLECTOR_URL instead (same value)',
+      ],
+      [
+        'DeprecationWarning',
+        'PROMPTLINE_REGISTRY_URL is deprecated and will be removed: set PROMPTLINE_COLLECTOR_URL instead (same value)',
+      ],
+    ]);
+  });
+});

@@ -26,8 +26,9 @@ export interface InitOptions extends TracingSettings {
   /** `service.name`. Env `OTEL_SERVICE_NAME`. Default `unknown_service:node`. */
   readonly serviceName?: string;
   /**
-   * OTLP/HTTP base URL (`/v1/traces` and `/v1/logs` are appended). Env `PROMPTLINE_ENDPOINT`, then
-   * `OTEL_EXPORTER_OTLP_ENDPOINT`. Default `http://localhost:4318`.
+   * OTLP/HTTP base URL of the collector (`/v1/traces` and `/v1/logs` are appended). Env
+   * `PROMPTLINE_COLLECTOR_URL` (the deprecated `PROMPTLINE_ENDPOINT` still works, with a warning),
+   * then `OTEL_EXPORTER_OTLP_ENDPOINT`. Default `http://localhost:4318`.
    */
   readonly endpoint?: string;
   /** Extra request headers. Env `PROMPTLINE_HEADERS`, then `OTEL_EXPORTER_OTLP_HEADERS` (`k=v,k2=v2`). */
@@ -85,6 +86,18 @@ function env(name: string): string | undefined {
   return v === undefined || v.trim() === '' ? undefined : v.trim();
 }
 
+const warnedDeprecated = new Set<string>();
+
+/** A deprecated variable's value, with a warning the first time it is used in this process. */
+function deprecatedEnv(name: string, replacement: string): string | undefined {
+  const v = env(name);
+  if (v !== undefined && !warnedDeprecated.has(name)) {
+    warnedDeprecated.add(name);
+    logger.warn(`${name} is deprecated and will be removed: set ${replacement} instead (same value)`);
+  }
+  return v;
+}
+
 /**
  * One call to send Promptline telemetry: a tracer provider with {@link PromptSpanProcessor} and a
  * bounded batch span processor, a logger provider (for scores) with a bounded batch processor, both
@@ -104,7 +117,8 @@ export function init(options: InitOptions = {}): PromptlineTelemetry {
   configureTracing(options);
   const endpoint = (
     options.endpoint ??
-    env('PROMPTLINE_ENDPOINT') ??
+    env('PROMPTLINE_COLLECTOR_URL') ??
+    deprecatedEnv('PROMPTLINE_ENDPOINT', 'PROMPTLINE_COLLECTOR_URL') ??
     env('OTEL_EXPORTER_OTLP_ENDPOINT') ??
     'http://localhost:4318'
   ).replace(/\/+$/, '');

@@ -7,6 +7,7 @@ import {
   init,
   observe,
   parsePromptData,
+  setLogSink,
   updateActiveGeneration,
 } from '@promptline/sdk';
 
@@ -95,7 +96,7 @@ describe('init()', () => {
 
   it('an option beats the environment, and the environment beats the default', async () => {
     received.length = 0;
-    process.env.PROMPTLINE_ENDPOINT = url;
+    process.env.PROMPTLINE_COLLECTOR_URL = url;
     process.env.OTEL_SERVICE_NAME = 'from-env';
     try {
       const fromEnv = init({ registerGlobal: false });
@@ -105,7 +106,7 @@ describe('init()', () => {
       expect(body?.includes(Buffer.from('from-env'))).toBe(true);
 
       received.length = 0;
-      process.env.PROMPTLINE_ENDPOINT = 'http://127.0.0.1:9'; // discard port: nothing listens
+      process.env.PROMPTLINE_COLLECTOR_URL = 'http://127.0.0.1:9'; // discard port: nothing listens
       const fromOption = init({ endpoint: url, serviceName: 'from-option', registerGlobal: false });
       observe(() => 1, { name: 'option-span' })();
       await fromOption.shutdown();
@@ -113,8 +114,41 @@ describe('init()', () => {
       expect(body2?.includes(Buffer.from('from-option'))).toBe(true);
       expect(body2?.includes(Buffer.from('from-env'))).toBe(false);
     } finally {
-      delete process.env.PROMPTLINE_ENDPOINT;
+      delete process.env.PROMPTLINE_COLLECTOR_URL;
       delete process.env.OTEL_SERVICE_NAME;
+    }
+  });
+
+  it('the deprecated PROMPTLINE_ENDPOINT still works, below PROMPTLINE_COLLECTOR_URL, with one warning', async () => {
+    const lines: string[] = [];
+    setLogSink((_level, line) => lines.push(line));
+    process.env.PROMPTLINE_ENDPOINT = url;
+    try {
+      for (const name of ['old-name-1', 'old-name-2']) {
+        received.length = 0;
+        const telemetry = init({ serviceName: name, registerGlobal: false });
+        observe(() => 1, { name: 'alias-span' })();
+        await telemetry.shutdown();
+        const body = received.find((r) => r.path === '/v1/traces')?.body;
+        expect(body?.includes(Buffer.from(name))).toBe(true);
+      }
+      expect(lines.filter((l) => l.includes('PROMPTLINE_ENDPOINT'))).toEqual([
+        '[promptline] warn: PROMPTLINE_ENDPOINT is deprecated and will be removed: set PROMPTLINE_COLLECTOR_URL instead (same value)',
+      ]);
+      // The new name wins over the old one.
+      received.length = 0;
+      process.env.PROMPTLINE_ENDPOINT = 'http://127.0.0.1:9';
+      process.env.PROMPTLINE_COLLECTOR_URL = url;
+      const telemetry = init({ serviceName: 'new-name', registerGlobal: false });
+      observe(() => 1, { name: 'alias-span' })();
+      await telemetry.shutdown();
+      expect(received.find((r) => r.path === '/v1/traces')?.body.includes(Buffer.from('new-name'))).toBe(
+        true,
+      );
+    } finally {
+      delete process.env.PROMPTLINE_ENDPOINT;
+      delete process.env.PROMPTLINE_COLLECTOR_URL;
+      setLogSink(undefined);
     }
   });
 });

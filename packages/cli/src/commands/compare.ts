@@ -3,8 +3,11 @@ import type { VersionComparison } from '@promptline/clickhouse';
 
 import { CliError } from '../CliError.js';
 import { renderComparisonTable } from '../comparisonTable.js';
+import { COMPARE_FAIL_ON, compareGate, enforceGate, parseFailOn } from '../gate.js';
+import type { GateResult } from '../gate.js';
 import type { CliContext, GlobalOptions } from '../context.js';
 import { parseDuration } from '../duration.js';
+import { environmentHelp, READ_SOURCE_VARIABLES } from '../environment.js';
 import { resolveProject } from '../settings.js';
 import { openSource } from './metrics.js';
 import type { MetricsCommandOptions } from './metrics.js';
@@ -15,11 +18,13 @@ interface CompareCommandOptions extends MetricsCommandOptions {
   sampleLimit?: string;
   minSamples?: string;
   alpha?: string;
+  failOn?: string;
 }
 
-/** What `promptline compare --json` prints: the comparison plus where it was read. */
+/** What `promptline compare --json` prints: the comparison plus where it was read (and the gate, with --fail-on). */
 export interface CompareReport extends VersionComparison {
   source: string;
+  gate?: GateResult;
 }
 
 /** A positive integer option or argument, or a CliError naming it. */
@@ -67,7 +72,8 @@ export function sourceAndTestOptions(command: Command): Command {
     .option(
       '--project <id>',
       'project to read (env PROMPTLINE_PROJECT, default "default"; through a collector the key\'s project is read)',
-    );
+    )
+    .addHelpText('after', environmentHelp(READ_SOURCE_VARIABLES));
 }
 
 async function runCompare(
@@ -83,6 +89,7 @@ async function runCompare(
   const candidate = positiveInt(candidateText, 'candidate version');
   const windowMs = parseDuration(opts.since);
   const tests = testOptions(opts);
+  const failOn = opts.failOn === undefined ? undefined : parseFailOn(opts.failOn, COMPARE_FAIL_ON);
   const to = new Date();
   const from = new Date(to.getTime() - windowMs);
   const source = await openSource(opts, global, ctx);
@@ -104,6 +111,7 @@ async function runCompare(
   } finally {
     await source.close();
   }
+  if (failOn !== undefined) report.gate = compareGate(report.metrics, failOn);
   if (report.baselineGenerations === 0 && report.candidateGenerations === 0) {
     out.note(
       `no generations of v${baseline} or v${candidate} of "${opts.prompt}" in project "${project}" in the last ${opts.since}` +
@@ -112,6 +120,7 @@ async function runCompare(
   }
   if (opts.json === true) {
     out.json(report);
+    enforceGate(report.gate);
     return;
   }
   out.line(
@@ -123,6 +132,7 @@ async function runCompare(
     `verdicts at α=${report.alpha} after Holm–Bonferroni; samples capped at ${report.sampleLimit} per version; ` +
       `"insufficient data" below ${report.minSamples} values`,
   );
+  enforceGate(report.gate);
 }
 
 /** `promptline compare`: statistical comparison of two versions of a prompt. */
@@ -136,7 +146,11 @@ export const register = (program: Command, ctx: CliContext): void => {
     .argument('<candidate>', 'candidate version')
     .requiredOption('--prompt <name>', 'prompt name')
     .option('--since <window>', 'time window ending now: 30m, 24h, 7d, …', '7d')
-    .option('--label <label>', 'only generations served under this label');
+    .option('--label <label>', 'only generations served under this label')
+    .option(
+      '--fail-on <verdicts>',
+      'exit 1 when a verdict says so: worse, changed, untested (comma-separated); 0 otherwise, 2 on usage errors',
+    );
   sourceAndTestOptions(command).action(
     async (baseline: string, candidate: string, opts: CompareCommandOptions, cmd: Command) => {
       await runCompare(baseline, candidate, opts, cmd.optsWithGlobals<GlobalOptions>(), ctx);

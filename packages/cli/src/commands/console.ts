@@ -2,7 +2,8 @@ import type { Command } from 'commander';
 
 import { CliError } from '../CliError.js';
 import type { CliContext, GlobalOptions } from '../context.js';
-import { resolveHome } from '../settings.js';
+import { environmentHelp } from '../environment.js';
+import { resolveApiKey, resolveCollectorUrl, resolveHome } from '../settings.js';
 import { readCollectorState } from '../stateFile.js';
 
 interface ConsoleCommandOptions {
@@ -27,8 +28,8 @@ async function runConsole(
 ): Promise<void> {
   const { out, env } = ctx;
   const home = resolveHome(global.dir, env).value;
-  let base = opts.collector ?? env.PROMPTLINE_COLLECTOR_URL;
-  let key = opts.apiKey ?? env.PROMPTLINE_API_KEY;
+  let base = resolveCollectorUrl(opts.collector, env)?.value;
+  let key = resolveApiKey(opts.apiKey, env)?.value;
   if (base === undefined) {
     const running = await readCollectorState(home);
     if (running === undefined) {
@@ -84,6 +85,10 @@ export const register = (program: Command, ctx: CliContext): void => {
     .description('print a one-time login link for the web console of the running collector')
     .option('--collector <url>', 'a collector other than this directory’s (env PROMPTLINE_COLLECTOR_URL)')
     .option('--api-key <key>', 'read-scope API key for --collector (env PROMPTLINE_API_KEY)')
+    .addHelpText(
+      'after',
+      environmentHelp(['PROMPTLINE_HOME', 'PROMPTLINE_COLLECTOR_URL', 'PROMPTLINE_API_KEY']),
+    )
     .action(async (opts: ConsoleCommandOptions, command: Command) => {
       await runConsole(opts, command.optsWithGlobals<GlobalOptions>(), ctx);
     });

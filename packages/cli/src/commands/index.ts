@@ -2,6 +2,7 @@ import type { RegisterCommand } from '../context.js';
 import { register as metrics } from './metrics.js';
 import { register as compare } from './compare.js';
 import { register as regressions } from './regressions.js';
+import { register as check } from './check.js';
 import { register as migrate } from './migrate.js';
 import { register as prompts } from './prompts.js';
 import { register as up } from './up.js';
@@ -18,5 +19,6 @@ export const COMMANDS: readonly RegisterCommand[] = [
   metrics,
   compare,
   regressions,
+  check,
   prompts,
 ];

@@ -4,8 +4,9 @@ import { CliError } from '../CliError.js';
 import type { CliContext, GlobalOptions } from '../context.js';
 import { parseDuration } from '../duration.js';
 import { EngineLockedError, openEngine } from '../engine.js';
+import { environmentHelp, READ_SOURCE_VARIABLES } from '../environment.js';
 import type { MetricsReport } from '../metricsReport.js';
-import { renderMetricsTable } from '../metricsReport.js';
+import { renderBreakdownTable, renderMetricsTable } from '../metricsReport.js';
 import { collectorSource } from '../sources/collectorSource.js';
 import { clickhouseSource } from '../sources/clickhouseSource.js';
 import type { MetricsSource } from '../sources/MetricsSource.js';
@@ -23,6 +24,9 @@ export interface MetricsCommandOptions {
   prompt: string;
   since: string;
   json?: boolean;
+  by?: string;
+  top?: string;
+  passScore?: string;
   clickhouse?: string;
   collector?: string;
   apiKey?: string;
@@ -34,7 +38,7 @@ export interface MetricsCommandOptions {
  * engine in the data directory — or, when a running collector holds that directory, that collector.
  */
 export async function openSource(
-  opts: MetricsCommandOptions,
+  opts: Pick<MetricsCommandOptions, 'clickhouse' | 'collector' | 'apiKey' | 'project'>,
   global: GlobalOptions,
   ctx: CliContext,
 ): Promise<MetricsSource> {
@@ -91,12 +95,25 @@ async function runMetrics(
   const { out } = ctx;
   const windowMs = parseDuration(opts.since);
   if (opts.prompt.trim() === '') throw new CliError('--prompt must name a prompt', { exitCode: 2 });
+  if (opts.by !== undefined && opts.by.trim() === '')
+    throw new CliError('--by must name a dimension or an attribute', { exitCode: 2 });
+  if (opts.top !== undefined && opts.by === undefined)
+    throw new CliError('--top needs --by', { exitCode: 2 });
+  const top = opts.top === undefined ? undefined : topOption(opts.top);
+  if (opts.passScore !== undefined && opts.passScore.trim() === '')
+    throw new CliError('--pass-score must name a boolean score', { exitCode: 2 });
   const to = new Date();
   const from = new Date(to.getTime() - windowMs);
   const source = await openSource(opts, global, ctx);
   let report: MetricsReport;
   try {
-    const versions = await source.versionMetrics({ prompt: opts.prompt, from, to });
+    const query = {
+      prompt: opts.prompt,
+      from,
+      to,
+      ...(opts.passScore === undefined ? {} : { passScore: opts.passScore }),
+    };
+    const versions = await source.versionMetrics(query);
     report = {
       prompt: opts.prompt,
       from: from.toISOString(),
@@ -104,6 +121,13 @@ async function runMetrics(
       source: source.name,
       versions,
     };
+    if (opts.by !== undefined) {
+      report.breakdown = await source.breakdown({
+        ...query,
+        by: opts.by,
+        ...(top === undefined ? {} : { top }),
+      });
+    }
   } finally {
     await source.close();
   }
@@ -117,6 +141,21 @@ async function runMetrics(
   }
   out.line(`prompt ${report.prompt} — last ${opts.since} (${report.from} → ${report.to}) — ${source.name}`);
   for (const row of renderMetricsTable(report)) out.line(row);
+  const b = report.breakdown;
+  if (b !== undefined) {
+    out.line('');
+    const pooled = b.other === null ? '' : `, ${b.other.values} more pooled`;
+    out.line(`by ${b.by} (read from ${b.readFrom}; top ${b.values.length} values${pooled}):`);
+    for (const row of renderBreakdownTable(b)) out.line(row);
+  }
+}
+
+/** `--top`: 1…100 values. */
+function topOption(text: string): number {
+  const n = Number(text);
+  if (!/^\s*\d+\s*$/.test(text) || !Number.isSafeInteger(n) || n < 1 || n > 100)
+    throw new CliError(`--top "${text}" must be a whole number from 1 to 100`, { exitCode: 2 });
+  return n;
 }
 
 /** `promptline metrics`: per-version metrics of one prompt over a window. */
@@ -124,11 +163,20 @@ export const register = (program: Command, ctx: CliContext): void => {
   program
     .command('metrics')
     .description(
-      'per-version metrics of a prompt: calls, latency p50/p95/p99, TTFT, tokens, cost, scores, errors',
+      'per-version metrics of a prompt: calls, errors, latency, TTFT, tokens, cost (per call, per pass), score distributions, with 95% intervals',
     )
     .requiredOption('--prompt <name>', 'prompt name')
     .option('--since <window>', 'time window ending now: 30m, 24h, 7d, …', '24h')
     .option('--json', 'print the report as JSON (stable shape, see the README)')
+    .option(
+      '--by <dimension>',
+      'also per value of: model, environment, label, provider, service, experiment, arm, error_type, or a span/resource attribute key',
+    )
+    .option('--top <n>', 'with --by: values listed, the rest pooled (default 10, at most 100)')
+    .option(
+      '--pass-score <name>',
+      'cost per pass counts this boolean score true (default: validation passed)',
+    )
     .option('--clickhouse <url>', 'read a ClickHouse server directly (env PROMPTLINE_CLICKHOUSE_URL)')
     .option('--collector <url>', 'read through a running collector (env PROMPTLINE_COLLECTOR_URL)')
     .option('--api-key <key>', 'read-scope API key for --collector (env PROMPTLINE_API_KEY)')
@@ -136,6 +184,7 @@ export const register = (program: Command, ctx: CliContext): void => {
       '--project <id>',
       'project to read when reading ClickHouse directly (env PROMPTLINE_PROJECT, default "default")',
     )
+    .addHelpText('after', environmentHelp(READ_SOURCE_VARIABLES))
     .action(async (opts: MetricsCommandOptions, command: Command) => {
       await runMetrics(opts, command.optsWithGlobals<GlobalOptions>(), ctx);
     });

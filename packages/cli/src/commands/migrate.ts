@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { CliError } from '../CliError.js';
 import type { CliContext, GlobalOptions } from '../context.js';
 import { EngineLockedError, openEngine } from '../engine.js';
+import { environmentHelp } from '../environment.js';
 import { resolveClickHouseUrl, resolveEngineDir, resolveHome } from '../settings.js';
 import { readCollectorState } from '../stateFile.js';
 
@@ -96,6 +97,16 @@ export const register = (program: Command, ctx: CliContext): void => {
     .option('--cluster <name>', 'render ON CLUSTER / Replicated / Distributed variants for this cluster')
     .option('--ttl-days <days>', 'row TTL in days for raw tables (0 keeps data forever)')
     .option('--no-create-schema', 'do not create otel_traces/otel_logs (an upstream collector created them)')
+    .addHelpText(
+      'after',
+      environmentHelp([
+        'PROMPTLINE_HOME',
+        'PROMPTLINE_DATA_DIR',
+        'PROMPTLINE_CLICKHOUSE_URL',
+        'PROMPTLINE_CLICKHOUSE_USER',
+        'PROMPTLINE_CLICKHOUSE_PASSWORD',
+      ]),
+    )
     .action(async (opts: MigrateCommandOptions, command: Command) => {
       await runMigrate(opts, command.optsWithGlobals<GlobalOptions>(), ctx);
     });

@@ -4,6 +4,8 @@ import type { Command } from 'commander';
 
 import { CliError } from '../CliError.js';
 import type { CliContext, GlobalOptions } from '../context.js';
+import { environmentHelp } from '../environment.js';
+import type { CliVariable } from '../environment.js';
 import { resolveApiKey, resolveCollectorUrl, resolveHome } from '../settings.js';
 import { readCollectorState } from '../stateFile.js';
 import type { Selector } from './promptsApi.js';
@@ -283,14 +285,23 @@ function withConnection(cmd: Command): Command {
       '--api-key <key>',
       "API key (env PROMPTLINE_API_KEY; reads default to the running collector's read key)",
     )
-    .option('--json', 'print JSON on stdout');
+    .option('--json', 'print JSON on stdout')
+    .addHelpText('after', environmentHelp(CONNECTION_VARIABLES));
 }
+
+/** What the registry commands read. */
+const CONNECTION_VARIABLES: readonly CliVariable[] = [
+  'PROMPTLINE_HOME',
+  'PROMPTLINE_COLLECTOR_URL',
+  'PROMPTLINE_API_KEY',
+];
 
 /** `promptline prompts …`: the prompt registry from the command line. */
 export const register = (program: Command, ctx: CliContext): void => {
   const prompts = program
     .command('prompts')
-    .description('prompt registry: push, list, show, diff, label, history');
+    .description('prompt registry: push, list, show, diff, label, history')
+    .addHelpText('after', environmentHelp(CONNECTION_VARIABLES));
   withConnection(
     prompts
       .command('push')

@@ -3,6 +3,8 @@ import type { RegressionReport } from '@promptline/clickhouse';
 
 import { CliError } from '../CliError.js';
 import { renderComparisonTable } from '../comparisonTable.js';
+import { enforceGate, parseFailOn, REGRESSIONS_FAIL_ON, regressionsGate } from '../gate.js';
+import type { GateResult } from '../gate.js';
 import type { CliContext, GlobalOptions } from '../context.js';
 import { parseDuration } from '../duration.js';
 import { resolveProject } from '../settings.js';
@@ -18,14 +20,17 @@ interface RegressionsCommandOptions extends MetricsCommandOptions {
   alpha?: string;
   maxWindow: string;
   maxMoves?: string;
+  failOn?: string;
 }
 
-/** What `promptline regressions --json` prints. */
+/** What `promptline regressions --json` prints (and the gate, with --fail-on). */
 export interface RegressionsCliReport extends RegressionReport {
   source: string;
+  gate?: GateResult;
 }
 
 function duration(ms: number): string {
+  if (ms < 60_000) return `${Math.round(ms / 1000)}s`;
   if (ms < 3_600_000) return `${Math.round(ms / 60_000)}m`;
   return `${(ms / 3_600_000).toFixed(1)}h`;
 }
@@ -42,6 +47,7 @@ async function runRegressions(
   const maxWindowMs = parseDuration(opts.maxWindow, '--max-window');
   const tests = testOptions(opts);
   const maxMoves = opts.maxMoves === undefined ? undefined : positiveInt(opts.maxMoves, '--max-moves');
+  const failOn = opts.failOn === undefined ? undefined : parseFailOn(opts.failOn, REGRESSIONS_FAIL_ON);
   const to = new Date();
   const from = new Date(to.getTime() - windowMs);
   const source = await openSource(opts, global, ctx);
@@ -63,16 +69,24 @@ async function runRegressions(
   } finally {
     await source.close();
   }
+  if (failOn !== undefined) report.gate = regressionsGate(report, failOn);
   if (opts.json === true) {
     out.json(report);
+    enforceGate(report.gate);
     return;
   }
   const head = `prompt ${report.prompt}, label ${report.label} — last ${opts.since} (${report.from} → ${report.to}) — ${source.name}`;
   out.line(head);
   if (report.moves.length === 0) {
     out.line(`no moves of label "${report.label}" in the window (project "${project}")`);
+    enforceGate(report.gate);
     return;
   }
+  out.line(
+    report.moveSource === 'registry'
+      ? "moves from the prompt registry's label log (exact time, who moved it)"
+      : 'moves from spans (the second in which another version became the label’s main version; the registry has no moves of this label)',
+  );
   if (report.movesFound > report.moves.length) {
     out.note(
       `${report.movesFound} moves found; showing the ${report.moves.length} most recent (--max-moves)`,
@@ -83,6 +97,7 @@ async function runRegressions(
     out.line('');
     out.line(
       `${report.label} moved v${move.fromVersion} → v${move.toVersion} at ${move.at}` +
+        `${move.actor === null ? '' : ` by ${move.actor}`}` +
         `${move.environment === '' ? '' : ` (${move.environment})`}; ${duration(length)} before vs after: ` +
         `${move.before.generations} vs ${move.after.generations} calls`,
     );
@@ -96,6 +111,7 @@ async function runRegressions(
   out.line(
     `${report.moves.length} move(s), ${total} regression(s) at α=${report.alpha} after Holm–Bonferroni per move`,
   );
+  enforceGate(report.gate);
 }
 
 /** `promptline regressions`: significant regressions after each move of a label. */
@@ -109,7 +125,11 @@ export const register = (program: Command, ctx: CliContext): void => {
     .option('--label <label>', 'label whose moves are examined', 'production')
     .option('--since <window>', 'moves in this window ending now: 24h, 7d, …', '7d')
     .option('--max-window <window>', 'longest before/after window per move', '24h')
-    .option('--max-moves <n>', 'most recent moves examined (default 20)');
+    .option('--max-moves <n>', 'most recent moves examined (default 20)')
+    .option(
+      '--fail-on <conditions>',
+      "exit 1 when each environment's latest move shows: regression, untested (comma-separated); 0 otherwise, 2 on usage errors",
+    );
   sourceAndTestOptions(command).action(async (opts: RegressionsCommandOptions, cmd: Command) => {
     await runRegressions(opts, cmd.optsWithGlobals<GlobalOptions>(), ctx);
   });

@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import { CliError } from '../CliError.js';
 import type { CliContext, GlobalOptions } from '../context.js';
 import { isLockError, lockHolder } from '../engine.js';
+import { environmentHelp, warnDeprecatedVariable } from '../environment.js';
 import { KEYS_FILE_NAME, loadOrCreateLocalKeys, sha256Hex } from '../localKeys.js';
 import type { LocalKeys } from '../localKeys.js';
 import {
@@ -59,6 +60,8 @@ function buildConfig(
   }
   const host = resolveHost(opts.host, env);
   const port = resolvePort(opts.port, env);
+  if (host.source === 'env') warnDeprecatedVariable(ctx.out, 'PROMPTLINE_HOST');
+  if (port.source === 'env') warnDeprecatedVariable(ctx.out, 'PROMPTLINE_PORT');
   // The collector's own default (and PROMPTLINE_COLLECTOR_ENDPOINT / the file) apply unless set here.
   if (host.source !== 'default') config.receiver.host = host.value;
   if (port.source !== 'default') config.receiver.port = port.value;
@@ -67,7 +70,7 @@ function buildConfig(
   if (global.dir !== undefined || (file === undefined && env[ENV.DATA_DIR] === undefined)) {
     const home = resolveHome(global.dir, env).value;
     config.exporter.dataDir = resolveEngineDir(global.dir, env);
-    if (env.PROMPTLINE_WAL_DIR === undefined || global.dir !== undefined)
+    if (env[ENV.WAL_DIR] === undefined || global.dir !== undefined)
       config.exporter.wal.dir = join(home, 'wal');
   }
   // Without configured keys the collector accepts anonymous ingest; once ours are added, keep that
@@ -206,11 +209,31 @@ export const register = (program: Command, ctx: CliContext): void => {
       '--clickhouse <url>',
       'write to a ClickHouse server (env PROMPTLINE_CLICKHOUSE_URL; default: embedded)',
     )
-    .option('--host <host>', 'address to listen on (env PROMPTLINE_HOST, default 127.0.0.1)')
-    .option('--port <port>', 'port to listen on; 0 picks a free one (env PROMPTLINE_PORT, default 4318)')
+    .option('--host <host>', 'address to listen on (env PROMPTLINE_COLLECTOR_ENDPOINT, default 127.0.0.1)')
+    .option(
+      '--port <port>',
+      'port to listen on; 0 picks a free one (env PROMPTLINE_COLLECTOR_ENDPOINT, default 4318)',
+    )
     .option(
       '--config <file>',
       'collector config file, OpenTelemetry Collector YAML shape (env PROMPTLINE_COLLECTOR_CONFIG)',
+    )
+    .addHelpText(
+      'after',
+      environmentHelp([
+        'PROMPTLINE_HOME',
+        'PROMPTLINE_DATA_DIR',
+        'PROMPTLINE_WAL_DIR',
+        'PROMPTLINE_COLLECTOR_CONFIG',
+        'PROMPTLINE_COLLECTOR_ENDPOINT',
+        'PROMPTLINE_CLICKHOUSE_URL',
+        'PROMPTLINE_CLICKHOUSE_USER',
+        'PROMPTLINE_CLICKHOUSE_PASSWORD',
+        'PROMPTLINE_WAL_FSYNC',
+        'PROMPTLINE_LOG_LEVEL',
+        'PROMPTLINE_SQL_USER',
+        'PROMPTLINE_SQL_PASSWORD',
+      ]),
     )
     .action(async (opts: UpCommandOptions, command: Command) => {
       await runUp(opts, command.optsWithGlobals<GlobalOptions>(), ctx);

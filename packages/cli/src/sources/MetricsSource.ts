@@ -1,16 +1,27 @@
 import type {
+  BaselineCheckReport,
+  BaselineChecksQuery,
   CompareVersionsQuery,
   DetectRegressionsQuery,
   RegressionReport,
   VersionComparison,
 } from '@promptline/clickhouse';
 
-import type { VersionMetrics } from '../metricsReport.js';
+import type { MetricsBreakdownReport, VersionMetrics } from '../metricsReport.js';
 
 export interface VersionMetricsQuery {
   prompt: string;
   from: Date;
   to: Date;
+  /** A boolean score whose true values are the passes of cost per passing outcome. */
+  passScore?: string;
+}
+
+export interface BreakdownQuery extends VersionMetricsQuery {
+  /** Dimension or attribute key. */
+  by: string;
+  /** Values listed. */
+  top?: number;
 }
 
 /**
@@ -28,5 +39,11 @@ export interface MetricsSource {
   compare(query: CompareVersionsQuery): Promise<VersionComparison & { project: string }>;
   /** `detectRegressions` on this source; `project` as in {@link compare}. */
   regressions(query: DetectRegressionsQuery): Promise<RegressionReport & { project: string }>;
+  /** `metricsBreakdown` on this source, in the report's shape. */
+  breakdown(query: BreakdownQuery): Promise<MetricsBreakdownReport>;
+  /** `baselineChecks` on this source (the project: the source's, or the key's through a collector). */
+  baselineChecks(
+    query: Omit<BaselineChecksQuery, 'projectId' | 'database'>,
+  ): Promise<BaselineCheckReport & { project: string }>;
   close(): Promise<void>;
 }

@@ -1,7 +1,9 @@
 import type {
+  BaselineCheckReport,
   CompareVersionsQuery,
   DetectRegressionsQuery,
   LabelShare,
+  MetricsBreakdown,
   RegressionReport,
   VersionComparison,
   VersionMetrics as StoredVersionMetrics,
@@ -9,7 +11,7 @@ import type {
 
 import { CliError } from '../CliError.js';
 import type { VersionMetrics } from '../metricsReport.js';
-import { toReportVersion } from './clickhouseSource.js';
+import { toReportBreakdown, toReportVersion } from './clickhouseSource.js';
 import type { MetricsSource, VersionMetricsQuery } from './MetricsSource.js';
 
 const TIMEOUT_MS = 30_000;
@@ -61,8 +63,9 @@ function testParams(
 }
 
 /**
- * Reads through a running collector's typed read API (`/api/v1/metrics`, `/labels/share`,
- * `/compare`, `/regressions`) with a `read` key; the key's project is the one read.
+ * Reads through a running collector's typed read API (`/api/v1/metrics`, `/metrics/breakdown`,
+ * `/labels/share`, `/compare`, `/regressions`, `/checks/baseline`) with a `read` key; the key's
+ * project is the one read.
  */
 export function collectorSource(baseUrl: string, apiKey: string): MetricsSource {
   const base = baseUrl.replace(/\/+$/, '');
@@ -76,10 +79,9 @@ export function collectorSource(baseUrl: string, apiKey: string): MetricsSource 
   return {
     name: `collector:${base}`,
     async versionMetrics(query: VersionMetricsQuery): Promise<VersionMetrics[]> {
-      const metrics = await getJson<{ versions: StoredVersionMetrics[] }>(
-        url('/api/v1/metrics', query),
-        apiKey,
-      );
+      const metricsUrl = url('/api/v1/metrics', query);
+      if (query.passScore !== undefined) metricsUrl.searchParams.set('pass_score', query.passScore);
+      const metrics = await getJson<{ versions: StoredVersionMetrics[] }>(metricsUrl, apiKey);
       const shares = await getJson<{ labels: LabelShare[] }>(url('/api/v1/labels/share', query), apiKey);
       const labels = new Map<number, string[]>();
       for (const share of shares.labels) {
@@ -110,6 +112,19 @@ export function collectorSource(baseUrl: string, apiKey: string): MetricsSource 
       if (q.maxMoves !== undefined) u.searchParams.set('max_moves', String(q.maxMoves));
       testParams(u, q);
       return getJson<RegressionReport & { project: string }>(u, apiKey);
+    },
+    async breakdown(query) {
+      const u = url('/api/v1/metrics/breakdown', query);
+      u.searchParams.set('by', query.by);
+      if (query.top !== undefined) u.searchParams.set('top', String(query.top));
+      return toReportBreakdown(await getJson<MetricsBreakdown>(u, apiKey));
+    },
+    async baselineChecks(query) {
+      const u = new URL(`${base}/api/v1/checks/baseline`);
+      if (query.now !== undefined) u.searchParams.set('at', query.now.toISOString());
+      if (query.promptName !== undefined) u.searchParams.set('prompt', query.promptName);
+      if (query.label !== undefined) u.searchParams.set('label', query.label);
+      return getJson<BaselineCheckReport & { project: string }>(u, apiKey);
     },
     close: () => Promise.resolve(),
   };

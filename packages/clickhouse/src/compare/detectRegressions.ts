@@ -3,7 +3,7 @@ import { checkPrompt, DEFAULT_PROJECT, queryDatabase } from '../read/PromptQuery
 import type { WindowQuery } from '../read/PromptQuery.js';
 import { QueryOptionsError } from '../read/QueryOptionsError.js';
 import { checkQueryWindow } from '../read/queryWindow.js';
-import { chTime, epochMs } from '../read/select.js';
+import { chTime, epochMs, select } from '../read/select.js';
 import { compareSides } from './compareSides.js';
 import type { MetricComparison } from './compareSides.js';
 import { resolveCompareOptions } from './compareVersions.js';
@@ -15,6 +15,10 @@ import type { SideQuery } from './versionSample.js';
  * version's traffic right after the move is compared with the old version's traffic right before
  * it, over two windows of equal length.
  *
+ * Where the moves come from: the prompt registry's label log (`prompt_label_events`: the exact
+ * time and who moved it) when it holds events for the label; otherwise the spans, at second
+ * resolution (the second in which another version became the label's dominant version).
+ *
  * @module
  */
 
@@ -25,8 +29,14 @@ export const DEFAULT_MAX_MOVES = 20;
 /** Upper bounds of `maxWindowMs` (30 days) and `maxMoves` (each move costs 8 queries). */
 export const MAX_MOVE_WINDOW_MS = 30 * 86_400_000;
 export const MAX_MAX_MOVES = 200;
-/** Cap on (environment, minute, version) rows read to find moves. */
+/** Cap on label runs (from spans) and on registry events read to find moves. */
 const MAX_TIMELINE_ROWS = 500_000;
+/**
+ * A run of the label's dominant version (from spans) shorter than this is not a move of its own:
+ * stragglers around a move (clients whose cached prompt was still the old version, or the first
+ * client to pick up a new one). See {@link lastingRuns}.
+ */
+export const SPAN_BLIP_MS = 60_000;
 
 /** Options of {@link detectRegressions}. */
 export interface DetectRegressionsQuery extends Omit<WindowQuery, 'model' | 'rawEdgeMaxRows' | 'label'> {
@@ -46,11 +56,25 @@ export interface DetectRegressionsQuery extends Omit<WindowQuery, 'model' | 'raw
   maxMoves?: number;
 }
 
+/** Where the moves of a report were found. */
+export type MoveSource = 'registry' | 'spans';
+
 /** One label move and what changed across it. */
 export interface LabelMove {
+  /**
+   * The environment compared. Registry moves are not per environment: `''` then means every
+   * environment (or the `environment` asked for).
+   */
   environment: string;
-  /** First generation of the new version under the label (ISO-8601 UTC). */
+  /**
+   * When the label moved (ISO-8601 UTC): the registry's time of the move, or the first generation
+   * of the new version under the label (spans).
+   */
   at: string;
+  /** `registry` (the registry's label log) or `spans`. */
+  source: MoveSource;
+  /** Who moved the label (registry moves); `null` for moves found in spans. */
+  actor: string | null;
   fromVersion: number;
   toVersion: number;
   /** `[start, at)` for the old version and `[at, end)` for the new one, equal lengths. */
@@ -70,6 +94,8 @@ export interface RegressionReport {
   alpha: number;
   minSamples: number;
   sampleLimit: number;
+  /** Where the moves were found: the registry's label log when it has events for the label, else spans. */
+  moveSource: MoveSource;
   /** Moves found in the window (all, before the `maxMoves` cap). */
   movesFound: number;
   /** Examined moves, oldest first. */
@@ -79,23 +105,16 @@ export interface RegressionReport {
 interface Run {
   environment: string;
   version: number;
-  /** Start of the run's first minute. */
+  /** Start of the run: its first second (spans) or the registry's time of the move. */
   start: number;
-  /** First generation of the version in that minute. */
+  /** When the run began: its first generation (spans) or the registry's time of the move. */
   first: number;
+  /** Who moved the label (registry). */
+  actor: string | null;
 }
 
-/**
- * Per environment, the label's timeline at minute resolution, collapsed into runs of the version
- * that served most of each minute's traffic under the label.
- */
-async function readRuns(
-  client: ClickHouseClient,
-  db: string,
-  q: DetectRegressionsQuery,
-  lookFrom: number,
-): Promise<Run[]> {
-  const params: Record<string, unknown> = {
+function timelineParams(q: DetectRegressionsQuery, lookFrom: number): Record<string, unknown> {
+  return {
     project: q.projectId ?? DEFAULT_PROJECT,
     prompt: q.promptName,
     label: q.label,
@@ -103,50 +122,142 @@ async function readRuns(
     to: chTime(q.to.getTime()),
     maxRows: MAX_TIMELINE_ROWS,
   };
-  let env = '';
-  if (q.environment !== undefined) {
-    params.environment = q.environment;
-    env = ' AND environment = {environment:String}';
-  }
-  const rs = await client.query({
-    query: `SELECT toString(environment) AS environment, toStartOfMinute(timestamp) AS minute, prompt_version,
-  count() AS n, min(timestamp) AS first
-FROM ${db}.promptline_generations
-WHERE project_id = {project:String} AND prompt_name = {prompt:String} AND prompt_label = {label:String}
-  AND prompt_version > 0${env}
-  AND timestamp >= {from:DateTime64(3, 'UTC')} AND timestamp < {to:DateTime64(3, 'UTC')}
-GROUP BY environment, minute, prompt_version
-ORDER BY environment, minute, n DESC, prompt_version
+}
+
+/**
+ * The label's runs from the registry's label log (every event up to `to`: a move's previous
+ * version may have been set long before the window); `null` when the registry has no event for the
+ * label. An event that sets the version already served is not a move.
+ */
+async function readRegistryRuns(
+  client: ClickHouseClient,
+  db: string,
+  q: DetectRegressionsQuery,
+): Promise<Run[] | null> {
+  const rows = await select<{ version: number | string; actor: string; moved_at: string }>(
+    client,
+    `SELECT version, actor, moved_at FROM ${db}.prompt_label_events
+WHERE project_id = {project:String} AND name = {prompt:String} AND label = {label:String}
+  AND moved_at < {to:DateTime64(3, 'UTC')}
+ORDER BY moved_at, event_id
 LIMIT {maxRows:UInt32}`,
-    format: 'JSONEachRow',
-    query_params: params,
-  });
-  const rows = await rs.json<{
-    environment: string;
-    minute: string;
-    prompt_version: number | string;
-    first: string;
-  }>();
+    timelineParams(q, q.from.getTime()),
+  );
+  if (rows.length === 0) return null;
   const runs: Run[] = [];
-  let lastKey = '';
+  const environment = q.environment ?? '';
   for (const r of rows) {
-    const key = `${r.environment}\u0000${r.minute}`;
-    if (key === lastKey) continue; // not the dominant version of this minute
-    lastKey = key;
-    const version = Number(r.prompt_version);
-    const prev = runs[runs.length - 1];
-    if (prev !== undefined && prev.environment === r.environment && prev.version === version) continue;
-    runs.push({ environment: r.environment, version, start: epochMs(r.minute), first: epochMs(r.first) });
+    const version = Number(r.version);
+    const at = epochMs(r.moved_at);
+    if (runs[runs.length - 1]?.version === version) continue;
+    runs.push({ environment, version, start: at, first: at, actor: r.actor });
   }
   return runs;
 }
 
 /**
- * Finds every move of `label` in the window (from spans: the minute at which another version
- * became the label's dominant version), and compares the new version right after the move with the
- * old one right before it: both windows have the length min(maxWindowMs, time since the previous
- * move, time until the next move or `to`). Metrics and tests are those of compareVersions; a
- * regression is a metric whose Holm-adjusted verdict is `worse`.
+ * Per environment, the label's timeline at second resolution from spans: the version that served
+ * most of each second's traffic under the label (ties: the lower version), collapsed in SQL into
+ * runs (only the seconds where the dominant version changes come back), then the short runs
+ * around a move set aside ({@link lastingRuns}).
+ */
+async function readSpanRuns(
+  client: ClickHouseClient,
+  db: string,
+  q: DetectRegressionsQuery,
+  lookFrom: number,
+): Promise<Run[]> {
+  const params = timelineParams(q, lookFrom);
+  let env = '';
+  if (q.environment !== undefined) {
+    params.environment = q.environment;
+    env = ' AND environment = {environment:String}';
+  }
+  const rows = await select<{
+    environment: string;
+    second: string;
+    version: number | string;
+    first: string;
+  }>(
+    client,
+    `SELECT environment, second, version, first FROM (
+  SELECT environment, second, version, first,
+    lagInFrame(version, 1, toUInt32(0)) OVER (PARTITION BY environment ORDER BY second
+      ROWS BETWEEN 1 PRECEDING AND CURRENT ROW) AS previous
+  FROM (
+    SELECT environment, second,
+      argMax(prompt_version, (n, -toInt64(prompt_version))) AS version,
+      argMax(first, (n, -toInt64(prompt_version))) AS first
+    FROM (
+      SELECT toString(environment) AS environment, toStartOfSecond(timestamp) AS second, prompt_version,
+        count() AS n, min(timestamp) AS first
+      FROM ${db}.promptline_generations
+      WHERE project_id = {project:String} AND prompt_name = {prompt:String} AND prompt_label = {label:String}
+        AND prompt_version > 0${env}
+        AND timestamp >= {from:DateTime64(3, 'UTC')} AND timestamp < {to:DateTime64(3, 'UTC')}
+      GROUP BY environment, second, prompt_version
+    )
+    GROUP BY environment, second
+  )
+)
+WHERE version != previous
+ORDER BY environment, second
+LIMIT {maxRows:UInt32}`,
+    params,
+  );
+  const byEnvironment = new Map<string, Run[]>();
+  for (const r of rows) {
+    const list = byEnvironment.get(r.environment) ?? [];
+    list.push({
+      environment: r.environment,
+      version: Number(r.version),
+      start: epochMs(r.second),
+      first: epochMs(r.first),
+      actor: null,
+    });
+    byEnvironment.set(r.environment, list);
+  }
+  const runs: Run[] = [];
+  for (const list of byEnvironment.values()) runs.push(...lastingRuns(list));
+  return runs;
+}
+
+/**
+ * The label's runs without the short ones around a move: a run shorter than {@link SPAN_BLIP_MS}
+ * (up to the next run; the last run always lasts) is not a move of its own — clients still on a cached
+ * old version after a move, or a first client on the new one just before. A move is a run that
+ * lasts (or the last run) of another version than the last lasting run; it starts at the first
+ * run of its version since that lasting run. So A, B (short), A (short), B (lasting) is one move
+ * to B at the first B, and A, B (short), A (lasting) is none. The first run is taken as lasting.
+ */
+export function lastingRuns<T extends { version: number; start: number }>(runs: readonly T[]): T[] {
+  if (runs.length === 0) return [];
+  const lasting = (i: number): boolean =>
+    i === 0 || i === runs.length - 1 || runs[i + 1]!.start - runs[i]!.start >= SPAN_BLIP_MS;
+  const out: T[] = [runs[0]!];
+  let since = 0; // index (in runs) of the last lasting run of the current version
+  for (let i = 1; i < runs.length; i++) {
+    if (!lasting(i)) continue;
+    const run = runs[i]!;
+    if (run.version === out[out.length - 1]!.version) {
+      since = i;
+      continue;
+    }
+    let j = since + 1;
+    while (runs[j]!.version !== run.version) j++;
+    out.push(runs[j]!);
+    since = i;
+  }
+  return out;
+}
+
+/**
+ * Finds every move of `label` in the window — from the registry's label log when it has events
+ * for the label (the exact time of the move, and who made it), else from spans (the second in
+ * which another version became the label's dominant version) — and compares the new version right
+ * after the move with the old one right before it: both windows have the length min(maxWindowMs,
+ * time since the previous move, time until the next move or `to`). Metrics and tests are those of
+ * compareVersions; a regression is a metric whose Holm-adjusted verdict is `worse`.
  *
  * @example
  * const report = await detectRegressions(client, {
@@ -172,7 +283,8 @@ export async function detectRegressions(
   const db = queryDatabase(q);
   const from = q.from.getTime();
   const to = q.to.getTime();
-  const runs = await readRuns(client, db, q, from - maxWindow);
+  const registry = await readRegistryRuns(client, db, q);
+  const runs = registry ?? (await readSpanRuns(client, db, q, from - maxWindow));
 
   const found: Array<{ prev: Run; run: Run; end: number }> = [];
   runs.forEach((run, i) => {
@@ -190,6 +302,8 @@ export async function detectRegressions(
   for (const { prev, run, end } of examined) {
     const at = run.first;
     const length = Math.max(0, Math.min(maxWindow, at - prev.start, end - at));
+    // Registry moves are not per environment: every environment unless one was asked for.
+    const environment = registry === null ? run.environment : q.environment;
     const side = (version: number, sFrom: number, sTo: number): SideQuery => ({
       projectId: q.projectId ?? DEFAULT_PROJECT,
       promptName: q.promptName,
@@ -197,7 +311,7 @@ export async function detectRegressions(
       from: new Date(sFrom),
       to: new Date(sTo),
       database: q.database ?? 'default',
-      environment: run.environment,
+      ...(environment === undefined ? {} : { environment }),
       label: q.label,
       sampleLimit: opts.sampleLimit,
     });
@@ -207,6 +321,8 @@ export async function detectRegressions(
     moves.push({
       environment: run.environment,
       at: new Date(at).toISOString(),
+      source: registry === null ? 'spans' : 'registry',
+      actor: run.actor,
       fromVersion: prev.version,
       toVersion: run.version,
       before: {
@@ -231,6 +347,7 @@ export async function detectRegressions(
     alpha: opts.alpha,
     minSamples: opts.minSamples,
     sampleLimit: opts.sampleLimit,
+    moveSource: registry === null ? 'spans' : 'registry',
     movesFound: found.length,
     moves,
   };

@@ -1,7 +1,10 @@
 import type { ClickHouseClient } from '@clickhouse/client';
+import type { ScoreDataType } from '@promptline/semconv';
 import { queryDatabase } from '../read/PromptQuery.js';
 import { QueryOptionsError } from '../read/QueryOptionsError.js';
+import { SCORE_VALUE_SQL } from '../read/scoreValue.js';
 import { chTime, select } from '../read/select.js';
+import type { ScoreSample } from './compareSides.js';
 
 /**
  * Reads what the version comparison tests need for one side (one prompt version in one window):
@@ -48,8 +51,31 @@ export interface SideData {
   ttftMs: number[];
   /** Population sizes behind the samples (to say whether the cap was hit). */
   ttftCount: number;
-  /** Sampled numeric score values by score name, and the number of numeric scores per name. */
-  scores: Map<string, { values: number[]; total: number }>;
+  /**
+   * Sampled scores by name: their numeric values (a declared boolean's `true`/`false` label as
+   * 1/0), their labels counted, the declared data type most of them carry, and the number of
+   * scores of that name before sampling.
+   */
+  scores: Map<string, ScoreSample>;
+}
+
+const DATA_TYPES: readonly string[] = ['numeric', 'categorical', 'boolean'] satisfies ScoreDataType[];
+
+function isScoreDataType(t: string | undefined): t is ScoreDataType {
+  return t !== undefined && DATA_TYPES.includes(t);
+}
+
+/** The key with the highest count (ties: the first seen). */
+function mostFrequent(counts: ReadonlyMap<string, number>): string | undefined {
+  let best: string | undefined;
+  let max = -1;
+  for (const [k, c] of counts) {
+    if (c > max) {
+      best = k;
+      max = c;
+    }
+  }
+  return best;
 }
 
 function num(v: unknown): number {
@@ -86,7 +112,11 @@ function moments(n: unknown, mean: unknown, variance: unknown): ExactMoments {
   };
 }
 
-/** Reads one side: 4 queries (moments, latency sample, TTFT sample, score samples). */
+/**
+ * Reads one side: 4 queries (moments, latency sample, TTFT sample, score samples). Scores of every
+ * kind are sampled together (up to `sampleLimit` per name): numeric values, labels and data types,
+ * so boolean, categorical and numeric scores each reach the test that fits them.
+ */
 export async function readSide(client: ClickHouseClient, q: SideQuery): Promise<SideData> {
   if (!Number.isInteger(q.sampleLimit) || q.sampleLimit < 1) {
     throw new QueryOptionsError('compare: sampleLimit must be a positive integer');
@@ -141,19 +171,27 @@ LIMIT {cap:UInt32}`,
   const sp: Record<string, unknown> = {};
   const resolved = sideFilter(q, sp);
   const unresolved = sideFilter(q, sp, 's.');
-  const scoreRows = await select<{ score_name: string; value: number; total: string | number }>(
+  const scoreRows = await select<{
+    score_name: string;
+    value: number | null;
+    label: string;
+    data_type: string;
+    total: string | number;
+  }>(
     client,
-    `SELECT score_name, value, count() OVER (PARTITION BY score_name) AS total
+    `SELECT score_name, value, label, data_type, count() OVER (PARTITION BY score_name) AS total
 FROM (
-  (SELECT score_name, assumeNotNull(value) AS value, score_id
+  (SELECT score_name, ${SCORE_VALUE_SQL} AS value, label, toString(data_type) AS data_type, score_id
   FROM ${db}.promptline_scores
-  WHERE project_id = {project:String} AND ${resolved} AND value IS NOT NULL
+  WHERE project_id = {project:String} AND ${resolved}
     AND generation_time >= {from:DateTime64(3, 'UTC')} AND generation_time < {to:DateTime64(3, 'UTC')})
   UNION ALL
-  (SELECT u.score_name AS score_name, assumeNotNull(u.value) AS value, u.score_id AS score_id
+  (SELECT u.score_name AS score_name, u.value AS value, u.label AS label, u.data_type AS data_type,
+    u.score_id AS score_id
   FROM (
-    SELECT score_name, value, score_id, span_key FROM ${db}.promptline_scores
-    WHERE project_id = {project:String} AND prompt_name = '' AND prompt_version = 0 AND value IS NOT NULL
+    SELECT score_name, ${SCORE_VALUE_SQL} AS value, label, toString(data_type) AS data_type, score_id, span_key
+    FROM ${db}.promptline_scores
+    WHERE project_id = {project:String} AND prompt_name = '' AND prompt_version = 0
       AND timestamp >= {from:DateTime64(3, 'UTC')}
   ) AS u
   INNER JOIN ${db}.promptline_span_index AS s ON s.span_key = u.span_key
@@ -164,11 +202,26 @@ ORDER BY score_name, cityHash64(score_id), score_id
 LIMIT {cap:UInt32} BY score_name`,
     sp,
   );
-  const scores = new Map<string, { values: number[]; total: number }>();
+  const scores = new Map<string, ScoreSample>();
+  const types = new Map<string, Map<string, number>>();
   for (const r of scoreRows) {
-    const entry = scores.get(r.score_name) ?? { values: [], total: num(r.total) };
-    entry.values.push(num(r.value));
-    scores.set(r.score_name, entry);
+    let entry = scores.get(r.score_name);
+    if (entry === undefined) {
+      entry = { values: [], total: num(r.total), labels: new Map<string, number>() };
+      scores.set(r.score_name, entry);
+      types.set(r.score_name, new Map());
+    }
+    if (r.value !== null) (entry.values as number[]).push(num(r.value));
+    if (r.label !== '') {
+      const labels = entry.labels as Map<string, number>;
+      labels.set(r.label, (labels.get(r.label) ?? 0) + 1);
+    }
+    const seen = types.get(r.score_name)!;
+    seen.set(r.data_type, (seen.get(r.data_type) ?? 0) + 1);
+  }
+  for (const [name, entry] of scores) {
+    const dataType = mostFrequent(types.get(name)!);
+    if (isScoreDataType(dataType)) entry.dataType = dataType;
   }
 
   return {

@@ -137,6 +137,42 @@ function newGroup(keys: readonly string[], r: Record<string, unknown>): Group {
   return g as Group;
 }
 
+/** Adds group `from`'s figures to `into` (counters summed, histograms merged, first/last seen widened). */
+export function mergeGroup(into: Group, from: Group): void {
+  for (const f of COUNTERS) into[f] += from[f];
+  for (const h of HISTOGRAMS) for (const [k, c] of from[h]) addHist(into[h], k, c);
+  if (from.first_seen !== '' && (into.first_seen === '' || from.first_seen < into.first_seen))
+    into.first_seen = from.first_seen;
+  if (from.last_seen > into.last_seen) into.last_seen = from.last_seen;
+}
+
+/** An empty group with the given key values. */
+export function emptyGroup(keys: Record<string, unknown>): Group {
+  return newGroup(Object.keys(keys), keys);
+}
+
+/**
+ * Groups from rows in the merged packed shape (`counts, sums, hist_keys, hist_counts, first_seen,
+ * last_seen`, see {@link MERGED_COLUMNS}) keyed by `keys`.
+ */
+export function foldPacked(rows: ReadonlyArray<Record<string, unknown>>, keys: readonly string[]): Group[] {
+  const out = new Map<string, Group>();
+  for (const r of rows) {
+    const k = keys.map((key) => String(r[key])).join('\u0000');
+    let g = out.get(k);
+    if (!g) out.set(k, (g = newGroup(keys, r)));
+    addRow(g, r as unknown as MergedRow);
+  }
+  return [...out.values()];
+}
+
+/**
+ * The packed figures of `statsAggregateSql()` rows (a subquery's `counts, sums, hist, first_seen,
+ * last_seen`) in the shape {@link foldPacked} reads.
+ */
+export const MERGED_COLUMNS = `counts, sums, mapKeys(hist) AS hist_keys, CAST(mapValues(hist), 'Array(Float64)') AS hist_counts,
+  first_seen, last_seen`;
+
 export function addHist(h: Hist, key: number, count: number): void {
   h.set(key, (h.get(key) ?? 0) + count);
 }

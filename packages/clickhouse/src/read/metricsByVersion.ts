@@ -1,11 +1,15 @@
 import type { ClickHouseClient } from '@clickhouse/client';
+import { meanInterval, wilsonInterval } from '../stats/intervals.js';
+import type { Interval } from '../stats/intervals.js';
+import { histCount, histPairs, histQuantileInterval } from './histIntervals.js';
 import { mergedRows, quantiles } from './mergedRows.js';
-import type { Group, Percentiles } from './mergedRows.js';
+import type { Group, Hist, Percentiles } from './mergedRows.js';
 import { planSegments } from './planSegments.js';
 import { checkWindow, queryDatabase } from './PromptQuery.js';
 import type { WindowQuery } from './PromptQuery.js';
 import { scoresByVersion } from './scoresByVersion.js';
 import type { ScoreSummary } from './scoresByVersion.js';
+import { QueryOptionsError } from './QueryOptionsError.js';
 import { isoTime, n } from './select.js';
 
 /** p50/p90/p95/p99 and mean of one measure. */
@@ -46,12 +50,114 @@ export interface VersionMetrics {
   lastSeen: string;
   /** Scores by name (empty unless `includeScores`). */
   scores: ScoreSummary[];
+  /**
+   * Cost per passing outcome: all the version's cost divided by the generations that passed —
+   * validation passed (`basis: 'validation'`) or the chosen boolean score true (`score:<name>`);
+   * `null` when there is no basis (nothing validated and no `passScore`).
+   */
+  costPerPass: CostPerPass | null;
+  /**
+   * 95% confidence intervals by figure: `errorRate`, `validationPassRate` (Wilson);
+   * `latencyMs.p50|p90|p95|p99`, `ttftMs.p50|p95`, `totalTokens.p50`, `costUsd.p50|p95`
+   * (order statistics from the histogram, bounds within 0.5%); `latencyMs.mean`, `ttftMs.mean`
+   * (t interval, variance from the histogram). A figure without enough values has none.
+   */
+  intervals: Record<string, Interval>;
+}
+
+/** See {@link VersionMetrics.costPerPass}. */
+export interface CostPerPass {
+  /** `validation`, or `score:<name>` for a boolean score. */
+  basis: string;
+  /** Generations that passed (validation passed, or true scores). */
+  passes: number;
+  /** Generations with a result (validated, or scored with a value). */
+  judged: number;
+  /** totalCostUsd / passes; `null` when nothing passed. */
+  usd: number | null;
 }
 
 /** Options of {@link metricsByVersion}. */
 export interface MetricsByVersionQuery extends WindowQuery {
   /** Also read score summaries (one more query). Default `true`. */
   includeScores?: boolean;
+  /**
+   * A boolean score whose true values count as passes for `costPerPass` (instead of validation).
+   * Needs `includeScores`.
+   */
+  passScore?: string;
+}
+
+/** The intervals of one merged group (see {@link VersionMetrics.intervals}). */
+export function groupIntervals(r: Group): Record<string, Interval> {
+  const out: Record<string, Interval> = {};
+  const put = (name: string, i: Interval | null): void => {
+    if (i !== null) out[name] = i;
+  };
+  const requests = n(r.requests);
+  if (requests > 0) put('errorRate', wilsonInterval({ events: n(r.errors), trials: requests }));
+  const validated = n(r.validated);
+  if (validated > 0)
+    put('validationPassRate', wilsonInterval({ events: n(r.validation_passed), trials: validated }));
+  const hist = (name: string, h: Hist, levels: Array<[string, number]>, sum?: number): void => {
+    const pairs = histPairs(h);
+    for (const [key, q] of levels) put(`${name}.${key}`, histQuantileInterval(pairs, q));
+    const count = histCount(pairs);
+    if (sum === undefined || count < 2) return;
+    const mean = sum / count;
+    let ss = 0;
+    for (const [v, c] of pairs) ss += (v - mean) * (v - mean) * c;
+    put(`${name}.mean`, meanInterval({ n: count, mean, variance: ss / (count - 1) }));
+  };
+  hist(
+    'latencyMs',
+    r.latency_h,
+    [
+      ['p50', 0.5],
+      ['p90', 0.9],
+      ['p95', 0.95],
+      ['p99', 0.99],
+    ],
+    r.latency_ms_sum,
+  );
+  hist(
+    'ttftMs',
+    r.ttft_h,
+    [
+      ['p50', 0.5],
+      ['p95', 0.95],
+    ],
+    r.ttft_ms_sum,
+  );
+  hist('totalTokens', r.tokens_h, [['p50', 0.5]]);
+  hist('costUsd', r.cost_h, [
+    ['p50', 0.5],
+    ['p95', 0.95],
+  ]);
+  return out;
+}
+
+/** Cost per passing outcome of one version (see {@link VersionMetrics.costPerPass}). */
+function costPerPass(
+  r: Group,
+  scores: readonly ScoreSummary[],
+  passScore: string | undefined,
+): CostPerPass | null {
+  const cost = r.cost_usd;
+  if (passScore !== undefined) {
+    const s = scores.find((x) => x.name === passScore);
+    const passes = s?.passRate?.events ?? 0;
+    return {
+      basis: `score:${passScore}`,
+      passes,
+      judged: s?.passRate?.n ?? 0,
+      usd: passes === 0 ? null : cost / passes,
+    };
+  }
+  const validated = n(r.validated);
+  if (validated === 0) return null;
+  const passes = n(r.validation_passed);
+  return { basis: 'validation', passes, judged: validated, usd: passes === 0 ? null : cost / passes };
 }
 
 /**
@@ -68,20 +174,38 @@ export async function metricsByVersion(
   q: MetricsByVersionQuery,
 ): Promise<VersionMetrics[]> {
   checkWindow(q);
+  if (q.passScore !== undefined && (typeof q.passScore !== 'string' || q.passScore === ''))
+    throw new QueryOptionsError('metrics: passScore must be a score name');
+  if (q.passScore !== undefined && q.includeScores === false)
+    throw new QueryOptionsError('metrics: passScore needs includeScores');
   const db = queryDatabase(q);
   const rows = (
     await mergedRows(client, db, q, ['prompt_version'], planSegments(q.from.getTime(), q.to.getTime()))
   ).sort((a, b) => n(b.prompt_version as number) - n(a.prompt_version as number));
   const scores =
     q.includeScores === false ? new Map<number, ScoreSummary[]>() : await scoresByVersion(client, q);
+  if (q.passScore !== undefined) {
+    for (const list of scores.values()) {
+      const s = list.find((x) => x.name === q.passScore);
+      if (s !== undefined && s.kind !== 'boolean')
+        throw new QueryOptionsError(
+          `metrics: passScore "${q.passScore}" is a ${s.kind} score; cost per pass needs a boolean score`,
+        );
+    }
+  }
   return rows.map((r) => {
     const version = n(r.prompt_version as number);
-    return toVersionMetrics(r, version, scores.get(version) ?? []);
+    return toVersionMetrics(r, version, scores.get(version) ?? [], q.passScore);
   });
 }
 
-/** A merged group's figures as {@link VersionMetrics} (shared with the prompt page read). */
-export function toVersionMetrics(r: Group, version: number, scores: ScoreSummary[]): VersionMetrics {
+/** A merged group's figures as {@link VersionMetrics}. */
+export function toVersionMetrics(
+  r: Group,
+  version: number,
+  scores: ScoreSummary[],
+  passScore?: string,
+): VersionMetrics {
   const requests = n(r.requests);
   const errors = n(r.errors);
   const ttftCount = n(r.ttft_count);
@@ -109,5 +233,7 @@ export function toVersionMetrics(r: Group, version: number, scores: ScoreSummary
     firstSeen: isoTime(r.first_seen),
     lastSeen: isoTime(r.last_seen),
     scores,
+    costPerPass: costPerPass(r, scores, passScore),
+    intervals: groupIntervals(r),
   };
 }

@@ -40,6 +40,14 @@ export function histValueSql(expr: string): string {
 }
 
 /**
+ * SQL for the histogram of `count` values equal to `expr` (a row of a `GROUP BY value` with its
+ * count), in the shape of {@link histValueSql}; a NULL value adds nothing.
+ */
+export function histWeightedValueSql(expr: string, count: string): string {
+  return `if(isNull(${expr}), (CAST([], 'Array(Int16)'), CAST([], 'Array(UInt64)')), (arrayMap(x -> ${KEY_OF_X}, [toFloat64(assumeNotNull(${expr}))]), [toUInt64(${count})]))`;
+}
+
+/**
  * Several histograms packed into one map: the bucket key of histogram number `m` is shifted by
  * `m * HIST_TAG` (an Int32 key), so `intDiv(key + 32768, HIST_TAG)` is `m` again.
  */
@@ -65,7 +73,7 @@ export function histUntag(key: number): [number, number] {
 }
 
 /** SQL for the representative value of bucket key `k`. */
-function representativeSql(k: string): string {
+export function histogramRepresentativeSql(k: string): string {
   const g = HIST_GAMMA;
   return `multiIf(${k} = ${ZERO_KEY}, 0., ${k} > -${NEG_OFFSET / 2}, 2 * pow(${g}, ${k}) / ${g + 1}, -2 * pow(${g}, ${k} + ${NEG_OFFSET}) / ${g + 1})`;
 }
@@ -79,7 +87,7 @@ export function histQuantilesExpr(h: string, levels: readonly number[]): string 
   for (const l of levels) {
     if (!(l >= 0 && l <= 1)) throw new Error(`quantile level ${l} is outside [0, 1]`);
   }
-  const pairs = `arraySort(x -> x.1, arrayZip(arrayMap(k -> ${representativeSql('k')}, (${h}).1), (${h}).2))`;
+  const pairs = `arraySort(x -> x.1, arrayZip(arrayMap(k -> ${histogramRepresentativeSql('k')}, (${h}).1), (${h}).2))`;
   // The outer one-element arrayMap binds the sorted (value, count) pairs once.
   return `arrayMap((prs) -> arrayMap(p -> if(length(prs) = 0, nan,
       arrayElement(arrayMap(x -> x.1, prs), arrayFirstIndex(c -> c > floor(p * (arraySum(arrayMap(x -> x.2, prs)) - 1)), arrayCumSum(arrayMap(x -> x.2, prs))))),

@@ -1,4 +1,10 @@
-import { DEFAULT_LEVEL, meanInterval, quantileInterval, wilsonInterval } from './intervals.js';
+import {
+  DEFAULT_LEVEL,
+  meanInterval,
+  orderStatisticInterval,
+  quantileInterval,
+  wilsonInterval,
+} from './intervals.js';
 import type { Interval, QuantileInterval } from './intervals.js';
 
 /**
@@ -93,6 +99,100 @@ export function describeNumeric(values: readonly number[], level = DEFAULT_LEVEL
     p25: sampleQuantile(sorted, 0.25),
     p75: sampleQuantile(sorted, 0.75),
     p90: sampleQuantile(sorted, 0.9),
+  };
+}
+
+/**
+ * A sample held as distinct values and their counts (a `GROUP BY value` of many rows): the order
+ * statistics are read through the cumulative counts, so its size is the number of distinct values,
+ * not of rows.
+ */
+export interface WeightedSample {
+  /** Distinct values, ascending. */
+  values: Float64Array;
+  /** Cumulative counts: `cum[i]` values are ≤ `values[i]`. */
+  cum: Float64Array;
+  /** Total count. */
+  n: number;
+}
+
+/**
+ * A {@link WeightedSample} from (value, count) pairs in any order; repeated values are merged and
+ * pairs with a count of 0 dropped.
+ *
+ * @example
+ * weightedSample([[5, 3], [2, 1], [5, 1]]) // values [2, 5], cum [1, 5], n 5
+ */
+export function weightedSample(pairs: Iterable<readonly [number, number]>): WeightedSample {
+  const merged = new Map<number, number>();
+  for (const [v, c] of pairs) {
+    if (!Number.isFinite(v)) throw new RangeError(`weightedSample: values must be finite (got ${v})`);
+    if (!Number.isInteger(c) || c < 0)
+      throw new RangeError(`weightedSample: counts must be integers ≥ 0 (got ${c})`);
+    if (c > 0) merged.set(v, (merged.get(v) ?? 0) + c);
+  }
+  const values = Float64Array.from(merged.keys()).sort();
+  const cum = new Float64Array(values.length);
+  let n = 0;
+  values.forEach((v, i) => {
+    n += merged.get(v)!;
+    cum[i] = n;
+  });
+  return { values, cum, n };
+}
+
+/** The order statistic of 0-based `index` (0 ≤ index < n) of a weighted sample. */
+function weightedAt(s: WeightedSample, index: number): number {
+  let lo = 0;
+  let hi = s.values.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (s.cum[mid]! > index) hi = mid;
+    else lo = mid + 1;
+  }
+  return s.values[lo]!;
+}
+
+/** {@link sampleQuantile} of a weighted sample (type 7). */
+export function weightedQuantile(s: WeightedSample, q: number): number {
+  if (s.n === 0) throw new RangeError('weightedQuantile: the sample is empty');
+  if (!(q >= 0 && q <= 1)) throw new RangeError(`weightedQuantile: q must be in [0, 1] (got ${q})`);
+  const h = (s.n - 1) * q;
+  const lo = Math.floor(h);
+  const below = weightedAt(s, lo);
+  if (lo + 1 >= s.n) return below;
+  return below + (h - lo) * (weightedAt(s, lo + 1) - below);
+}
+
+/**
+ * {@link describeNumeric} of a weighted sample: the same figures as for the sample written out
+ * value by value (mean and variance by two passes over the distinct values).
+ *
+ * @example
+ * describeWeighted(weightedSample([[1, 3], [5, 9]])) // n 12, mean 4, median 5, …
+ */
+export function describeWeighted(s: WeightedSample, level = DEFAULT_LEVEL): NumericDescription {
+  const n = s.n;
+  if (n === 0) return describeNumeric([], level);
+  let sum = 0;
+  s.values.forEach((v, i) => (sum += v * (s.cum[i]! - (i === 0 ? 0 : s.cum[i - 1]!))));
+  const mean = sum / n;
+  let ss = 0;
+  s.values.forEach((v, i) => (ss += (v - mean) * (v - mean) * (s.cum[i]! - (i === 0 ? 0 : s.cum[i - 1]!))));
+  const variance = n < 2 ? null : ss / (n - 1);
+  return {
+    n,
+    mean,
+    meanCi: variance === null ? null : meanInterval({ n, mean, variance }, level),
+    stddev: variance === null ? null : Math.sqrt(variance),
+    median: weightedQuantile(s, 0.5),
+    medianCi: orderStatisticInterval(n, 0.5, (rank) => weightedAt(s, rank - 1), level),
+    min: s.values[0]!,
+    max: s.values[s.values.length - 1]!,
+    p10: weightedQuantile(s, 0.1),
+    p25: weightedQuantile(s, 0.25),
+    p75: weightedQuantile(s, 0.75),
+    p90: weightedQuantile(s, 0.9),
   };
 }
 

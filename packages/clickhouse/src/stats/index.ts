@@ -29,6 +29,7 @@ export {
   meanInterval,
   welchInterval,
   quantileInterval,
+  orderStatisticInterval,
 } from './intervals.js';
 export type { Interval, QuantileInterval } from './intervals.js';
 export { hodgesLehmann } from './hodgesLehmann.js';
@@ -37,12 +38,21 @@ export { standardizedMeanDifference, rateEffects } from './effectSize.js';
 export type { StandardizedDifference, RateEffects } from './effectSize.js';
 export { compareCategories, EXACT_MAX_TABLES } from './categories.js';
 export type { HomogeneityResult } from './categories.js';
-export { describeNumeric, describeProportion, describeCategories, sampleQuantile } from './describe.js';
+export {
+  describeNumeric,
+  describeProportion,
+  describeCategories,
+  describeWeighted,
+  sampleQuantile,
+  weightedQuantile,
+  weightedSample,
+} from './describe.js';
 export type {
   NumericDescription,
   ProportionDescription,
   CategoricalDescription,
   CategoryShare,
+  WeightedSample,
 } from './describe.js';
 export { scoreKind } from './scoreKind.js';
 export type { ScoreKind, ScoreKindInput } from './scoreKind.js';

@@ -161,17 +161,32 @@ export function quantileInterval(
   q: number,
   level = DEFAULT_LEVEL,
 ): QuantileInterval | null {
+  return orderStatisticInterval(sorted.length, q, (rank) => sorted[rank - 1]!, level);
+}
+
+/**
+ * {@link quantileInterval} for a sample that is not held as one sorted array (a weighted sample, a
+ * histogram): `n` values, and `at(rank)` the order statistic of 1-based `rank`.
+ *
+ * @example
+ * orderStatisticInterval(10, 0.5, (r) => r) // ranks 2 and 9: [2, 9]
+ */
+export function orderStatisticInterval(
+  n: number,
+  q: number,
+  at: (rank: number) => number,
+  level = DEFAULT_LEVEL,
+): QuantileInterval | null {
   checkLevel('quantileInterval', level);
   if (!(q > 0 && q < 1)) throw new RangeError(`quantileInterval: q must be in (0, 1) (got ${q})`);
-  const n = sorted.length;
   if (n === 0) return null;
   const tail = (1 - level) / 2;
   const lowerRank = binomialQuantile(tail, n, q);
   const upperRank = binomialUpperQuantile(tail, n, q) + 1;
   if (lowerRank < 1 || upperRank > n) return null;
   return {
-    lower: sorted[lowerRank - 1]!,
-    upper: sorted[upperRank - 1]!,
+    lower: at(lowerRank),
+    upper: at(upperRank),
     level,
     lowerRank,
     upperRank,

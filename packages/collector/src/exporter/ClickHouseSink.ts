@@ -1,6 +1,6 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { insertJsonEachRow, insertNative, releaseEngineMemory } from '@promptline/clickhouse';
-import type { ReleaseMemory } from '../config/loadConfig.js';
+import type { ReleaseMemory } from './exporterConfig.js';
 import type { Logger } from '../logger.js';
 import type { WalKind } from '../wal/WriteAheadLog.js';
 import type { BatchSink } from './WalDrainer.js';

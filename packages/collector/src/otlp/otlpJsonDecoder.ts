@@ -8,11 +8,10 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { RESOURCE } from '@promptline/semconv';
-import type { AttributeMap, LogRow, TraceRow } from './rowTypes.js';
+import type { AttributeMap, DecodedLogs, DecodedTraces, LogRow, TraceRow } from './rowTypes.js';
 import { DEFAULT_DECODE_LIMITS, OtlpDecodeError } from './OtlpDecodeError.js';
 import type { DecodeLimits } from './OtlpDecodeError.js';
-import type { DecodedLogs, DecodedTraces } from './otlpProtoDecoder.js';
-import { logProblem, spanProblem } from './otlpProtoDecoder.js';
+import { logProblem, spanProblem } from './rowProblems.js';
 import {
   decimalNanosToTimestamp,
   ZERO_TIMESTAMP,

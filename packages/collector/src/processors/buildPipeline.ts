@@ -1,9 +1,9 @@
-import type { ProcessorConfig } from '../config/loadConfig.js';
-import { FilterProcessor } from './FilterProcessor.js';
-import { LimitsProcessor } from './LimitsProcessor.js';
+import type { ProcessorConfig } from './processorConfig.js';
+import { FilterProcessor } from './filter/FilterProcessor.js';
+import { LimitsProcessor } from './limits/LimitsProcessor.js';
 import type { Processor } from './Processor.js';
-import { ProjectProcessor } from './ProjectProcessor.js';
-import { builtinPattern, RedactionProcessor } from './RedactionProcessor.js';
+import { ProjectProcessor } from './auth/ProjectProcessor.js';
+import { builtinPattern, RedactionProcessor } from './redaction/RedactionProcessor.js';
 
 /**
  * Instantiates configured processors, sharing one instance per configured name across pipelines
@@ -47,4 +47,26 @@ export function buildPipeline(
     cache.set(c.name, p);
     return p;
   });
+}
+
+/** Each signal's processors, instances shared by name, and every instance (for their counters). */
+export interface Pipelines {
+  traces: Processor[];
+  logs: Processor[];
+  all(): Processor[];
+}
+
+/**
+ * Builds both signals' pipelines. The project always comes from the key: a pipeline without the
+ * `promptline_auth` stage gets it first.
+ */
+export function buildPipelines(configs: { traces: ProcessorConfig[]; logs: ProcessorConfig[] }): Pipelines {
+  const cache = new Map<string, Processor>();
+  const pipeline = (list: readonly ProcessorConfig[]): Processor[] => {
+    const built = buildPipeline(list, cache);
+    if (!built.some((p) => p instanceof ProjectProcessor))
+      built.unshift(new ProjectProcessor('promptline_auth'));
+    return built;
+  };
+  return { traces: pipeline(configs.traces), logs: pipeline(configs.logs), all: () => [...cache.values()] };
 }

@@ -5,8 +5,11 @@
  * (see sqlRoutes.ts) that the embedded engine never serves.
  */
 import {
+  baselineChecks,
   compareVersions,
   detectRegressions,
+  MAX_BREAKDOWN_TOP,
+  metricsBreakdown,
   QueryOptionsError,
   labelHistory,
   MAX_INTERVAL_SECONDS,
@@ -146,8 +149,9 @@ export async function guard<T>(fn: () => Promise<T>): Promise<T> {
 }
 
 /**
- * Comparisons and regression scans run several queries each (4 per side, 8 per label move), so
- * they pass a gate: two at once in total, one per key with one more waiting; beyond that 429.
+ * Comparisons and regression scans run several queries each (4 per side, 8 per label move),
+ * breakdowns may read spans and baseline checks read a day of aggregates and scores, so they pass
+ * a gate: two at once in total, one per key with one more waiting; beyond that 429.
  */
 const HEAVY_GATE = { maxRunning: 2, maxQueued: 2, maxRunningPerKey: 1, maxQueuedPerKey: 1 };
 
@@ -168,8 +172,9 @@ export async function gated<T>(gate: ConcurrencyGate, who: Principal, fn: () => 
 }
 
 /**
- * Typed metric queries: `GET /api/v1/metrics | timeseries | labels/share | labels/history |
- * compare | regressions`. Bad parameters answer 400 naming the parameter.
+ * Typed metric queries: `GET /api/v1/metrics | metrics/breakdown | checks/baseline | timeseries |
+ * labels/share | labels/history | compare | regressions`. Bad parameters answer 400 naming the
+ * parameter.
  */
 export const metricsRoutes: RouteModule = (router, deps) => {
   const heavy = new ConcurrencyGate(HEAVY_GATE);
@@ -177,8 +182,40 @@ export const metricsRoutes: RouteModule = (router, deps) => {
     const who = deps.requireScope(req, 'read');
     const q: MetricsByVersionQuery = { ...promptQuery(url, deps, who.project) };
     if (url.searchParams.get('scores') === 'false') q.includeScores = false;
+    const passScore = url.searchParams.get('pass_score');
+    if (passScore !== null) q.passScore = passScore;
     const versions = await guard(() => metricsByVersion(deps.client, q));
     sendJson(res, 200, { prompt: q.promptName, project: who.project, from: q.from, to: q.to, versions });
+  });
+  router.get('/api/v1/metrics/breakdown', async (req, res, _p, url) => {
+    const who = deps.requireScope(req, 'read');
+    const q = promptQuery(url, deps, who.project);
+    const by = required(url, 'by');
+    const top = intParam(url, 'top', 1, MAX_BREAKDOWN_TOP);
+    const breakdown = await gated(heavy, who, () =>
+      guard(() => metricsBreakdown(deps.client, { ...q, by, ...(top === undefined ? {} : { top }) })),
+    );
+    sendJson(res, 200, { prompt: q.promptName, project: who.project, from: q.from, to: q.to, ...breakdown });
+  });
+  router.get('/api/v1/checks/baseline', async (req, res, _p, url) => {
+    const who = deps.requireScope(req, 'read');
+    const atText = url.searchParams.get('at');
+    const at = atText === null ? new Date() : new Date(atText);
+    if (atText !== null) checkInstant('at', at, atText);
+    const prompt = url.searchParams.get('prompt');
+    const label = url.searchParams.get('label');
+    const report = await gated(heavy, who, () =>
+      guard(() =>
+        baselineChecks(deps.client, {
+          projectId: who.project,
+          database: deps.database,
+          now: at,
+          ...(prompt === null || prompt === '' ? {} : { promptName: prompt }),
+          ...(label === null || label === '' ? {} : { label }),
+        }),
+      ),
+    );
+    sendJson(res, 200, { project: who.project, ...report });
   });
   router.get('/api/v1/timeseries', async (req, res, _p, url) => {
     const who = deps.requireScope(req, 'read');

@@ -12,6 +12,8 @@ export interface Gauges {
   walCorruptBytes: number;
   walCorruptRegions: number;
   inFlightRequests: number;
+  /** Request memory reserved by requests being read or decoded (bytes). */
+  inFlightBytes: number;
   exportHealthy: boolean;
   /** `process.memoryUsage()` at the scrape. */
   memory: { rss: number; heapUsed: number; external: number };
@@ -159,6 +161,12 @@ export class SelfMetrics {
     metric('promptline_collector_in_flight_requests', 'gauge', 'Requests being decoded.', [
       ['', g.inFlightRequests],
     ]);
+    metric(
+      'promptline_collector_in_flight_bytes',
+      'gauge',
+      'Request memory reserved by requests being read or decoded (bounded by max_in_flight_bytes).',
+      [['', g.inFlightBytes]],
+    );
     metric('promptline_collector_export_healthy', 'gauge', '1 when the last export attempt succeeded.', [
       ['', g.exportHealthy ? 1 : 0],
     ]);

@@ -96,7 +96,7 @@ export function ComparisonTable(props: {
                   {m.baseline.interval !== undefined ? (
                     <span class="ci">
                       {' '}
-                      [{f(m.baseline.interval.low)}, {f(m.baseline.interval.high)}]
+                      [{f(m.baseline.interval.lower)}, {f(m.baseline.interval.upper)}]
                     </span>
                   ) : null}
                 </td>
@@ -111,7 +111,7 @@ export function ComparisonTable(props: {
                   {m.candidate.interval !== undefined ? (
                     <span class="ci">
                       {' '}
-                      [{f(m.candidate.interval.low)}, {f(m.candidate.interval.high)}]
+                      [{f(m.candidate.interval.lower)}, {f(m.candidate.interval.upper)}]
                     </span>
                   ) : null}
                 </td>
@@ -126,7 +126,7 @@ export function ComparisonTable(props: {
                   {m.interval !== undefined ? (
                     <span class="ci">
                       {' '}
-                      [{f(m.interval.low)}, {f(m.interval.high)}]
+                      [{f(m.interval.lower)}, {f(m.interval.upper)}]
                     </span>
                   ) : null}
                 </td>

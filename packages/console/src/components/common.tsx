@@ -51,9 +51,9 @@ export function Fig(props: {
     <td class="num" data-value={props.value ?? ''} data-fig={props.name}>
       {props.text}
       {interval !== undefined && format !== undefined ? (
-        <span class="ci" data-ci-low={interval.low} data-ci-high={interval.high}>
+        <span class="ci" data-ci-low={interval.lower} data-ci-high={interval.upper}>
           {' '}
-          [{format(interval.low)}, {format(interval.high)}]
+          [{format(interval.lower)}, {format(interval.upper)}]
         </span>
       ) : null}
       {props.n !== undefined ? <span class="n"> n={props.n.toLocaleString('en-US')}</span> : null}

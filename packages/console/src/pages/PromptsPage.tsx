@@ -157,7 +157,7 @@ export function NoData() {
       <p>Point your app at this collector with the SDK and an ingest key of this project:</p>
       <pre class="code">
         {`import { init } from '@promptline/sdk';
-init({ endpoint: '${origin}', apiKey: process.env.PROMPTLINE_INGEST_KEY });`}
+init({ endpoint: '${origin}', apiKey: process.env.PROMPTLINE_API_KEY });`}
       </pre>
       <p>
         or send OTLP/HTTP to <code>{origin}/v1/traces</code>. Try a longer time range, or run the demo:{' '}

@@ -7,8 +7,9 @@ import { registryPromptToData } from './registryTypes.js';
 /** Options of {@link HttpPromptSource}. */
 export interface HttpPromptSourceOptions {
   /**
-   * Base URL of the Promptline collector serving the registry. Default: env `PROMPTLINE_REGISTRY_URL`,
-   * else env `PROMPTLINE_ENDPOINT`, else `http://localhost:4318`.
+   * Base URL of the Promptline collector serving the registry. Default: env
+   * `PROMPTLINE_COLLECTOR_URL` (the deprecated `PROMPTLINE_REGISTRY_URL` and `PROMPTLINE_ENDPOINT`
+   * still work, with a warning), else `http://localhost:4318`.
    */
   baseUrl?: string;
   /** API key with the `read` scope. Default: env `PROMPTLINE_API_KEY`. */
@@ -27,6 +28,27 @@ export interface HttpPromptSourceOptions {
 function env(name: string): string | undefined {
   const v = process.env[name];
   return v === undefined || v.trim() === '' ? undefined : v.trim();
+}
+
+const warnedDeprecated = new Set<string>();
+
+/**
+ * A deprecated variable's value, with a `DeprecationWarning` (Node's `process.emitWarning`) the
+ * first time it is used in this process.
+ */
+function deprecatedEnv(name: string, replacement: string): string | undefined {
+  const v = env(name);
+  if (v !== undefined && !warnedDeprecated.has(name)) {
+    warnedDeprecated.add(name);
+    process.emitWarning(
+      `${name} is deprecated and will be removed: set ${replacement} instead (same value)`,
+      {
+        type: 'DeprecationWarning',
+        code: 'DEP_PROMPTLINE_ENV',
+      },
+    );
+  }
+  return v;
 }
 
 /**
@@ -55,8 +77,9 @@ export class HttpPromptSource implements PromptSource {
     this.#registry = new RegistryClient({
       baseUrl:
         opts.baseUrl ??
-        env('PROMPTLINE_REGISTRY_URL') ??
-        env('PROMPTLINE_ENDPOINT') ??
+        env('PROMPTLINE_COLLECTOR_URL') ??
+        deprecatedEnv('PROMPTLINE_REGISTRY_URL', 'PROMPTLINE_COLLECTOR_URL') ??
+        deprecatedEnv('PROMPTLINE_ENDPOINT', 'PROMPTLINE_COLLECTOR_URL') ??
         'http://localhost:4318',
       ...(apiKey === undefined ? {} : { apiKey }),
       ...(opts.headers === undefined ? {} : { headers: opts.headers }),

@@ -7,8 +7,8 @@ import {
   TRACELOOP,
   VERCEL_AI,
 } from '@promptline/semconv';
-import type { LogRow, TraceRow } from '../otlp/rowTypes.js';
-import type { ProcessContext, Processor } from './Processor.js';
+import type { LogRow, TraceRow } from '../../otlp/rowTypes.js';
+import type { ProcessContext, Processor } from '../Processor.js';
 
 export interface FilterOptions {
   /** Fraction (0..1) of traces whose non-generation spans are kept; decided by trace id. */

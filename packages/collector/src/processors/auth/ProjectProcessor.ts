@@ -1,6 +1,6 @@
 import { RESOURCE } from '@promptline/semconv';
-import type { AttributeMap, LogRow, TraceRow } from '../otlp/rowTypes.js';
-import type { ProcessContext, Processor } from './Processor.js';
+import type { AttributeMap, LogRow, TraceRow } from '../../otlp/rowTypes.js';
+import type { ProcessContext, Processor } from '../Processor.js';
 
 /**
  * The authentication processor's row stage: writes the authenticated key's project into every

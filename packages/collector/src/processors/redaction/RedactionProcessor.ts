@@ -1,6 +1,6 @@
 import { FOREIGN_CONTENT_KEYS, GEN_AI, PROMPTLINE } from '@promptline/semconv';
-import type { AttributeMap, LogRow, TraceRow } from '../otlp/rowTypes.js';
-import type { ProcessContext, Processor } from './Processor.js';
+import type { AttributeMap, LogRow, TraceRow } from '../../otlp/rowTypes.js';
+import type { ProcessContext, Processor } from '../Processor.js';
 
 /** A named pattern whose matches are replaced by `[REDACTED:<name>]` (or `replacement`). */
 export interface RedactionPattern {

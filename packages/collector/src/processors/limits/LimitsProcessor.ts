@@ -1,6 +1,6 @@
-import type { AttributeMap, LogRow, TraceRow } from '../otlp/rowTypes.js';
-import { newAttributeMap, setAttribute } from '../otlp/values.js';
-import type { ProcessContext, Processor } from './Processor.js';
+import type { AttributeMap, LogRow, TraceRow } from '../../otlp/rowTypes.js';
+import { newAttributeMap, setAttribute } from '../../otlp/values.js';
+import type { ProcessContext, Processor } from '../Processor.js';
 
 export interface LimitsOptions {
   /** Longest attribute value kept, in characters; longer values are cut (suffix `…[truncated]`). */

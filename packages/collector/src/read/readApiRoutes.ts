@@ -1,0 +1,75 @@
+/**
+ * The read side's route modules for a configuration: the typed read API (metrics and view routes,
+ * their answers shared per project until the next write through a {@link ReadCache}) and the SQL
+ * endpoint. The console reads through the typed API, so it brings that API along; the SQL endpoint
+ * stays behind `extensions.promptline_read_api`.
+ */
+import type { CollectorConfig } from '../config/CollectorConfig.js';
+import type { Logger } from '../logger.js';
+import type { RouteModule } from '../server/RouteModule.js';
+import { metricsRoutes } from './metricsRoutes.js';
+import { ReadCache } from './ReadCache.js';
+import { checkReaderUser, ReaderConfigError, sqlRoutes } from './sqlRoutes.js';
+import type { SqlEndpointOptions } from './sqlRoutes.js';
+import { viewRoutes } from './viewRoutes.js';
+
+/** The read side's routes: `typed` for the typed API (cached), `sql` for the SQL endpoint. */
+export interface ReadApiRoutes {
+  typed: RouteModule[];
+  sql: RouteModule[];
+  /** The typed API's answer cache (its counters for tests and benchmarks). */
+  cache: ReadCache;
+}
+
+/**
+ * Builds the read side's routes. With a ClickHouse server and the SQL endpoint on, checks its
+ * reader user first: a reader that can write or has no limits fails the start
+ * ({@link ReaderConfigError}); an unreachable server is only a warning (ClickHouse may start after
+ * the collector), and the endpoint checks again on use. `writes` is the data's version (a
+ * `WriteCounter`'s value): a cached answer is reused only while it is unchanged.
+ */
+export async function readApiRoutes(
+  config: CollectorConfig,
+  consoleOn: boolean,
+  log: Logger,
+  writes?: () => number,
+): Promise<ReadApiRoutes> {
+  const sql = sqlEndpointOptions(config);
+  if (config.readApi.enabled && sql.mode === 'server') {
+    try {
+      await checkReaderUser(sql);
+    } catch (e) {
+      if (e instanceof ReaderConfigError) throw e;
+      log.warn(
+        `SQL endpoint: cannot check the ClickHouse user "${sql.username}" yet (${e instanceof Error ? e.message : String(e)}); it answers 503 until the check passes`,
+      );
+    }
+  }
+  const readCache = new ReadCache(writes === undefined ? {} : { writes });
+  const cached: RouteModule = (router, deps) => {
+    const cachedRouter = router.wrapped((h) => readCache.wrap(h, (req) => deps.requireScope(req, 'read')));
+    for (const mount of [metricsRoutes, viewRoutes]) mount(cachedRouter, deps);
+  };
+  return {
+    typed: config.readApi.enabled || consoleOn ? [cached] : [],
+    sql: config.readApi.enabled ? [sqlRoutes(sql)] : [],
+    cache: readCache,
+  };
+}
+
+/** How the SQL endpoint is served for this configuration (never raw SQL on the embedded engine). */
+function sqlEndpointOptions(config: CollectorConfig): SqlEndpointOptions {
+  if (config.exporter.endpoint === '') return { mode: 'embedded' };
+  const sql = config.readApi.sql;
+  if (!sql.enabled) return { mode: 'disabled' };
+  return {
+    mode: 'server',
+    endpoint: config.exporter.endpoint,
+    username: sql.username,
+    password: sql.password,
+    database: config.exporter.database,
+    maxConcurrent: sql.maxConcurrent,
+    timeoutMs: sql.timeoutMs,
+    maxResponseBytes: sql.maxResponseBytes,
+  };
+}
