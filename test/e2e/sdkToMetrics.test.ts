@@ -28,7 +28,7 @@ interface ReportVersion {
   errors: number;
   errorRate: number;
   latencyMs: { p50: number; p95: number; p99: number; mean: number };
-  ttftMs: { p50: number | null; p95: number | null; p99: number | null; mean: number | null };
+  ttftMs: { n: number; p50: number | null; p95: number | null; p99: number | null; mean: number | null };
   tokens: { input: number; output: number };
   costUsd: { total: number; perCall: number };
   scores: Record<string, { mean: number | null; count: number; labels: Record<string, number> }>;
