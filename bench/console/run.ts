@@ -3,19 +3,29 @@
  *
  * Loads (or reuses, BENCH_DIR) the 10M-span data set of bench:query, starts the collector in this
  * process on that engine, and lets BENCH_VIEWERS (default 8) viewers each open the console's prompt
- * page BENCH_ROUNDS times (default 12): every page load issues, at once, the seven read-API calls the
- * page makes (per-version metrics, label share, time series, score time series, label history from
- * spans, registry history, filter values) for a random prompt of the 20 and a range of 24 h or 7 d
- * ending at the data's end, windows rounded to the minute as the page does. Each call is timed from
- * request to last byte, queueing included (the embedded engine runs one query at a time).
+ * page BENCH_ROUNDS times (default 12): every page load issues, at once, the read-API calls the page
+ * makes (the page's view, `/api/v1/prompt-page`, and the filters' values, `/api/v1/dimensions`) for
+ * a random prompt of the 20 and a range of 24 h or 7 d ending at the data's end, windows rounded to
+ * the minute as the page does. Each call is timed from request to last byte, queueing included (the
+ * embedded engine runs one query at a time); every call counts, whether the read cache answered it
+ * or not.
+ *
+ * Cache misses come from two sides: viewers open different pages (40 prompt × range pairs), and new
+ * data arrives: a writer posts one OTLP batch of BENCH_WRITE_SPANS generation spans (default 64,
+ * encoded by the official protobuf exporter) every BENCH_WRITE_MS (default 1000; 0 = no writer) to
+ * another project of the same collector. The read cache reuses an answer only until the next write
+ * through the collector (any project), so every export of a batch makes every page a miss again.
  *
  *   pnpm bench:console                       # 10M spans (loads ~minutes the first time)
  *   BENCH_DIR=.bench-data/query pnpm bench:console   # keep / reuse the loaded data dir
  *   BENCH_ROWS=200000 pnpm bench:console     # small, to try it
  *
- * Last stdout line: {"bench":"console","rows":…,"viewers":8,"page_loads":…,"calls":…,"p50_ms":…,"p95_ms":…,"max_ms":…,"p95_<call>_ms":…}
+ * Last stdout line: {"bench":"console","rows":…,"viewers":8,"page_loads":…,"calls":…,"p50_ms":…,
+ * "p95_ms":…,"max_ms":…,"p50_page_ms":…,"p95_page_ms":…,"p95_<call>_ms":…,"write_ms":…,"writes":…,
+ * "cache_hits":…,"cache_shared":…,"cache_misses":…,"miss_share":…}
  */
 import { spawnSync } from 'node:child_process';
+import type { ClickHouseClient } from '@clickhouse/client';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -33,13 +43,22 @@ if (!process.execArgv.some((a) => a.includes('@promptline/source'))) {
 const { migrate, openClickHouse } = await import('@promptline/clickhouse');
 const { generateApiKey, hashApiKey, loadConfig, startCollector } = await import('@promptline/collector');
 const { DAY, DB, PROJECT, T0, loadDataset } = await import('../query/dataset.js');
+const { captureBatches } = await import('../ingest/spans.js');
 const { median, reportResult } = await import('../support/report.js');
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 10_000_000);
 const VIEWERS = Number(process.env.BENCH_VIEWERS ?? 8);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 12);
-for (const [name, v] of Object.entries({ BENCH_ROWS: ROWS, BENCH_VIEWERS: VIEWERS, BENCH_ROUNDS: ROUNDS }))
+const WRITE_MS = Number(process.env.BENCH_WRITE_MS ?? 1000);
+const WRITE_SPANS = Number(process.env.BENCH_WRITE_SPANS ?? 64);
+for (const [name, v] of Object.entries({
+  BENCH_ROWS: ROWS,
+  BENCH_VIEWERS: VIEWERS,
+  BENCH_ROUNDS: ROUNDS,
+  BENCH_WRITE_SPANS: WRITE_SPANS,
+}))
   if (!Number.isInteger(v) || v < 1) throw new Error(`${name} must be a positive integer`);
+if (!Number.isInteger(WRITE_MS) || WRITE_MS < 0) throw new Error('BENCH_WRITE_MS must be an integer ≥ 0');
 const log = (msg: string): void => void process.stderr.write(`[bench:console] ${msg}\n`);
 
 /** The console's chart bucket for a window (packages/console/src/timeRange.ts). */
@@ -66,21 +85,49 @@ function prng(seed: number): () => number {
   };
 }
 
+/** The writer's project: its rows are removed before and after a run, so the data set stays as loaded. */
+const LIVE = 'bench-live';
+
+/** Removes every row of the writer's project (left by this run, or by an interrupted one). */
+async function removeWriterRows(client: ClickHouseClient): Promise<void> {
+  const rs = await client.query({
+    query: `SELECT count() AS n FROM ${DB}.promptline_generations WHERE project_id = '${LIVE}'`,
+    format: 'JSONEachRow',
+  });
+  if (Number((await rs.json<{ n: string }>())[0]?.n ?? 0) === 0) return;
+  const sync = 'SETTINGS mutations_sync = 2';
+  const statements = [
+    `ALTER TABLE ${DB}.otel_traces DELETE WHERE ResourceAttributes['promptline.project.id'] = '${LIVE}' ${sync}`,
+    ...['promptline_generations', 'promptline_version_stats', 'promptline_label_history'].map(
+      (t) => `ALTER TABLE ${DB}.${t} DELETE WHERE project_id = '${LIVE}' ${sync}`,
+    ),
+    // Keyed project‖trace‖span.
+    `ALTER TABLE ${DB}.promptline_span_index DELETE WHERE startsWith(span_key, '${LIVE}') ${sync}`,
+  ];
+  for (const query of statements) await client.command({ query });
+}
+
 const keep = process.env.BENCH_DIR;
 const dir = keep ?? mkdtempSync(join(tmpdir(), 'promptline-bench-console-'));
 const walDir = mkdtempSync(join(tmpdir(), 'promptline-bench-console-wal-'));
 const client = openClickHouse({ path: join(dir) });
 const key = generateApiKey();
+const ingestKey = generateApiKey();
 let stop: (() => Promise<void>) | undefined;
 try {
   await migrate(client, { database: DB });
+  await removeWriterRows(client);
   await loadDataset(client, ROWS, log);
   const config = loadConfig(
     {
       receivers: { otlp: { protocols: { http: { endpoint: '127.0.0.1:0' } } } },
       processors: {
         promptline_auth: {
-          keys: [{ sha256: hashApiKey(key), project: PROJECT, scopes: ['read'], name: 'bench' }],
+          keys: [
+            { sha256: hashApiKey(key), project: PROJECT, scopes: ['read'], name: 'bench' },
+            // The writer's spans go to another project: the data set stays as loaded.
+            { sha256: hashApiKey(ingestKey), project: LIVE, scopes: ['ingest'], name: 'writer' },
+          ],
         },
       },
       exporters: { clickhouse: { data_dir: dir, database: DB, wal: { dir: walDir } } },
@@ -98,17 +145,13 @@ try {
 
   const end = Math.ceil((T0 + 30 * DAY - 17 * 60_000) / 60_000) * 60_000;
   const ranges = [DAY, 7 * DAY];
+  // The calls the prompt page makes (packages/console/src/pages/PromptPage.tsx): its view in one
+  // answer, and the filters' values.
   const pageCalls = (prompt: string, rangeMs: number): Array<[string, string]> => {
     const w = `from=${new Date(end - rangeMs).toISOString()}&to=${new Date(end).toISOString()}`;
     const p = `prompt=${encodeURIComponent(prompt)}`;
-    const interval = intervalFor(rangeMs);
     return [
-      ['metrics', `/api/v1/metrics?${p}&${w}`],
-      ['share', `/api/v1/labels/share?${p}&${w}`],
-      ['timeseries', `/api/v1/timeseries?${p}&${w}&interval=${interval}`],
-      ['scores', `/api/v1/scores/timeseries?${p}&${w}&interval=${interval}`],
-      ['history', `/api/v1/labels/history?${p}&${w}`],
-      ['registry', `/api/v1/prompts/${encodeURIComponent(prompt)}/history`],
+      ['page', `/api/v1/prompt-page?${p}&${w}&interval=${intervalFor(rangeMs)}`],
       ['dimensions', `/api/v1/dimensions?${p}&${w}`],
     ];
   };
@@ -118,17 +161,40 @@ try {
     const res = await fetch(`${collector.url}${path}`, { headers: { authorization: `Bearer ${key}` } });
     await res.arrayBuffer();
     const ms = performance.now() - t;
-    // The registry answers 404 for prompts never pushed (as here): still a served call.
-    if (res.status !== 200 && !(name === 'registry' && res.status === 404))
-      throw new Error(`${path}: HTTP ${res.status}`);
+    if (res.status !== 200) throw new Error(`${path}: HTTP ${res.status}`);
     if (record) timings.set(name, [...(timings.get(name) ?? []), ms]);
   };
-  const loadPage = (prompt: string, rangeMs: number, record: boolean): Promise<void[]> =>
-    Promise.all(pageCalls(prompt, rangeMs).map(([n, p]) => call(n, p, record)));
+  // A page load lasts until its last call answers: what the viewer waits for.
+  const pageLoads: number[] = [];
+  const loadPage = async (prompt: string, rangeMs: number, record: boolean): Promise<void> => {
+    const t = performance.now();
+    await Promise.all(pageCalls(prompt, rangeMs).map(([n, p]) => call(n, p, record)));
+    if (record) pageLoads.push(performance.now() - t);
+  };
+
+  // New data while the viewers look: one batch every WRITE_MS, exported by the collector's WAL.
+  const batches = WRITE_MS > 0 ? await captureBatches(8, WRITE_SPANS) : [];
+  let writes = 0;
+  let writing = true;
+  const writer = async (): Promise<void> => {
+    while (writing) {
+      const res = await fetch(`${collector.url}/v1/traces`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${ingestKey}`, 'content-type': 'application/x-protobuf' },
+        body: batches[writes % batches.length]!,
+      });
+      await res.arrayBuffer();
+      if (res.status !== 200) throw new Error(`writer: HTTP ${res.status}`);
+      writes++;
+      await new Promise((r) => setTimeout(r, WRITE_MS));
+    }
+  };
 
   // One page load of each range first (the engine's first queries load marks and caches).
   for (const r of ranges) await loadPage('prompt-00', r, false);
+  const cacheBefore = collector.readCacheStats();
   const started = performance.now();
+  const writing$ = WRITE_MS > 0 ? writer() : Promise.resolve();
   await Promise.all(
     Array.from({ length: VIEWERS }, async (_, viewer) => {
       const random = prng(1000 + viewer);
@@ -139,6 +205,14 @@ try {
     }),
   );
   const wallS = (performance.now() - started) / 1000;
+  writing = false;
+  await writing$;
+  const cacheAfter = collector.readCacheStats();
+  const cache = {
+    hits: cacheAfter.hits - cacheBefore.hits,
+    shared: cacheAfter.shared - cacheBefore.shared,
+    misses: cacheAfter.misses - cacheBefore.misses,
+  };
   const all = [...timings.values()].flat().sort((a, b) => a - b);
   const pct = (xs: number[], q: number): number => {
     const s = [...xs].sort((a, b) => a - b);
@@ -153,6 +227,10 @@ try {
     );
   }
   log(`${all.length} calls in ${wallS.toFixed(1)} s (${(all.length / wallS).toFixed(0)} calls/s)`);
+  log(`page loads: p50 ${median(pageLoads).toFixed(1)} ms, p95 ${pct(pageLoads, 0.95).toFixed(1)} ms`);
+  log(
+    `read cache: ${cache.hits} hits, ${cache.shared} shared reads, ${cache.misses} misses; ${writes} batches of ${WRITE_SPANS} spans written`,
+  );
   reportResult('console', {
     rows: ROWS,
     viewers: VIEWERS,
@@ -161,10 +239,19 @@ try {
     p50_ms: round1(median(all)),
     p95_ms: round1(pct(all, 0.95)),
     max_ms: round1(all[all.length - 1]!),
+    p50_page_ms: round1(median(pageLoads)),
+    p95_page_ms: round1(pct(pageLoads, 0.95)),
     ...perCall,
+    write_ms: WRITE_MS,
+    writes,
+    cache_hits: cache.hits,
+    cache_shared: cache.shared,
+    cache_misses: cache.misses,
+    miss_share: Math.round((cache.misses / all.length) * 1000) / 1000,
   });
 } finally {
   await stop?.();
+  await removeWriterRows(client);
   await client.close();
   rmSync(walDir, { recursive: true, force: true });
   if (keep === undefined) rmSync(dir, { recursive: true, force: true });

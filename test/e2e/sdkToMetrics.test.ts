@@ -28,7 +28,7 @@ interface ReportVersion {
   errors: number;
   errorRate: number;
   latencyMs: { p50: number; p95: number; p99: number; mean: number };
-  ttftMs: { p50: number | null; p95: number | null; p99: number | null; mean: number | null };
+  ttftMs: { n: number; p50: number | null; p95: number | null; p99: number | null; mean: number | null };
   tokens: { input: number; output: number };
   costUsd: { total: number; perCall: number };
   scores: Record<string, { mean: number | null; count: number; labels: Record<string, number> }>;
@@ -261,9 +261,10 @@ describe('SDK → collector → ClickHouse → promptline metrics --json', () =>
           .map((s) => num(s, GEN_AI.RESPONSE_TIME_TO_FIRST_CHUNK))
           .filter((t): t is number => t !== undefined);
         if (ttfts.length === 0) {
-          expect(row.ttftMs, what).toEqual({ p50: null, p95: null, p99: null, mean: null });
+          expect(row.ttftMs, what).toEqual({ n: 0, p50: null, p95: null, p99: null, mean: null });
         } else {
           const ms = ttfts.map((t) => t * 1000);
+          expect(row.ttftMs.n, what).toBe(ms.length);
           expect(row.ttftMs.mean, what).toBeCloseTo(ms.reduce((a, b) => a + b, 0) / ms.length, 3);
           expectQuantile(row.ttftMs.p50, ms, 0.5, `${what} ttft p50`);
         }
@@ -295,10 +296,11 @@ describe('SDK → collector → ClickHouse → promptline metrics --json', () =>
       // Same numbers; floating-point sums may differ in the last bits (summation order over parts).
       expectSameNumbers(directReport.versions, report.versions, 'versions');
 
-      // And the human table shows one row per version.
+      // And the human table (its first block; score distributions follow) shows one row per version.
       const table = await runCli(['--dir', home, 'metrics', '--prompt', PROMPT, '--since', '1h']);
       expect(table.status).toBe(0);
-      const rows = table.stdout.split('\n').filter((l) => /^v\d /.test(l));
+      const versionTable = table.stdout.split('\n\n')[0]!;
+      const rows = versionTable.split('\n').filter((l) => /^v\d /.test(l));
       expect(rows.map((r) => r.split(/\s+/)[0])).toEqual(['v3', 'v2', 'v1']);
       expect(rows[1]).toMatch(/^v2\s+canary\s+8\s+0\.0%/);
     },

@@ -69,6 +69,8 @@ export type {
   PromptDimensionsQuery,
   PromptDimensions,
 } from './read/promptOverview.js';
+export { promptPage } from './read/promptPage.js';
+export type { PromptPage, PromptPageQuery } from './read/promptPage.js';
 export { scoreTimeSeriesByVersion } from './read/scoreTimeSeries.js';
 export type { ScoreTimeSeriesQuery, ScoreTimeSeriesPoint } from './read/scoreTimeSeries.js';
 export { distributionsByVersion } from './read/distributions.js';

@@ -4,12 +4,16 @@ import {
   generationDetail,
   insertLogs,
   insertTraces,
+  labelHistory,
   listGenerations,
   metricsByVersion,
   migrate,
   promptDimensions,
   promptOverview,
+  promptPage,
   scoreTimeSeriesByVersion,
+  timeSeriesByVersion,
+  trafficShareByLabel,
 } from '../src/index.js';
 import type { GenerationRow } from '../src/index.js';
 import { PROMPTLINE } from '@promptline/semconv';
@@ -160,6 +164,41 @@ describe('scoreTimeSeriesByVersion', () => {
       expect(p.mean).toBeCloseTo(e!.sum / e!.count, 9);
     }
   });
+});
+
+describe('promptPage', () => {
+  // Whole hours from aggregates with raw edges folded in JS; a 30-minute bucket (the series reads
+  // generations for all of it, the table still whole hours); a window inside one hour (all raw);
+  // and a label filter.
+  const cases = [
+    { name: 'off-hour window, hourly buckets', from: FROM, to: TO, intervalSeconds: 3600 },
+    { name: 'off-hour window, 30-minute buckets', from: FROM, to: TO, intervalSeconds: 1800 },
+    {
+      name: 'inside one hour',
+      from: new Date(START + PHASE + 5 * 60_000),
+      to: new Date(START + PHASE + 41 * 60_000),
+      intervalSeconds: 300,
+    },
+    { name: 'label filter', from: FROM, to: TO, intervalSeconds: 3600, label: 'production' },
+  ];
+  for (const c of cases) {
+    it(`answers each part as its own query does: ${c.name}`, async () => {
+      const { name: _, ...w } = c;
+      const q = { ...window, ...w, promptName: 'summarize' };
+      const page = await promptPage(client, q);
+      expect(page.versions).toEqual(await metricsByVersion(client, q));
+      expect(page.labels).toEqual(await trafficShareByLabel(client, q));
+      expect(page.points).toEqual(await timeSeriesByVersion(client, q));
+      expect(page.scorePoints).toEqual(await scoreTimeSeriesByVersion(client, q));
+      expect(page.labelHistory).toEqual(await labelHistory(client, q));
+      // And the request counts are the scenario's.
+      const inWindow = main.gens.filter((g) => g.ms >= q.from.getTime() && g.ms < q.to.getTime());
+      expect(page.versions.reduce((a, v) => a + v.requests, 0)).toBe(
+        c.label === undefined ? inWindow.length : page.labels.reduce((a, l) => a + l.requests, 0),
+      );
+      expect(page.versions.length).toBeGreaterThan(0);
+    });
+  }
 });
 
 describe('distributionsByVersion', () => {

@@ -5,7 +5,7 @@ import { renderMigrations } from '../src/index.js';
 import { loadMigrations } from '../src/schema/migrate.js';
 import { planSegments } from '../src/read/planSegments.js';
 import { renderMigration, splitStatements } from '../src/schema/renderSql.js';
-import { histQuantiles, histRepresentative } from '../src/schema/histogram.js';
+import { histQuantiles, histQuantilesByValue, histRepresentative } from '../src/schema/histogram.js';
 import { quoteIdent, sqlString } from '../src/schema/renderSql.js';
 import { queryRows, tempEngine } from '../../../test/kit/engine.js';
 
@@ -219,6 +219,36 @@ describe('histogram quantiles (math)', () => {
     );
     expect(histRepresentative(-32768)).toBe(0);
     expect(histQuantiles([], [], [0.5])).toEqual([null]);
+  });
+
+  it('property: quantiles by key order equal quantiles by sorted representative values, for every stored key', () => {
+    // Every key the schema stores: zero, negative values (−27000…−13000), positive (−7000…7000),
+    // and the rest of the Int16 range for good measure.
+    const key = fc.oneof(
+      fc.constant(-32768),
+      fc.integer({ min: -27000, max: -13000 }),
+      fc.integer({ min: -7000, max: 7000 }),
+      fc.integer({ min: -32768, max: 32767 }),
+    );
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(key, { maxLength: 400 }),
+        fc.array(fc.oneof(fc.nat({ max: 1000 }), fc.nat({ max: 1000 }).map(String)), {
+          minLength: 400,
+          maxLength: 400,
+        }),
+        fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: 1, maxLength: 5 }),
+        (keys, counts, levels) => {
+          const c = counts.slice(0, keys.length);
+          expect(histQuantiles(keys, c, levels)).toEqual(histQuantilesByValue(keys, c, levels));
+        },
+      ),
+      { numRuns: 500 },
+    );
+    // Keys outside Int16 take the general path and still agree.
+    expect(histQuantiles([40000, -40000, 5], [1, 1, 1], [0, 0.5, 1])).toEqual(
+      histQuantilesByValue([40000, -40000, 5], [1, 1, 1], [0, 0.5, 1]),
+    );
   });
 
   it('the SQL histogram agrees with the JS one on the engine', async () => {

@@ -1,5 +1,6 @@
 export { startCollector } from './startCollector.js';
 export type { RunningCollector, StartOptions } from './startCollector.js';
+export type { ReadCacheStats } from './read/ReadCache.js';
 export { loadConfig, defaultConfigDocument, ENV_OVERRIDES } from './config/loadConfig.js';
 export { ConfigError } from './config/ConfigError.js';
 export type { CollectorConfig } from './config/CollectorConfig.js';

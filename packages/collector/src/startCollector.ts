@@ -17,7 +17,9 @@ import { createLogger } from './logger.js';
 import type { Logger, LogSink } from './logger.js';
 import { DEFAULT_DECODE_LIMITS } from './otlp/OtlpDecodeError.js';
 import { buildPipelines } from './processors/buildPipeline.js';
+import type { ReadCacheStats } from './read/ReadCache.js';
 import { readApiRoutes } from './read/readApiRoutes.js';
+import { WriteCounter } from './read/WriteCounter.js';
 import { OtlpReceiver, otlpRoutes } from './receiver/OtlpReceiver.js';
 import type { ReceiverOptions } from './receiver/OtlpReceiver.js';
 import { BUILTIN_ROUTE_MODULES } from './routes.js';
@@ -59,6 +61,8 @@ export interface RunningCollector {
   readonly log: Logger;
   /** The web console, or `undefined` when it is disabled. */
   readonly console: RunningConsole | undefined;
+  /** Hits, misses and shared reads of the typed read API's answer cache, and what it holds. */
+  readCacheStats(): ReadCacheStats;
   /**
    * Seals the WAL and waits until everything acknowledged so far is in ClickHouse (or `timeoutMs`
    * passes). Resolves `true` when the WAL is empty.
@@ -82,6 +86,9 @@ export async function startCollector(
 ): Promise<RunningCollector> {
   const log = createLogger(config.logLevel, options.logSink);
   const storage = openStorage(config.exporter, options.client, log);
+  // Every write through the client is counted: the read cache reuses an answer only while none happened.
+  const writes = new WriteCounter();
+  writes.count(storage.client);
   let wal: WriteAheadLog | undefined;
   try {
     // Storage and schema, then the write-ahead log (replaying what a previous run left).
@@ -101,7 +108,7 @@ export async function startCollector(
     );
     // Routes: OTLP, health and metrics, the console, the read side, the registry, the caller's.
     const consoleWiring = startConsole(config.console, options.consoleDir, log);
-    const readApi = await readApiRoutes(config, consoleWiring !== undefined, log);
+    const readApi = await readApiRoutes(config, consoleWiring !== undefined, log, () => writes.value);
     const lifecycle = { stopping: false };
     const router = new Router();
     const deps: RouteDeps = {
@@ -146,6 +153,7 @@ export async function startCollector(
       router,
       log,
       console: consoleWiring?.running(server.url),
+      readCacheStats: () => readApi.cache.snapshot(),
       flush: (timeoutMs) => flushWal(openWal, timeoutMs),
       stop: once(async () => {
         lifecycle.stopping = true;

@@ -189,6 +189,94 @@ describe('read API: typed metrics over HTTP', () => {
     );
   });
 
+  const get = async (
+    path: string,
+    key = READ,
+  ): Promise<{ status: number; body: Record<string, unknown> }> => {
+    const res = await fetch(`${collector.url}${path}`, { headers: { authorization: `Bearer ${key}` } });
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  };
+  /** The console's window: explicit, to the minute, so answers may come from the read cache. */
+  const minuteWindow = (): string => {
+    const to = Math.ceil((Date.now() + 60_000) / 60_000) * 60_000;
+    return `from=${new Date(to - 3_600_000).toISOString()}&to=${new Date(to).toISOString()}`;
+  };
+
+  it('answers the prompt page in one call, each part as its own endpoint answers', async () => {
+    const w = `prompt=support-answer&${minuteWindow()}`;
+    const page = await get(`/api/v1/prompt-page?${w}&interval=300`);
+    expect(page.status).toBe(200);
+    const metrics = await get(`/api/v1/metrics?${w}`);
+    const share = await get(`/api/v1/labels/share?${w}`);
+    const series = await get(`/api/v1/timeseries?${w}&interval=300`);
+    const scores = await get(`/api/v1/scores/timeseries?${w}&interval=300`);
+    const history = await get(`/api/v1/labels/history?${w}`);
+    expect(page.body.project).toBe('acme');
+    expect(page.body.versions).toEqual(metrics.body.versions);
+    expect(page.body.labels).toEqual(share.body.labels);
+    expect(page.body.points).toEqual(series.body.points);
+    expect(page.body.scorePoints).toEqual(scores.body.points);
+    expect(page.body.labelHistory).toEqual(history.body.history);
+    // Never pushed to the registry: no moves (where /api/v1/prompts/NAME/history answers 404).
+    expect(page.body.registryHistory).toEqual([]);
+    expect((page.body.versions as Array<{ requests: number }>).map((v) => v.requests)).toEqual([6, 4]);
+    // Another project's key sees none of it; no key, no answer; bad parameters name themselves.
+    expect((await get(`/api/v1/prompt-page?${w}`, OTHER_READ)).body.versions).toEqual([]);
+    expect((await fetch(`${collector.url}/api/v1/prompt-page?${w}`)).status).toBe(401);
+    expect((await get(`/api/v1/prompt-page?${w}`, INGEST)).status).toBe(403);
+    const bad = await get(`/api/v1/prompt-page?${w}&interval=1`);
+    expect(bad.status).toBe(400);
+    expect(bad.body.error).toMatch(/^interval:/);
+    expect((await get(`/api/v1/prompt-page?${minuteWindow()}`)).status).toBe(400);
+  });
+
+  it('reuses a cached answer only until the next write', async () => {
+    const send = async (count: number): Promise<void> => {
+      const provider = new BasicTracerProvider({
+        resource: resourceFromAttributes({ [RESOURCE.SERVICE_NAME]: 'support' }),
+        spanProcessors: [
+          new SimpleSpanProcessor(
+            new OTLPTraceExporter({
+              url: `${collector.url}/v1/traces`,
+              headers: { authorization: `Bearer ${INGEST}` },
+            }),
+          ),
+        ],
+      });
+      const tracer = provider.getTracer('read-api-test');
+      for (let i = 0; i < count; i++) {
+        const start = Date.now() - 30_000;
+        tracer
+          .startSpan('chat gpt-4o-mini', {
+            kind: SpanKind.CLIENT,
+            startTime: start,
+            attributes: {
+              [GEN_AI.OPERATION_NAME]: 'chat',
+              [GEN_AI.PROMPT_NAME]: 'refund-answer',
+              [PROMPTLINE.PROMPT_VERSION]: 1,
+            },
+          })
+          .end(start + 50);
+      }
+      await provider.forceFlush();
+      await provider.shutdown();
+      expect(await collector.flush(20_000)).toBe(true);
+    };
+    const requests = async (path: string): Promise<number> =>
+      ((await get(path)).body.versions as Array<{ requests: number }>).reduce((a, v) => a + v.requests, 0);
+    await send(2);
+    const path = `/api/v1/prompt-page?prompt=refund-answer&${minuteWindow()}`;
+    const before = collector.readCacheStats();
+    expect(await requests(path)).toBe(2);
+    expect(await requests(path)).toBe(2);
+    const between = collector.readCacheStats();
+    expect([between.misses - before.misses, between.hits - before.hits]).toEqual([1, 1]);
+    // A write through the collector: the same request (well within the cache's lifetime) reads again.
+    await send(3);
+    expect(await requests(path)).toBe(5);
+    expect(collector.readCacheStats().misses - between.misses).toBe(1);
+  });
+
   it('breaks the figures down by a dimension or an attribute, and checks label moves against their baseline', async () => {
     const get = async (query: string): Promise<{ status: number; body: Record<string, unknown> }> => {
       const res = await fetch(`${collector.url}${query}`, { headers: { authorization: `Bearer ${READ}` } });

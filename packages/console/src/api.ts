@@ -156,6 +156,20 @@ export interface MetricsResponse {
   versions: VersionMetrics[];
 }
 
+/** `GET /api/v1/prompt-page`: everything the prompt page shows, in one answer. */
+export interface PromptPageResponse {
+  prompt: string;
+  from: string;
+  to: string;
+  intervalSeconds: number;
+  versions: VersionMetrics[];
+  labels: LabelShare[];
+  points: TimeSeriesPoint[];
+  scorePoints: ScorePoint[];
+  labelHistory: SpanLabelHistory[];
+  registryHistory: RegistryLabelMove[];
+}
+
 export interface TimeSeriesPoint {
   bucket: string;
   version: number;

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import type { BaselineCheckReport } from '@promptline/clickhouse';
 
 import { CliError } from '../CliError.js';
+import { environmentHelp, READ_SOURCE_VARIABLES } from '../environment.js';
 import type { CliContext, GlobalOptions } from '../context.js';
 import { formatTable } from '../metricsReport.js';
 import { openSource } from './metrics.js';
@@ -113,6 +114,7 @@ export const register = (program: Command, ctx: CliContext): void => {
       '--project <id>',
       'project to read (env PROMPTLINE_PROJECT, default "default"; through a collector the key\'s project is read)',
     )
+    .addHelpText('after', environmentHelp(READ_SOURCE_VARIABLES))
     .action(async (opts: CheckCommandOptions, command: Command) => {
       await runCheck(opts, command.optsWithGlobals<GlobalOptions>(), ctx);
     });

@@ -1,5 +1,5 @@
 import type { ClickHouseClient } from '@clickhouse/client';
-import { histKey, histQuantiles, histUntag } from '../schema/histogram.js';
+import { HIST_TAG, histKey, histQuantiles } from '../schema/histogram.js';
 import { STAT_COUNTS, STAT_SUMS, statsAggregateSql } from '../schema/statsLayout.js';
 import type { StatFigureName } from '../schema/statsLayout.js';
 import { HOUR } from './planSegments.js';
@@ -7,7 +7,7 @@ import type { Segment, Source } from './planSegments.js';
 import { dimFilter } from './PromptQuery.js';
 import type { WindowQuery } from './PromptQuery.js';
 import { QueryOptionsError } from './QueryOptionsError.js';
-import { chTime, n, select } from './select.js';
+import { chTime, epochMs, n, select } from './select.js';
 
 /**
  * The per-version figures of a window, merged: whole days and whole hours from
@@ -42,6 +42,7 @@ function statesUnion(
   keys: string[],
   segments: Segment[],
   bucketExpr?: (col: string) => string,
+  prefix = '',
 ): string {
   if (segments.length === 0) return '';
   const filter = dimFilter(q, params);
@@ -51,9 +52,9 @@ function statesUnion(
       .map((s, i) => ({ s, i }))
       .filter(({ s }) => s.source === source)
       .map(({ s, i }) => {
-        params[`f${i}`] = chTime(s.from);
-        params[`t${i}`] = chTime(s.to);
-        return `(${col} >= ${cast(`{f${i}:DateTime64(3, 'UTC')}`)} AND ${col} < ${cast(`{t${i}:DateTime64(3, 'UTC')}`)})`;
+        params[`${prefix}f${i}`] = chTime(s.from);
+        params[`${prefix}t${i}`] = chTime(s.to);
+        return `(${col} >= ${cast(`{${prefix}f${i}:DateTime64(3, 'UTC')}`)} AND ${col} < ${cast(`{${prefix}t${i}:DateTime64(3, 'UTC')}`)})`;
       })
       .join(' OR ');
   const parts: string[] = [];
@@ -81,11 +82,29 @@ WHERE ${filter} AND (${sized.join(' OR ')})`);
   return parts.join('\nUNION ALL\n');
 }
 
-// The merged histogram leaves as two arrays (Float64 counts: JSON numbers, exact below 2^53): a
-// JSON object of a few thousand keys cost ~2 ms per query to walk in JS.
-const MERGED = `sumMap(counts) AS counts, sumMap(sums) AS sums, mapKeys(sumMap(hist)) AS hist_keys,
-  CAST(mapValues(sumMap(hist)), 'Array(Float64)') AS hist_counts,
+/**
+ * The merged packed figures of a fold, with only the histograms `only` names (all by default): the
+ * others' keys are dropped before the merge, which is most of a fold's work on long windows.
+ * The merged histogram leaves as two arrays (Float64 counts: JSON numbers, exact below 2^53): a
+ * JSON object of a few thousand keys cost ~2 ms per query to walk in JS.
+ */
+function mergedSql(only?: ReadonlySet<HistogramName>): string {
+  let hist = 'hist';
+  if (only !== undefined && only.size < HISTOGRAMS.length) {
+    // Histogram m's tagged keys are [m·TAG − 32768, (m + 1)·TAG − 32768) (histogram.ts).
+    const kept = HISTOGRAMS.map((h, m) => (only.has(h) ? m : -1)).filter((m) => m >= 0);
+    const cond =
+      kept.length === 0
+        ? '0'
+        : kept
+            .map((m) => `(k >= ${m * HIST_TAG - 32768} AND k < ${(m + 1) * HIST_TAG - 32768})`)
+            .join(' OR ');
+    hist = `mapFilter((k, v) -> ${cond}, hist)`;
+  }
+  return `sumMap(counts) AS counts, sumMap(sums) AS sums, mapKeys(sumMap(${hist})) AS hist_keys,
+  CAST(mapValues(sumMap(${hist})), 'Array(Float64)') AS hist_counts,
   min(first_seen) AS first_seen, max(last_seen) AS last_seen, max(version_name) AS version_name`;
+}
 
 /** A merged packed row as the engine returns it (map keys as strings; 64-bit integers may be strings). */
 interface MergedRow {
@@ -163,16 +182,31 @@ export function addHist(h: Hist, key: number, count: number): void {
 }
 
 function addRow(g: Group, r: MergedRow): void {
-  const bump = (name: StatFigureName | undefined, v: string | number | undefined): void => {
-    if (name !== undefined) g[name] += n(v);
-  };
-  for (const k in r.counts) bump(COUNTS[Number(k)], r.counts[k]);
-  for (const k in r.sums) bump(SUMS[Number(k)], r.sums[k]);
+  // No closures here or in addEdge: they run once per row.
+  for (const k in r.counts) {
+    const name = COUNTS[Number(k)];
+    if (name !== undefined) g[name] += n(r.counts[k]);
+  }
+  for (const k in r.sums) {
+    const name = SUMS[Number(k)];
+    if (name !== undefined) g[name] += n(r.sums[k]);
+  }
+  // Keys arrive sorted, so one histogram's keys are a run: untag (histUntag) once per run.
   const keys = r.hist_keys;
+  const counts = r.hist_counts;
+  let lo = 0;
+  let hi = -Infinity;
+  let h: Hist | undefined;
   for (let i = 0; i < keys.length; i++) {
-    const [m, key] = histUntag(keys[i] as number);
-    const name = HISTOGRAMS[m];
-    if (name !== undefined) addHist(g[name], key, r.hist_counts[i] as number);
+    const tagged = keys[i] as number;
+    if (tagged < lo || tagged >= hi) {
+      const m = Math.floor((tagged + 32768) / HIST_TAG);
+      lo = m * HIST_TAG - 32768;
+      hi = lo + HIST_TAG;
+      const name = HISTOGRAMS[m];
+      h = name === undefined ? undefined : g[name];
+    }
+    if (h !== undefined) addHist(h, tagged - lo - 32768, counts[i] as number);
   }
   if (r.first_seen !== '' && (g.first_seen === '' || r.first_seen < g.first_seen))
     g.first_seen = r.first_seen;
@@ -198,7 +232,7 @@ type EdgeValue = string | number | null;
  * Add one raw-edge generation (timestamp, `edge` values of {@link EDGE_AS_MERGED}) to a group: the JS twin of the
  * figures of statsLayout.ts (checked against the SQL fold by the ground-truth tests).
  */
-function addEdge(g: Group, ts: string, e: readonly EdgeValue[]): void {
+function addEdge(g: Group, ts: string, e: readonly EdgeValue[], only?: ReadonlySet<HistogramName>): void {
   const [
     isError,
     latency,
@@ -219,11 +253,11 @@ function addEdge(g: Group, ts: string, e: readonly EdgeValue[]): void {
   g.requests += 1;
   g.errors += n(isError);
   g.latency_ms_sum += n(latency);
-  addHist(g.latency_h, histKey(n(latency)), 1);
+  if (only === undefined || only.has('latency_h')) addHist(g.latency_h, histKey(n(latency)), 1);
   if (ttft !== null && ttft !== undefined) {
     g.ttft_count += 1;
     g.ttft_ms_sum += n(ttft);
-    addHist(g.ttft_h, histKey(n(ttft)), 1);
+    if (only === undefined || only.has('ttft_h')) addHist(g.ttft_h, histKey(n(ttft)), 1);
   }
   g.input_tokens += inTok;
   g.output_tokens += outTok;
@@ -234,8 +268,8 @@ function addEdge(g: Group, ts: string, e: readonly EdgeValue[]): void {
   g.output_cost_usd += n(outCost);
   g.unpriced += n(unpriced);
   if (ok) {
-    addHist(g.tokens_h, histKey(inTok + outTok), 1);
-    addHist(g.cost_h, histKey(n(cost)), 1);
+    if (only === undefined || only.has('tokens_h')) addHist(g.tokens_h, histKey(inTok + outTok), 1);
+    if (only === undefined || only.has('cost_h')) addHist(g.cost_h, histKey(n(cost)), 1);
   }
   if (valid !== null && valid !== undefined) {
     g.validated += 1;
@@ -247,6 +281,34 @@ function addEdge(g: Group, ts: string, e: readonly EdgeValue[]): void {
 
 const RAW_EDGE_MAX = 2 * HOUR;
 const RAW_EDGE_MAX_ROWS = 50_000;
+
+/** A histogram of a {@link Group}, by its field name. */
+export type HistogramName = (typeof HISTOGRAMS)[number];
+
+/** An epoch-aligned `bucket` key: its width, its SQL (over a time column) and its parameters. */
+export interface BucketKey {
+  ms: number;
+  expr: (col: string) => string;
+  param: Record<string, unknown>;
+}
+
+/** One grouping of a window read by {@link mergedGroups}. */
+export interface MergeRole {
+  /** Group keys: columns of both `promptline_version_stats` and `promptline_generations`. */
+  keys: string[];
+  /** The pieces of the window and where each is read from (see planSegments.ts). */
+  segments: Segment[];
+  /** Adds an epoch-aligned `bucket` key (at most one bucketed role per read). */
+  bucket?: BucketKey;
+  /** Histograms read (default: all); the groups' other histograms stay empty. */
+  histograms?: readonly HistogramName[];
+}
+
+/** The SQL default of a key column a role does not group by (every key but the version is a string). */
+const keyDefault = (k: string): string => (k === 'prompt_version' ? 'toUInt32(0)' : "''");
+
+/** Marks a raw-edge row among the roles' merged rows. */
+const EDGE_ROLE = 255;
 
 /**
  * Merged per-group rows for a window: whole hours/days from the aggregates, raw edges from
@@ -264,40 +326,82 @@ export async function mergedRows(
   q: WindowQuery,
   keys: string[],
   segments: Segment[],
-  bucket?: { ms: number; expr: (col: string) => string; param: Record<string, unknown> },
+  bucket?: BucketKey,
 ): Promise<Group[]> {
-  const raw = segments.filter((s) => s.source === 'raw');
-  const rawInJs = raw.reduce((a, s) => a + (s.to - s.from), 0) <= RAW_EDGE_MAX;
-  const sqlSegments = rawInJs ? segments.filter((s) => s.source !== 'raw') : segments;
+  const [groups] = await mergedGroups(client, db, q, [{ keys, segments, ...(bucket ? { bucket } : {}) }]);
+  return groups ?? [];
+}
+
+/**
+ * {@link mergedRows} for several groupings of one window at once (say per version and label for a
+ * table, per version and bucket for a chart): still ONE query, each role's aggregate rows merged
+ * on its own keys, and the raw edges read once for every role that folds them in JS (each edge row
+ * goes to every role whose raw segments hold its time). Returns the groups of each role, in order.
+ */
+export async function mergedGroups(
+  client: ClickHouseClient,
+  db: string,
+  q: WindowQuery,
+  roles: readonly MergeRole[],
+): Promise<Group[][]> {
   const maxRows = q.rawEdgeMaxRows ?? RAW_EDGE_MAX_ROWS;
   if (!Number.isInteger(maxRows) || maxRows < 0)
     throw new QueryOptionsError('query: rawEdgeMaxRows must be an integer ≥ 0');
-  const groupKeys = [...keys, ...(bucket ? ['bucket'] : [])];
-  const keyOf = (r: Record<string, unknown>): string => groupKeys.map((k) => String(r[k])).join('\u0000');
-  const out = new Map<string, Group>();
-  const group = (r: Record<string, unknown>): Group => {
-    const k = keyOf(r);
-    let g = out.get(k);
-    if (!g) out.set(k, (g = newGroup(groupKeys, r)));
+  if (roles.filter((r) => r.bucket !== undefined).length > 1)
+    throw new Error('mergedGroups: at most one role may have a bucket key');
+  const bucket = roles.find((r) => r.bucket !== undefined)?.bucket;
+  const allKeys = [...new Set(roles.flatMap((r) => r.keys))];
+  const plans = roles.map((role) => {
+    const raw = role.segments.filter((s) => s.source === 'raw');
+    const rawInJs = raw.reduce((a, s) => a + (s.to - s.from), 0) <= RAW_EDGE_MAX;
+    const groupKeys = [...role.keys, ...(role.bucket ? ['bucket'] : [])];
+    return {
+      role,
+      raw: rawInJs ? raw : [],
+      sqlSegments: rawInJs ? role.segments.filter((s) => s.source !== 'raw') : role.segments,
+      groupKeys,
+      only: role.histograms === undefined ? undefined : new Set(role.histograms),
+      groups: new Map<string, Group>(),
+    };
+  });
+  type Plan = (typeof plans)[number];
+  const group = (plan: Plan, r: Record<string, unknown>): Group => {
+    const k = plan.groupKeys.map((key) => String(r[key])).join('\u0000');
+    let g = plan.groups.get(k);
+    if (!g) plan.groups.set(k, (g = newGroup(plan.groupKeys, r)));
     return g;
   };
-  const add = (r: Keyed): void => addRow(group(r), r);
-  const bucketCol = bucket ? "toDateTime(ts, 'UTC') AS bucket, " : '';
-  const foldSql = (parts: Segment[], params: Record<string, unknown>): string => {
-    const union = statesUnion(db, q, params, keys, parts, bucket?.expr);
-    return `SELECT ${bucketCol}${keys.join(', ')}, ${MERGED}, CAST([], 'Array(Nullable(Float64))') AS edge
+  // Every branch has the same columns: role, bucket (when any role has one), every role's keys
+  // (a constant where the role does not group by it), the merged figures, the edge values.
+  const bucketCol = (has: boolean): string =>
+    bucket === undefined
+      ? ''
+      : has
+        ? "toDateTime(ts, 'UTC') AS bucket, "
+        : "toDateTime(0, 'UTC') AS bucket, ";
+  const foldSql = (i: number, parts: Segment[], params: Record<string, unknown>): string => {
+    const { role, only } = plans[i]!;
+    const union = statesUnion(db, q, params, role.keys, parts, role.bucket?.expr, `r${i}`);
+    const cols = allKeys.map((k) => (role.keys.includes(k) ? k : `${keyDefault(k)} AS ${k}`));
+    return `SELECT ${i} AS role, ${bucketCol(role.bucket !== undefined)}${cols.join(', ')}, ${mergedSql(only)},
+  CAST([], 'Array(Nullable(Float64))') AS edge
 FROM (${union})
-GROUP BY ${[...keys, ...(bucket ? ['ts'] : [])].join(', ')}`;
+GROUP BY ${[...role.keys, ...(role.bucket ? ['ts'] : [])].join(', ')}`;
   };
   const params: Record<string, unknown> = { ...(bucket?.param ?? {}) };
   const branches: string[] = [];
-  if (sqlSegments.length > 0) branches.push(foldSql(sqlSegments, params));
-  const edges = rawInJs && raw.length > 0;
-  if (edges) {
+  plans.forEach((p, i) => {
+    if (p.sqlSegments.length > 0) branches.push(foldSql(i, p.sqlSegments, params));
+  });
+  // The raw edges of every role folded in JS, each distinct range read once.
+  const edgeRanges = [
+    ...new Map(plans.flatMap((p) => p.raw).map((s) => [`${s.from}-${s.to}`, s] as const)).values(),
+  ];
+  if (edgeRanges.length > 0) {
     params.rawLimit = maxRows + 1;
     const filter = dimFilter(q, params);
     // The hour condition lets the primary key (…, toStartOfHour(timestamp), timestamp) skip to the edge.
-    const ranges = raw
+    const ranges = edgeRanges
       .map((s, i) => {
         params[`rf${i}`] = chTime(s.from);
         params[`rt${i}`] = chTime(s.to);
@@ -307,26 +411,42 @@ GROUP BY ${[...keys, ...(bucket ? ['ts'] : [])].join(', ')}`;
       })
       .join(' OR ');
     const ts = bucket ? `toDateTime(${bucket.expr('timestamp')}, 'UTC') AS bucket, ` : '';
-    branches.push(`SELECT ${ts}${keys.join(', ')}, ${EDGE_AS_MERGED}
+    branches.push(`SELECT ${EDGE_ROLE} AS role, ${ts}${allKeys.join(', ')}, ${EDGE_AS_MERGED}
 FROM ${db}.promptline_generations
 WHERE ${filter} AND prompt_version > 0 AND (${ranges})
 LIMIT {rawLimit:UInt64}`);
   }
-  const rows = await select<Keyed>(client, branches.join('\nUNION ALL\n'), params);
-  const edgeRows = rows.filter((r) => r.edge.length > 0);
-  for (const r of rows) if (r.edge.length === 0) add(r);
+  const rows =
+    branches.length === 0
+      ? []
+      : await select<Keyed & { role: number }>(client, branches.join('\nUNION ALL\n'), params);
+  const edgeRows: Array<Keyed & { role: number }> = [];
+  for (const r of rows) {
+    const plan = plans[r.role];
+    if (plan === undefined) edgeRows.push(r);
+    else addRow(group(plan, r), r);
+  }
+  const inJs = plans.filter((p) => p.raw.length > 0);
   if (edgeRows.length > maxRows) {
     // A busy edge: drop its rows and fold it in SQL instead.
     const p: Record<string, unknown> = { ...(bucket?.param ?? {}) };
-    for (const r of await select<Keyed>(client, foldSql(raw, p), p)) add(r);
+    const sql = inJs.map((plan) => foldSql(plans.indexOf(plan), plan.raw, p)).join('\nUNION ALL\n');
+    for (const r of await select<Keyed & { role: number }>(client, sql, p)) {
+      const plan = plans[r.role];
+      if (plan !== undefined) addRow(group(plan, r), r);
+    }
   } else {
     for (const r of edgeRows) {
-      const g = group(r);
-      addEdge(g, r.first_seen, r.edge);
-      if (r.version_name > g.version_name) g.version_name = r.version_name;
+      const t = epochMs(r.first_seen);
+      for (const plan of inJs)
+        if (plan.raw.some((s) => t >= s.from && t < s.to)) {
+          const g = group(plan, r);
+          addEdge(g, r.first_seen, r.edge, plan.only);
+          if (r.version_name > g.version_name) g.version_name = r.version_name;
+        }
     }
   }
-  return [...out.values()];
+  return plans.map((p) => [...p.groups.values()]);
 }
 
 // Merged as Map(Int16, UInt64) (measured ~2x faster than sumMap over the stored key/count tuple),

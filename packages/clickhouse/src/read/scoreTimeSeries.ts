@@ -57,24 +57,38 @@ export async function scoreTimeSeriesByVersion(
     q.intervalSeconds % 3600 === 0
       ? planSegments(from, to).map((s) => ({ ...s, source: s.source === 'raw' ? 'raw' : '1h' }))
       : [{ source: 'raw', from, to }];
-  const parts = segments.map((s, i) => {
-    params[`f${i}`] = chTime(s.from);
-    params[`t${i}`] = chTime(s.to);
-    if (s.source === 'raw') {
-      return `SELECT ${bucketOf('generation_time')} AS ts, prompt_version, score_name, toUInt64(count()) AS scores,
+  // One read per source: the raw pieces' ranges OR-ed, the whole hours as one range (they are
+  // contiguous). Each table a query reads costs a few ms on the engine even when it holds nothing.
+  const range = (col: string, i: number, cast: (p: string) => string): string =>
+    `(${col} >= ${cast(`{f${i}:DateTime64(3, 'UTC')}`)} AND ${col} < ${cast(`{t${i}:DateTime64(3, 'UTC')}`)})`;
+  const raw: string[] = [];
+  const hourly: string[] = [];
+  const whole = segments.filter((s) => s.source !== 'raw');
+  if (whole.length > 0) {
+    params.f0 = chTime(whole[0]!.from);
+    params.t0 = chTime(whole[whole.length - 1]!.to);
+    hourly.push(range('bucket', 0, (p) => `toDateTime(${p})`));
+  }
+  segments
+    .filter((s) => s.source === 'raw')
+    .forEach((s, j) => {
+      params[`f${j + 1}`] = chTime(s.from);
+      params[`t${j + 1}`] = chTime(s.to);
+      raw.push(range('generation_time', j + 1, (p) => p));
+    });
+  const parts: string[] = [];
+  if (raw.length > 0)
+    parts.push(`SELECT ${bucketOf('generation_time')} AS ts, prompt_version, score_name, toUInt64(count()) AS scores,
   toUInt64(countIf(value IS NOT NULL)) AS value_count, toFloat64(sumIf(assumeNotNull(value), value IS NOT NULL)) AS value_sum
 FROM ${db}.promptline_scores
-WHERE ${filter} AND prompt_version > 0
-  AND generation_time >= {f${i}:DateTime64(3, 'UTC')} AND generation_time < {t${i}:DateTime64(3, 'UTC')}
-GROUP BY ts, prompt_version, score_name`;
-    }
-    return `SELECT ${bucketOf('bucket')} AS ts, prompt_version, score_name, toUInt64(sum(scores)) AS scores,
+WHERE ${filter} AND prompt_version > 0 AND (${raw.join(' OR ')})
+GROUP BY ts, prompt_version, score_name`);
+  if (hourly.length > 0)
+    parts.push(`SELECT ${bucketOf('bucket')} AS ts, prompt_version, score_name, toUInt64(sum(scores)) AS scores,
   toUInt64(sum(value_count)) AS value_count, toFloat64(sum(value_sum)) AS value_sum
 FROM ${db}.promptline_score_stats_1h
-WHERE ${filter}
-  AND bucket >= toDateTime({f${i}:DateTime64(3, 'UTC')}) AND bucket < toDateTime({t${i}:DateTime64(3, 'UTC')})
-GROUP BY ts, prompt_version, score_name`;
-  });
+WHERE ${filter} AND ${hourly.join(' OR ')}
+GROUP BY ts, prompt_version, score_name`);
   params.wf = chTime(from);
   params.wt = chTime(to);
   const envFilter = q.environment !== undefined ? ' AND s.environment = {environment:String}' : '';

@@ -1,5 +1,6 @@
 import type { ClickHouseClient } from '@clickhouse/client';
-import { mergedRows, quantiles } from './mergedRows.js';
+import { histLevels, mergedGroups } from './mergedRows.js';
+import type { Group, MergeRole } from './mergedRows.js';
 import { DAY, HOUR, planSegments } from './planSegments.js';
 import type { Segment } from './planSegments.js';
 import { checkWindow, queryDatabase } from './PromptQuery.js';
@@ -49,6 +50,19 @@ export async function timeSeriesByVersion(
   q: TimeSeriesQuery,
 ): Promise<TimeSeriesPoint[]> {
   checkWindow(q);
+  const role = seriesRole(q);
+  const [groups] = await mergedGroups(client, queryDatabase(q), q, [role]);
+  return toTimeSeriesPoints(groups ?? []);
+}
+
+/**
+ * What a time series reads (checked options): per version and bucket, only the histograms its
+ * points use (latency, TTFT). Aggregates answer a bucket exactly when buckets are whole hours (days)
+ * and the window is aligned. Whole-hour intervals read whole hours from the hourly aggregates (whole
+ * days from the daily ones when the interval is whole days) and the ragged window edges from
+ * generations; the pieces of one bucket merge. Other intervals read generations.
+ */
+export function seriesRole(q: TimeSeriesQuery): MergeRole {
   if (
     !Number.isInteger(q.intervalSeconds) ||
     q.intervalSeconds < 60 ||
@@ -64,27 +78,32 @@ export async function timeSeriesByVersion(
       `timeSeriesByVersion: the window holds ${buckets} intervals of ${q.intervalSeconds} s, at most ${MAX_TIME_SERIES_BUCKETS}; widen the interval`,
     );
   }
-  const db = queryDatabase(q);
   const from = q.from.getTime();
   const to = q.to.getTime();
   const ms = q.intervalSeconds * 1000;
-  // Aggregates answer a bucket exactly when buckets are whole hours (days) and the window is aligned.
-  // Whole-hour intervals read whole hours from the hourly aggregates (whole days from the daily
-  // ones when the interval is whole days) and the ragged window edges from generations; the pieces
-  // of one bucket merge. Other intervals read generations.
   let segments: Segment[];
   if (ms % HOUR === 0) {
     segments = planSegments(from, to).map((s) =>
       s.source === '1d' && ms % DAY !== 0 ? { ...s, source: '1h' as const } : s,
     );
   } else segments = [{ source: 'raw', from, to }];
-  const rows = (
-    await mergedRows(client, db, q, ['prompt_version'], segments, {
+  return {
+    keys: ['prompt_version'],
+    segments,
+    bucket: {
       ms,
       expr: (col) => `toStartOfInterval(${col}, toIntervalSecond({interval:UInt32}))`,
       param: { interval: q.intervalSeconds },
-    })
-  ).sort((a, b) =>
+    },
+    histograms: ['latency_h', 'ttft_h'],
+  };
+}
+
+const SERIES_LEVELS = [0.5, 0.95, 0.99];
+
+/** Groups of {@link seriesRole} as points, oldest bucket first, then by version. */
+export function toTimeSeriesPoints(groups: readonly Group[]): TimeSeriesPoint[] {
+  const rows = [...groups].sort((a, b) =>
     a.bucket === b.bucket
       ? n(a.prompt_version as number) - n(b.prompt_version as number)
       : String(a.bucket) < String(b.bucket)
@@ -92,17 +111,17 @@ export async function timeSeriesByVersion(
         : 1,
   );
   return rows.map((r) => {
-    const lat = quantiles(r.latency_h);
+    const [p50, p95, p99] = histLevels(r.latency_h, SERIES_LEVELS);
     return {
       bucket: isoTime(String(r.bucket)),
       version: n(r.prompt_version as number),
       versionName: versionName(n(r.prompt_version as number), r.version_name),
       requests: n(r.requests),
       errors: n(r.errors),
-      latencyP50Ms: lat.p50,
-      latencyP95Ms: lat.p95,
-      latencyP99Ms: lat.p99,
-      ttftP50Ms: n(r.ttft_count) === 0 ? null : quantiles(r.ttft_h).p50,
+      latencyP50Ms: n(p50),
+      latencyP95Ms: n(p95),
+      latencyP99Ms: n(p99),
+      ttftP50Ms: n(r.ttft_count) === 0 ? null : n(histLevels(r.ttft_h, [0.5])[0]),
       totalTokens: n(r.input_tokens) + n(r.output_tokens),
       costUsd: r.cost_usd,
     };

@@ -1,5 +1,6 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { mergedRows } from './mergedRows.js';
+import type { Group } from './mergedRows.js';
 import { planSegments } from './planSegments.js';
 import { checkWindow, queryDatabase } from './PromptQuery.js';
 import type { WindowQuery } from './PromptQuery.js';
@@ -27,15 +28,20 @@ export interface LabelShare {
 export async function trafficShareByLabel(client: ClickHouseClient, q: WindowQuery): Promise<LabelShare[]> {
   checkWindow(q);
   const db = queryDatabase(q);
-  const rows = (
+  return toLabelShares(
     await mergedRows(
       client,
       db,
       q,
       ['prompt_label', 'prompt_version'],
       planSegments(q.from.getTime(), q.to.getTime()),
-    )
-  )
+    ),
+  );
+}
+
+/** Groups keyed by label and version as {@link LabelShare}s, busiest first (shared with the prompt page read). */
+export function toLabelShares(groups: readonly Group[]): LabelShare[] {
+  const rows = groups
     .map((r) => ({
       prompt_label: String(r.prompt_label),
       prompt_version: n(r.prompt_version as number),

@@ -102,10 +102,75 @@ export function histRepresentative(k: number): number {
 }
 
 /**
+ * The place of bucket key `k` (an Int16, as stored) in the order of the buckets' representative
+ * values, as a whole number in [0, 65535]: negative values (keys ≤ −10000; the larger the key, the
+ * more negative the value), then zero, then positive values (keys > −10000, ascending). The same
+ * branches as {@link histRepresentative}, so sorting keys by it sorts them by value, with no `pow`.
+ */
+function valueRank(k: number): number {
+  if (k === ZERO_KEY) return 22_768;
+  return k > -NEG_OFFSET / 2 ? 32_768 + k : -NEG_OFFSET / 2 - k;
+}
+
+const RANK_SHIFT = 2 ** 21;
+
+/**
  * Quantiles at `levels` of a merged histogram given as parallel key/count arrays (as ClickHouse
- * returns a `sumMap` tuple); `null` for an empty histogram. Same rank rule as the SQL version.
+ * returns a `sumMap` tuple); `null` for an empty histogram. Same rank rule as the SQL version: the
+ * bucket holding the order statistic of rank ⌊q·(n−1)⌋, buckets in value order. Whole-number
+ * Int16 keys (every stored key) are ordered by {@link valueRank} in one numeric sort; any other
+ * key falls back to sorting by representative value (the same order where both apply).
  */
 export function histQuantiles(
+  keys: readonly number[],
+  counts: ReadonlyArray<number | string>,
+  levels: readonly number[],
+): Array<number | null> {
+  const len = keys.length;
+  // Plain loops, no closures: this runs per group and histogram.
+  let int16 = len < RANK_SHIFT;
+  for (let i = 0; int16 && i < len; i++) {
+    const k = keys[i] as number;
+    int16 = Number.isInteger(k) && k >= -32768 && k <= 32767;
+  }
+  if (!int16) return histQuantilesByValue(keys, counts, levels);
+  // rank · 2^21 + index: sorts by value order, and the index finds the count again.
+  const order = new Float64Array(len);
+  const c = new Float64Array(len);
+  let total = 0;
+  for (let i = 0; i < len; i++) {
+    order[i] = valueRank(keys[i] as number) * RANK_SHIFT + i;
+    c[i] = Number(counts[i] ?? 0);
+    total += c[i] as number;
+  }
+  order.sort();
+  const out: Array<number | null> = [];
+  for (const q of levels) {
+    if (total === 0) {
+      out.push(null);
+      continue;
+    }
+    const rank = Math.floor(q * (total - 1));
+    let cum = 0;
+    let found: number | null = null;
+    for (let j = 0; j < len; j++) {
+      const i = (order[j] as number) % RANK_SHIFT;
+      cum += c[i] as number;
+      if (cum > rank) {
+        found = histRepresentative(keys[i] as number);
+        break;
+      }
+    }
+    out.push(
+      found ??
+        (len === 0 ? null : histRepresentative(keys[(order[len - 1] as number) % RANK_SHIFT] as number)),
+    );
+  }
+  return out;
+}
+
+/** {@link histQuantiles} by sorting (representative value, count) pairs: any key. */
+export function histQuantilesByValue(
   keys: readonly number[],
   counts: ReadonlyArray<number | string>,
   levels: readonly number[],

@@ -2,11 +2,14 @@
  * A short-lived cache of the typed read API's answers, shared by every reader of a project: a team
  * looking at one console view (or one dashboard) asks the same questions at the same moment, and
  * the embedded engine answers one query at a time. Identical requests in flight share one read
- * (single flight); answers are kept for a few seconds (windows that reach into the last two hours,
- * where data still arrives) or a few minutes (older windows). Bounded by entries and bytes, oldest
- * dropped first. Only 200 answers to requests with an explicit window (`from` and `to`, as the
- * console sends them, rounded to the minute) are kept; the key holds the project, the path and the
- * sorted query.
+ * (single flight). An answer is reused only while the data has not changed: with `writes` (a
+ * {@link WriteCounter}'s value), any write through the collector since the read started makes the
+ * answer stale at once; and in any case an answer lives at most a few seconds (windows that reach
+ * into the last two hours) or a few minutes (older windows), which bounds what writers the counter
+ * does not see (other processes writing to a ClickHouse server, TTL deletes). Bounded by entries and
+ * bytes, oldest dropped first. Only 200 answers to requests with an explicit window (`from` and
+ * `to`, as the console sends them, rounded to the minute) are kept; the key holds the project, the
+ * path and the sorted query.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Principal } from '../auth/ApiKeyStore.js';
@@ -25,6 +28,11 @@ export interface ReadCacheOptions {
   /** Bytes of answers kept at most. Default 64 MiB. */
   maxBytes?: number;
   now?: () => number;
+  /**
+   * The data's version (a {@link WriteCounter}'s value): an answer is reused only while it is the
+   * one the answer was read at. Default: none (lifetimes alone).
+   */
+  writes?: () => number;
 }
 
 interface Answer {
@@ -35,6 +43,8 @@ interface Answer {
 
 interface Entry extends Answer {
   expires: number;
+  /** The data's version when the read started. */
+  version: number;
 }
 
 /** Hit / miss counters (for /metrics and the benchmark). */
@@ -56,6 +66,7 @@ export class ReadCache {
   private readonly maxEntries: number;
   private readonly maxBytes: number;
   private readonly now: () => number;
+  private readonly writes: () => number;
   readonly stats: Omit<ReadCacheStats, 'entries' | 'bytes'> = { hits: 0, misses: 0, shared: 0 };
 
   constructor(opts: ReadCacheOptions = {}) {
@@ -65,6 +76,7 @@ export class ReadCache {
     this.maxEntries = opts.maxEntries ?? 1000;
     this.maxBytes = opts.maxBytes ?? 64 * 1024 * 1024;
     this.now = opts.now ?? Date.now;
+    this.writes = opts.writes ?? (() => 0);
   }
 
   /** Current counters. */
@@ -99,14 +111,17 @@ export class ReadCache {
         a === b ? (av < bv ? -1 : 1) : a < b ? -1 : 1,
       );
       const key = `${who.project}\u0000${url.pathname}?${new URLSearchParams(query).toString()}`;
+      const version = this.writes();
       const hit = this.entries.get(key);
-      if (hit !== undefined && hit.expires > this.now()) {
+      if (hit !== undefined && hit.expires > this.now() && hit.version === version) {
         this.stats.hits++;
         send(res, hit);
         return;
       }
       if (hit !== undefined) this.drop(key);
-      const flight = this.inFlight.get(key);
+      // A read started before a write is not shared with requests that come after it.
+      const flightKey = `${version}\u0000${key}`;
+      const flight = this.inFlight.get(flightKey);
       if (flight !== undefined) {
         const shared = await flight;
         if (shared !== undefined) {
@@ -120,7 +135,7 @@ export class ReadCache {
       this.stats.misses++;
       let resolve!: (a: Answer | undefined) => void;
       this.inFlight.set(
-        key,
+        flightKey,
         new Promise<Answer | undefined>((r) => {
           resolve = r;
         }),
@@ -129,10 +144,12 @@ export class ReadCache {
       try {
         await handler(req, res, params, url);
       } finally {
-        this.inFlight.delete(key);
+        this.inFlight.delete(flightKey);
         const a = answer();
         if (a !== undefined && a.status === 200) {
-          this.store(key, { ...a, expires: this.now() + this.ttlFor(url) });
+          // Kept only when no write happened during the read (it may have seen part of one).
+          if (this.writes() === version)
+            this.store(key, { ...a, expires: this.now() + this.ttlFor(url), version });
           resolve(a);
         } else resolve(undefined);
       }

@@ -151,7 +151,8 @@ export async function guard<T>(fn: () => Promise<T>): Promise<T> {
  */
 const HEAVY_GATE = { maxRunning: 2, maxQueued: 2, maxRunningPerKey: 1, maxQueuedPerKey: 1 };
 
-async function gated<T>(gate: ConcurrencyGate, who: Principal, fn: () => Promise<T>): Promise<T> {
+/** Runs `fn` once `gate` lets `who` in; a full gate answers 429 with `Retry-After`. */
+export async function gated<T>(gate: ConcurrencyGate, who: Principal, fn: () => Promise<T>): Promise<T> {
   let release: () => void;
   try {
     release = await gate.enter(who.id);

@@ -1,6 +1,6 @@
 /**
  * The read side's route modules for a configuration: the typed read API (metrics and view routes,
- * their answers shared for a few seconds per project through a {@link ReadCache}) and the SQL
+ * their answers shared per project until the next write through a {@link ReadCache}) and the SQL
  * endpoint. The console reads through the typed API, so it brings that API along; the SQL endpoint
  * stays behind `extensions.promptline_read_api`.
  */
@@ -17,18 +17,22 @@ import { viewRoutes } from './viewRoutes.js';
 export interface ReadApiRoutes {
   typed: RouteModule[];
   sql: RouteModule[];
+  /** The typed API's answer cache (its counters for tests and benchmarks). */
+  cache: ReadCache;
 }
 
 /**
  * Builds the read side's routes. With a ClickHouse server and the SQL endpoint on, checks its
  * reader user first: a reader that can write or has no limits fails the start
  * ({@link ReaderConfigError}); an unreachable server is only a warning (ClickHouse may start after
- * the collector), and the endpoint checks again on use.
+ * the collector), and the endpoint checks again on use. `writes` is the data's version (a
+ * `WriteCounter`'s value): a cached answer is reused only while it is unchanged.
  */
 export async function readApiRoutes(
   config: CollectorConfig,
   consoleOn: boolean,
   log: Logger,
+  writes?: () => number,
 ): Promise<ReadApiRoutes> {
   const sql = sqlEndpointOptions(config);
   if (config.readApi.enabled && sql.mode === 'server') {
@@ -41,7 +45,7 @@ export async function readApiRoutes(
       );
     }
   }
-  const readCache = new ReadCache();
+  const readCache = new ReadCache(writes === undefined ? {} : { writes });
   const cached: RouteModule = (router, deps) => {
     const cachedRouter = router.wrapped((h) => readCache.wrap(h, (req) => deps.requireScope(req, 'read')));
     for (const mount of [metricsRoutes, viewRoutes]) mount(cachedRouter, deps);
@@ -49,6 +53,7 @@ export async function readApiRoutes(
   return {
     typed: config.readApi.enabled || consoleOn ? [cached] : [],
     sql: config.readApi.enabled ? [sqlRoutes(sql)] : [],
+    cache: readCache,
   };
 }
 

@@ -1,7 +1,7 @@
 /**
- * Read API routes for the console's views (and any other reader): every prompt at a glance, the
- * filters' values, score time series, distributions, and the generations of a version (version
- * comparison and regressions are metricsRoutes.ts's). All `read` scope, every query scoped to the key's (or
+ * Read API routes for the console's views (and any other reader): every prompt at a glance, one
+ * prompt's view in one answer, the filters' values, score time series, distributions, and the
+ * generations of a version (version comparison and regressions are metricsRoutes.ts's). All `read` scope, every query scoped to the key's (or
  * the console session's) project; windows and filters as in the typed read API
  * (`since=24h` or `from=&to=`, `environment`, `label`).
  */
@@ -11,14 +11,25 @@ import {
   listGenerations,
   promptDimensions,
   promptOverview,
+  promptPage,
   scoreTimeSeriesByVersion,
 } from '@promptline/clickhouse';
 import type { GenerationsQuery } from '@promptline/clickhouse';
+import { ClickHouseRegistryStore } from '../registry/ClickHouseRegistryStore.js';
+import { PromptRegistry } from '../registry/PromptRegistry.js';
 import type { RouteModule } from '../server/RouteModule.js';
 import { HttpError, sendJson } from '../server/Router.js';
-import { guard, parseWindow, promptQuery } from './metricsRoutes.js';
+import { ConcurrencyGate } from '../server/ConcurrencyGate.js';
+import { gated, guard, parseInterval, parseWindow, promptQuery } from './metricsRoutes.js';
 
 const HOUR_S = 3600;
+
+/**
+ * A prompt page runs five queries: at most four pages read at once, two per key, with a queue of 32
+ * (8 per key) in front; beyond that 429. Requests answered from the read cache, or sharing a read
+ * in flight, do not enter it.
+ */
+const PAGE_GATE = { maxRunning: 4, maxQueued: 32, maxRunningPerKey: 2, maxQueuedPerKey: 8 };
 
 /** A whole-hour sparkline bucket giving at most ~48 points for the window. */
 export function sparklineInterval(from: Date, to: Date): number {
@@ -66,6 +77,35 @@ export const viewRoutes: RouteModule = (router, deps) => {
       }),
     );
     sendJson(res, 200, { project: who.project, ...window, sparklineIntervalSeconds: interval, prompts });
+  });
+
+  // The registry's label moves, read straight from its tables (reads only: no writer here).
+  const registry = new PromptRegistry({
+    store: new ClickHouseRegistryStore(deps.client, { database: deps.database }),
+  });
+  // Everything one prompt's view shows, in one answer: each part is what its own endpoint answers
+  // (metrics, labels/share, timeseries, scores/timeseries, labels/history, and the registry's
+  // history, [] for a prompt never pushed), read in as few engine queries as exactness allows.
+  const pageGate = new ConcurrencyGate(PAGE_GATE);
+  router.get('/api/v1/prompt-page', async (req, res, _p, url) => {
+    const who = deps.requireScope(req, 'read');
+    const q = promptQuery(url, deps, who.project);
+    const interval = parseInterval(url, q);
+    const [page, registryHistory] = await gated(pageGate, who, () =>
+      Promise.all([
+        guard(() => promptPage(deps.client, { ...q, intervalSeconds: interval })),
+        registry.movesOf({ projectId: who.project, actor: who.name, scopes: [...who.scopes] }, q.promptName),
+      ]),
+    );
+    sendJson(res, 200, {
+      prompt: q.promptName,
+      project: who.project,
+      from: q.from,
+      to: q.to,
+      intervalSeconds: interval,
+      ...page,
+      registryHistory,
+    });
   });
 
   router.get('/api/v1/dimensions', async (req, res, _p, url) => {

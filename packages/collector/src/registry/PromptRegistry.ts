@@ -56,6 +56,23 @@ function requireScope(caller: RegistryCaller, needed: 'read' | 'write' | 'admin'
   }
 }
 
+/** Label events (oldest first) as moves, each with the version its label pointed at before. */
+function labelMoves(events: readonly LabelEvent[]): HistoryEntry[] {
+  const last = new Map<string, number>();
+  return events.map((e) => {
+    const previousVersion = last.get(e.label) ?? null;
+    last.set(e.label, e.version);
+    return {
+      name: e.name,
+      label: e.label,
+      version: e.version,
+      previousVersion,
+      actor: e.actor,
+      movedAt: e.movedAt,
+    };
+  });
+}
+
 /**
  * The prompt registry: versions, labels and label history of every project, over a
  * {@link RegistryStore}. Stateless apart from a per-(project, name) lock that serialises the
@@ -253,19 +270,22 @@ export class PromptRegistry {
     if (events.length === 0 && (await this.#store.maxVersion(caller.projectId, name)) === 0) {
       throw await this.#notFound(caller.projectId, name, '');
     }
-    const last = new Map<string, number>();
-    return events.map((e) => {
-      const previousVersion = last.get(e.label) ?? null;
-      last.set(e.label, e.version);
-      return {
-        name: e.name,
-        label: e.label,
-        version: e.version,
-        previousVersion,
-        actor: e.actor,
-        movedAt: e.movedAt,
-      };
-    });
+    return labelMoves(events);
+  }
+
+  /**
+   * Every label move of `name`, oldest first, and `[]` for a prompt the registry does not hold (or
+   * a name it could not hold): one read, for views that show the moves beside the prompt's traffic.
+   */
+  async movesOf(caller: RegistryCaller, name: string): Promise<HistoryEntry[]> {
+    requireScope(caller, 'read', 'reading label history');
+    try {
+      checkName(name);
+    } catch (e) {
+      if (e instanceof RegistryError) return [];
+      throw e;
+    }
+    return labelMoves(await this.#store.labelHistory(caller.projectId, name));
   }
 
   async #findSameContent(

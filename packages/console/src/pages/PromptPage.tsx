@@ -3,6 +3,7 @@ import type {
   Dimensions,
   LabelShare,
   MetricsResponse,
+  PromptPageResponse,
   RegistryLabelMove,
   ScorePoint,
   SpanLabelHistory,
@@ -19,7 +20,7 @@ import { href } from '../route.js';
 import type { TimeWindow } from '../timeRange.js';
 import { useAsync } from '../useAsync.js';
 
-/** Everything the prompt page reads, in parallel. */
+/** Everything the prompt page shows (one `/api/v1/prompt-page` answer). */
 interface PromptData {
   metrics: MetricsResponse;
   share: LabelShare[];
@@ -71,29 +72,20 @@ export function PromptPage(props: { name: string; route: Route; window: TimeWind
   const env = props.route.query.get('env') ?? undefined;
   const base = { prompt: name, from: window.from, to: window.to, environment: env };
   const key = `${name}|${window.from}|${window.to}|${env ?? ''}`;
+  // One request for the whole page (the collector reads it in as few engine queries as it can).
   const data = useAsync<PromptData>(async () => {
-    const [metrics, share, series, scores, spanHistory, registryHistory] = await Promise.all([
-      getJson<MetricsResponse>('/api/v1/metrics', base),
-      getJson<{ labels: LabelShare[] }>('/api/v1/labels/share', base).then((r) => r.labels),
-      getJson<{ points: TimeSeriesPoint[] }>('/api/v1/timeseries', {
-        ...base,
-        interval: window.intervalSeconds,
-      }).then((r) => r.points),
-      getJson<{ points: ScorePoint[] }>('/api/v1/scores/timeseries', {
-        ...base,
-        interval: window.intervalSeconds,
-      }).then((r) => r.points),
-      getJson<{ history: SpanLabelHistory[] }>('/api/v1/labels/history', {
-        prompt: name,
-        environment: env,
-      }).then((r) => r.history),
-      // Prompts that were never pushed to the registry have no registry history.
-      getJson<{ history: RegistryLabelMove[] }>(`/api/v1/prompts/${encodeURIComponent(name)}/history`).then(
-        (r) => r.history,
-        () => [],
-      ),
-    ]);
-    return { metrics, share, series, scores, spanHistory, registryHistory };
+    const page = await getJson<PromptPageResponse>('/api/v1/prompt-page', {
+      ...base,
+      interval: window.intervalSeconds,
+    });
+    return {
+      metrics: { prompt: page.prompt, from: page.from, to: page.to, versions: page.versions },
+      share: page.labels,
+      series: page.points,
+      scores: page.scorePoints,
+      spanHistory: page.labelHistory,
+      registryHistory: page.registryHistory,
+    };
   }, key);
   const dims = useAsync(
     () => getJson<Dimensions>('/api/v1/dimensions', { prompt: name, from: window.from, to: window.to }),
