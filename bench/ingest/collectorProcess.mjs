@@ -7,7 +7,7 @@
  * IPC, one reply per request:
  *   { type: 'start', config }  → { type: 'started', url, releaseMemory, engineMallocConf }
  *   { type: 'window' }         → { type: 'window', written, inserts, insertSeconds, heldForLag, rssFileMb, rssAnonMb }
- *   { type: 'drain', timeoutMs } → { type: 'drained', drained, drainSeconds, storedRows, storedSpanIds, peak }
+ *   { type: 'drain', timeoutMs } → { type: 'drained', drained, drainSeconds, storedRows, storedSpanIds, storedGenerations, peak }
  * then the process exits. `peak`: resident memory and its JavaScript share (V8 heap; Buffers outside
  * it), sampled every 50 ms from start to the end of the drain.
  */
@@ -65,7 +65,8 @@ async function handle(msg) {
       const drainSeconds = (performance.now() - started) / 1000;
       clearInterval(sampler);
       const rs = await collector.client.query({
-        query: 'SELECT count() AS n, uniqExact(SpanId) AS u FROM otel_traces',
+        query: `SELECT count() AS n, uniqExact(TraceId, SpanId) AS u,
+          (SELECT count() FROM promptline_generations) AS g FROM otel_traces`,
         format: 'JSONEachRow',
       });
       const [stored] = await rs.json();
@@ -76,6 +77,7 @@ async function handle(msg) {
         drainSeconds,
         storedRows: Number(stored?.n),
         storedSpanIds: Number(stored?.u),
+        storedGenerations: Number(stored?.g),
         peak: {
           rssMb: Math.round(peak.rss / MB),
           heapMb: Math.round(peak.heap / MB),

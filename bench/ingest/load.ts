@@ -8,6 +8,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { pack, unpack } from './batchFile.js';
 import { captureBatches } from './spans.js';
+import { traceIdOffsets, withRound } from './traceIds.js';
 
 export const SPANS_PER_BATCH = 512;
 /** Clients honour Retry-After, capped here (ms). */
@@ -38,6 +39,7 @@ function post(agent: Agent, url: URL, body: Buffer): Promise<{ status: number; r
 
 async function send(file: string, target: string, seconds: number): Promise<void> {
   const bodies = unpack(readFileSync(file));
+  const offsets = bodies.map(traceIdOffsets);
   const url = new URL(target);
   const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 8);
   const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
@@ -58,7 +60,9 @@ async function send(file: string, target: string, seconds: number): Promise<void
         if (due > performance.now()) await new Promise((r) => setTimeout(r, due - performance.now()));
         if (performance.now() >= deadline) break;
       }
-      const body = bodies[n % bodies.length]!;
+      // Every round of the captured requests gets fresh trace ids: every span sent is a new span.
+      const i = n % bodies.length;
+      const body = withRound(bodies[i]!, offsets[i]!, Math.floor(n / bodies.length));
       const t0 = performance.now();
       try {
         const res = await post(agent, url, body);

@@ -23,6 +23,8 @@ export interface GenerationSpec {
   outputTokens: number;
   costUsd: number;
   error: boolean;
+  /** `gen_ai.response.id`, when the span carries one. */
+  responseId?: string;
 }
 
 /**
@@ -81,6 +83,7 @@ export function generationSpans(
         [GEN_AI.USAGE_INPUT_TOKENS]: s.inputTokens,
         [GEN_AI.USAGE_OUTPUT_TOKENS]: s.outputTokens,
         [PROMPTLINE.COST_USD]: s.costUsd,
+        ...(s.responseId === undefined ? {} : { [GEN_AI.RESPONSE_ID]: s.responseId }),
       },
     });
     if (s.error) {

@@ -1,6 +1,7 @@
 import type { MetricComparison, RegressionReport } from '@promptline/clickhouse';
 
 import { CliError } from './CliError.js';
+import { versionLabel } from './metricsReport.js';
 
 /**
  * Deploy gates: `compare … --fail-on worse` and `regressions … --fail-on regression` exit 1 when
@@ -76,7 +77,9 @@ export function regressionsGate(
   const reasons: string[] = [];
   const where = (env: string): string => (env === '' ? '' : ` (${env})`);
   for (const move of latest.values()) {
-    const what = `v${move.fromVersion} → v${move.toVersion} at ${move.at}${where(move.environment)}`;
+    const from = versionLabel({ version: move.fromVersion, versionName: move.fromVersionName });
+    const to = versionLabel({ version: move.toVersion, versionName: move.toVersionName });
+    const what = `${from} → ${to} at ${move.at}${where(move.environment)}`;
     if (failOn.includes('regression') && move.regressions.length > 0)
       reasons.push(`regression: ${what}: ${move.regressions.join(', ')}`);
     if (failOn.includes('untested') && !move.metrics.some(tested))

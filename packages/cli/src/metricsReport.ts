@@ -1,3 +1,5 @@
+import { newestVersionFirst } from '@promptline/clickhouse';
+
 /**
  * The `promptline metrics` report: what `--json` prints (a stable, documented shape) and what the
  * human table is rendered from. Durations in milliseconds, money in US dollars, times ISO-8601 UTC.
@@ -49,7 +51,13 @@ export interface ScoreSummary {
 }
 
 export interface VersionMetrics {
+  /**
+   * The stored version number: the version itself for whole-number versions, a stable id (≥ 2^31) for
+   * named ones. `compare` takes either this or `versionName`.
+   */
   version: number;
+  /** The version as sent and shown: `3`, `2.1.0`, `2.2.0-rc1`, `#a1b2c3d4` (implicit, from a template hash). */
+  versionName: string;
   /** Labels the version was resolved through in the window (e.g. `production`). */
   labels: string[];
   count: number;
@@ -91,6 +99,8 @@ export interface MetricsReport {
   /** Where the numbers came from: `embedded:<dir>`, `clickhouse:<url>` or `collector:<url>`. */
   source: string;
   versions: VersionMetrics[];
+  /** Generations of the prompt in the window that count towards no version, by reason. */
+  unlinked: UnlinkedSummary[];
   /** With `--by`: the per-version figures per value of the dimension (scores not broken down). */
   breakdown?: MetricsBreakdownReport;
 }
@@ -103,6 +113,28 @@ export interface MetricsBreakdownReport {
   values: Array<{ value: string; count: number; versions: VersionMetrics[] }>;
   /** The values beyond `--top`, pooled; `null` when there were no more. */
   other: { values: number; count: number; versions: VersionMetrics[] } | null;
+}
+
+/** Generations not linked to a prompt version, for one reason. */
+export interface UnlinkedSummary {
+  /** `fallback`, `no_prompt_name`, `no_version` or `unparsable_version`. */
+  reason: string;
+  generations: number;
+}
+
+/** Why generations are not linked, in words. */
+export const UNLINKED_REASON_TEXT: Record<string, string> = {
+  fallback: 'fallback prompt',
+  no_prompt_name: 'no prompt name',
+  no_version: 'no version',
+  unparsable_version: 'unparsable version',
+};
+
+/** How a version is shown: `v3` for whole-number versions, the name as sent otherwise (`2.1.0`, `#a1b2c3d4`). */
+export function versionLabel(v: { version: number; versionName?: string }): string {
+  const name = v.versionName ?? '';
+  if (name === '' || name === String(v.version)) return `v${v.version}`;
+  return name;
 }
 
 function ms(value: number | null): string {
@@ -163,7 +195,11 @@ export function formatTable(
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)];
 }
 
-/** The human table: one row per version, newest version first, then the score distributions. */
+/**
+ * The human table: one row per version, newest first (whole-number versions by number, then named
+ * versions by first call in the window), then notes on unpriced and unlinked calls, then the score
+ * distributions.
+ */
 export function renderMetricsTable(report: MetricsReport): string[] {
   const header = [
     'version',
@@ -182,9 +218,14 @@ export function renderMetricsTable(report: MetricsReport): string[] {
     'first seen',
     'last seen',
   ];
-  const versions = [...report.versions].sort((a, b) => b.version - a.version);
+  const versions = [...report.versions].sort((a, b) =>
+    newestVersionFirst(
+      { version: a.version, firstSeen: a.firstSeen ?? '' },
+      { version: b.version, firstSeen: b.firstSeen ?? '' },
+    ),
+  );
   const rows = versions.map((v) => [
-    `v${v.version}`,
+    versionLabel(v),
     v.labels.length > 0 ? v.labels.join(',') : '–',
     String(v.count),
     `${pct(v.errorRate)}${ci(v.intervals.errorRate, pct)}`,
@@ -204,8 +245,15 @@ export function renderMetricsTable(report: MetricsReport): string[] {
   for (const v of versions) {
     if (v.costUsd.unpricedCalls > 0)
       table.push(
-        `v${v.version}: ${v.costUsd.unpricedCalls} of ${v.count} calls unpriced (no price for their model): cost shown without them`,
+        `${versionLabel(v)}: ${v.costUsd.unpricedCalls} of ${v.count} calls unpriced (no price for their model): cost shown without them`,
       );
+  }
+  const unlinked = report.unlinked.reduce((a, u) => a + u.generations, 0);
+  if (unlinked > 0) {
+    const parts = report.unlinked.map(
+      (u) => `${u.generations} ${UNLINKED_REASON_TEXT[u.reason] ?? u.reason}`,
+    );
+    table.push(`${unlinked} calls linked to no version (not in the rows above): ${parts.join(', ')}`);
   }
   const basis = versions.find((v) => v.costPerPass !== null)?.costPerPass?.basis;
   if (basis !== undefined)
@@ -240,7 +288,7 @@ export function renderScoreTable(versions: readonly VersionMetrics[]): string[] 
       const d = s.numeric;
       if (s.kind === 'numeric' && d !== null) {
         rows.push([
-          `v${v.version}`,
+          versionLabel(v),
           name,
           s.exact ? 'numeric' : 'numeric*',
           String(d.n),
@@ -256,7 +304,7 @@ export function renderScoreTable(versions: readonly VersionMetrics[]): string[] 
       } else if (s.kind === 'boolean' && s.passRate !== null) {
         const r = s.passRate;
         rows.push([
-          `v${v.version}`,
+          versionLabel(v),
           name,
           'boolean',
           String(r.n),
@@ -276,7 +324,7 @@ export function renderScoreTable(versions: readonly VersionMetrics[]): string[] 
           .join(', ');
         const more = (s.categories?.length ?? 0) > 4 ? ', …' : '';
         rows.push([
-          `v${v.version}`,
+          versionLabel(v),
           name,
           s.kind,
           String(s.count),
@@ -323,7 +371,7 @@ export function renderBreakdownTable(b: MetricsBreakdownReport): string[] {
   const rows = groups.flatMap(([value, versions]) =>
     versions.map((v) => [
       value,
-      `v${v.version}`,
+      versionLabel(v),
       String(v.count),
       `${pct(v.errorRate)}${ci(v.intervals.errorRate, pct)}`,
       ms(v.latencyMs.p50),

@@ -171,9 +171,11 @@ describe('promptline compare / regressions (embedded engine)', () => {
   });
 
   it('rejects bad arguments with exit code 2 and names them', async () => {
-    const bad = await run(['compare', '--prompt', PROMPT, '2', 'latest']);
+    const bad = await run(['compare', '--prompt', PROMPT, '2', 'v0']);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toContain('error: candidate version "latest" must be a positive whole number');
+    expect(bad.stderr).toContain(
+      'error: candidate version "v0" is not a version: version 0 is not a version',
+    );
     const alpha = await run(['compare', '--prompt', PROMPT, '2', '3', '--alpha', '2']);
     expect(alpha.code).toBe(2);
     expect(alpha.stderr).toContain('--alpha "2" must be between 0 and 1');

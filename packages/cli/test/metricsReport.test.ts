@@ -3,9 +3,14 @@ import { describe, expect, it } from 'vitest';
 import type { MetricsReport, ScoreSummary, VersionMetrics } from '../src/metricsReport.js';
 import { formatTable, renderBreakdownTable, renderMetricsTable } from '../src/metricsReport.js';
 
-function version(v: number, over: Partial<VersionMetrics> = {}): VersionMetrics {
+function version(
+  v: number,
+  over: Partial<Omit<VersionMetrics, 'versionName'>> & { name?: string } = {},
+): VersionMetrics {
+  const { name, ...rest } = over;
   return {
     version: v,
+    versionName: name ?? String(v),
     labels: [],
     count: 10,
     errors: 1,
@@ -19,7 +24,7 @@ function version(v: number, over: Partial<VersionMetrics> = {}): VersionMetrics 
     scores: {},
     firstSeen: '2026-11-21T10:00:00.000Z',
     lastSeen: '2026-11-21T11:30:00.000Z',
-    ...over,
+    ...rest,
   };
 }
 
@@ -51,6 +56,7 @@ describe('metrics table', () => {
           costUsd: { total: 2.5, perCall: 0.25, unpricedCalls: 0 },
         }),
       ],
+      unlinked: [],
     };
     const lines = renderMetricsTable(report);
     // The version table, a blank line, then the score table (one score).
@@ -77,9 +83,38 @@ describe('metrics table', () => {
       to: '2026-11-21T12:00:00.000Z',
       source: 'embedded:/x',
       versions: [version(1), version(2, { costUsd: { total: 0.5, perCall: 0.05, unpricedCalls: 3 } })],
+      unlinked: [],
     });
     expect(lines).toHaveLength(5);
     expect(lines[4]).toBe('v2: 3 of 10 calls unpriced (no price for their model): cost shown without them');
+  });
+
+  it('shows named versions by name after the numbered ones, latest first, and counts unlinked calls', () => {
+    const lines = renderMetricsTable({
+      prompt: 'p',
+      from: '2026-11-20T12:00:00.000Z',
+      to: '2026-11-21T12:00:00.000Z',
+      source: 'embedded:/x',
+      versions: [
+        version(3_529_375_573, { name: '2.1.0', firstSeen: '2026-11-21T08:00:00.000Z' }),
+        version(2_300_000_000, { name: '#a1b2c3d4', firstSeen: '2026-11-21T07:00:00.000Z' }),
+        version(4_000_000_000, { name: '2.2.0-rc1', firstSeen: '2026-11-21T09:00:00.000Z' }),
+        version(7),
+      ],
+      unlinked: [
+        { reason: 'unparsable_version', generations: 4 },
+        { reason: 'fallback', generations: 2 },
+      ],
+    });
+    expect(lines.slice(2, 6).map((l) => l.split(/\s+/)[0])).toEqual([
+      'v7',
+      '2.2.0-rc1',
+      '2.1.0',
+      '#a1b2c3d4',
+    ]);
+    expect(lines[6]).toBe(
+      '6 calls linked to no version (not in the rows above): 4 unparsable version, 2 fallback prompt',
+    );
   });
 
   it('shows intervals, cost per pass and each score kind', () => {
@@ -124,6 +159,7 @@ describe('metrics table', () => {
       from: '2026-11-20T12:00:00.000Z',
       to: '2026-11-21T12:00:00.000Z',
       source: 'embedded:/x',
+      unlinked: [],
       versions: [
         version(3, {
           intervals: { errorRate: ci(0.018, 0.41), 'latencyMs.p95': ci(900, 1100) },

@@ -13,12 +13,15 @@ import { mulberry32 } from '../../../test/kit/random.js';
  * statistic moving the same way, so the change column and the verdict never disagree.
  */
 
-function side(over: Partial<SideData> & { seed: number; shift?: number; scoreShift?: number }): SideData {
+function side(
+  over: Partial<Omit<SideData, 'versionName'>> & { seed: number; shift?: number; scoreShift?: number },
+): SideData {
   const rnd = mulberry32(over.seed);
   const shift = over.shift ?? 0;
   const scoreShift = over.scoreShift ?? 0;
   const latency = Array.from({ length: 200 }, () => 100 * Math.exp(rnd()) + shift);
   return {
+    versionName: '',
     generations: 200,
     errors: 4,
     totalTokens: { n: 196, mean: 300, variance: 400 },

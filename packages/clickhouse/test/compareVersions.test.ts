@@ -210,7 +210,10 @@ describe('compareVersions on the embedded engine', () => {
       expect(err).toBeInstanceOf(QueryOptionsError);
       expect((err as Error).message).toMatch(message);
     };
-    await bad({ baseline: 0 }, /baseline must be a positive integer/);
+    await bad({ baseline: 0 }, /baseline must be a positive whole number or a version name/);
+    await bad({ candidate: '0' }, /candidate "0" is not a version: version 0 is not a version/);
+    await bad({ candidate: '  ' }, /candidate is required/);
+    await bad({ candidate: `x${'y'.repeat(128)}` }, /longer than 128 characters/);
     await bad({ from: TO, to: FROM }, /from < to/);
     await bad({ alpha: 2 }, /alpha/);
     await bad({ promptName: '' }, /compare: promptName is required/);

@@ -1,7 +1,3 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -29,6 +25,8 @@ import {
   wilsonInterval,
 } from '../src/stats/index.js';
 import { regularizedBeta, regularizedGammaP, regularizedGammaQ } from '../src/stats/special.js';
+import { pythonVenv } from '../../../test/kit/pythonVenv.js';
+import type { PythonVenv } from '../../../test/kit/pythonVenv.js';
 import { mulberry32 } from '../../../test/kit/random.js';
 
 /**
@@ -221,33 +219,11 @@ interface Reference {
   hedges: Array<[number, number]>;
 }
 
-let dir = '';
+let py: PythonVenv | undefined;
 let ref: Reference;
 
 beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'promptline-stats-ref-'));
-  const venv = join(dir, 'venv');
-  const run = (cmd: string, args: string[], input?: string): string =>
-    execFileSync(cmd, args, {
-      input,
-      encoding: 'utf8',
-      maxBuffer: 256 * 1024 * 1024,
-      timeout: 600_000,
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-  run(process.env.PYTHON ?? 'python3', ['-m', 'venv', venv]);
-  const bin = join(venv, process.platform === 'win32' ? 'Scripts' : 'bin');
-  run(join(bin, 'python'), [
-    '-m',
-    'pip',
-    'install',
-    '--quiet',
-    '--no-input',
-    '--disable-pip-version-check',
-    '--only-binary=:all:',
-    SCIPY,
-    NUMPY,
-  ]);
+  py = pythonVenv('promptline-stats-ref-', [SCIPY, NUMPY]);
   const cases = {
     normalQuantile: normalQ,
     studentTQuantile: tQ,
@@ -276,11 +252,11 @@ beforeAll(() => {
     hodgesLehmann: hlCases,
     hedges: hedgesCases,
   };
-  ref = JSON.parse(run(join(bin, 'python'), [SCRIPT], JSON.stringify(cases))) as Reference;
+  ref = JSON.parse(py.run([SCRIPT], { input: JSON.stringify(cases) })) as Reference;
 }, 900_000);
 
 afterAll(() => {
-  if (dir !== '') rmSync(dir, { recursive: true, force: true });
+  py?.remove();
 });
 
 // ---- comparison helpers ------------------------------------------------------------------------

@@ -170,7 +170,9 @@ describe('read API: typed metrics over HTTP', () => {
       headers: { authorization: `Bearer ${READ}` },
     });
     expect(bad.status).toBe(400);
-    expect(((await bad.json()) as { error: string }).error).toMatch(/^baseline: must be a whole number/);
+    expect(((await bad.json()) as { error: string }).error).toMatch(
+      /^compare: baseline "0" is not a version/,
+    );
     const regressions = await fetch(
       `${collector.url}/api/v1/regressions?prompt=support-answer&label=production&since=1h&max_window=10m`,
       { headers: { authorization: `Bearer ${READ}` } },

@@ -2,7 +2,7 @@ import type { SpanContext } from '@opentelemetry/api';
 import { ROOT_CONTEXT, TraceFlags, isSpanContextValid, trace } from '@opentelemetry/api';
 import type { AnyValueMap, Logger } from '@opentelemetry/api-logs';
 import { SeverityNumber, logs } from '@opentelemetry/api-logs';
-import { EVALUATION, EVALUATION_EVENT_NAME } from '@promptline/semconv';
+import { EVALUATION, EVALUATION_EVENT_NAME, GEN_AI } from '@promptline/semconv';
 import type { ScoreDataType } from '@promptline/semconv';
 import { randomUUID } from 'node:crypto';
 import { logger } from './logger.js';
@@ -20,11 +20,15 @@ export interface ScoreOptions {
   readonly id?: string;
 }
 
-/** The span a score is about: trace and span id (hex), e.g. passed from another process. */
-export interface ScoreTarget {
-  readonly traceId: string;
-  readonly spanId: string;
-}
+/**
+ * What a score is about: the generation's span (trace and span id, hex), or the provider's response
+ * id (`gen_ai.response.id`, e.g. `chatcmpl-…`) when that is all the scoring process knows.
+ */
+export type ScoreTarget =
+  { readonly traceId: string; readonly spanId: string } | { readonly responseId: string };
+
+/** Longest response id accepted (longer ones are not provider response ids). */
+const MAX_RESPONSE_ID = 512;
 
 let scoreLogger: Logger | undefined;
 
@@ -51,9 +55,12 @@ function checkValue(value: unknown, dataType: ScoreDataType): string | undefined
 }
 
 /**
- * Records a score for a span as a `gen_ai.evaluation.result` OpenTelemetry log record whose trace
- * and span ids are the scored span's. Works from any process: pass the ids you stored with the
- * response. Never throws: an invalid score is logged and dropped (returns `undefined`).
+ * Records a score for a generation as a `gen_ai.evaluation.result` OpenTelemetry log record. Given a
+ * span, the record's trace and span ids are the scored span's; given `{ responseId }`, the record
+ * carries `gen_ai.response.id` and no trace context (not even the current span's), and Promptline
+ * links it to the generation with that response id in the project, whether the score or the
+ * generation arrives first. Works from any process: pass the ids (or the response id) you stored
+ * with the response. Never throws: an invalid score is logged and dropped (returns `undefined`).
  *
  * Attributes: `gen_ai.evaluation.name`, `gen_ai.evaluation.score.value` (numeric; 1/0 for boolean),
  * `gen_ai.evaluation.score.label` (categorical; `true`/`false` for boolean),
@@ -64,6 +71,7 @@ function checkValue(value: unknown, dataType: ScoreDataType): string | undefined
  * @example
  * ```ts
  * score({ traceId, spanId }, 'helpful', true, { source: 'user-feedback', comment: 'thumbs up' });
+ * score({ responseId: 'chatcmpl-9x…' }, 'helpful', false, { source: 'user-feedback' });
  * ```
  */
 export function score(
@@ -80,19 +88,30 @@ export function score(
       typeof name !== 'string' || name === ''
         ? 'a score needs a non-empty name'
         : checkValue(value, dataType);
-    const spanContext: SpanContext = {
-      traceId: target.traceId,
-      spanId: target.spanId,
-      traceFlags: TraceFlags.SAMPLED,
-      isRemote: true,
-    };
-    if (problem === undefined && !isSpanContextValid(spanContext)) {
-      logger.warn(`score "${name}" dropped: invalid traceId/spanId`, target.traceId, target.spanId);
-      return undefined;
-    }
     if (problem !== undefined) {
       logger.warn(`score "${String(name)}" dropped: ${problem} (got ${JSON.stringify(value)})`);
       return undefined;
+    }
+    let responseId: string | undefined;
+    let scoredContext = ROOT_CONTEXT;
+    if ('responseId' in target) {
+      responseId = target.responseId;
+      if (typeof responseId !== 'string' || responseId.trim() === '' || responseId.length > MAX_RESPONSE_ID) {
+        logger.warn(`score "${name}" dropped: invalid responseId`, target.responseId);
+        return undefined;
+      }
+    } else {
+      const spanContext: SpanContext = {
+        traceId: target.traceId,
+        spanId: target.spanId,
+        traceFlags: TraceFlags.SAMPLED,
+        isRemote: true,
+      };
+      if (!isSpanContextValid(spanContext)) {
+        logger.warn(`score "${name}" dropped: invalid traceId/spanId`, target.traceId, target.spanId);
+        return undefined;
+      }
+      scoredContext = trace.setSpanContext(ROOT_CONTEXT, spanContext);
     }
     const id = options.id ?? randomUUID();
     const attributes: AnyValueMap = {
@@ -109,13 +128,15 @@ export function score(
     }
     if (options.comment !== undefined) attributes[EVALUATION.EXPLANATION] = options.comment;
     if (options.source !== undefined) attributes[EVALUATION.SOURCE] = options.source;
+    if (responseId !== undefined) attributes[GEN_AI.RESPONSE_ID] = responseId;
     const target_ = scoreLogger ?? logs.getLogger(INSTRUMENTATION_NAME, INSTRUMENTATION_VERSION);
     target_.emit({
       eventName: EVALUATION_EVENT_NAME,
       severityNumber: SeverityNumber.INFO,
       severityText: 'INFO',
       attributes,
-      context: trace.setSpanContext(ROOT_CONTEXT, spanContext),
+      // A response-id score carries no trace context at all: never the current span's.
+      context: scoredContext,
     });
     return id;
   } catch (err) {

@@ -59,6 +59,7 @@ describe('observe()', () => {
       [GEN_AI.REQUEST_MODEL]: 'gpt-4o-mini',
       [GEN_AI.PROVIDER_NAME]: 'openai',
       [GEN_AI.PROMPT_NAME]: 'support/triage',
+      [GEN_AI.PROMPT_VERSION]: '7',
       [PROMPTLINE.PROMPT_VERSION]: 7,
       [PROMPTLINE.PROMPT_LABEL]: 'production',
       [PROMPTLINE.PROMPT_HASH]: prompt.hash,
@@ -394,6 +395,31 @@ describe('context-manager and manual generations', () => {
     });
     expect(recs[1]!.attributes[EVALUATION.SCORE_VALUE]).toBeUndefined();
     for (const r of recs) expect(r.spanContext?.spanId).toBe(ids.spanId);
+  });
+
+  it('a score by response id carries gen_ai.response.id and no trace context, even inside a span', async () => {
+    t.logs.reset();
+    const warned: string[] = [];
+    setLogSink((level, line) => warned.push(`${level} ${line}`));
+    try {
+      // Scored from inside an unrelated active span (say, the feedback handler's own span).
+      await startActiveGeneration('feedback-handler', {}, () => {
+        expect(score({ responseId: 'chatcmpl-9xYz' }, 'helpful', 0.5, { id: 'fb-1' })).toBe('fb-1');
+        expect(score({ responseId: '  ' }, 'helpful', 1)).toBeUndefined();
+        return Promise.resolve();
+      });
+    } finally {
+      setLogSink(undefined);
+    }
+    expect(warned).toEqual(['warn [promptline] warn: score "helpful" dropped: invalid responseId   ']);
+    const [rec, ...rest] = t.logs.getFinishedLogRecords();
+    expect(rest).toHaveLength(0);
+    expect(rec!.attributes).toMatchObject({
+      [GEN_AI.RESPONSE_ID]: 'chatcmpl-9xYz',
+      [EVALUATION.SCORE_VALUE]: 0.5,
+      [EVALUATION.ID]: 'fb-1',
+    });
+    expect(rec!.spanContext).toBeUndefined();
   });
 });
 

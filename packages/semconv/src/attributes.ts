@@ -27,6 +27,11 @@ export const GEN_AI = {
   USAGE_CACHE_WRITE_INPUT_TOKENS: 'gen_ai.usage.cache_write.input_tokens',
   USAGE_REASONING_OUTPUT_TOKENS: 'gen_ai.usage.reasoning.output_tokens',
   PROMPT_NAME: 'gen_ai.prompt.name',
+  /**
+   * Version of the named prompt, a string (`3`, `2.1.0`, `2.2.0-rc1`). Read with `gen_ai.prompt.name`;
+   * when a span also carries `promptline.prompt.version`, that one wins.
+   */
+  PROMPT_VERSION: 'gen_ai.prompt.version',
   INPUT_MESSAGES: 'gen_ai.input.messages',
   OUTPUT_MESSAGES: 'gen_ai.output.messages',
   CONVERSATION_ID: 'gen_ai.conversation.id',
@@ -38,6 +43,10 @@ export const GEN_AI_GENERATION_OPERATIONS = ['chat', 'text_completion', 'generat
 
 /** Promptline's own span attributes, for what the GenAI conventions do not define. */
 export const PROMPTLINE = {
+  /**
+   * Version of the prompt (`gen_ai.prompt.name`) in Promptline's registry: a positive integer. The
+   * SDK also sets the standard `gen_ai.prompt.version`; when both are present, this one wins.
+   */
   PROMPT_VERSION: 'promptline.prompt.version',
   PROMPT_LABEL: 'promptline.prompt.label',
   PROMPT_HASH: 'promptline.prompt.hash',

@@ -49,6 +49,8 @@ export const TRACELOOP = {
   PROMPT_VERSION: 'traceloop.prompt.version',
   PROMPT_VERSION_HASH: 'traceloop.prompt.version_hash',
   PROMPT_VERSION_NAME: 'traceloop.prompt.version_name',
+  /** Prompt template text; a prompt with a key but no version gets a version from its hash. */
+  PROMPT_TEMPLATE: 'traceloop.prompt.template',
   REQUEST_TYPE: 'llm.request.type',
   /** Pre-1.0 GenAI token keys still emitted by OpenLLMetry. */
   USAGE_PROMPT_TOKENS: 'gen_ai.usage.prompt_tokens',

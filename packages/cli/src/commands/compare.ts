@@ -1,8 +1,10 @@
 import type { Command } from 'commander';
+import { resolveVersion, versionArgument } from '@promptline/clickhouse';
 import type { VersionComparison } from '@promptline/clickhouse';
 
 import { CliError } from '../CliError.js';
 import { renderComparisonTable } from '../comparisonTable.js';
+import { versionLabel } from '../metricsReport.js';
 import { COMPARE_FAIL_ON, compareGate, enforceGate, parseFailOn } from '../gate.js';
 import type { GateResult } from '../gate.js';
 import type { CliContext, GlobalOptions } from '../context.js';
@@ -34,6 +36,20 @@ export function positiveInt(text: string, name: string): number {
     throw new CliError(`${name} "${text}" must be a positive whole number`, { exitCode: 2 });
   }
   return n;
+}
+
+/**
+ * A version argument as typed (`3`, `v3`, `2.1.0`, `2.2.0-rc1`, `#a1b2c3d4`, or a stored id from
+ * `metrics --json`), or a CliError (exit code 2) saying why it is not a version.
+ */
+export function versionArg(text: string, name: string): number | string {
+  const version = versionArgument(text);
+  try {
+    resolveVersion(version, name);
+  } catch (error) {
+    throw new CliError((error as Error).message, { exitCode: 2 });
+  }
+  return version;
 }
 
 /** An alpha in (0, 1), or a CliError. */
@@ -85,8 +101,8 @@ async function runCompare(
 ): Promise<void> {
   const { out, env } = ctx;
   if (opts.prompt.trim() === '') throw new CliError('--prompt must name a prompt', { exitCode: 2 });
-  const baseline = positiveInt(baselineText, 'baseline version');
-  const candidate = positiveInt(candidateText, 'candidate version');
+  const baseline = versionArg(baselineText, 'baseline version');
+  const candidate = versionArg(candidateText, 'candidate version');
   const windowMs = parseDuration(opts.since);
   const tests = testOptions(opts);
   const failOn = opts.failOn === undefined ? undefined : parseFailOn(opts.failOn, COMPARE_FAIL_ON);
@@ -111,10 +127,12 @@ async function runCompare(
   } finally {
     await source.close();
   }
+  const baseName = versionLabel({ version: report.baseline, versionName: report.baselineName });
+  const candName = versionLabel({ version: report.candidate, versionName: report.candidateName });
   if (failOn !== undefined) report.gate = compareGate(report.metrics, failOn);
   if (report.baselineGenerations === 0 && report.candidateGenerations === 0) {
     out.note(
-      `no generations of v${baseline} or v${candidate} of "${opts.prompt}" in project "${project}" in the last ${opts.since}` +
+      `no generations of ${baseName} or ${candName} of "${opts.prompt}" in project "${project}" in the last ${opts.since}` +
         ' (wrong --project? `promptline metrics --prompt NAME` lists the versions)',
     );
   }
@@ -124,7 +142,7 @@ async function runCompare(
     return;
   }
   out.line(
-    `prompt ${report.prompt}: v${baseline} (baseline, ${report.baselineGenerations} calls) vs v${candidate} ` +
+    `prompt ${report.prompt}: ${baseName} (baseline, ${report.baselineGenerations} calls) vs ${candName} ` +
       `(candidate, ${report.candidateGenerations} calls) — last ${opts.since} (${report.from} → ${report.to}) — ${source.name}`,
   );
   for (const row of renderComparisonTable(report.metrics)) out.line(row);
@@ -142,8 +160,11 @@ export const register = (program: Command, ctx: CliContext): void => {
     .description(
       'compare two versions of a prompt: latency, TTFT, tokens, cost, error rate and scores, with significance tests',
     )
-    .argument('<baseline>', 'baseline version (e.g. the one production served before)')
-    .argument('<candidate>', 'candidate version')
+    .argument(
+      '<baseline>',
+      'baseline version as sent (3, v3, 2.1.0, #a1b2c3d4), e.g. the one production served before',
+    )
+    .argument('<candidate>', 'candidate version (2.2.0-rc1, 4, …)')
     .requiredOption('--prompt <name>', 'prompt name')
     .option('--since <window>', 'time window ending now: 30m, 24h, 7d, …', '7d')
     .option('--label <label>', 'only generations served under this label')

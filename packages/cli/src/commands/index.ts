@@ -5,6 +5,7 @@ import { register as regressions } from './regressions.js';
 import { register as check } from './check.js';
 import { register as migrate } from './migrate.js';
 import { register as prompts } from './prompts.js';
+import { register as unlinked } from './unlinked.js';
 import { register as up } from './up.js';
 import { register as consoleCommand } from './console.js';
 
@@ -17,6 +18,7 @@ export const COMMANDS: readonly RegisterCommand[] = [
   consoleCommand,
   migrate,
   metrics,
+  unlinked,
   compare,
   regressions,
   check,

@@ -114,12 +114,16 @@ async function runMetrics(
       ...(opts.passScore === undefined ? {} : { passScore: opts.passScore }),
     };
     const versions = await source.versionMetrics(query);
+    const { unlinked } = await source.unlinked({ prompt: opts.prompt, from, to });
+    const byReason = new Map<string, number>();
+    for (const u of unlinked) byReason.set(u.reason, (byReason.get(u.reason) ?? 0) + u.generations);
     report = {
       prompt: opts.prompt,
       from: from.toISOString(),
       to: to.toISOString(),
       source: source.name,
       versions,
+      unlinked: [...byReason].map(([reason, generations]) => ({ reason, generations })),
     };
     if (opts.by !== undefined) {
       report.breakdown = await source.breakdown({
@@ -135,7 +139,7 @@ async function runMetrics(
     out.json(report);
     return;
   }
-  if (report.versions.length === 0) {
+  if (report.versions.length === 0 && report.unlinked.length === 0) {
     out.line(`no generations for prompt "${opts.prompt}" in the last ${opts.since} (${source.name})`);
     return;
   }

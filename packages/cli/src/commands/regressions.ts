@@ -3,6 +3,7 @@ import type { RegressionReport } from '@promptline/clickhouse';
 
 import { CliError } from '../CliError.js';
 import { renderComparisonTable } from '../comparisonTable.js';
+import { versionLabel } from '../metricsReport.js';
 import { enforceGate, parseFailOn, REGRESSIONS_FAIL_ON, regressionsGate } from '../gate.js';
 import type { GateResult } from '../gate.js';
 import type { CliContext, GlobalOptions } from '../context.js';
@@ -96,7 +97,8 @@ async function runRegressions(
     const length = Date.parse(move.after.to) - Date.parse(move.after.from);
     out.line('');
     out.line(
-      `${report.label} moved v${move.fromVersion} → v${move.toVersion} at ${move.at}` +
+      `${report.label} moved ${versionLabel({ version: move.fromVersion, versionName: move.fromVersionName })} → ` +
+        `${versionLabel({ version: move.toVersion, versionName: move.toVersionName })} at ${move.at}` +
         `${move.actor === null ? '' : ` by ${move.actor}`}` +
         `${move.environment === '' ? '' : ` (${move.environment})`}; ${duration(length)} before vs after: ` +
         `${move.before.generations} vs ${move.after.generations} calls`,

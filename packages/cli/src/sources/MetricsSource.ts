@@ -4,6 +4,7 @@ import type {
   CompareVersionsQuery,
   DetectRegressionsQuery,
   RegressionReport,
+  UnlinkedCount,
   VersionComparison,
 } from '@promptline/clickhouse';
 
@@ -24,6 +25,13 @@ export interface BreakdownQuery extends VersionMetricsQuery {
   top?: number;
 }
 
+/** A window, and optionally one prompt, whose unlinked generations are counted. */
+export interface UnlinkedQuery {
+  prompt?: string;
+  from: Date;
+  to: Date;
+}
+
 /**
  * Where `promptline metrics`, `compare` and `regressions` read from: the engine directly (embedded
  * or a ClickHouse server), or a running collector through its typed read API.
@@ -37,6 +45,8 @@ export interface MetricsSource {
    * the engine, the key's when reading through a collector (which ignores `query.projectId`).
    */
   compare(query: CompareVersionsQuery): Promise<VersionComparison & { project: string }>;
+  /** `unlinkedGenerations` on this source (the project read, as in {@link compare}). */
+  unlinked(query: UnlinkedQuery): Promise<{ project: string; unlinked: UnlinkedCount[] }>;
   /** `detectRegressions` on this source; `project` as in {@link compare}. */
   regressions(query: DetectRegressionsQuery): Promise<RegressionReport & { project: string }>;
   /** `metricsBreakdown` on this source, in the report's shape. */

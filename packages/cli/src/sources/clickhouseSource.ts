@@ -6,6 +6,7 @@ import {
   metricsBreakdown,
   metricsByVersion,
   trafficShareByLabel,
+  unlinkedGenerations,
 } from '@promptline/clickhouse';
 import type {
   Interval as StoredInterval,
@@ -72,6 +73,7 @@ export function toReportVersion(row: StoredVersionMetrics, labels: readonly stri
   for (const [k, i] of Object.entries(row.intervals)) intervals[k] = interval(i)!;
   return {
     version: row.version,
+    versionName: row.versionName,
     labels: [...labels].sort(),
     count: row.requests,
     errors: row.errors,
@@ -148,6 +150,17 @@ export function clickhouseSource(
       const project = opts.projectId ?? query.projectId ?? DEFAULT_PROJECT;
       const db = opts.database === undefined ? {} : { database: opts.database };
       return { project, ...(await detectRegressions(client, { ...query, ...db, projectId: project })) };
+    },
+    async unlinked(query) {
+      const project = opts.projectId ?? DEFAULT_PROJECT;
+      const unlinked = await unlinkedGenerations(client, {
+        projectId: project,
+        from: query.from,
+        to: query.to,
+        ...(query.prompt === undefined ? {} : { promptName: query.prompt }),
+        ...(opts.database === undefined ? {} : { database: opts.database }),
+      });
+      return { project, unlinked };
     },
     async versionMetrics(query: VersionMetricsQuery): Promise<VersionMetrics[]> {
       const window = {

@@ -5,6 +5,7 @@ import type {
   LabelShare,
   MetricsBreakdown,
   RegressionReport,
+  UnlinkedCount,
   VersionComparison,
   VersionMetrics as StoredVersionMetrics,
 } from '@promptline/clickhouse';
@@ -12,7 +13,7 @@ import type {
 import { CliError } from '../CliError.js';
 import type { VersionMetrics } from '../metricsReport.js';
 import { toReportBreakdown, toReportVersion } from './clickhouseSource.js';
-import type { MetricsSource, VersionMetricsQuery } from './MetricsSource.js';
+import type { MetricsSource, UnlinkedQuery, VersionMetricsQuery } from './MetricsSource.js';
 
 const TIMEOUT_MS = 30_000;
 
@@ -64,8 +65,8 @@ function testParams(
 
 /**
  * Reads through a running collector's typed read API (`/api/v1/metrics`, `/metrics/breakdown`,
- * `/labels/share`, `/compare`, `/regressions`, `/checks/baseline`) with a `read` key; the key's
- * project is the one read.
+ * `/labels/share`, `/compare`, `/regressions`, `/checks/baseline`, `/unlinked`) with a `read` key;
+ * the key's project is the one read.
  */
 export function collectorSource(baseUrl: string, apiKey: string): MetricsSource {
   const base = baseUrl.replace(/\/+$/, '');
@@ -89,6 +90,13 @@ export function collectorSource(baseUrl: string, apiKey: string): MetricsSource 
         labels.set(share.version, [...(labels.get(share.version) ?? []), share.label]);
       }
       return metrics.versions.map((row) => toReportVersion(row, labels.get(row.version) ?? []));
+    },
+    async unlinked(q: UnlinkedQuery): Promise<{ project: string; unlinked: UnlinkedCount[] }> {
+      const u = new URL(`${base}/api/v1/unlinked`);
+      if (q.prompt !== undefined) u.searchParams.set('prompt', q.prompt);
+      u.searchParams.set('from', q.from.toISOString());
+      u.searchParams.set('to', q.to.toISOString());
+      return getJson<{ project: string; unlinked: UnlinkedCount[] }>(u, apiKey);
     },
     async compare(q: CompareVersionsQuery): Promise<VersionComparison & { project: string }> {
       const u = new URL(`${base}/api/v1/compare`);

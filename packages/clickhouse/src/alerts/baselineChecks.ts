@@ -53,7 +53,7 @@ export interface BaselineCheckReport {
 
 /** The tables the rule SQL names, qualified with the query's database. */
 const TABLES =
-  /\b(prompt_label_events|promptline_label_history|promptline_version_stats_1h|promptline_scores|promptline_span_index)\b/g;
+  /\b(prompt_label_events|promptline_label_history|promptline_version_stats_1h|promptline_scores|promptline_span_index|promptline_response_index)\b/g;
 
 /** The rule SQL at `now` for one project: Grafana's macros as parameters, tables in `db`. */
 function render(rule: BaselineRule, db: string): string {

@@ -1,5 +1,6 @@
 import { histogramRepresentativeSql } from '../schema/histogram.js';
 import { SCORE_VALUE_SQL } from '../read/scoreValue.js';
+import { LATE_SCORE_KEYS, lateScoreJoins } from '../read/lateScores.js';
 
 /**
  * Baseline-relative alert rules: does the version a label serves now do significantly worse than
@@ -184,7 +185,7 @@ FROM (
     FROM moves AS m
     INNER JOIN (
         -- resolved scores, plus scores that arrived before their span (resolved now, through the
-        -- span index, as the query layer does); a declared boolean's true/false label counts 1/0
+        -- response index, then the span index, as the query layer does); a declared boolean's true/false label counts 1/0
         SELECT toString(project_id) AS project_id, toString(prompt_name) AS prompt_name,
             toString(prompt_label) AS prompt_label, toString(environment) AS environment, prompt_version,
             toString(score_name) AS score_name, generation_time AS time, assumeNotNull(v) AS value
@@ -197,10 +198,10 @@ FROM (
         SELECT toString(u.project_id), s.prompt_name, s.prompt_label, s.environment, s.prompt_version,
             toString(u.score_name), s.timestamp, assumeNotNull(u.v)
         FROM (
-            SELECT project_id, score_name, span_key, ${SCORE_VALUE_SQL} AS v FROM promptline_scores
+            SELECT project_id, score_name, ${LATE_SCORE_KEYS}, ${SCORE_VALUE_SQL} AS v FROM promptline_scores
             WHERE prompt_version = 0 AND timestamp >= toStartOfHour($__toTime) - INTERVAL ${MOVE_MAX_AGE_DAYS + 2} DAY
         ) AS u
-        INNER JOIN promptline_span_index AS s ON s.span_key = u.span_key
+        ${lateScoreJoins('')}
         WHERE u.v IS NOT NULL
         SETTINGS join_algorithm = 'direct,hash'
     ) AS s ON s.project_id = m.project_id AND s.prompt_name = m.prompt_name AND s.prompt_label = m.prompt_label

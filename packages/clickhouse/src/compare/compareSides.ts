@@ -161,7 +161,9 @@ export interface ScoreSample {
 }
 
 /** What compareSides needs of one side: readSide's data, whose scores may also carry types and labels. */
-export type SideInput = Omit<SideData, 'scores'> & { scores: ReadonlyMap<string, ScoreSample> };
+export type SideInput = Omit<SideData, 'scores' | 'versionName'> & {
+  scores: ReadonlyMap<string, ScoreSample>;
+};
 
 interface Pending {
   row: MetricComparison;

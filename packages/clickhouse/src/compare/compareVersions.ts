@@ -6,6 +6,7 @@ import { checkQueryWindow } from '../read/queryWindow.js';
 import { compareSides } from './compareSides.js';
 import type { MetricComparison } from './compareSides.js';
 import { readSide } from './versionSample.js';
+import { resolveVersion } from '../read/versionInput.js';
 import type { SideQuery } from './versionSample.js';
 
 /**
@@ -23,8 +24,12 @@ export const DEFAULT_ALPHA = 0.05;
 
 /** Options of {@link compareVersions}. */
 export interface CompareVersionsQuery extends Omit<WindowQuery, 'model' | 'rawEdgeMaxRows'> {
-  baseline: number;
-  candidate: number;
+  /**
+   * The versions as stored (`VersionMetrics.version`) or as named: `3`, `'3'`, `'v3'`, `'2.1.0'`,
+   * `'2.2.0-rc1'`, `'#a1b2c3d4'`.
+   */
+  baseline: number | string;
+  candidate: number | string;
   /** Values read per version and per sampled metric (latency, TTFT, each score). Default 5000. */
   sampleLimit?: number;
   /** Minimum values per version for a metric to be tested. Default 20. */
@@ -36,8 +41,12 @@ export interface CompareVersionsQuery extends Omit<WindowQuery, 'model' | 'rawEd
 /** Result of {@link compareVersions}. */
 export interface VersionComparison {
   prompt: string;
+  /** Stored version numbers of the two sides (see `VersionMetrics.version`). */
   baseline: number;
   candidate: number;
+  /** The two versions as shown: `3`, `2.1.0`, `#a1b2c3d4`. */
+  baselineName: string;
+  candidateName: string;
   from: string;
   to: string;
   alpha: number;
@@ -69,12 +78,6 @@ export function resolveCompareOptions(q: { sampleLimit?: number; minSamples?: nu
   return { sampleLimit, minSamples, alpha };
 }
 
-function checkVersion(name: string, v: number): void {
-  if (!Number.isInteger(v) || v < 1 || v > 0xffffffff) {
-    throw new QueryOptionsError(`compare: ${name} must be a positive integer version (got ${v})`);
-  }
-}
-
 /**
  * Compares a candidate version of a prompt with a baseline version over one window: latency and
  * TTFT (median; Mann–Whitney U on samples), total tokens and cost per successful generation (mean;
@@ -84,9 +87,11 @@ function checkVersion(name: string, v: number): void {
  * when the adjusted p is below `alpha` and the headline statistic moved that way. Each side's
  * headline comes with a confidence interval at level 1 − `alpha`.
  *
+ * Versions are given as stored or as named (`'2.1.0'`, `'2.2.0-rc1'`).
+ *
  * @example
  * const r = await compareVersions(client, {
- *   promptName: 'support-reply', baseline: 2, candidate: 3,
+ *   promptName: 'support-reply', baseline: 2, candidate: 3, // or baseline: '2.1.0', candidate: '2.2.0-rc1'
  *   from: new Date(Date.now() - 7 * 86_400_000), to: new Date(),
  * });
  * const worse = r.metrics.filter((m) => m.verdict === 'worse'); // each with m.pAdjusted and the effect size
@@ -96,8 +101,8 @@ export async function compareVersions(
   q: CompareVersionsQuery,
 ): Promise<VersionComparison> {
   checkPrompt(q, 'compare');
-  checkVersion('baseline', q.baseline);
-  checkVersion('candidate', q.candidate);
+  const baseline = resolveVersion(q.baseline, 'compare: baseline');
+  const candidate = resolveVersion(q.candidate, 'compare: candidate');
   checkQueryWindow('compare', q.from, q.to);
   const opts = resolveCompareOptions(q);
   const side = (version: number): SideQuery => ({
@@ -112,12 +117,14 @@ export async function compareVersions(
     ...(q.label === undefined ? {} : { label: q.label }),
   });
   // One side after the other: the embedded engine serves one query at a time per process.
-  const base = await readSide(client, side(q.baseline));
-  const cand = await readSide(client, side(q.candidate));
+  const base = await readSide(client, side(baseline.id));
+  const cand = await readSide(client, side(candidate.id));
   return {
     prompt: q.promptName,
-    baseline: q.baseline,
-    candidate: q.candidate,
+    baseline: baseline.id,
+    candidate: candidate.id,
+    baselineName: base.versionName || baseline.name,
+    candidateName: cand.versionName || candidate.name,
     from: q.from.toISOString(),
     to: q.to.toISOString(),
     alpha: opts.alpha,

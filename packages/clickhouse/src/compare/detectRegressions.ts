@@ -8,6 +8,7 @@ import { compareSides } from './compareSides.js';
 import type { MetricComparison } from './compareSides.js';
 import { resolveCompareOptions } from './compareVersions.js';
 import { readSide } from './versionSample.js';
+import { versionName } from '../schema/promptVersion.js';
 import type { SideQuery } from './versionSample.js';
 
 /**
@@ -77,6 +78,9 @@ export interface LabelMove {
   actor: string | null;
   fromVersion: number;
   toVersion: number;
+  /** The versions as shown: `3`, `2.1.0`, `#a1b2c3d4`. */
+  fromVersionName: string;
+  toVersionName: string;
   /** `[start, at)` for the old version and `[at, end)` for the new one, equal lengths. */
   before: { from: string; to: string; generations: number };
   after: { from: string; to: string; generations: number };
@@ -105,6 +109,8 @@ export interface RegressionReport {
 interface Run {
   environment: string;
   version: number;
+  /** The version as shown (`3`, `2.1.0`, `#a1b2c3d4`). */
+  versionName: string;
   /** Start of the run: its first second (spans) or the registry's time of the move. */
   start: number;
   /** When the run began: its first generation (spans) or the registry's time of the move. */
@@ -150,7 +156,15 @@ LIMIT {maxRows:UInt32}`,
     const version = Number(r.version);
     const at = epochMs(r.moved_at);
     if (runs[runs.length - 1]?.version === version) continue;
-    runs.push({ environment, version, start: at, first: at, actor: r.actor });
+    // Registry versions are whole numbers: shown as they are numbered.
+    runs.push({
+      environment,
+      version,
+      versionName: versionName(version),
+      start: at,
+      first: at,
+      actor: r.actor,
+    });
   }
   return runs;
 }
@@ -177,20 +191,22 @@ async function readSpanRuns(
     environment: string;
     second: string;
     version: number | string;
+    version_name: string;
     first: string;
   }>(
     client,
-    `SELECT environment, second, version, first FROM (
-  SELECT environment, second, version, first,
+    `SELECT environment, second, version, version_name, first FROM (
+  SELECT environment, second, version, version_name, first,
     lagInFrame(version, 1, toUInt32(0)) OVER (PARTITION BY environment ORDER BY second
       ROWS BETWEEN 1 PRECEDING AND CURRENT ROW) AS previous
   FROM (
     SELECT environment, second,
       argMax(prompt_version, (n, -toInt64(prompt_version))) AS version,
-      argMax(first, (n, -toInt64(prompt_version))) AS first
+      argMax(first, (n, -toInt64(prompt_version))) AS first,
+      argMax(version_name, (n, -toInt64(prompt_version))) AS version_name
     FROM (
       SELECT toString(environment) AS environment, toStartOfSecond(timestamp) AS second, prompt_version,
-        count() AS n, min(timestamp) AS first
+        count() AS n, min(timestamp) AS first, any(toString(prompt_version_name)) AS version_name
       FROM ${db}.promptline_generations
       WHERE project_id = {project:String} AND prompt_name = {prompt:String} AND prompt_label = {label:String}
         AND prompt_version > 0${env}
@@ -211,6 +227,7 @@ LIMIT {maxRows:UInt32}`,
     list.push({
       environment: r.environment,
       version: Number(r.version),
+      versionName: versionName(Number(r.version), r.version_name),
       start: epochMs(r.second),
       first: epochMs(r.first),
       actor: null,
@@ -325,6 +342,8 @@ export async function detectRegressions(
       actor: run.actor,
       fromVersion: prev.version,
       toVersion: run.version,
+      fromVersionName: prev.versionName,
+      toVersionName: run.versionName,
       before: {
         from: new Date(at - length).toISOString(),
         to: new Date(at).toISOString(),

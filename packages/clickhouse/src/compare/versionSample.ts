@@ -4,6 +4,7 @@ import { queryDatabase } from '../read/PromptQuery.js';
 import { QueryOptionsError } from '../read/QueryOptionsError.js';
 import { SCORE_VALUE_SQL } from '../read/scoreValue.js';
 import { chTime, select } from '../read/select.js';
+import { LATE_SCORE_KEYS, lateScoreJoins } from '../read/lateScores.js';
 import type { ScoreSample } from './compareSides.js';
 
 /**
@@ -40,6 +41,8 @@ export interface ExactMoments {
 
 /** What one side contributes to the tests. */
 export interface SideData {
+  /** The version's `prompt_version_name` (`''` when the side has no generations). */
+  versionName: string;
   /** Generations in the window. */
   generations: number;
   errors: number;
@@ -133,6 +136,7 @@ export async function readSide(client: ClickHouseClient, q: SideQuery): Promise<
   const [stats] = await select<Record<string, unknown>>(
     client,
     `SELECT count() AS n, sum(is_error) AS errors, countIf(ttft_ms IS NOT NULL) AS ttft_n,
+  max(toString(prompt_version_name)) AS version_name,
   countIf(is_error = 0) AS ok_n,
   avgIf(toFloat64(input_tokens + output_tokens), is_error = 0) AS tok_mean,
   varSampStableIf(toFloat64(input_tokens + output_tokens), is_error = 0) AS tok_var,
@@ -163,8 +167,8 @@ LIMIT {cap:UInt32}`,
     tt.params,
   );
 
-  // Scores resolved at insert, plus scores that arrived before their span (resolved now by point
-  // lookups in the span index), as in scoresByVersion. No SETTINGS clause (a read-only ClickHouse
+  // Scores resolved at insert, plus scores that arrived before their generation (resolved now by
+  // point lookups: response id, then span; lateScores.ts), as in scoresByVersion. No SETTINGS clause (a read-only ClickHouse
   // user may not change settings), and the engine's default join_algorithm ('direct,parallel_hash,hash')
   // already picks the direct (key lookup) join for the span index (EmbeddedRocksDB on a single node,
   // a direct-layout dictionary of the same name in a cluster).
@@ -189,12 +193,13 @@ FROM (
   (SELECT u.score_name AS score_name, u.value AS value, u.label AS label, u.data_type AS data_type,
     u.score_id AS score_id
   FROM (
-    SELECT score_name, ${SCORE_VALUE_SQL} AS value, label, toString(data_type) AS data_type, score_id, span_key
+    SELECT score_name, ${SCORE_VALUE_SQL} AS value, label, toString(data_type) AS data_type, score_id,
+      ${LATE_SCORE_KEYS}
     FROM ${db}.promptline_scores
     WHERE project_id = {project:String} AND prompt_name = '' AND prompt_version = 0
       AND timestamp >= {from:DateTime64(3, 'UTC')}
   ) AS u
-  INNER JOIN ${db}.promptline_span_index AS s ON s.span_key = u.span_key
+  ${lateScoreJoins(db)}
   WHERE ${unresolved}
     AND s.timestamp >= {from:DateTime64(3, 'UTC')} AND s.timestamp < {to:DateTime64(3, 'UTC')})
 )
@@ -225,6 +230,7 @@ LIMIT {cap:UInt32} BY score_name`,
   }
 
   return {
+    versionName: typeof stats?.version_name === 'string' ? stats.version_name : '',
     generations: num(stats?.n) || 0,
     errors: num(stats?.errors) || 0,
     totalTokens: moments(stats?.ok_n, stats?.tok_mean, stats?.tok_var),

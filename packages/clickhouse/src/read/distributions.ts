@@ -7,6 +7,7 @@ import { mergedRows } from './mergedRows.js';
 import type { Hist } from './mergedRows.js';
 import { planSegments } from './planSegments.js';
 import { chTime, n, select } from './select.js';
+import { LATE_SCORE_KEYS, lateScoreJoins } from './lateScores.js';
 
 /**
  * Distributions of latency, time to first token and each numeric score for a few versions of one
@@ -176,11 +177,11 @@ export async function distributionsByVersion(
   ) UNION ALL (
   SELECT s.prompt_version AS version, u.score_name AS name, round(assumeNotNull(u.value), 4) AS value, count() AS c
   FROM (
-    SELECT score_name, value, span_key FROM ${db}.promptline_scores
+    SELECT score_name, value, ${LATE_SCORE_KEYS} FROM ${db}.promptline_scores
     WHERE project_id = {project:String} AND prompt_name = '' AND prompt_version = 0 AND value IS NOT NULL
       AND timestamp >= {wf:DateTime64(3, 'UTC')}
   ) AS u
-  INNER JOIN ${db}.promptline_span_index AS s ON s.span_key = u.span_key
+  ${lateScoreJoins(db)}
   WHERE s.prompt_name = {prompt:String} AND s.prompt_version IN {versions:Array(UInt32)}
     AND s.timestamp >= {wf:DateTime64(3, 'UTC')} AND s.timestamp < {wt:DateTime64(3, 'UTC')}${envFilter}${labelFilter}
   GROUP BY version, name, value

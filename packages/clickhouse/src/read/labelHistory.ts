@@ -2,11 +2,15 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { checkPrompt, dimFilter, queryDatabase } from './PromptQuery.js';
 import type { PromptQuery } from './PromptQuery.js';
 import { isoTime, n, select } from './select.js';
+import { versionName } from '../schema/promptVersion.js';
 
 /** When a label was seen pointing at a version (from spans). */
 export interface LabelHistoryEntry {
   label: string;
+  /** Stored version number (see `VersionMetrics.version`). */
   version: number;
+  /** The version as shown: `3`, `2.1.0`, `#a1b2c3d4`. */
+  versionName: string;
   environment: string;
   requests: number;
   firstSeen: string;
@@ -23,7 +27,7 @@ export async function labelHistory(client: ClickHouseClient, q: PromptQuery): Pr
   const params: Record<string, unknown> = {};
   const filter = dimFilter({ ...q, model: undefined }, params);
   const sql = `SELECT prompt_label, prompt_version, environment, sum(requests) AS requests,
-  min(first_seen) AS first_seen, max(last_seen) AS last_seen
+  min(first_seen) AS first_seen, max(last_seen) AS last_seen, max(prompt_version_name) AS version_name
 FROM ${db}.promptline_label_history
 WHERE ${filter}
 GROUP BY prompt_label, prompt_version, environment
@@ -31,6 +35,7 @@ ORDER BY prompt_label, first_seen, prompt_version`;
   const rows = await select<{
     prompt_label: string;
     prompt_version: number;
+    version_name: string;
     environment: string;
     requests: number;
     first_seen: string;
@@ -39,6 +44,7 @@ ORDER BY prompt_label, first_seen, prompt_version`;
   return rows.map((r) => ({
     label: r.prompt_label,
     version: n(r.prompt_version),
+    versionName: versionName(n(r.prompt_version), r.version_name),
     environment: r.environment,
     requests: n(r.requests),
     firstSeen: isoTime(r.first_seen),

@@ -60,7 +60,8 @@ function statesUnion(
   const parts: string[] = [];
   if (segments.some((s) => s.source === 'raw')) {
     const ts = bucketExpr ? `, ${bucketExpr('g.timestamp')} AS ts` : '';
-    parts.push(`SELECT ${keys.join(', ')}${ts}, ${statsAggregateSql()}
+    parts.push(`SELECT ${keys.join(', ')}${ts}, ${statsAggregateSql()},
+  max(toString(g.prompt_version_name)) AS version_name
 FROM ${db}.promptline_generations AS g
 WHERE ${filter} AND prompt_version > 0 AND (${ranges('raw', 'g.timestamp', (p) => p)})
 GROUP BY ${[...keys, ...(bucketExpr ? ['ts'] : [])].join(', ')}`);
@@ -73,7 +74,8 @@ GROUP BY ${[...keys, ...(bucketExpr ? ['ts'] : [])].join(', ')}`);
     );
   if (sized.length > 0) {
     const ts = bucketExpr ? `, ${bucketExpr('bucket')} AS ts` : '';
-    parts.push(`SELECT ${keys.join(', ')}${ts}, counts, sums, hist, first_seen, last_seen
+    parts.push(`SELECT ${keys.join(', ')}${ts}, counts, sums, hist, first_seen, last_seen,
+  prompt_version_name AS version_name
 FROM ${db}.promptline_version_stats
 WHERE ${filter} AND (${sized.join(' OR ')})`);
   }
@@ -101,7 +103,7 @@ function mergedSql(only?: ReadonlySet<HistogramName>): string {
   }
   return `sumMap(counts) AS counts, sumMap(sums) AS sums, mapKeys(sumMap(${hist})) AS hist_keys,
   CAST(mapValues(sumMap(${hist})), 'Array(Float64)') AS hist_counts,
-  min(first_seen) AS first_seen, max(last_seen) AS last_seen`;
+  min(first_seen) AS first_seen, max(last_seen) AS last_seen, max(version_name) AS version_name`;
 }
 
 /** A merged packed row as the engine returns it (map keys as strings; 64-bit integers may be strings). */
@@ -112,6 +114,8 @@ interface MergedRow {
   hist_counts: number[];
   first_seen: string;
   last_seen: string;
+  /** `prompt_version_name` of the group's version (its display name; `''` on rows stored before it). */
+  version_name: string;
   /** A raw-edge generation's values ({@link EDGE_AS_MERGED}); empty on merged rows. */
   edge: EdgeValue[];
 }
@@ -127,10 +131,10 @@ export const HISTOGRAMS = ['latency_h', 'ttft_h', 'tokens_h', 'cost_h'] as const
 /** One group's running totals: counters as numbers, histograms as bucket key → count. */
 export type Group = Record<string, unknown> & { [K in StatFigureName]: number } & {
   [K in (typeof HISTOGRAMS)[number]]: Hist;
-} & { first_seen: string; last_seen: string };
+} & { first_seen: string; last_seen: string; version_name: string };
 
 function newGroup(keys: readonly string[], r: Record<string, unknown>): Group {
-  const g: Record<string, unknown> = { first_seen: '', last_seen: '' };
+  const g: Record<string, unknown> = { first_seen: '', last_seen: '', version_name: '' };
   for (const k of keys) g[k] = r[k];
   for (const f of COUNTERS) g[f] = 0;
   for (const f of HISTOGRAMS) g[f] = new Map<number, number>();
@@ -207,6 +211,7 @@ function addRow(g: Group, r: MergedRow): void {
   if (r.first_seen !== '' && (g.first_seen === '' || r.first_seen < g.first_seen))
     g.first_seen = r.first_seen;
   if (r.last_seen !== '' && r.last_seen > g.last_seen) g.last_seen = r.last_seen;
+  if (r.version_name > g.version_name) g.version_name = r.version_name;
 }
 
 /**
@@ -216,7 +221,7 @@ function addRow(g: Group, r: MergedRow): void {
  */
 const EDGE_AS_MERGED = `CAST(map(), 'Map(UInt8, UInt64)') AS counts, CAST(map(), 'Map(UInt8, Float64)') AS sums,
   CAST([], 'Array(Int32)') AS hist_keys, CAST([], 'Array(Float64)') AS hist_counts,
-  timestamp AS first_seen, timestamp AS last_seen,
+  timestamp AS first_seen, timestamp AS last_seen, toString(prompt_version_name) AS version_name,
   CAST([is_error, latency_ms, ttft_ms, input_tokens, output_tokens, cache_read_tokens, reasoning_tokens,
     cost_usd, input_cost_usd, output_cost_usd, validation_passed,
     cost_source = 'none' AND input_tokens + output_tokens > 0], 'Array(Nullable(Float64))') AS edge`;
@@ -434,8 +439,11 @@ LIMIT {rawLimit:UInt64}`);
     for (const r of edgeRows) {
       const t = epochMs(r.first_seen);
       for (const plan of inJs)
-        if (plan.raw.some((s) => t >= s.from && t < s.to))
-          addEdge(group(plan, r), r.first_seen, r.edge, plan.only);
+        if (plan.raw.some((s) => t >= s.from && t < s.to)) {
+          const g = group(plan, r);
+          addEdge(g, r.first_seen, r.edge, plan.only);
+          if (r.version_name > g.version_name) g.version_name = r.version_name;
+        }
     }
   }
   return plans.map((p) => [...p.groups.values()]);

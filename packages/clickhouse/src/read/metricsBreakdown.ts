@@ -119,9 +119,10 @@ async function attributeGroups(
   };
   const filter = dimFilter(q, params);
   const window = `timestamp >= {wf:DateTime64(3, 'UTC')} AND timestamp < {wt:DateTime64(3, 'UTC')}`;
-  const sql = `SELECT prompt_version, value, ${MERGED_COLUMNS}, CAST([], 'Array(Nullable(Float64))') AS edge
+  const sql = `SELECT prompt_version, value, ${MERGED_COLUMNS}, version_name, CAST([], 'Array(Nullable(Float64))') AS edge
 FROM (
-  SELECT g.prompt_version AS prompt_version, a.value AS value, ${statsAggregateSql()}
+  SELECT g.prompt_version AS prompt_version, a.value AS value, ${statsAggregateSql()},
+    max(toString(g.prompt_version_name)) AS version_name
   FROM ${db}.promptline_generations AS g
   LEFT ANY JOIN (
     SELECT TraceId, SpanId,

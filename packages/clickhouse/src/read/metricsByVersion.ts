@@ -11,6 +11,8 @@ import { scoresByVersion } from './scoresByVersion.js';
 import type { ScoreSummary } from './scoresByVersion.js';
 import { QueryOptionsError } from './QueryOptionsError.js';
 import { isoTime, n } from './select.js';
+import { newestVersionFirst } from './versionInput.js';
+import { versionName } from '../schema/promptVersion.js';
 
 /** p50/p90/p95/p99 and mean of one measure. */
 export interface Quantiles extends Percentiles {
@@ -19,7 +21,14 @@ export interface Quantiles extends Percentiles {
 
 /** Metrics of one prompt version in a window. */
 export interface VersionMetrics {
+  /**
+   * The version's stored number: the version itself for whole-number versions, a stable id (≥ 2^31)
+   * for named ones (`2.1.0`, implicit `#a1b2c3d4`); pass either this or {@link versionName} to
+   * `compareVersions`.
+   */
   version: number;
+  /** The version as sent and shown: `3`, `2.1.0`, `#a1b2c3d4`. */
+  versionName: string;
   requests: number;
   errors: number;
   /** errors / requests. */
@@ -161,7 +170,8 @@ function costPerPass(
 }
 
 /**
- * Metrics per prompt version for one prompt in a window, newest version first.
+ * Metrics per prompt version for one prompt in a window, newest version first (whole-number versions
+ * by number, then named versions by first generation in the window).
  *
  * @example
  * const rows = await metricsByVersion(client, {
@@ -179,9 +189,13 @@ export async function metricsByVersion(
   if (q.passScore !== undefined && q.includeScores === false)
     throw new QueryOptionsError('metrics: passScore needs includeScores');
   const db = queryDatabase(q);
-  const rows = (
-    await mergedRows(client, db, q, ['prompt_version'], planSegments(q.from.getTime(), q.to.getTime()))
-  ).sort((a, b) => n(b.prompt_version as number) - n(a.prompt_version as number));
+  const rows = await mergedRows(
+    client,
+    db,
+    q,
+    ['prompt_version'],
+    planSegments(q.from.getTime(), q.to.getTime()),
+  );
   const scores =
     q.includeScores === false ? new Map<number, ScoreSummary[]>() : await scoresByVersion(client, q);
   if (q.passScore !== undefined) {
@@ -193,10 +207,12 @@ export async function metricsByVersion(
         );
     }
   }
-  return rows.map((r) => {
-    const version = n(r.prompt_version as number);
-    return toVersionMetrics(r, version, scores.get(version) ?? [], q.passScore);
-  });
+  return rows
+    .map((r) => {
+      const version = n(r.prompt_version as number);
+      return toVersionMetrics(r, version, scores.get(version) ?? [], q.passScore);
+    })
+    .sort(newestVersionFirst);
 }
 
 /** A merged group's figures as {@link VersionMetrics}. */
@@ -212,6 +228,7 @@ export function toVersionMetrics(
   const validated = n(r.validated);
   return {
     version,
+    versionName: versionName(version, r.version_name),
     requests,
     errors,
     errorRate: requests === 0 ? 0 : errors / requests,

@@ -4,6 +4,7 @@ import { checkWindow, dimFilter } from './PromptQuery.js';
 import type { WindowQuery } from './PromptQuery.js';
 import { planSegments } from './planSegments.js';
 import { chTime, isoTime, n, select } from './select.js';
+import { LATE_SCORE_KEYS, lateScoreJoins } from './lateScores.js';
 
 /**
  * Score means per version over time, bucketed like {@link timeSeriesByVersion}: whole hours from
@@ -96,11 +97,11 @@ GROUP BY ts, prompt_version, score_name`);
   toUInt64(count()) AS scores, toUInt64(countIf(u.value IS NOT NULL)) AS value_count,
   toFloat64(sumIf(assumeNotNull(u.value), u.value IS NOT NULL)) AS value_sum
 FROM (
-  SELECT score_name, value, span_key FROM ${db}.promptline_scores
+  SELECT score_name, value, ${LATE_SCORE_KEYS} FROM ${db}.promptline_scores
   WHERE project_id = {project:String} AND prompt_name = '' AND prompt_version = 0
     AND timestamp >= {wf:DateTime64(3, 'UTC')}
 ) AS u
-INNER JOIN ${db}.promptline_span_index AS s ON s.span_key = u.span_key
+${lateScoreJoins(db)}
 WHERE s.prompt_name = {prompt:String}
   AND s.timestamp >= {wf:DateTime64(3, 'UTC')} AND s.timestamp < {wt:DateTime64(3, 'UTC')}${envFilter}${labelFilter}
 GROUP BY ts, prompt_version, score_name

@@ -25,6 +25,7 @@ import { histOrderStatistic, histPairs } from './histIntervals.js';
 import { QueryOptionsError } from './QueryOptionsError.js';
 import { SCORE_VALUE_SQL } from './scoreValue.js';
 import { chTime, n, select } from './select.js';
+import { LATE_SCORE_KEYS, lateScoreJoins } from './lateScores.js';
 
 /**
  * Score distributions per version for the generations of a window, computed from the raw score
@@ -40,8 +41,8 @@ import { chTime, n, select } from './select.js';
  * order statistics and the mean's interval uses the histogram's variance (`exact: false`).
  * Labels: the {@link MAX_CATEGORIES} most frequent per version, the rest pooled as `(other)`.
  *
- * Scores that arrived before their span are resolved now through the span index, as everywhere
- * else. A declared boolean score that carries only a label counts `true`/`1` as 1 and
+ * Scores that arrived before their span are resolved now by key lookups (response id, then span:
+ * lateScores.ts), as everywhere else. A declared boolean score that carries only a label counts `true`/`1` as 1 and
  * `false`/`0` as 0. The model filter is ignored (scores are per generation).
  *
  * @module
@@ -160,12 +161,12 @@ FROM (
     (SELECT s.prompt_version AS prompt_version, u.score_name AS score_name, u.v AS v, u.label AS label,
       u.data_type AS data_type
     FROM (
-      SELECT score_name, ${SCORE_VALUE_SQL} AS v, label, toString(data_type) AS data_type, span_key
+      SELECT score_name, ${SCORE_VALUE_SQL} AS v, label, toString(data_type) AS data_type, ${LATE_SCORE_KEYS}
       FROM ${db}.promptline_scores
       WHERE project_id = {project:String} AND prompt_name = '' AND prompt_version = 0
         AND timestamp >= {wf:DateTime64(3, 'UTC')}
     ) AS u
-    INNER JOIN ${db}.promptline_span_index AS s ON s.span_key = u.span_key
+    ${lateScoreJoins(db)}
     WHERE s.prompt_name = {prompt:String}${unresolvedVersions}
       AND s.timestamp >= {wf:DateTime64(3, 'UTC')} AND s.timestamp < {wt:DateTime64(3, 'UTC')}${envFilter}${labelFilter})
   )

@@ -7,12 +7,16 @@ import { checkWindow, queryDatabase } from './PromptQuery.js';
 import type { WindowQuery } from './PromptQuery.js';
 import { QueryOptionsError } from './QueryOptionsError.js';
 import { isoTime, n } from './select.js';
+import { versionName } from '../schema/promptVersion.js';
 
 /** One point of a per-version time series. */
 export interface TimeSeriesPoint {
   /** Bucket start, ISO-8601 UTC. */
   bucket: string;
+  /** Stored version number (see `VersionMetrics.version`). */
   version: number;
+  /** The version as shown: `3`, `2.1.0`, `#a1b2c3d4`. */
+  versionName: string;
   requests: number;
   errors: number;
   latencyP50Ms: number;
@@ -111,6 +115,7 @@ export function toTimeSeriesPoints(groups: readonly Group[]): TimeSeriesPoint[] 
     return {
       bucket: isoTime(String(r.bucket)),
       version: n(r.prompt_version as number),
+      versionName: versionName(n(r.prompt_version as number), r.version_name),
       requests: n(r.requests),
       errors: n(r.errors),
       latencyP50Ms: n(p50),

@@ -5,11 +5,15 @@ import { planSegments } from './planSegments.js';
 import { checkWindow, queryDatabase } from './PromptQuery.js';
 import type { WindowQuery } from './PromptQuery.js';
 import { n } from './select.js';
+import { versionName } from '../schema/promptVersion.js';
 
 /** Traffic of one label → version pair in a window. */
 export interface LabelShare {
   label: string;
+  /** Stored version number (see `VersionMetrics.version`). */
   version: number;
+  /** The version as shown: `3`, `2.1.0`, `#a1b2c3d4`. */
+  versionName: string;
   requests: number;
   /** requests / all requests of the prompt in the window (0..1). */
   share: number;
@@ -41,6 +45,7 @@ export function toLabelShares(groups: readonly Group[]): LabelShare[] {
     .map((r) => ({
       prompt_label: String(r.prompt_label),
       prompt_version: n(r.prompt_version as number),
+      version_name: r.version_name,
       requests: n(r.requests),
     }))
     .sort((a, b) =>
@@ -56,6 +61,7 @@ export function toLabelShares(groups: readonly Group[]): LabelShare[] {
   return rows.map((r) => ({
     label: r.prompt_label,
     version: n(r.prompt_version),
+    versionName: versionName(r.prompt_version, r.version_name),
     requests: n(r.requests),
     share: total === 0 ? 0 : n(r.requests) / total,
   }));

@@ -1,5 +1,13 @@
 import * as semconv from '@promptline/semconv';
 import { histValueSql } from './histogram.js';
+import { spanIdentitySql } from './spanIdentity.js';
+import {
+  MAX_INTEGER_VERSION,
+  versionIdSql,
+  versionIntSql,
+  versionTextOkSql,
+  versionTrimSql,
+} from './promptVersion.js';
 import { statsAggregateSql, statsPackColumnsSql, statsUnpackSql } from './statsLayout.js';
 
 /** How a migration file is rendered: single node (default) or a cluster. */
@@ -144,6 +152,28 @@ export function renderMigration(text: string, opts: RenderOptions = {}): string[
         if (arg === 'unpack') return statsUnpackSql();
         if (arg === 'pack_columns') return statsPackColumnsSql();
         throw new Error(`{{stats:${arg}}}: expected aggregate, unpack or pack_columns`);
+      case 'version_trim':
+        return versionTrimSql(arg);
+      case 'version_int':
+        return versionIntSql(arg);
+      case 'version_text_ok':
+        return versionTextOkSql(arg);
+      case 'version_id':
+        return versionIdSql(arg);
+      case 'version_max':
+        return String(MAX_INTEGER_VERSION);
+      case 'span_identity': {
+        const parts = arg.split(',').map((a) => a.trim());
+        if (parts.length !== 4 || parts.some((a) => a === ''))
+          throw new Error(
+            `{{span_identity:${arg}}}: expected {{span_identity:TIME,PROJECT,TRACE_ID,SPAN_ID}}`,
+          );
+        const [time, project, trace, span] = parts as [string, string, string, string];
+        return spanIdentitySql(time, project, trace, span);
+      }
+      case 'insert_batch':
+        // The insert's deduplication token (the collector's WAL segment), hashed; 0 without one.
+        return "if(getSetting('insert_deduplication_token') = '', toUInt64(0), cityHash64(toString(getSetting('insert_deduplication_token'))))";
       case 'ttl_seconds':
         return String(ttlDays * 86_400);
       case 'dedup_window': {

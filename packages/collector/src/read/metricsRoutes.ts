@@ -21,6 +21,8 @@ import {
   MIN_QUERY_TIME,
   timeSeriesByVersion,
   trafficShareByLabel,
+  unlinkedGenerations,
+  versionArgument,
 } from '@promptline/clickhouse';
 import type { MetricsByVersionQuery, WindowQuery } from '@promptline/clickhouse';
 import type { Principal } from '../auth/ApiKeyStore.js';
@@ -79,12 +81,6 @@ function intParam(url: URL, name: string, min: number, max: number): number | un
   if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n < min || n > max) {
     throw new HttpError(400, `${name}: must be a whole number from ${min} to ${max} (got ${text})`);
   }
-  return n;
-}
-
-function requiredInt(url: URL, name: string, min: number, max: number): number {
-  const n = intParam(url, name, min, max);
-  if (n === undefined) throw new HttpError(400, `${name}: required`);
   return n;
 }
 
@@ -173,7 +169,7 @@ export async function gated<T>(gate: ConcurrencyGate, who: Principal, fn: () => 
 
 /**
  * Typed metric queries: `GET /api/v1/metrics | metrics/breakdown | checks/baseline | timeseries |
- * labels/share | labels/history | compare | regressions`. Bad parameters answer 400 naming the
+ * labels/share | labels/history | compare | regressions | unlinked`. Bad parameters answer 400 naming the
  * parameter.
  */
 export const metricsRoutes: RouteModule = (router, deps) => {
@@ -244,11 +240,28 @@ export const metricsRoutes: RouteModule = (router, deps) => {
     const q = promptQuery(url, deps, who.project);
     sendJson(res, 200, { prompt: q.promptName, history: await guard(() => labelHistory(deps.client, q)) });
   });
+  router.get('/api/v1/unlinked', async (req, res, _p, url) => {
+    const who = deps.requireScope(req, 'read');
+    const window = parseWindow(url);
+    const prompt = url.searchParams.get('prompt');
+    const environment = url.searchParams.get('environment');
+    const unlinked = await guard(() =>
+      unlinkedGenerations(deps.client, {
+        projectId: who.project,
+        database: deps.database,
+        ...window,
+        ...(prompt === null || prompt === '' ? {} : { promptName: prompt }),
+        ...(environment === null ? {} : { environment }),
+      }),
+    );
+    sendJson(res, 200, { project: who.project, from: window.from, to: window.to, unlinked });
+  });
   router.get('/api/v1/compare', async (req, res, _p, url) => {
     const who = deps.requireScope(req, 'read');
     const prompt = required(url, 'prompt');
-    const baseline = requiredInt(url, 'baseline', 1, 0xffffffff);
-    const candidate = requiredInt(url, 'candidate', 1, 0xffffffff);
+    // Versions as stored or as named (`3`, `v3`, `2.1.0`); the query layer checks them (400).
+    const baseline = versionArgument(required(url, 'baseline'));
+    const candidate = versionArgument(required(url, 'candidate'));
     const window = parseWindow(url);
     const environment = url.searchParams.get('environment');
     const label = url.searchParams.get('label');

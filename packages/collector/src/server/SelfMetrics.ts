@@ -19,7 +19,15 @@ export interface Gauges {
   memory: { rss: number; heapUsed: number; external: number };
   /** The embedded engine's tracked bytes (`engineMemoryBytes`); absent with a ClickHouse server. */
   engineBytes?: number;
+  /**
+   * Generations of the current and the previous UTC hour (span time), all projects, that count
+   * towards no prompt version, by reason (`unlinkedGenerations`); absent when ClickHouse did not answer.
+   */
+  unlinked?: ReadonlyMap<string, number>;
 }
+
+/** Every reason a generation is not linked (so each is exported, 0 when none). */
+const UNLINKED_REASONS = ['fallback', 'no_prompt_name', 'no_version', 'unparsable_version'] as const;
 
 export class SelfMetrics {
   /** Items accepted into the WAL, by signal. */
@@ -188,6 +196,15 @@ export class SelfMetrics {
         'gauge',
         'Memory the embedded engine has allocated (its tracker: inserts, merges, queries, caches).',
         [['', g.engineBytes]],
+      );
+    }
+    if (g.unlinked !== undefined) {
+      const unlinked = g.unlinked;
+      metric(
+        'promptline_unlinked_generations',
+        'gauge',
+        'Generations of the current and the previous hour (UTC, span time), all projects, linked to no prompt version, by reason.',
+        UNLINKED_REASONS.map((r) => [`{reason="${r}"}`, unlinked.get(r) ?? 0]),
       );
     }
     const proc: Array<[string, number]> = [];

@@ -1,10 +1,11 @@
 /**
  * The collector's own health and telemetry: `GET /healthz` (up or down, for load balancers and
  * orchestrators) and `GET /metrics` (Prometheus). Neither needs a key: `/healthz` says nothing but
- * its status; `/metrics` holds totals over every project, no project labels and no data (see
+ * its status; `/metrics` holds totals over every project (unlinked generations per reason among
+ * them), no project labels and no data (see
  * SECURITY.md, "Endpoints without a key").
  */
-import { engineMemoryBytes } from '@promptline/clickhouse';
+import { engineMemoryBytes, unlinkedTotalsSince } from '@promptline/clickhouse';
 import type { WriteAheadLog } from '../wal/WriteAheadLog.js';
 import type { RouteModule } from './RouteModule.js';
 import { sendJson } from './Router.js';
@@ -41,6 +42,10 @@ export function healthRoutes(src: HealthSources): RouteModule {
       // The engine's figure (undefined for a server client) is best effort: a scrape never fails
       // because the engine did not answer.
       const engineBytes = await engineMemoryBytes(deps.client).catch(() => undefined);
+      // Generations linked to no prompt version, current and previous hour (best effort too).
+      const unlinked = await unlinkedTotalsSince(deps.client, new Date(Date.now() - 3_600_000), {
+        database: deps.database,
+      }).catch(() => undefined);
       const { rss, heapUsed, external } = process.memoryUsage();
       const text = src.metrics.render({
         walPendingBytes: src.wal.pendingBytes,
@@ -53,6 +58,7 @@ export function healthRoutes(src: HealthSources): RouteModule {
         exportHealthy: src.exportHealthy(),
         memory: { rss, heapUsed, external },
         ...(engineBytes === undefined ? {} : { engineBytes }),
+        ...(unlinked === undefined ? {} : { unlinked }),
       });
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
       res.end(text);

@@ -9,7 +9,10 @@ const cache = new WeakMap<Prompt, Attributes>();
 const FALLBACK_ATTRIBUTES: Attributes = Object.freeze({ [PROMPTLINE.PROMPT_FALLBACK]: true });
 
 /**
- * The span attributes that link a span to a prompt version (computed once per prompt object).
+ * The span attributes that link a span to a prompt version (computed once per prompt object):
+ * `gen_ai.prompt.name` and `gen_ai.prompt.version` (the GenAI conventions' attributes, the version as a
+ * string), `promptline.prompt.version` (the same version as a number), `promptline.prompt.hash`, and
+ * `promptline.prompt.label` when the prompt was fetched by label.
  * A fallback prompt yields only `promptline.prompt.fallback: true` — no name, version or hash, so it
  * can never be counted as a real version.
  *
@@ -24,6 +27,8 @@ export function promptAttributes(prompt: Prompt): Attributes {
   if (attrs === undefined) {
     attrs = {
       [GEN_AI.PROMPT_NAME]: prompt.name,
+      // The standard attribute (a string) for any OpenTelemetry reader, and ours (a number).
+      [GEN_AI.PROMPT_VERSION]: String(prompt.version),
       [PROMPTLINE.PROMPT_VERSION]: prompt.version,
       [PROMPTLINE.PROMPT_HASH]: prompt.hash,
     };

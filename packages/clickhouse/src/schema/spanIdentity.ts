@@ -1,0 +1,19 @@
+/**
+ * The identity of a span in `promptline_span_ids` (migration 0015): 16 bytes, the hour of the span's
+ * start (4 bytes, big-endian hours since the epoch) followed by 12 bytes of
+ * sipHash128(project, trace id, span id).
+ *
+ * The hour leads so that the keys of spans of one hour sit together in the key-value store: an insert
+ * looks up the spans of the last hour or so, and the store answers from the few files that hold that
+ * hour's key range, skipping the rest by their key bounds; with uniformly random keys every lookup had
+ * to search every file (measured: 6–8 µs per lookup with 1M keys stored, most of the cost of an
+ * insert's dedupe). A copy of a span has the same start time, so the same identity. 96 bits of hash
+ * per hour make two spans of one hour collide with a probability of ~n²/2^97.
+ *
+ * @module
+ */
+
+/** SQL: the FixedString(16) identity of a span from its start time, project, trace id and span id. */
+export function spanIdentitySql(time: string, project: string, trace: string, span: string): string {
+  return `toFixedString(concat(unhex(leftPad(hex(toUInt32(intDiv(toUnixTimestamp(${time}), 3600))), 8, '0')), substring(reinterpretAsString(sipHash128(${project}, ${trace}, ${span})), 1, 12)), 16)`;
+}
