@@ -66,6 +66,22 @@ describe('read API: typed metrics over HTTP', () => {
       if (i === 9) span.setStatus({ code: 2, message: 'boom' });
       span.end(start + (version === 1 ? 100 : 300));
     }
+    // Another prompt with a named version, sent as the GenAI standard attribute: 3 calls of 2.1.0.
+    for (let i = 0; i < 3; i++) {
+      const start = now - 30_000 + i * 1000;
+      tracer
+        .startSpan('chat gpt-4o-mini', {
+          kind: SpanKind.CLIENT,
+          startTime: start,
+          attributes: {
+            [GEN_AI.OPERATION_NAME]: 'chat',
+            [GEN_AI.REQUEST_MODEL]: 'gpt-4o-mini',
+            [GEN_AI.PROMPT_NAME]: 'release-notes',
+            [GEN_AI.PROMPT_VERSION]: '2.1.0',
+          },
+        })
+        .end(start + 200);
+    }
     await provider.forceFlush();
     await provider.shutdown();
     expect(await collector.flush(20_000)).toBe(true);
@@ -201,6 +217,45 @@ describe('read API: typed metrics over HTTP', () => {
     const to = Math.ceil((Date.now() + 60_000) / 60_000) * 60_000;
     return `from=${new Date(to - 3_600_000).toISOString()}&to=${new Date(to).toISOString()}`;
   };
+
+  it('lists the generations of a version given as sent or as stored, with its name', async () => {
+    type Generations = {
+      version: number;
+      versionName: string;
+      rows: Array<{ traceId: string; spanId: string; version: number; versionName: string }>;
+    };
+    const byName = await get(`/api/v1/generations?prompt=release-notes&version=2.1.0&since=1h`);
+    expect(byName.status).toBe(200);
+    const named = byName.body as unknown as Generations;
+    expect(named.versionName).toBe('2.1.0');
+    expect(named.version).toBeGreaterThanOrEqual(2 ** 31);
+    expect(named.rows.length).toBe(3);
+    expect(new Set(named.rows.map((r) => `${r.version} ${r.versionName}`))).toEqual(
+      new Set([`${named.version} 2.1.0`]),
+    );
+    // The stored id, as the readers list it, selects the same generations.
+    const byId = (await get(`/api/v1/generations?prompt=release-notes&version=${named.version}&since=1h`))
+      .body as unknown as Generations;
+    expect([byId.versionName, byId.rows.map((r) => r.spanId)]).toEqual([
+      '2.1.0',
+      named.rows.map((r) => r.spanId),
+    ]);
+    const first = named.rows[0]!;
+    const detail = await get(`/api/v1/generations/${first.traceId}/${first.spanId}`);
+    expect([detail.status, detail.body.version, detail.body.versionName]).toEqual([
+      200,
+      named.version,
+      '2.1.0',
+    ]);
+    // Whole-number versions as before, with `v` or without; their name is the number.
+    const v2 = (await get(`/api/v1/generations?prompt=support-answer&version=v2&since=1h`))
+      .body as unknown as Generations;
+    expect([v2.version, v2.versionName, v2.rows.length]).toEqual([2, '2', 6]);
+    const bad = await get(`/api/v1/generations?prompt=support-answer&version=0&since=1h`);
+    expect(bad.status).toBe(400);
+    expect(bad.body.error).toMatch(/^version "0" is not a version/);
+    expect((await get(`/api/v1/generations?prompt=support-answer&since=1h`)).status).toBe(400);
+  });
 
   it('answers the prompt page in one call, each part as its own endpoint answers', async () => {
     const w = `prompt=support-answer&${minuteWindow()}`;
