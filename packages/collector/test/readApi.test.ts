@@ -255,6 +255,11 @@ describe('read API: typed metrics over HTTP', () => {
     expect(bad.status).toBe(400);
     expect(bad.body.error).toMatch(/^version "0" is not a version/);
     expect((await get(`/api/v1/generations?prompt=support-answer&since=1h`)).status).toBe(400);
+    // Distributions take versions as sent too, keyed by stored number.
+    const d = await get(`/api/v1/distributions?prompt=release-notes&versions=2.1.0&since=1h`);
+    expect(d.status).toBe(200);
+    expect(d.body.versions).toEqual([named.version]);
+    expect((d.body.latencyMs as { n: Record<string, number> }).n).toEqual({ [named.version]: 3 });
   });
 
   it('answers the prompt page in one call, each part as its own endpoint answers', async () => {

@@ -138,12 +138,14 @@ export const viewRoutes: RouteModule = (router, deps) => {
   router.get('/api/v1/distributions', async (req, res, _p, url) => {
     const who = deps.requireScope(req, 'read');
     const q = promptQuery(url, deps, who.project);
-    const versions = required(url, 'versions')
-      .split(',')
-      .map((v) => {
-        if (!/^\d+$/.test(v.trim())) throw new HttpError(400, `versions: expected 1,2,… (got ${v})`);
-        return Number(v);
-      });
+    // Versions as stored or as sent (`1,2`, `2.1.0,2.2.0-rc1`); answered by stored number, in order.
+    const versions = await guard(() =>
+      Promise.resolve(
+        required(url, 'versions')
+          .split(',')
+          .map((v) => resolveVersion(versionArgument(v), 'versions').id),
+      ),
+    );
     const bins = intParam(url, 'bins', { min: 2, max: 200 });
     const d = await guard(() =>
       distributionsByVersion(deps.client, { ...q, versions, ...(bins === undefined ? {} : { bins }) }),
