@@ -66,7 +66,23 @@ describe('read API: typed metrics over HTTP', () => {
       if (i === 9) span.setStatus({ code: 2, message: 'boom' });
       span.end(start + (version === 1 ? 100 : 300));
     }
-    // Another prompt with a named version, sent as the GenAI standard attribute: 3 calls of 2.1.0.
+    // Another prompt with a named version, sent as the GenAI standard attribute: 3 calls of 2.1.0
+    // (under two labels), after 2 calls of version 1.
+    for (let i = 0; i < 2; i++) {
+      const start = now - 40_000 + i * 1000;
+      tracer
+        .startSpan('chat gpt-4o-mini', {
+          kind: SpanKind.CLIENT,
+          startTime: start,
+          attributes: {
+            [GEN_AI.OPERATION_NAME]: 'chat',
+            [GEN_AI.REQUEST_MODEL]: 'gpt-4o-mini',
+            [GEN_AI.PROMPT_NAME]: 'release-notes',
+            [PROMPTLINE.PROMPT_VERSION]: 1,
+          },
+        })
+        .end(start + 100);
+    }
     for (let i = 0; i < 3; i++) {
       const start = now - 30_000 + i * 1000;
       tracer
@@ -78,6 +94,7 @@ describe('read API: typed metrics over HTTP', () => {
             [GEN_AI.REQUEST_MODEL]: 'gpt-4o-mini',
             [GEN_AI.PROMPT_NAME]: 'release-notes',
             [GEN_AI.PROMPT_VERSION]: '2.1.0',
+            [PROMPTLINE.PROMPT_LABEL]: i === 0 ? 'production' : 'canary',
           },
         })
         .end(start + 200);
@@ -218,7 +235,7 @@ describe('read API: typed metrics over HTTP', () => {
     return `from=${new Date(to - 3_600_000).toISOString()}&to=${new Date(to).toISOString()}`;
   };
 
-  it('lists the generations of a version given as sent or as stored, with its name', async () => {
+  it('lists generations and distributions of a version as sent or as stored; the prompt page names and orders versions as /metrics', async () => {
     type Generations = {
       version: number;
       versionName: string;
@@ -255,6 +272,16 @@ describe('read API: typed metrics over HTTP', () => {
     expect(bad.status).toBe(400);
     expect(bad.body.error).toMatch(/^version "0" is not a version/);
     expect((await get(`/api/v1/generations?prompt=support-answer&since=1h`)).status).toBe(400);
+    // The prompt page lists versions as /metrics does: same order, same names (2.1.0 over two labels).
+    const page = (await get(`/api/v1/prompt-page?prompt=release-notes&${minuteWindow()}`)).body as {
+      versions: Array<{ version: number; versionName: string; requests: number }>;
+    };
+    const metrics = (await get(`/api/v1/metrics?prompt=release-notes&${minuteWindow()}`)).body as {
+      versions: Array<{ version: number; versionName: string; requests: number }>;
+    };
+    const names = (vs: typeof page.versions): string[] => vs.map((v) => `${v.versionName} ${v.requests}`);
+    expect(names(page.versions)).toEqual(['1 2', '2.1.0 3']);
+    expect(names(page.versions)).toEqual(names(metrics.versions));
     // Distributions take versions as sent too, keyed by stored number.
     const d = await get(`/api/v1/distributions?prompt=release-notes&versions=2.1.0&since=1h`);
     expect(d.status).toBe(200);
