@@ -477,32 +477,39 @@ describe('the console in Chromium, on the demo data', () => {
     );
     expect(await page.locator('main').innerText()).not.toContain(id);
 
-    // Compare, from the row's link: the URL carries the name; the figures are the API's for it.
-    await page.locator(`${row} a`, { hasText: 'compare with v1' }).click();
+    // Compare, from the table's link (to the next version in the API's order): the URL carries the
+    // versions as sent; the figures are the API's for them.
+    await page.locator('#versions-table a', { hasText: 'compare with' }).click();
     await settle(page);
     await page.waitForSelector('#compare-table');
-    expect(new URLSearchParams(page.url().split('?')[1]).get('b')).toBe(NAMED_VERSION);
+    const q = new URLSearchParams(page.url().split('?')[1]);
+    expect([q.get('a'), q.get('b')].sort()).toEqual(['1', NAMED_VERSION]);
+    const side = q.get('a') === NAMED_VERSION ? 'baseline' : 'candidate';
     const cw = await pageWindow();
-    const report = await api<{
-      candidate: number;
-      candidateName: string;
-      candidateGenerations: number;
-      metrics: Array<{ metric: string; verdict: string; candidate: { n: number } }>;
-    }>('/api/v1/compare', { prompt: NAMED, baseline: 1, candidate: NAMED_VERSION, ...cw });
-    expect([report.candidate, report.candidateName]).toEqual([v21.version, NAMED_VERSION]);
-    expect(await page.locator('[data-testid="candidate-version"]').innerText()).toBe(NAMED_VERSION);
-    expect(await page.locator('[data-testid="candidate-generations"]').innerText()).toBe(
-      fmtCount(report.candidateGenerations),
+    type Side = 'baseline' | 'candidate';
+    const report = await api<
+      Record<Side, number> &
+        Record<`${Side}Name`, string> &
+        Record<`${Side}Generations`, number> & {
+          metrics: Array<{ metric: string; verdict: string } & Record<Side, { n: number }>>;
+        }
+    >('/api/v1/compare', { prompt: NAMED, baseline: q.get('a')!, candidate: q.get('b')!, ...cw });
+    expect([report[side], report[`${side}Name`]]).toEqual([v21.version, NAMED_VERSION]);
+    expect(await page.locator(`[data-testid="${side}-version"]`).innerText()).toBe(NAMED_VERSION);
+    expect(await page.locator(`[data-testid="${side}-generations"]`).innerText()).toBe(
+      fmtCount(report[`${side}Generations`]),
     );
     for (const m of report.metrics) {
       const r = `#compare-table tr[data-metric="${m.metric}"]`;
       expect(await cell(r, 'verdict').getAttribute('data-value'), m.metric).toBe(m.verdict);
-      expect(Number(await cell(r, 'candidate.n').getAttribute('data-value')), m.metric).toBe(m.candidate.n);
+      expect(Number(await cell(r, `${side}.n`).getAttribute('data-value')), m.metric).toBe(m[side].n);
     }
-    const picker = page.locator('form[aria-label="Versions to compare"] select').nth(1);
+    const picker = page
+      .locator('form[aria-label="Versions to compare"] select')
+      .nth(side === 'baseline' ? 0 : 1);
     expect(await picker.locator('option:checked').innerText()).toMatch(new RegExp(`^${NAMED_VERSION} \\(`));
     expect(await page.locator('#dist-latency .legend').innerText()).toContain(
-      `${NAMED_VERSION} (n=${report.candidateGenerations.toLocaleString('en-US')})`,
+      `${NAMED_VERSION} (n=${report[`${side}Generations`].toLocaleString('en-US')})`,
     );
     expect((await blankCharts(page)).blank).toEqual([]);
     expect(await page.locator('main').innerText()).not.toContain(id);
