@@ -34,6 +34,12 @@ import {
 const PROMPT = 'support-reply';
 /** A third prompt, sent by the test: production serves v1 for 20 minutes, then v2 (a found move). */
 const MOVED = 'triage';
+/**
+ * A fourth prompt, sent as other SDKs send versions: production serves v1 for 20 minutes, then the
+ * named version 2.1.0 (`gen_ai.prompt.version`), which the console must show by its name.
+ */
+const NAMED = 'release-notes';
+const NAMED_VERSION = '2.1.0';
 
 interface State {
   url: string;
@@ -133,17 +139,39 @@ describe('the console in Chromium, on the demo data', () => {
       startMs: now - 40 * 60_000 + i * 10_000,
       durationMs: (i < 120 ? 200 : 500) + (s.durationMs % 100),
     }));
-    const posted = await postTraces(state.url, otlpProtobuf(generationSpans(specs)), state.ingestKey);
+    const named = generationSpecs({
+      count: 160,
+      prompt: NAMED,
+      versions: [1, 2],
+      seed: 12,
+      startMs: now,
+    }).map((s, i) => ({
+      ...s,
+      version: i < 80 ? 1 : 2,
+      ...(i < 80 ? {} : { versionText: NAMED_VERSION }),
+      label: 'production',
+      startMs: now - 40 * 60_000 + 5_000 + i * 15_000,
+      durationMs: (i < 80 ? 200 : 450) + (s.durationMs % 100),
+    }));
+    const posted = await postTraces(
+      state.url,
+      otlpProtobuf(generationSpans([...specs, ...named])),
+      state.ingestKey,
+    );
     expect(posted.status).toBe(200);
-    for (const until = Date.now() + 30_000; ;) {
-      const m = await api<{ versions: Array<{ requests: number }> }>('/api/v1/metrics', {
-        prompt: MOVED,
-        since: '1h',
-      });
-      if (m.versions.reduce((a, v) => a + v.requests, 0) === specs.length) break;
-      if (Date.now() > until) throw new Error(`${MOVED}: spans not stored after 30 s`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    for (const [prompt, count] of [
+      [MOVED, specs.length],
+      [NAMED, named.length],
+    ] as const)
+      for (const until = Date.now() + 30_000; ;) {
+        const m = await api<{ versions: Array<{ requests: number }> }>('/api/v1/metrics', {
+          prompt,
+          since: '1h',
+        });
+        if (m.versions.reduce((a, v) => a + v.requests, 0) === count) break;
+        if (Date.now() > until) throw new Error(`${prompt}: spans not stored after 30 s`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
     browser = await launchBrowser();
   }, 200_000);
 
@@ -214,7 +242,7 @@ describe('the console in Chromium, on the demo data', () => {
       '/api/v1/overview',
       w,
     );
-    expect(overview.prompts.map((p) => p.name).sort()).toEqual(['math-tutor', 'support-reply', MOVED]);
+    expect(overview.prompts.map((p) => p.name).sort()).toEqual(['math-tutor', NAMED, 'support-reply', MOVED]);
     for (const p of overview.prompts) {
       const row = `tr[data-prompt="${p.name}"]`;
       await expectFig(row, 'requests', p.requests!, fmtCount(p.requests));
@@ -224,7 +252,7 @@ describe('the console in Chromium, on the demo data', () => {
       expect(await page.locator(`${row} svg.sparkline polyline`).count()).toBe(1);
       // From the registry (the demo pushed its prompts): latest version and labels.
       expect(await page.locator(row).innerText()).toContain(
-        p.name === MOVED ? 'not in registry' : 'production → v2',
+        p.name === MOVED || p.name === NAMED ? 'not in registry' : 'production → v2',
       );
     }
     await checkEveryPageRule('prompts');
@@ -420,6 +448,127 @@ describe('the console in Chromium, on the demo data', () => {
     ).toBe(detail.latencyMs);
     expect(await page.locator('h1').innerText()).toContain(`${PROMPT} v2`);
     await checkEveryPageRule('generation');
+  });
+
+  it('Named versions: shown as sent (2.1.0) in the table, legends, markers, compare, regressions and generations', async () => {
+    const { page } = browser;
+    await visit(page, `#/prompt/${NAMED}`);
+    await page.waitForSelector('#versions-table');
+    const w = await pageWindow();
+    const metrics = await api<{
+      versions: Array<{ version: number; versionName: string; requests: number }>;
+    }>('/api/v1/metrics', { prompt: NAMED, ...w });
+    const v21 = metrics.versions.find((v) => v.versionName === NAMED_VERSION)!;
+    expect(v21.version).toBeGreaterThanOrEqual(2 ** 31);
+    const id = String(v21.version);
+    // The table: one row per version, named by what was sent, with the API's figures.
+    const row = `#versions-table tr[data-version="${id}"]`;
+    expect(await page.locator(`${row} th`).innerText()).toBe(NAMED_VERSION);
+    expect(await page.locator('#versions-table tr[data-version="1"] th').innerText()).toBe('v1');
+    await expectFig(row, 'requests', v21.requests, fmtCount(v21.requests));
+    // Every chart's legend, the traffic share and the move seen in spans name it; its id shows nowhere.
+    expect(await page.locator('#chart-calls .legend').innerText()).toContain(NAMED_VERSION);
+    expect(await page.locator('#chart-p95 .legend').innerText()).toContain(NAMED_VERSION);
+    expect(await page.locator(`#share-table tr[data-version="${id}"] td`).first().innerText()).toBe(
+      NAMED_VERSION,
+    );
+    expect(await page.locator('#moves-table').innerText()).toContain(
+      `production → ${NAMED_VERSION} (was v1)`,
+    );
+    expect(await page.locator('main').innerText()).not.toContain(id);
+
+    // Compare, from the table's link (to the next version in the API's order): the URL carries the
+    // versions as sent; the figures are the API's for them.
+    await page.locator('#versions-table a', { hasText: 'compare with' }).click();
+    await settle(page);
+    await page.waitForSelector('#compare-table');
+    const q = new URLSearchParams(page.url().split('?')[1]);
+    expect([q.get('a'), q.get('b')].sort()).toEqual(['1', NAMED_VERSION]);
+    const side = q.get('a') === NAMED_VERSION ? 'baseline' : 'candidate';
+    const cw = await pageWindow();
+    type Side = 'baseline' | 'candidate';
+    const report = await api<
+      Record<Side, number> &
+        Record<`${Side}Name`, string> &
+        Record<`${Side}Generations`, number> & {
+          metrics: Array<{ metric: string; verdict: string } & Record<Side, { n: number }>>;
+        }
+    >('/api/v1/compare', { prompt: NAMED, baseline: q.get('a')!, candidate: q.get('b')!, ...cw });
+    expect([report[side], report[`${side}Name`]]).toEqual([v21.version, NAMED_VERSION]);
+    expect(await page.locator(`[data-testid="${side}-version"]`).innerText()).toBe(NAMED_VERSION);
+    expect(await page.locator(`[data-testid="${side}-generations"]`).innerText()).toBe(
+      fmtCount(report[`${side}Generations`]),
+    );
+    for (const m of report.metrics) {
+      const r = `#compare-table tr[data-metric="${m.metric}"]`;
+      expect(await cell(r, 'verdict').getAttribute('data-value'), m.metric).toBe(m.verdict);
+      expect(Number(await cell(r, `${side}.n`).getAttribute('data-value')), m.metric).toBe(m[side].n);
+    }
+    const picker = page
+      .locator('form[aria-label="Versions to compare"] select')
+      .nth(side === 'baseline' ? 0 : 1);
+    expect(await picker.locator('option:checked').innerText()).toMatch(new RegExp(`^${NAMED_VERSION} \\(`));
+    expect(await page.locator('#dist-latency .legend').innerText()).toContain(
+      `${NAMED_VERSION} (n=${report[`${side}Generations`].toLocaleString('en-US')})`,
+    );
+    expect((await blankCharts(page)).blank).toEqual([]);
+    expect(await page.locator('main').innerText()).not.toContain(id);
+    await checkEveryPageRule('compare-named');
+
+    // Regressions: the move from v1 to 2.1.0, by name, as the API found it.
+    await visit(page, `#/regressions?prompt=${NAMED}`);
+    const moves = await api<{ moves: Array<{ fromVersionName: string; toVersionName: string }> }>(
+      '/api/v1/regressions',
+      { prompt: NAMED, label: 'production', since: '7d' },
+    );
+    expect(moves.moves.map((m) => `${m.fromVersionName} → ${m.toVersionName}`)).toEqual([
+      `1 → ${NAMED_VERSION}`,
+    ]);
+    expect(await page.locator('[data-testid="move"] h2').first().innerText()).toContain(
+      `v1 → ${NAMED_VERSION}`,
+    );
+
+    // Generations, from the table's link: the URL carries the name; the rows are the API's for it.
+    await visit(page, `#/prompt/${NAMED}`);
+    await page.locator(`${row} a`, { hasText: 'generations' }).click();
+    await settle(page);
+    await page.waitForSelector('#generations-table');
+    expect(new URLSearchParams(page.url().split('?')[1]).get('version')).toBe(NAMED_VERSION);
+    const gw = await pageWindow();
+    const list = await api<{
+      versionName: string;
+      rows: Array<{ spanId: string; traceId: string; latencyMs: number; versionName: string }>;
+    }>('/api/v1/generations', { prompt: NAMED, version: NAMED_VERSION, limit: 50, ...gw });
+    expect(list.rows.length).toBe(50);
+    expect(new Set(list.rows.map((r) => r.versionName))).toEqual(new Set([NAMED_VERSION]));
+    const rows = page.locator('#generations-table tbody tr');
+    expect(await rows.count()).toBe(list.rows.length);
+    for (const [i, r] of list.rows.slice(0, 5).entries()) {
+      expect(await rows.nth(i).getAttribute('data-span')).toBe(r.spanId);
+      await expectFig(
+        `#generations-table tr[data-span="${r.spanId}"]`,
+        'latencyMs',
+        r.latencyMs,
+        fmtMs(r.latencyMs),
+      );
+    }
+    expect(await page.locator('#generations-table caption').innerText()).toMatch(
+      new RegExp(`^${NAMED_VERSION.replaceAll('.', '\\.')}, newest first`),
+    );
+    expect(
+      await page
+        .locator('form[aria-label="Generation filters"] select')
+        .first()
+        .locator('option:checked')
+        .innerText(),
+    ).toBe(NAMED_VERSION);
+    await checkEveryPageRule('generations-named');
+    const first = list.rows[0]!;
+    await page.locator(`#generations-table tr[data-span="${first.spanId}"] th a`).click();
+    await settle(page);
+    expect(await page.locator('h1').innerText()).toContain(`${NAMED} ${NAMED_VERSION} at`);
+    expect(await page.locator('.crumbs').innerText()).toContain(`generations of ${NAMED_VERSION}`);
+    expect(await page.locator('main').innerText()).not.toContain(id);
   });
 
   it('Registry: versions, label history (who, when) and a diff, as the registry API', async () => {

@@ -25,6 +25,11 @@ export interface GenerationSpec {
   error: boolean;
   /** `gen_ai.response.id`, when the span carries one. */
   responseId?: string;
+  /**
+   * A version as other SDKs send it (`2.1.0`): the span then carries `gen_ai.prompt.version` with
+   * this text instead of `promptline.prompt.version` (and `version` is not sent).
+   */
+  versionText?: string;
 }
 
 /**
@@ -78,7 +83,9 @@ export function generationSpans(
         [GEN_AI.REQUEST_MODEL]: s.model,
         [GEN_AI.RESPONSE_MODEL]: s.model,
         [GEN_AI.PROMPT_NAME]: s.prompt,
-        [PROMPTLINE.PROMPT_VERSION]: s.version,
+        ...(s.versionText === undefined
+          ? { [PROMPTLINE.PROMPT_VERSION]: s.version }
+          : { [GEN_AI.PROMPT_VERSION]: s.versionText }),
         [PROMPTLINE.PROMPT_LABEL]: s.label,
         [GEN_AI.USAGE_INPUT_TOKENS]: s.inputTokens,
         [GEN_AI.USAGE_OUTPUT_TOKENS]: s.outputTokens,

@@ -66,6 +66,39 @@ describe('read API: typed metrics over HTTP', () => {
       if (i === 9) span.setStatus({ code: 2, message: 'boom' });
       span.end(start + (version === 1 ? 100 : 300));
     }
+    // Another prompt with a named version, sent as the GenAI standard attribute: 3 calls of 2.1.0
+    // (under two labels), after 2 calls of version 1.
+    for (let i = 0; i < 2; i++) {
+      const start = now - 40_000 + i * 1000;
+      tracer
+        .startSpan('chat gpt-4o-mini', {
+          kind: SpanKind.CLIENT,
+          startTime: start,
+          attributes: {
+            [GEN_AI.OPERATION_NAME]: 'chat',
+            [GEN_AI.REQUEST_MODEL]: 'gpt-4o-mini',
+            [GEN_AI.PROMPT_NAME]: 'release-notes',
+            [PROMPTLINE.PROMPT_VERSION]: 1,
+          },
+        })
+        .end(start + 100);
+    }
+    for (let i = 0; i < 3; i++) {
+      const start = now - 30_000 + i * 1000;
+      tracer
+        .startSpan('chat gpt-4o-mini', {
+          kind: SpanKind.CLIENT,
+          startTime: start,
+          attributes: {
+            [GEN_AI.OPERATION_NAME]: 'chat',
+            [GEN_AI.REQUEST_MODEL]: 'gpt-4o-mini',
+            [GEN_AI.PROMPT_NAME]: 'release-notes',
+            [GEN_AI.PROMPT_VERSION]: '2.1.0',
+            [PROMPTLINE.PROMPT_LABEL]: i === 0 ? 'production' : 'canary',
+          },
+        })
+        .end(start + 200);
+    }
     await provider.forceFlush();
     await provider.shutdown();
     expect(await collector.flush(20_000)).toBe(true);
@@ -201,6 +234,60 @@ describe('read API: typed metrics over HTTP', () => {
     const to = Math.ceil((Date.now() + 60_000) / 60_000) * 60_000;
     return `from=${new Date(to - 3_600_000).toISOString()}&to=${new Date(to).toISOString()}`;
   };
+
+  it('lists generations and distributions of a version as sent or as stored; the prompt page names and orders versions as /metrics', async () => {
+    type Generations = {
+      version: number;
+      versionName: string;
+      rows: Array<{ traceId: string; spanId: string; version: number; versionName: string }>;
+    };
+    const byName = await get(`/api/v1/generations?prompt=release-notes&version=2.1.0&since=1h`);
+    expect(byName.status).toBe(200);
+    const named = byName.body as unknown as Generations;
+    expect(named.versionName).toBe('2.1.0');
+    expect(named.version).toBeGreaterThanOrEqual(2 ** 31);
+    expect(named.rows.length).toBe(3);
+    expect(new Set(named.rows.map((r) => `${r.version} ${r.versionName}`))).toEqual(
+      new Set([`${named.version} 2.1.0`]),
+    );
+    // The stored id, as the readers list it, selects the same generations.
+    const byId = (await get(`/api/v1/generations?prompt=release-notes&version=${named.version}&since=1h`))
+      .body as unknown as Generations;
+    expect([byId.versionName, byId.rows.map((r) => r.spanId)]).toEqual([
+      '2.1.0',
+      named.rows.map((r) => r.spanId),
+    ]);
+    const first = named.rows[0]!;
+    const detail = await get(`/api/v1/generations/${first.traceId}/${first.spanId}`);
+    expect([detail.status, detail.body.version, detail.body.versionName]).toEqual([
+      200,
+      named.version,
+      '2.1.0',
+    ]);
+    // Whole-number versions as before, with `v` or without; their name is the number.
+    const v2 = (await get(`/api/v1/generations?prompt=support-answer&version=v2&since=1h`))
+      .body as unknown as Generations;
+    expect([v2.version, v2.versionName, v2.rows.length]).toEqual([2, '2', 6]);
+    const bad = await get(`/api/v1/generations?prompt=support-answer&version=0&since=1h`);
+    expect(bad.status).toBe(400);
+    expect(bad.body.error).toMatch(/^version "0" is not a version/);
+    expect((await get(`/api/v1/generations?prompt=support-answer&since=1h`)).status).toBe(400);
+    // The prompt page lists versions as /metrics does: same order, same names (2.1.0 over two labels).
+    const page = (await get(`/api/v1/prompt-page?prompt=release-notes&${minuteWindow()}`)).body as {
+      versions: Array<{ version: number; versionName: string; requests: number }>;
+    };
+    const metrics = (await get(`/api/v1/metrics?prompt=release-notes&${minuteWindow()}`)).body as {
+      versions: Array<{ version: number; versionName: string; requests: number }>;
+    };
+    const names = (vs: typeof page.versions): string[] => vs.map((v) => `${v.versionName} ${v.requests}`);
+    expect(names(page.versions)).toEqual(['1 2', '2.1.0 3']);
+    expect(names(page.versions)).toEqual(names(metrics.versions));
+    // Distributions take versions as sent too, keyed by stored number.
+    const d = await get(`/api/v1/distributions?prompt=release-notes&versions=2.1.0&since=1h`);
+    expect(d.status).toBe(200);
+    expect(d.body.versions).toEqual([named.version]);
+    expect((d.body.latencyMs as { n: Record<string, number> }).n).toEqual({ [named.version]: 3 });
+  });
 
   it('answers the prompt page in one call, each part as its own endpoint answers', async () => {
     const w = `prompt=support-answer&${minuteWindow()}`;

@@ -126,6 +126,8 @@ export interface ScoreSummary {
 
 export interface VersionMetrics {
   version: number;
+  /** The version as sent (`3`, `2.1.0`, `#a1b2c3d4`); `version` is its stored number. */
+  versionName: string;
   requests: number;
   errors: number;
   errorRate: number;
@@ -173,6 +175,7 @@ export interface PromptPageResponse {
 export interface TimeSeriesPoint {
   bucket: string;
   version: number;
+  versionName: string;
   requests: number;
   errors: number;
   latencyP50Ms: number;
@@ -195,6 +198,7 @@ export interface ScorePoint {
 export interface LabelShare {
   label: string;
   version: number;
+  versionName: string;
   requests: number;
   share: number;
 }
@@ -202,6 +206,7 @@ export interface LabelShare {
 export interface SpanLabelHistory {
   label: string;
   version: number;
+  versionName: string;
   environment: string;
   requests: number;
   firstSeen: string;
@@ -252,6 +257,8 @@ export interface VersionComparison {
   prompt: string;
   baseline: number;
   candidate: number;
+  baselineName: string;
+  candidateName: string;
   from: string;
   to: string;
   alpha: number;
@@ -279,6 +286,8 @@ export interface LabelMove {
   at: string;
   fromVersion: number;
   toVersion: number;
+  fromVersionName: string;
+  toVersionName: string;
   before: { from: string; to: string; generations: number };
   after: { from: string; to: string; generations: number };
   metrics: MetricComparison[];
@@ -309,6 +318,7 @@ export interface GenerationRow {
   traceId: string;
   spanId: string;
   version: number;
+  versionName: string;
   label: string;
   environment: string;
   model: string;
@@ -323,6 +333,8 @@ export interface GenerationRow {
 }
 
 export interface GenerationsPage {
+  version: number;
+  versionName: string;
   rows: GenerationRow[];
   next: string | null;
 }

@@ -63,3 +63,41 @@ export function fmtTimeSeconds(iso: string | null | undefined): string {
   if (iso === null || iso === undefined || iso === '') return '–';
   return `${iso.replace('T', ' ').slice(0, 19)} UTC`;
 }
+
+/** A version as the read API lists it: the stored number and the version as sent. */
+export interface VersionRef {
+  version: number;
+  versionName?: string;
+}
+
+/**
+ * How a version is shown, as the CLI shows it: `v3` for whole-number versions, the name as sent
+ * otherwise (`2.1.0`, `2.2.0-rc1`, implicit `#a1b2c3d4`).
+ */
+export function versionLabel(v: VersionRef): string {
+  const name = v.versionName ?? '';
+  if (name === '' || name === String(v.version)) return `v${v.version}`;
+  return name;
+}
+
+/**
+ * How a version is given in a URL (the console's and the read API's `version`, `baseline`,
+ * `candidate`): as sent (`3`, `2.1.0`), which the read API takes as typed. A name that would read as
+ * a stored id (ten digits, 2^31 or more) is given by its id instead.
+ */
+export function versionParam(v: VersionRef): string {
+  const name = v.versionName ?? '';
+  if (name === '' || (/^[0-9]{10}$/.test(name.trim()) && Number(name.trim()) >= 2 ** 31))
+    return String(v.version);
+  return name;
+}
+
+/** Whether `text` (a URL's `3`, `v3`, `2.1.0`, or a stored number) names version `v`. */
+export function isVersion(v: VersionRef, text: string): boolean {
+  const t = text.trim();
+  return (
+    t === versionParam(v) ||
+    t === String(v.version) ||
+    (/^[vV][0-9]+$/.test(t) && t.slice(1) === String(v.version))
+  );
+}

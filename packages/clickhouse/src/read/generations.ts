@@ -1,8 +1,10 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { PROMPTLINE, RESOURCE } from '@promptline/semconv';
+import { versionName } from '../schema/promptVersion.js';
 import { quoteIdent } from '../schema/renderSql.js';
 import { DEFAULT_PROJECT } from './PromptQuery.js';
 import { chTime, isoTime, n, select } from './select.js';
+import { resolveVersion } from './versionInput.js';
 
 /**
  * The generations of one prompt version, newest first, paged with a cursor, and one generation in
@@ -17,7 +19,8 @@ export interface GenerationsQuery {
   projectId?: string;
   database?: string;
   promptName: string;
-  version: number;
+  /** The version as stored (`3`, a named version's id) or as sent (`'3'`, `'v3'`, `'2.1.0'`, `'#a1b2c3d4'`). */
+  version: number | string;
   from: Date;
   to: Date;
   environment?: string;
@@ -52,7 +55,10 @@ export interface GenerationRow {
   time: string;
   traceId: string;
   spanId: string;
+  /** `prompt_version` as stored. */
   version: number;
+  /** The version as sent (`3`, `2.1.0`, `#a1b2c3d4`). */
+  versionName: string;
   label: string;
   environment: string;
   model: string;
@@ -139,6 +145,7 @@ interface RawRow {
   trace_id: string;
   span_id: string;
   prompt_version: number | string;
+  version_name: string;
   prompt_label: string;
   environment: string;
   model: string;
@@ -151,7 +158,8 @@ interface RawRow {
   error_type: string;
 }
 
-const ROW_COLUMNS = `timestamp, trace_id, span_id, prompt_version, prompt_label, environment, model,
+const ROW_COLUMNS = `timestamp, trace_id, span_id, prompt_version, toString(prompt_version_name) AS version_name,
+  prompt_label, environment, model,
   latency_ms, ttft_ms, input_tokens, output_tokens, cost_usd, is_error, error_type`;
 
 function toRow(r: RawRow, scores: GenerationScore[]): GenerationRow {
@@ -160,6 +168,7 @@ function toRow(r: RawRow, scores: GenerationScore[]): GenerationRow {
     traceId: r.trace_id,
     spanId: r.span_id,
     version: n(r.prompt_version),
+    versionName: versionName(n(r.prompt_version), r.version_name),
     label: r.prompt_label,
     environment: r.environment,
     model: r.model,
@@ -242,8 +251,7 @@ export async function listGenerations(
   q: GenerationsQuery,
 ): Promise<GenerationsPage> {
   checkBase(q);
-  if (!Number.isInteger(q.version) || q.version < 1)
-    throw new Error('generations: version must be a positive integer');
+  const version = resolveVersion(q.version, 'generations: version').id;
   const limit = q.limit ?? 50;
   if (!Number.isInteger(limit) || limit < 1 || limit > 200)
     throw new Error('generations: limit must be an integer in 1…200');
@@ -261,7 +269,7 @@ export async function listGenerations(
   const params: Record<string, unknown> = {
     project,
     prompt: q.promptName,
-    version: q.version,
+    version,
     from: chTime(q.from.getTime()),
     to: chTime(q.to.getTime()),
     limit: limit + 1,
@@ -316,7 +324,7 @@ LIMIT {limit:UInt32}`,
           db,
           project,
           q.promptName,
-          q.version,
+          version,
           page.map((r) => ({ traceId: r.trace_id, spanId: r.span_id })),
           oldest.timestamp,
         );

@@ -15,6 +15,7 @@ import { n } from './select.js';
 import { seriesRole, toTimeSeriesPoints } from './timeSeriesByVersion.js';
 import type { TimeSeriesPoint, TimeSeriesQuery } from './timeSeriesByVersion.js';
 import { toLabelShares } from './trafficShareByLabel.js';
+import { newestVersionFirst } from './versionInput.js';
 import type { LabelShare } from './trafficShareByLabel.js';
 
 /**
@@ -49,7 +50,7 @@ export interface PromptPage {
 function mergeGroups(groups: readonly Group[]): Group {
   const [first, ...rest] = groups as [Group, ...Group[]];
   if (rest.length === 0) return first;
-  const into: Record<string, unknown> = { first_seen: '', last_seen: '' };
+  const into: Record<string, unknown> = { first_seen: '', last_seen: '', version_name: '' };
   for (const f of COUNTERS) into[f] = 0;
   for (const h of HISTOGRAMS) into[h] = new Map<number, number>();
   const g = into as Group;
@@ -59,6 +60,7 @@ function mergeGroups(groups: readonly Group[]): Group {
     if (from.first_seen !== '' && (g.first_seen === '' || from.first_seen < g.first_seen))
       g.first_seen = from.first_seen;
     if (from.last_seen > g.last_seen) g.last_seen = from.last_seen;
+    if (from.version_name > g.version_name) g.version_name = from.version_name;
   }
   return g;
 }
@@ -91,8 +93,8 @@ export async function promptPage(client: ClickHouseClient, q: PromptPageQuery): 
     perVersion.set(v, [...(perVersion.get(v) ?? []), g]);
   }
   const versions = [...perVersion.entries()]
-    .sort((a, b) => b[0] - a[0])
-    .map(([v, groups]) => toVersionMetrics(mergeGroups(groups), v, scores.get(v) ?? ([] as ScoreSummary[])));
+    .map(([v, groups]) => toVersionMetrics(mergeGroups(groups), v, scores.get(v) ?? ([] as ScoreSummary[])))
+    .sort(newestVersionFirst);
   return {
     versions,
     labels: toLabelShares(byLabel),

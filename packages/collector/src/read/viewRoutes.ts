@@ -12,7 +12,9 @@ import {
   promptDimensions,
   promptOverview,
   promptPage,
+  resolveVersion,
   scoreTimeSeriesByVersion,
+  versionArgument,
 } from '@promptline/clickhouse';
 import type { GenerationsQuery } from '@promptline/clickhouse';
 import { ClickHouseRegistryStore } from '../registry/ClickHouseRegistryStore.js';
@@ -136,12 +138,14 @@ export const viewRoutes: RouteModule = (router, deps) => {
   router.get('/api/v1/distributions', async (req, res, _p, url) => {
     const who = deps.requireScope(req, 'read');
     const q = promptQuery(url, deps, who.project);
-    const versions = required(url, 'versions')
-      .split(',')
-      .map((v) => {
-        if (!/^\d+$/.test(v.trim())) throw new HttpError(400, `versions: expected 1,2,… (got ${v})`);
-        return Number(v);
-      });
+    // Versions as stored or as sent (`1,2`, `2.1.0,2.2.0-rc1`); answered by stored number, in order.
+    const versions = await guard(() =>
+      Promise.resolve(
+        required(url, 'versions')
+          .split(',')
+          .map((v) => resolveVersion(versionArgument(v), 'versions').id),
+      ),
+    );
     const bins = intParam(url, 'bins', { min: 2, max: 200 });
     const d = await guard(() =>
       distributionsByVersion(deps.client, { ...q, versions, ...(bins === undefined ? {} : { bins }) }),
@@ -152,8 +156,10 @@ export const viewRoutes: RouteModule = (router, deps) => {
   router.get('/api/v1/generations', async (req, res, _p, url) => {
     const who = deps.requireScope(req, 'read');
     const q = promptQuery(url, deps, who.project);
-    const version = intParam(url, 'version', { min: 1, max: 2 ** 32 - 1 });
-    if (version === undefined) throw new HttpError(400, 'version: required (?version=N)');
+    // As stored or as sent (`3`, `v3`, `2.1.0`, `#a1b2c3d4`, a named version's id); checked here (400).
+    const text = url.searchParams.get('version') ?? '';
+    if (text === '') throw new HttpError(400, 'version: required (?version=3 or ?version=2.1.0)');
+    const version = await guard(() => Promise.resolve(resolveVersion(versionArgument(text), 'version')));
     const status = url.searchParams.get('status') ?? '';
     if (status !== '' && status !== 'ok' && status !== 'error')
       throw new HttpError(400, `status: expected ok or error (got ${status})`);
@@ -166,7 +172,7 @@ export const viewRoutes: RouteModule = (router, deps) => {
       projectId: who.project,
       database: deps.database,
       promptName: q.promptName,
-      version,
+      version: version.id,
       from: q.from,
       to: q.to,
       ...(q.environment === undefined ? {} : { environment: q.environment }),
@@ -178,7 +184,15 @@ export const viewRoutes: RouteModule = (router, deps) => {
       ...(cursor === '' ? {} : { cursor }),
     };
     const page = await guard(() => listGenerations(deps.client, query));
-    sendJson(res, 200, { prompt: q.promptName, version, from: q.from, to: q.to, ...page });
+    sendJson(res, 200, {
+      prompt: q.promptName,
+      version: version.id,
+      // Given by its id, a named version's name is the rows' (the id's text when there are none).
+      versionName: page.rows[0]?.versionName ?? version.name,
+      from: q.from,
+      to: q.to,
+      ...page,
+    });
   });
 
   router.get('/api/v1/generations/:traceId/:spanId', async (req, res, params) => {

@@ -1,7 +1,7 @@
 import { useEffect, useRef } from 'preact/hooks';
 import uPlot from 'uplot';
 import type { Distribution } from '../api.js';
-import { Swatch, versionColor } from './common.js';
+import { Swatch, versionColors } from './common.js';
 
 /**
  * Two or more versions' distributions on shared bins, drawn as side-by-side bars per bin (share of
@@ -11,11 +11,15 @@ export function DistChart(props: {
   id: string;
   title: string;
   dist: Distribution;
+  /** Stored version numbers (the keys of `dist`). */
   versions: number[];
+  /** How each version is shown (`v3`, `2.1.0`), in the order of `versions`. */
+  labels: string[];
   format: (v: number) => string;
 }) {
   const host = useRef<HTMLDivElement>(null);
-  const { dist, versions } = props;
+  const { dist, versions, labels } = props;
+  const colors = versionColors(versions);
   const xs = dist.bins.map((_, i) => i);
   const shares = versions.map((v) => {
     const counts = dist.counts[String(v)] ?? [];
@@ -43,9 +47,9 @@ export function DistChart(props: {
       series: [
         {},
         ...versions.map((v, i) => ({
-          label: `v${v}`,
-          stroke: versionColor(v),
-          fill: `${versionColor(v)}99`,
+          label: labels[i] ?? String(v),
+          stroke: colors[i],
+          fill: `${colors[i]}99`,
           width: 1,
           // Two versions: bars side by side around each bin; more: overlapping, translucent.
           paths: uPlot.paths.bars!({
@@ -78,16 +82,16 @@ export function DistChart(props: {
       resize.disconnect();
       chart.destroy();
     };
-  }, [JSON.stringify([dist, versions])]);
+  }, [JSON.stringify([dist, versions, labels])]);
 
   return (
     <figure class="chart" id={props.id} data-chart={props.id}>
       <figcaption>
         <span class="chart-title">{props.title}</span>
         <span class="legend">
-          {versions.map((v) => (
-            <Swatch key={v} color={versionColor(v)}>
-              v{v} (n={(dist.n[String(v)] ?? 0).toLocaleString('en-US')})
+          {versions.map((v, i) => (
+            <Swatch key={v} color={colors[i] ?? '#333'}>
+              {labels[i] ?? String(v)} (n={(dist.n[String(v)] ?? 0).toLocaleString('en-US')})
             </Swatch>
           ))}
         </span>
@@ -99,7 +103,7 @@ export function DistChart(props: {
           class="chart-canvas"
           ref={host}
           role="img"
-          aria-label={`${props.title}: share of values per bin for ${versions.map((v) => `v${v}`).join(' and ')}${dist.scale === 'log' ? ' (log-spaced bins)' : ''}`}
+          aria-label={`${props.title}: share of values per bin for ${versions.map((v, i) => labels[i] ?? String(v)).join(' and ')}${dist.scale === 'log' ? ' (log-spaced bins)' : ''}`}
         />
       )}
     </figure>

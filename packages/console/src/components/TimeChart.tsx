@@ -1,7 +1,8 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import { fmtTimeSeconds } from '../format.js';
+import { fmtTimeSeconds, versionLabel } from '../format.js';
+import type { VersionRef } from '../format.js';
 import { Swatch } from './common.js';
 
 export interface ChartSeries {
@@ -186,29 +187,32 @@ export function TimeChart(props: {
   );
 }
 
-/** Label moves as markers: registry moves (who, when) and moves first seen in spans. */
+/** Label moves as markers: registry moves (who, when; whole-number versions) and moves first seen in spans. */
 export function markerText(
   kind: 'registry',
   m: { label: string; version: number; previousVersion: number | null; actor: string; movedAt: string },
 ): Marker;
 export function markerText(
   kind: 'spans',
-  m: { label: string; version: number; environment: string; firstSeen: string; from?: number },
+  m: VersionRef & { label: string; environment: string; firstSeen: string; from?: VersionRef },
 ): Marker;
-export function markerText(kind: 'registry' | 'spans', m: Record<string, unknown>): Marker {
+export function markerText(kind: 'registry' | 'spans', move: object): Marker {
+  const m = move as Record<string, unknown>;
   if (kind === 'registry') {
     const movedAt = String(m.movedAt);
+    const previous = m.previousVersion as number | null;
     return {
       t: Date.parse(movedAt) / 1000,
-      title: `${String(m.label)} → v${String(m.version)}${m.previousVersion === null ? '' : ` (was v${String(m.previousVersion)})`}`,
+      title: `${String(m.label)} → ${versionLabel({ version: m.version as number })}${previous === null ? '' : ` (was ${versionLabel({ version: previous })})`}`,
       detail: `moved in the registry by ${String(m.actor)} at ${fmtTimeSeconds(movedAt)}`,
       source: 'registry',
     };
   }
   const firstSeen = String(m.firstSeen);
+  const from = m.from as VersionRef | undefined;
   return {
     t: Date.parse(firstSeen) / 1000,
-    title: `${String(m.label)} → v${String(m.version)}${m.from === undefined ? '' : ` (was v${String(m.from)})`}`,
+    title: `${String(m.label)} → ${versionLabel(move as VersionRef)}${from === undefined ? '' : ` (was ${versionLabel(from)})`}`,
     detail: `first served in spans${m.environment === '' ? '' : ` (${String(m.environment)})`} at ${fmtTimeSeconds(firstSeen)}`,
     source: 'spans',
   };

@@ -85,6 +85,21 @@ export function versionColor(version: number): string {
   return PALETTE[(version - 1) % PALETTE.length] ?? '#333';
 }
 
+/**
+ * Colours of versions drawn together: each its {@link versionColor}, unless a version before it in
+ * the list has it already (named versions' ids can share one), then the next colour not yet taken.
+ */
+export function versionColors(versions: readonly number[]): string[] {
+  const taken = new Set<string>();
+  return versions.map((v) => {
+    let i = (((v - 1) % PALETTE.length) + PALETTE.length) % PALETTE.length;
+    for (let step = 0; step < PALETTE.length && taken.has(PALETTE[i]!); step++) i = (i + 1) % PALETTE.length;
+    const color = PALETTE[i] ?? '#333';
+    taken.add(color);
+    return color;
+  });
+}
+
 /** Colour swatch + text, for legends. */
 export function Swatch(props: { color: string; children: ComponentChildren }) {
   return (

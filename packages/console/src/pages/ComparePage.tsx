@@ -5,7 +5,8 @@ import { Empty, Loaded } from '../components/common.js';
 import { DiffView } from '../components/DiffView.js';
 import { DistChart } from '../components/DistChart.js';
 import { Filters, withQuery } from '../components/Filters.js';
-import { fmtCount, fmtMs, fmtNum } from '../format.js';
+import { fmtCount, fmtMs, fmtNum, isVersion, versionLabel, versionParam } from '../format.js';
+import type { VersionRef } from '../format.js';
 import type { Route } from '../route.js';
 import { go, href } from '../route.js';
 import type { TimeWindow } from '../timeRange.js';
@@ -19,9 +20,10 @@ export function ComparePage(props: { name: string; route: Route; window: TimeWin
   const versions = useAsync(
     () =>
       getJson<MetricsResponse>('/api/v1/metrics', { ...base, scores: 'false' }).then((m) =>
+        // Oldest first (the API lists newest first): the default pair is the newest two.
         m.versions
-          .map((v) => ({ version: v.version, requests: v.requests }))
-          .sort((a, b) => a.version - b.version),
+          .map((v) => ({ version: v.version, versionName: v.versionName, requests: v.requests }))
+          .reverse(),
       ),
     `${name}|${window.from}|${window.to}|${env ?? ''}`,
   );
@@ -42,20 +44,25 @@ export function ComparePage(props: { name: string; route: Route; window: TimeWin
                 <p>Pick a longer time range; a comparison needs calls of both versions in the same window.</p>
               </Empty>
             );
-          const a = Number(route.query.get('a') ?? list[list.length - 2]!.version);
-          const b = Number(route.query.get('b') ?? list[list.length - 1]!.version);
+          // `a`/`b` are versions as sent (`3`, `2.1.0`); one without traffic here is still compared.
+          const pick = (text: string | null, fallback: VersionRef): VersionRef =>
+            text === null || text === ''
+              ? fallback
+              : (list.find((v) => isVersion(v, text)) ?? { version: 0, versionName: text });
+          const a = pick(route.query.get('a'), list[list.length - 2]!);
+          const b = pick(route.query.get('b'), list[list.length - 1]!);
           return (
             <>
               <form class="filters" aria-label="Versions to compare" onSubmit={(e) => e.preventDefault()}>
                 <label>
                   Baseline{' '}
                   <select
-                    value={String(a)}
+                    value={versionParam(a)}
                     onChange={(e) => go(withQuery(route, { a: (e.target as HTMLSelectElement).value }))}
                   >
                     {list.map((v) => (
-                      <option key={v.version} value={String(v.version)}>
-                        v{v.version} ({fmtCount(v.requests)} calls)
+                      <option key={v.version} value={versionParam(v)}>
+                        {versionLabel(v)} ({fmtCount(v.requests)} calls)
                       </option>
                     ))}
                   </select>
@@ -63,18 +70,18 @@ export function ComparePage(props: { name: string; route: Route; window: TimeWin
                 <label>
                   Candidate{' '}
                   <select
-                    value={String(b)}
+                    value={versionParam(b)}
                     onChange={(e) => go(withQuery(route, { b: (e.target as HTMLSelectElement).value }))}
                   >
                     {list.map((v) => (
-                      <option key={v.version} value={String(v.version)}>
-                        v{v.version} ({fmtCount(v.requests)} calls)
+                      <option key={v.version} value={versionParam(v)}>
+                        {versionLabel(v)} ({fmtCount(v.requests)} calls)
                       </option>
                     ))}
                   </select>
                 </label>
               </form>
-              {a === b ? (
+              {versionParam(a) === versionParam(b) ? (
                 <p class="muted">Pick two different versions.</p>
               ) : (
                 <Comparison name={name} a={a} b={b} base={base} />
@@ -87,8 +94,21 @@ export function ComparePage(props: { name: string; route: Route; window: TimeWin
   );
 }
 
-function Comparison(props: { name: string; a: number; b: number; base: Record<string, string | undefined> }) {
-  const { name, a, b, base } = props;
+/** The registry's number of a whole-number version (the registry issues whole numbers only). */
+function registryNumber(v: VersionRef): number | undefined {
+  const t = versionParam(v).replace(/^[vV]/, '');
+  return /^[0-9]+$/.test(t) && Number(t) < 2 ** 31 ? Number(t) : undefined;
+}
+
+function Comparison(props: {
+  name: string;
+  a: VersionRef;
+  b: VersionRef;
+  base: Record<string, string | undefined>;
+}) {
+  const { name, base } = props;
+  const a = versionParam(props.a);
+  const b = versionParam(props.b);
   const key = `${JSON.stringify(base)}|${a}|${b}`;
   const report = useAsync(
     () => getJson<VersionComparison>('/api/v1/compare', { ...base, baseline: a, candidate: b }),
@@ -98,16 +118,23 @@ function Comparison(props: { name: string; a: number; b: number; base: Record<st
     () => getJson<Distributions>('/api/v1/distributions', { ...base, versions: `${a},${b}` }),
     key,
   );
+  const fromNumber = registryNumber(props.a);
+  const toNumber = registryNumber(props.b);
   const diff = useAsync(
     () =>
-      getJson<DiffResponse>(`/api/v1/prompts/${encodeURIComponent(name)}/diff`, { from: a, to: b }).catch(
-        (e: unknown) => {
-          if (e instanceof ApiError && e.status === 404) return null;
-          throw e;
-        },
-      ),
+      fromNumber === undefined || toNumber === undefined
+        ? Promise.resolve(null)
+        : getJson<DiffResponse>(`/api/v1/prompts/${encodeURIComponent(name)}/diff`, {
+            from: fromNumber,
+            to: toNumber,
+          }).catch((e: unknown) => {
+            if (e instanceof ApiError && e.status === 404) return null;
+            throw e;
+          }),
     `${name}|${a}|${b}`,
   );
+  const labelA = versionLabel(props.a);
+  const labelB = versionLabel(props.b);
   return (
     <>
       <h2>Tests and verdicts</h2>
@@ -115,18 +142,18 @@ function Comparison(props: { name: string; a: number; b: number; base: Record<st
         {(r) => (
           <>
             <p>
-              v{r.baseline}:{' '}
-              <strong data-testid="baseline-generations">{fmtCount(r.baselineGenerations)}</strong> calls, v
-              {r.candidate}:{' '}
+              <span data-testid="baseline-version">{baselineLabel(r)}</span>:{' '}
+              <strong data-testid="baseline-generations">{fmtCount(r.baselineGenerations)}</strong> calls,{' '}
+              <span data-testid="candidate-version">{candidateLabel(r)}</span>:{' '}
               <strong data-testid="candidate-generations">{fmtCount(r.candidateGenerations)}</strong> calls.
               Family-wise α = {r.alpha} (Holm–Bonferroni).
             </p>
             <ComparisonTable
               id="compare-table"
-              caption={`v${r.candidate} against v${r.baseline}, same window. Rank tests (Mann–Whitney) for latency and scores, Welch's t for tokens and cost, proportions for the error rate.`}
+              caption={`${candidateLabel(r)} against ${baselineLabel(r)}, same window. Rank tests (Mann–Whitney) for latency and scores, Welch's t for tokens and cost, proportions for the error rate.`}
               metrics={r.metrics}
-              baseline={`v${r.baseline}`}
-              candidate={`v${r.candidate}`}
+              baseline={baselineLabel(r)}
+              candidate={candidateLabel(r)}
             />
           </>
         )}
@@ -139,14 +166,16 @@ function Comparison(props: { name: string; a: number; b: number; base: Record<st
               id="dist-latency"
               title="Latency"
               dist={d.latencyMs}
-              versions={[a, b]}
+              versions={d.versions}
+              labels={[labelA, labelB]}
               format={fmtMs}
             />
             <DistChart
               id="dist-ttft"
               title="Time to first token"
               dist={d.ttftMs}
-              versions={[a, b]}
+              versions={d.versions}
+              labels={[labelA, labelB]}
               format={fmtMs}
             />
             {Object.entries(d.scores).map(([s, dist]) => (
@@ -155,7 +184,8 @@ function Comparison(props: { name: string; a: number; b: number; base: Record<st
                 id={`dist-score-${s}`}
                 title={`Score ${s}`}
                 dist={dist}
-                versions={[a, b]}
+                versions={d.versions}
+                labels={[labelA, labelB]}
                 format={fmtNum}
               />
             ))}
@@ -166,7 +196,7 @@ function Comparison(props: { name: string; a: number; b: number; base: Record<st
       <Loaded state={diff} what="the diff">
         {(d) =>
           d === null ? (
-            <Empty title={`${name} v${a} or v${b} is not in the prompt registry.`}>
+            <Empty title={`${name} ${labelA} or ${labelB} is not in the prompt registry.`}>
               <p>
                 Push the prompt files to see their diff: <code>promptline prompts push DIR</code>.
               </p>
@@ -178,4 +208,12 @@ function Comparison(props: { name: string; a: number; b: number; base: Record<st
       </Loaded>
     </>
   );
+}
+
+function baselineLabel(r: VersionComparison): string {
+  return versionLabel({ version: r.baseline, versionName: r.baselineName });
+}
+
+function candidateLabel(r: VersionComparison): string {
+  return versionLabel({ version: r.candidate, versionName: r.candidateName });
 }

@@ -1,7 +1,7 @@
 import { ApiError, getJson } from '../api.js';
 import type { GenerationDetail } from '../api.js';
 import { Chip, Empty, Loaded } from '../components/common.js';
-import { fmtCount, fmtMs, fmtNum, fmtTimeSeconds, fmtUsd } from '../format.js';
+import { fmtCount, fmtMs, fmtNum, fmtTimeSeconds, fmtUsd, versionLabel, versionParam } from '../format.js';
 import { href } from '../route.js';
 import { useAsync } from '../useAsync.js';
 
@@ -31,13 +31,13 @@ export function GenerationPage(props: { traceId: string; spanId: string }) {
             <>
               <p class="crumbs">
                 <a href={href([])}>Prompts</a> / <a href={href(['prompt', g.promptName])}>{g.promptName}</a> /{' '}
-                <a href={href(['prompt', g.promptName, 'generations'], { version: g.version })}>
-                  generations of v{g.version}
+                <a href={href(['prompt', g.promptName, 'generations'], { version: versionParam(g) })}>
+                  generations of {versionLabel(g)}
                 </a>{' '}
                 /
               </p>
               <h1 id="page-title">
-                {g.promptName} v{g.version} at {fmtTimeSeconds(g.time)}{' '}
+                {g.promptName} {versionLabel(g)} at {fmtTimeSeconds(g.time)}{' '}
                 {g.status === 'ok' ? (
                   <Chip kind="good">ok</Chip>
                 ) : (

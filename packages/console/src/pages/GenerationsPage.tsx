@@ -3,7 +3,17 @@ import { getJson } from '../api.js';
 import type { GenerationsPage as Page, MetricsResponse } from '../api.js';
 import { Chip, Empty, Fig, Loaded } from '../components/common.js';
 import { Filters, withQuery } from '../components/Filters.js';
-import { fmtCount, fmtMs, fmtNum, fmtTimeSeconds, fmtUsd } from '../format.js';
+import {
+  fmtCount,
+  fmtMs,
+  fmtNum,
+  fmtTimeSeconds,
+  fmtUsd,
+  isVersion,
+  versionLabel,
+  versionParam,
+} from '../format.js';
+import type { VersionRef } from '../format.js';
 import type { Route } from '../route.js';
 import { go, href } from '../route.js';
 import type { TimeWindow } from '../timeRange.js';
@@ -22,7 +32,8 @@ export function GenerationsPage(props: { name: string; route: Route; window: Tim
         to: window.to,
         environment: env,
       }).then((m) => ({
-        versions: m.versions.map((v) => v.version).sort((a, b) => b - a),
+        // Newest first, as the API lists them.
+        versions: m.versions.map((v): VersionRef => ({ version: v.version, versionName: v.versionName })),
         scores: [...new Set(m.versions.flatMap((v) => v.scores.map((s) => s.name)))].sort(),
       })),
     `${name}|${window.from}|${window.to}|${env ?? ''}`,
@@ -43,7 +54,12 @@ export function GenerationsPage(props: { name: string; route: Route; window: Tim
                 <p>Pick a longer time range.</p>
               </Empty>
             );
-          const version = Number(route.query.get('version') ?? m.versions[0]);
+          // `version` as sent (`3`, `2.1.0`); one without traffic in this window is still asked for.
+          const text = route.query.get('version') ?? '';
+          const version =
+            text === ''
+              ? m.versions[0]!
+              : (m.versions.find((v) => isVersion(v, text)) ?? { version: 0, versionName: text });
           return (
             <List
               key={`${route.query.toString()}|${window.from}|${window.to}`}
@@ -66,12 +82,13 @@ function List(props: {
   name: string;
   route: Route;
   window: TimeWindow;
-  versions: number[];
+  versions: VersionRef[];
   scores: string[];
-  version: number;
+  version: VersionRef;
   env: string | undefined;
 }) {
-  const { route, window, name, version } = props;
+  const { route, window, name } = props;
+  const version = versionParam(props.version);
   const status = route.query.get('status') ?? '';
   const score = route.query.get('score') ?? '';
   const min = route.query.get('min') ?? '';
@@ -115,13 +132,13 @@ function List(props: {
       >
         <label>
           Version{' '}
-          <select
-            value={String(version)}
-            onChange={(e) => set({ version: (e.target as HTMLSelectElement).value })}
-          >
+          <select value={version} onChange={(e) => set({ version: (e.target as HTMLSelectElement).value })}>
+            {props.versions.some((v) => versionParam(v) === version) ? null : (
+              <option value={version}>{versionLabel(props.version)}</option>
+            )}
             {props.versions.map((v) => (
-              <option key={v} value={String(v)}>
-                v{v}
+              <option key={v.version} value={versionParam(v)}>
+                {versionLabel(v)}
               </option>
             ))}
           </select>
@@ -176,8 +193,9 @@ function List(props: {
               <div class="scroll">
                 <table class="data" id="generations-table">
                   <caption>
-                    v{version}, newest first{cursors.length > 0 ? ` (page ${cursors.length + 1})` : ''}. Open
-                    a row for its input, output and attributes.
+                    {versionLabel({ version: p.version, versionName: p.versionName })}, newest first
+                    {cursors.length > 0 ? ` (page ${cursors.length + 1})` : ''}. Open a row for its input,
+                    output and attributes.
                   </caption>
                   <thead>
                     <tr>

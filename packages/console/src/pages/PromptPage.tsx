@@ -10,11 +10,11 @@ import type {
   TimeSeriesPoint,
   VersionMetrics,
 } from '../api.js';
-import { Chip, Empty, Fig, Loaded, versionColor } from '../components/common.js';
+import { Chip, Empty, Fig, Loaded, versionColors } from '../components/common.js';
 import { Filters } from '../components/Filters.js';
 import { markerText, TimeChart } from '../components/TimeChart.js';
 import type { ChartSeries, Marker } from '../components/TimeChart.js';
-import { fmtCount, fmtMs, fmtNum, fmtRate, fmtTime, fmtUsd } from '../format.js';
+import { fmtCount, fmtMs, fmtNum, fmtRate, fmtTime, fmtUsd, versionLabel, versionParam } from '../format.js';
 import type { Route } from '../route.js';
 import { href } from '../route.js';
 import type { TimeWindow } from '../timeRange.js';
@@ -43,7 +43,7 @@ export function spanMoves(history: SpanLabelHistory[]): Marker[] {
     for (let i = 1; i < sorted.length; i++) {
       const h = sorted[i]!;
       if (h.label === '') continue;
-      out.push(markerText('spans', { ...h, from: sorted[i - 1]!.version }));
+      out.push(markerText('spans', { ...h, from: sorted[i - 1]! }));
     }
   }
   return out;
@@ -132,7 +132,14 @@ function PromptBody(props: {
   env: string | undefined;
 }) {
   const { data, window, name } = props;
-  const versions = data.metrics.versions.map((v) => v.version).sort((a, b) => a - b);
+  // The API lists versions newest first (whole numbers by number, then named versions by first
+  // call); charts draw them oldest first.
+  const newestFirst = data.metrics.versions;
+  const versions = newestFirst.map((v) => v.version).reverse();
+  const colors = versionColors(versions);
+  const colorOf = new Map(versions.map((v, i) => [v, colors[i] ?? '#333']));
+  const labelOf = new Map(newestFirst.map((v) => [v.version, versionLabel(v)]));
+  const shown = (v: number): string => labelOf.get(v) ?? `v${v}`;
   const labelsOf = (v: number): string[] => data.share.filter((s) => s.version === v).map((s) => s.label);
   const markers: Marker[] = [
     ...data.registryHistory.map((m) => markerText('registry', m)),
@@ -147,8 +154,8 @@ function PromptBody(props: {
   ) => {
     const { x, series } = pivot(data.series, versions, value);
     const list: ChartSeries[] = versions.map((v) => ({
-      label: `v${v}`,
-      color: versionColor(v),
+      label: shown(v),
+      color: colorOf.get(v) ?? '#333',
       values: series.get(v) ?? [],
     }));
     return (
@@ -232,20 +239,18 @@ function PromptBody(props: {
             </tr>
           </thead>
           <tbody>
-            {[...data.metrics.versions]
-              .sort((a, b) => b.version - a.version)
-              .map((v) => (
-                <VersionRow
-                  key={v.version}
-                  v={v}
-                  labels={labelsOf(v.version)}
-                  scores={allScores}
-                  name={name}
-                  range={props.range}
-                  env={props.env}
-                  previous={versions.filter((x) => x < v.version).pop()}
-                />
-              ))}
+            {newestFirst.map((v, i) => (
+              <VersionRow
+                key={v.version}
+                v={v}
+                labels={labelsOf(v.version)}
+                scores={allScores}
+                name={name}
+                range={props.range}
+                env={props.env}
+                previous={newestFirst[i + 1]}
+              />
+            ))}
           </tbody>
         </table>
       </div>
@@ -272,7 +277,7 @@ function PromptBody(props: {
           {data.share.map((s) => (
             <tr key={`${s.label}-${s.version}`} data-label={s.label} data-version={s.version}>
               <th scope="row">{s.label === '' ? <span class="muted">(no label)</span> : s.label}</th>
-              <td>v{s.version}</td>
+              <td>{shown(s.version)}</td>
               <Fig name="requests" value={s.requests} text={fmtCount(s.requests)} />
               <Fig name="share" value={s.share} text={fmtRate(s.share)} />
               <td>
@@ -314,8 +319,8 @@ function PromptBody(props: {
               title={`Score ${s}: mean`}
               x={x}
               series={versions.map((v) => ({
-                label: `v${v}`,
-                color: versionColor(v),
+                label: shown(v),
+                color: colorOf.get(v) ?? '#333',
                 values: series.get(v) ?? [],
               }))}
               range={chartRange}
@@ -365,13 +370,14 @@ function VersionRow(props: {
   name: string;
   range: string | undefined;
   env: string | undefined;
-  previous: number | undefined;
+  /** The next older version in the list, to compare with. */
+  previous: VersionMetrics | undefined;
 }) {
   const { v } = props;
   const iv = v.intervals ?? {};
   return (
     <tr data-version={v.version}>
-      <th scope="row">v{v.version}</th>
+      <th scope="row">{versionLabel(v)}</th>
       <td>
         {props.labels.length === 0
           ? '–'
@@ -463,25 +469,25 @@ function VersionRow(props: {
       <td class="actions">
         <a
           href={href(['prompt', props.name, 'generations'], {
-            version: v.version,
+            version: versionParam(v),
             range: props.range,
             env: props.env,
           })}
-          aria-label={`v${v.version}: generations`}
+          aria-label={`${versionLabel(v)}: generations`}
         >
           generations
         </a>
         {props.previous !== undefined ? (
           <a
             href={href(['prompt', props.name, 'compare'], {
-              a: props.previous,
-              b: v.version,
+              a: versionParam(props.previous),
+              b: versionParam(v),
               range: props.range,
               env: props.env,
             })}
-            aria-label={`v${v.version}: compare with v${props.previous}`}
+            aria-label={`${versionLabel(v)}: compare with ${versionLabel(props.previous)}`}
           >
-            compare with v{props.previous}
+            compare with {versionLabel(props.previous)}
           </a>
         ) : null}
       </td>

@@ -3,7 +3,7 @@ import type { Overview, RegressionReport } from '../api.js';
 import { ComparisonTable } from '../components/ComparisonTable.js';
 import { Empty, Loaded, Verdict } from '../components/common.js';
 import { withQuery } from '../components/Filters.js';
-import { fmtCount, fmtTime } from '../format.js';
+import { fmtCount, fmtTime, versionLabel, versionParam } from '../format.js';
 import type { Route } from '../route.js';
 import { go, href } from '../route.js';
 import { useAsync } from '../useAsync.js';
@@ -112,48 +112,53 @@ function Moves(props: { prompt: string; label: string; since: string }) {
               {r.movesFound} move{r.movesFound === 1 ? '' : 's'} found; α = {r.alpha} per move
               (Holm–Bonferroni).
             </p>
-            {[...r.moves].reverse().map((m, i) => (
-              <article
-                class="move"
-                key={`${m.at}-${m.environment}`}
-                data-testid="move"
-                aria-labelledby={`move-${i}`}
-              >
-                <h2 id={`move-${i}`}>
-                  {label}: v{m.fromVersion} → v{m.toVersion} at {fmtTime(m.at)}
-                  {m.environment === '' ? '' : ` (${m.environment})`}{' '}
-                  {m.regressions.length > 0 ? (
-                    <Verdict verdict="worse" />
-                  ) : (
-                    <Verdict verdict="no significant difference" />
-                  )}
-                </h2>
-                <p class="muted">
-                  Before: {fmtTime(m.before.from)} – {fmtTime(m.before.to)}, {fmtCount(m.before.generations)}{' '}
-                  calls of v{m.fromVersion}. After: {fmtTime(m.after.from)} – {fmtTime(m.after.to)},{' '}
-                  {fmtCount(m.after.generations)} calls of v{m.toVersion}.{' '}
-                  {m.regressions.length > 0
-                    ? `Worse: ${m.regressions.join(', ')}.`
-                    : 'Nothing got significantly worse.'}{' '}
-                  <a
-                    href={href(['prompt', prompt, 'compare'], {
-                      a: m.fromVersion,
-                      b: m.toVersion,
-                      range: '7d',
-                    })}
-                  >
-                    Compare v{m.fromVersion} and v{m.toVersion}
-                  </a>
-                </p>
-                <ComparisonTable
-                  id={`move-table-${i}`}
-                  caption={`Before (v${m.fromVersion}) and after (v${m.toVersion}) the move.`}
-                  metrics={m.metrics}
-                  baseline={`before (v${m.fromVersion})`}
-                  candidate={`after (v${m.toVersion})`}
-                />
-              </article>
-            ))}
+            {[...r.moves].reverse().map((m, i) => {
+              const from = { version: m.fromVersion, versionName: m.fromVersionName };
+              const to = { version: m.toVersion, versionName: m.toVersionName };
+              return (
+                <article
+                  class="move"
+                  key={`${m.at}-${m.environment}`}
+                  data-testid="move"
+                  aria-labelledby={`move-${i}`}
+                >
+                  <h2 id={`move-${i}`}>
+                    {label}: {versionLabel(from)} → {versionLabel(to)} at {fmtTime(m.at)}
+                    {m.environment === '' ? '' : ` (${m.environment})`}{' '}
+                    {m.regressions.length > 0 ? (
+                      <Verdict verdict="worse" />
+                    ) : (
+                      <Verdict verdict="no significant difference" />
+                    )}
+                  </h2>
+                  <p class="muted">
+                    Before: {fmtTime(m.before.from)} – {fmtTime(m.before.to)},{' '}
+                    {fmtCount(m.before.generations)} calls of {versionLabel(from)}. After:{' '}
+                    {fmtTime(m.after.from)} – {fmtTime(m.after.to)}, {fmtCount(m.after.generations)} calls of{' '}
+                    {versionLabel(to)}.{' '}
+                    {m.regressions.length > 0
+                      ? `Worse: ${m.regressions.join(', ')}.`
+                      : 'Nothing got significantly worse.'}{' '}
+                    <a
+                      href={href(['prompt', prompt, 'compare'], {
+                        a: versionParam(from),
+                        b: versionParam(to),
+                        range: '7d',
+                      })}
+                    >
+                      Compare {versionLabel(from)} and {versionLabel(to)}
+                    </a>
+                  </p>
+                  <ComparisonTable
+                    id={`move-table-${i}`}
+                    caption={`Before (${versionLabel(from)}) and after (${versionLabel(to)}) the move.`}
+                    metrics={m.metrics}
+                    baseline={`before (${versionLabel(from)})`}
+                    candidate={`after (${versionLabel(to)})`}
+                  />
+                </article>
+              );
+            })}
           </>
         )
       }
