@@ -22,6 +22,7 @@ const prompt = new Prompt(
 const linked = {
   [GEN_AI.PROMPT_NAME]: 'summarize',
   [PROMPTLINE.PROMPT_VERSION]: 3,
+  [GEN_AI.PROMPT_VERSION]: '3',
   [PROMPTLINE.PROMPT_HASH]: prompt.hash,
   [PROMPTLINE.PROMPT_LABEL]: 'production',
 };

@@ -22,6 +22,7 @@ const prompt = new Prompt(
 const linked = {
   [GEN_AI.PROMPT_NAME]: 'triage',
   [PROMPTLINE.PROMPT_VERSION]: 7,
+  [GEN_AI.PROMPT_VERSION]: '7',
   [PROMPTLINE.PROMPT_HASH]: prompt.hash,
   [PROMPTLINE.PROMPT_LABEL]: 'canary',
 };

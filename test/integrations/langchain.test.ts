@@ -20,6 +20,7 @@ const prompt = new Prompt(
 const linked = {
   [GEN_AI.PROMPT_NAME]: 'agent-step',
   [PROMPTLINE.PROMPT_VERSION]: 5,
+  [GEN_AI.PROMPT_VERSION]: '5',
   [PROMPTLINE.PROMPT_HASH]: prompt.hash,
   [PROMPTLINE.PROMPT_LABEL]: 'production',
 };

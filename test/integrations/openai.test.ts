@@ -30,6 +30,7 @@ const prompt = new Prompt(
 const linked = {
   [GEN_AI.PROMPT_NAME]: 'support-reply',
   [PROMPTLINE.PROMPT_VERSION]: 4,
+  [GEN_AI.PROMPT_VERSION]: '4',
   [PROMPTLINE.PROMPT_HASH]: prompt.hash,
   [PROMPTLINE.PROMPT_LABEL]: 'production',
 };
@@ -379,6 +380,7 @@ describe('observeOpenAI (real openai client, stand-in OpenAI API)', () => {
     expect(fb!.attributes[PROMPTLINE.PROMPT_FALLBACK]).toBe(true);
     expect(fb!.attributes[GEN_AI.PROMPT_NAME]).toBeUndefined();
     expect(fb!.attributes[PROMPTLINE.PROMPT_VERSION]).toBeUndefined();
+    expect(fb!.attributes[GEN_AI.PROMPT_VERSION]).toBeUndefined();
     expect(none!.attributes[GEN_AI.PROMPT_NAME]).toBeUndefined();
   });
 

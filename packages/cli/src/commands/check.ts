@@ -2,8 +2,8 @@ import type { Command } from 'commander';
 import type { BaselineCheckReport } from '@promptline/clickhouse';
 
 import { CliError } from '../CliError.js';
-import { environmentHelp, READ_SOURCE_VARIABLES } from '../environment.js';
 import type { CliContext, GlobalOptions } from '../context.js';
+import { readSourceOptions } from '../sources/sourceOptions.js';
 import { formatTable } from '../metricsReport.js';
 import { openSource } from './metrics.js';
 import type { MetricsCommandOptions } from './metrics.js';
@@ -98,7 +98,7 @@ async function runCheck(opts: CheckCommandOptions, global: GlobalOptions, ctx: C
 
 /** `promptline check`: the baseline-relative alert rules, evaluated now (exit 1 when one fires). */
 export const register = (program: Command, ctx: CliContext): void => {
-  program
+  const declared = program
     .command('check')
     .description(
       'check every label that moved in the last 7 days: is the version it serves now significantly worse (error rate, p95 latency, scores) than the one before? exit 1 if so',
@@ -106,16 +106,8 @@ export const register = (program: Command, ctx: CliContext): void => {
     .option('--prompt <name>', 'only this prompt')
     .option('--label <label>', 'only this label')
     .option('--at <time>', 'evaluate at this time (ISO-8601; default now)')
-    .option('--json', 'print the report as JSON (stable shape, see the README)')
-    .option('--clickhouse <url>', 'read a ClickHouse server directly (env PROMPTLINE_CLICKHOUSE_URL)')
-    .option('--collector <url>', 'read through a running collector (env PROMPTLINE_COLLECTOR_URL)')
-    .option('--api-key <key>', 'read-scope API key for --collector (env PROMPTLINE_API_KEY)')
-    .option(
-      '--project <id>',
-      'project to read (env PROMPTLINE_PROJECT, default "default"; through a collector the key\'s project is read)',
-    )
-    .addHelpText('after', environmentHelp(READ_SOURCE_VARIABLES))
-    .action(async (opts: CheckCommandOptions, command: Command) => {
-      await runCheck(opts, command.optsWithGlobals<GlobalOptions>(), ctx);
-    });
+    .option('--json', 'print the report as JSON (stable shape, see the README)');
+  readSourceOptions(declared).action(async (opts: CheckCommandOptions, command: Command) => {
+    await runCheck(opts, command.optsWithGlobals<GlobalOptions>(), ctx);
+  });
 };

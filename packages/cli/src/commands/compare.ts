@@ -8,8 +8,8 @@ import { versionLabel } from '../metricsReport.js';
 import { COMPARE_FAIL_ON, compareGate, enforceGate, parseFailOn } from '../gate.js';
 import type { GateResult } from '../gate.js';
 import type { CliContext, GlobalOptions } from '../context.js';
+import { readSourceOptions } from '../sources/sourceOptions.js';
 import { parseDuration } from '../duration.js';
-import { environmentHelp, READ_SOURCE_VARIABLES } from '../environment.js';
 import { resolveProject } from '../settings.js';
 import { openSource } from './metrics.js';
 import type { MetricsCommandOptions } from './metrics.js';
@@ -76,20 +76,12 @@ export function testOptions(opts: { sampleLimit?: string; minSamples?: string; a
 
 /** Declares the data-source and test options shared with `metrics` / `regressions`. */
 export function sourceAndTestOptions(command: Command): Command {
-  return command
+  return readSourceOptions(command)
     .option('--environment <name>', 'only this deployment environment')
     .option('--sample-limit <n>', 'values read per version and sampled metric (default 5000)')
     .option('--min-samples <n>', 'fewer values on a side → "insufficient data" (default 20)')
     .option('--alpha <a>', 'family-wise significance level after Holm–Bonferroni (default 0.05)')
-    .option('--json', 'print the report as JSON (stable shape, see the README)')
-    .option('--clickhouse <url>', 'read a ClickHouse server directly (env PROMPTLINE_CLICKHOUSE_URL)')
-    .option('--collector <url>', 'read through a running collector (env PROMPTLINE_COLLECTOR_URL)')
-    .option('--api-key <key>', 'read-scope API key for --collector (env PROMPTLINE_API_KEY)')
-    .option(
-      '--project <id>',
-      'project to read (env PROMPTLINE_PROJECT, default "default"; through a collector the key\'s project is read)',
-    )
-    .addHelpText('after', environmentHelp(READ_SOURCE_VARIABLES));
+    .option('--json', 'print the report as JSON (stable shape, see the README)');
 }
 
 async function runCompare(

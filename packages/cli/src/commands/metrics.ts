@@ -2,9 +2,9 @@ import type { Command } from 'commander';
 
 import { CliError } from '../CliError.js';
 import type { CliContext, GlobalOptions } from '../context.js';
+import { readSourceOptions } from '../sources/sourceOptions.js';
 import { parseDuration } from '../duration.js';
 import { EngineLockedError, openEngine } from '../engine.js';
-import { environmentHelp, READ_SOURCE_VARIABLES } from '../environment.js';
 import type { MetricsReport } from '../metricsReport.js';
 import { renderBreakdownTable, renderMetricsTable } from '../metricsReport.js';
 import { collectorSource } from '../sources/collectorSource.js';
@@ -164,7 +164,7 @@ function topOption(text: string): number {
 
 /** `promptline metrics`: per-version metrics of one prompt over a window. */
 export const register = (program: Command, ctx: CliContext): void => {
-  program
+  const declared = program
     .command('metrics')
     .description(
       'per-version metrics of a prompt: calls, errors, latency, TTFT, tokens, cost (per call, per pass), score distributions, with 95% intervals',
@@ -180,16 +180,8 @@ export const register = (program: Command, ctx: CliContext): void => {
     .option(
       '--pass-score <name>',
       'cost per pass counts this boolean score true (default: validation passed)',
-    )
-    .option('--clickhouse <url>', 'read a ClickHouse server directly (env PROMPTLINE_CLICKHOUSE_URL)')
-    .option('--collector <url>', 'read through a running collector (env PROMPTLINE_COLLECTOR_URL)')
-    .option('--api-key <key>', 'read-scope API key for --collector (env PROMPTLINE_API_KEY)')
-    .option(
-      '--project <id>',
-      'project to read when reading ClickHouse directly (env PROMPTLINE_PROJECT, default "default")',
-    )
-    .addHelpText('after', environmentHelp(READ_SOURCE_VARIABLES))
-    .action(async (opts: MetricsCommandOptions, command: Command) => {
-      await runMetrics(opts, command.optsWithGlobals<GlobalOptions>(), ctx);
-    });
+    );
+  readSourceOptions(declared).action(async (opts: MetricsCommandOptions, command: Command) => {
+    await runMetrics(opts, command.optsWithGlobals<GlobalOptions>(), ctx);
+  });
 };

@@ -3,8 +3,8 @@ import type { UnlinkedCount } from '@promptline/clickhouse';
 
 import { CliError } from '../CliError.js';
 import type { CliContext, GlobalOptions } from '../context.js';
+import { readSourceOptions } from '../sources/sourceOptions.js';
 import { parseDuration } from '../duration.js';
-import { environmentHelp, READ_SOURCE_VARIABLES } from '../environment.js';
 import { formatTable, UNLINKED_REASON_TEXT } from '../metricsReport.js';
 import { openSource } from './metrics.js';
 import type { MetricsCommandOptions } from './metrics.js';
@@ -90,23 +90,15 @@ async function runUnlinked(
 
 /** `promptline unlinked`: generations that count towards no prompt version, and why. */
 export const register = (program: Command, ctx: CliContext): void => {
-  program
+  const declared = program
     .command('unlinked')
     .description(
       'generations linked to no prompt version, per reason and prompt (fallbacks, missing or bad versions)',
     )
     .option('--prompt <name>', 'only generations naming this prompt')
     .option('--since <window>', 'time window ending now: 30m, 24h, 7d, …', '24h')
-    .option('--json', 'print the report as JSON')
-    .option('--clickhouse <url>', 'read a ClickHouse server directly (env PROMPTLINE_CLICKHOUSE_URL)')
-    .option('--collector <url>', 'read through a running collector (env PROMPTLINE_COLLECTOR_URL)')
-    .option('--api-key <key>', 'read-scope API key for --collector (env PROMPTLINE_API_KEY)')
-    .option(
-      '--project <id>',
-      'project to read when reading ClickHouse directly (env PROMPTLINE_PROJECT, default "default")',
-    )
-    .addHelpText('after', environmentHelp(READ_SOURCE_VARIABLES))
-    .action(async (opts: UnlinkedCommandOptions, command: Command) => {
-      await runUnlinked(opts, command.optsWithGlobals<GlobalOptions>(), ctx);
-    });
+    .option('--json', 'print the report as JSON');
+  readSourceOptions(declared).action(async (opts: UnlinkedCommandOptions, command: Command) => {
+    await runUnlinked(opts, command.optsWithGlobals<GlobalOptions>(), ctx);
+  });
 };
