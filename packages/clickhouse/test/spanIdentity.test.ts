@@ -127,6 +127,18 @@ describe('a span counts once', () => {
     expect(await count(`SELECT uniqExact(TraceId, SpanId) AS n FROM ${db}.otel_traces`)).toBe(5);
   });
 
+  it('the set and the response-id index are written through the memtable, not one file per insert (0018)', async () => {
+    const rows = await queryRows<{ name: string; q: string }>(
+      client,
+      `SELECT name, create_table_query AS q FROM system.tables
+       WHERE database = '${db}' AND name IN ('promptline_span_ids', 'promptline_response_index') ORDER BY name`,
+    );
+    expect(rows.map((r) => [r.name, /optimize_for_bulk_insert = 0/.test(r.q)])).toEqual([
+      ['promptline_response_index', true],
+      ['promptline_span_ids', true],
+    ]);
+  });
+
   it('per-version metrics equal a count over the distinct spans', async () => {
     const rows = await metricsByVersion(client, {
       database: db,
@@ -193,7 +205,7 @@ describe('upgrade', () => {
       await count(`SELECT count() AS n FROM ${db}.promptline_generations WHERE prompt_version = 7`),
     ).toBe(2);
     const result = await migrate(client, { database: db });
-    expect(result.applied).toEqual([15, 16, 17, 100]);
+    expect(result.applied).toEqual([15, 16, 17, 18, 100]);
     // A copy of an old span is known; a new span is not.
     await insertTraces(client, [old[0]!, old[1]!, gen('p1', '7')], { database: db, dedupToken: 'new-1' });
     expect(

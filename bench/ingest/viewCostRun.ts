@@ -1,0 +1,101 @@
+/**
+ * One run of bench:ingest-views (forked by viewCost.ts): a fresh embedded engine with the schema of
+ * one variant, then the same pre-encoded blocks of generation spans (fresh trace ids each block)
+ * inserted through the collector's `insertNative`; the process's CPU time (the engine's threads
+ * included) and wall time of each insert are sent back. Merges are stopped so that background work
+ * of earlier inserts does not land in a later insert's figure; RocksDB's own threads still count.
+ *
+ * Variants: `t14` / `t15` / `t16` / `t17` (migrations up to that version), `all` (every migration),
+ * `t17-nodedupe` (0015's identity lookup, within-block `LIMIT 1 BY` and identity-writing view
+ * removed), `t17-nojoin` (lookup removed), `t17-noidsview` (identity-writing view removed).
+ */
+import { readFileSync } from 'node:fs';
+import {
+  encodeTraceBlock,
+  insertNative,
+  migrate,
+  openClickHouse,
+  renderMigrations,
+} from '@promptline/clickhouse';
+import { decodeTracesProto } from '@promptline/collector';
+import { unpack } from './batchFile.js';
+import { hexWithRound } from './traceIds.js';
+
+const [file, dir, variant, spansText, insertsText] = process.argv.slice(2) as [
+  string,
+  string,
+  string,
+  string,
+  string,
+];
+const spansPerInsert = Number(spansText);
+const inserts = Number(insertsText);
+const client = openClickHouse({ url: '', path: dir });
+const [base, tweak] = variant.split('-') as [string, string | undefined];
+await migrate(client, { target: base === 'all' ? undefined : Number(base.slice(1)) });
+
+const generationsView = renderMigrations({})
+  .find((m) => m.version === 15)!
+  .statements.find((s) => /CREATE MATERIALIZED VIEW IF NOT EXISTS \S*promptline_generations_mv/.test(s))!;
+const withoutLookup = generationsView.replace(/LEFT ANY JOIN [^\n]*promptline_span_ids[\s\S]*$/, '');
+async function replaceGenerationsView(sql: string): Promise<void> {
+  await client.command({ query: 'DROP VIEW IF EXISTS promptline_generations_mv SYNC' });
+  await client.command({ query: sql });
+}
+switch (tweak) {
+  case undefined:
+    break;
+  case 'nodedupe':
+    await client.command({ query: 'DROP VIEW IF EXISTS promptline_span_ids_mv SYNC' });
+    await replaceGenerationsView(withoutLookup.replace('LIMIT 1 BY span_hash', ''));
+    break;
+  case 'nojoin':
+    await replaceGenerationsView(withoutLookup);
+    break;
+  case 'noidsview':
+    await client.command({ query: 'DROP VIEW IF EXISTS promptline_span_ids_mv SYNC' });
+    break;
+  default:
+    throw new Error(`unknown variant ${variant}`);
+}
+
+const rows = bodies(file).flatMap((b) => decodeTracesProto(b).rows);
+function bodies(path: string): Buffer[] {
+  return unpack(readFileSync(path));
+}
+/** Insert `n`: the next `spansPerInsert` rows, trace ids fresh for every round over the rows. */
+const encode = (n: number): Buffer => {
+  const out = [];
+  for (let k = 0; k < spansPerInsert; k++) {
+    const g = n * spansPerInsert + k;
+    const r = rows[g % rows.length]!;
+    out.push({ ...r, TraceId: hexWithRound(r.TraceId, Math.floor(g / rows.length)) });
+  }
+  return encodeTraceBlock(out);
+};
+const blocks = Array.from({ length: inserts + 2 }, (_, i) => encode(i));
+await client.command({ query: 'SYSTEM STOP MERGES' });
+// Two warm-up inserts, then the measured ones.
+for (let i = 0; i < 2; i++)
+  await insertNative(client, 'otel_traces', blocks[i]!, { dedupToken: `warm-${i}` });
+const cpu: number[] = [];
+const wall: number[] = [];
+for (let i = 2; i < blocks.length; i++) {
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  await insertNative(client, 'otel_traces', blocks[i]!, { dedupToken: `run-${i}` });
+  wall.push((performance.now() - t0) / 1000);
+  const c = process.cpuUsage(c0);
+  cpu.push((c.user + c.system) / 1e6);
+}
+const [stored] = await (
+  await client.query({ query: 'SELECT count() AS n FROM promptline_generations', format: 'JSONEachRow' })
+).json<{ n: string }>();
+await client.close();
+process.send?.({
+  variant,
+  cpu,
+  wall,
+  generations: Number(stored?.n),
+  expected: blocks.length * spansPerInsert,
+});
