@@ -84,7 +84,7 @@ export type {
   GenerationDetail,
   GenerationDetailQuery,
 } from './read/generations.js';
-export { unlinkedGenerations, unlinkedTotalsSince } from './read/unlinkedGenerations.js';
+export { UNLINKED_REASONS, unlinkedGenerations, unlinkedTotalsSince } from './read/unlinkedGenerations.js';
 export type { UnlinkedQuery, UnlinkedCount, UnlinkedReason } from './read/unlinkedGenerations.js';
 export { resolveVersion, newestVersionFirst, versionArgument } from './read/versionInput.js';
 export type { ResolvedVersion } from './read/versionInput.js';

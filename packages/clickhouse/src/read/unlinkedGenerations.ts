@@ -11,7 +11,9 @@ import { chTime, isoTime, n, select } from './select.js';
  * - `no_version`: a prompt name but no version, and no content hash or template for an implicit one;
  * - `unparsable_version`: a version that is not one (`0`, longer than 128 characters, control characters).
  */
-export type UnlinkedReason = 'fallback' | 'no_prompt_name' | 'no_version' | 'unparsable_version';
+export const UNLINKED_REASONS = ['fallback', 'no_prompt_name', 'no_version', 'unparsable_version'] as const;
+/** One of {@link UNLINKED_REASONS}. */
+export type UnlinkedReason = (typeof UNLINKED_REASONS)[number];
 
 /** Options of {@link unlinkedGenerations}. */
 export interface UnlinkedQuery {
