@@ -1,6 +1,7 @@
 /**
  * The collector's own counters and gauges, served at `/metrics` in the Prometheus text format.
  */
+import { UNLINKED_REASONS } from '@promptline/clickhouse';
 import type { WalKind } from '../wal/WriteAheadLog.js';
 
 export interface Gauges {
@@ -25,9 +26,6 @@ export interface Gauges {
    */
   unlinked?: ReadonlyMap<string, number>;
 }
-
-/** Every reason a generation is not linked (so each is exported, 0 when none). */
-const UNLINKED_REASONS = ['fallback', 'no_prompt_name', 'no_version', 'unparsable_version'] as const;
 
 export class SelfMetrics {
   /** Items accepted into the WAL, by signal. */

@@ -6,10 +6,14 @@
  * SECURITY.md, "Endpoints without a key").
  */
 import { engineMemoryBytes, unlinkedTotalsSince } from '@promptline/clickhouse';
+import { atMostEvery } from './atMostEvery.js';
 import type { WriteAheadLog } from '../wal/WriteAheadLog.js';
 import type { RouteModule } from './RouteModule.js';
 import { sendJson } from './Router.js';
 import type { SelfMetrics } from './SelfMetrics.js';
+
+/** How long the engine's figures on `/metrics` are reused (a usual scrape interval). */
+const ENGINE_FIGURES_MS = 10_000;
 
 /** What the two routes report on. */
 export interface HealthSources {
@@ -38,14 +42,19 @@ export function healthRoutes(src: HealthSources): RouteModule {
       const status = src.stopping() ? 'stopping' : src.exportHealthy() ? 'ok' : 'degraded';
       sendJson(res, src.stopping() ? 503 : 200, { status });
     });
-    router.get('/metrics', async (_req, res) => {
+    // What /metrics asks the engine, at most once per ENGINE_FIGURES_MS whatever the scrape rate:
+    // the route has no key, and the embedded engine runs one query at a time beside the exports.
+    const engineFigures = atMostEvery(ENGINE_FIGURES_MS, async () => ({
       // The engine's figure (undefined for a server client) is best effort: a scrape never fails
       // because the engine did not answer.
-      const engineBytes = await engineMemoryBytes(deps.client).catch(() => undefined);
+      engineBytes: await engineMemoryBytes(deps.client).catch(() => undefined),
       // Generations linked to no prompt version, current and previous hour (best effort too).
-      const unlinked = await unlinkedTotalsSince(deps.client, new Date(Date.now() - 3_600_000), {
+      unlinked: await unlinkedTotalsSince(deps.client, new Date(Date.now() - 3_600_000), {
         database: deps.database,
-      }).catch(() => undefined);
+      }).catch(() => undefined),
+    }));
+    router.get('/metrics', async (_req, res) => {
+      const { engineBytes, unlinked } = await engineFigures();
       const { rss, heapUsed, external } = process.memoryUsage();
       const text = src.metrics.render({
         walPendingBytes: src.wal.pendingBytes,
