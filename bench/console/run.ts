@@ -12,16 +12,19 @@
  *
  * Cache misses come from two sides: viewers open different pages (40 prompt × range pairs), and new
  * data arrives: a writer posts one OTLP batch of BENCH_WRITE_SPANS generation spans (default 64,
- * encoded by the official protobuf exporter) every BENCH_WRITE_MS (default 1000; 0 = no writer) to
- * another project of the same collector. The read cache reuses an answer only until the next write
- * through the collector (any project), so every export of a batch makes every page a miss again.
+ * encoded by the official protobuf exporter, prompts `live-0` … `live-19`) every BENCH_WRITE_MS
+ * (default 1000; 0 = no writer) to the viewed project (BENCH_WRITE_PROJECT=viewed, the default) or
+ * to another project of the same collector (=other). The read cache reuses an answer only until the
+ * next write that may change its project's data, so with the writer on the viewed project every
+ * export of a batch makes every page a miss again; writes to another project change nothing the
+ * viewers see. The writer's rows are removed after the run (and before it, if a run was cut short).
  *
  *   pnpm bench:console                       # 10M spans (loads ~minutes the first time)
  *   BENCH_DIR=.bench-data/query pnpm bench:console   # keep / reuse the loaded data dir
  *   BENCH_ROWS=200000 pnpm bench:console     # small, to try it
  *
  * Last stdout line: {"bench":"console","rows":…,"viewers":8,"page_loads":…,"calls":…,"p50_ms":…,
- * "p95_ms":…,"max_ms":…,"p50_page_ms":…,"p95_page_ms":…,"p95_<call>_ms":…,"write_ms":…,"writes":…,
+ * "p95_ms":…,"max_ms":…,"p50_page_ms":…,"p95_page_ms":…,"p95_<call>_ms":…,"write_ms":…,"write_project":…,"writes":…,
  * "cache_hits":…,"cache_shared":…,"cache_misses":…,"miss_share":…}
  */
 import { spawnSync } from 'node:child_process';
@@ -51,6 +54,9 @@ const VIEWERS = Number(process.env.BENCH_VIEWERS ?? 8);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 12);
 const WRITE_MS = Number(process.env.BENCH_WRITE_MS ?? 1000);
 const WRITE_SPANS = Number(process.env.BENCH_WRITE_SPANS ?? 64);
+const WRITE_PROJECT = process.env.BENCH_WRITE_PROJECT ?? 'viewed';
+if (WRITE_PROJECT !== 'viewed' && WRITE_PROJECT !== 'other')
+  throw new Error(`BENCH_WRITE_PROJECT must be viewed or other (got ${WRITE_PROJECT})`);
 for (const [name, v] of Object.entries({
   BENCH_ROWS: ROWS,
   BENCH_VIEWERS: VIEWERS,
@@ -85,24 +91,30 @@ function prng(seed: number): () => number {
   };
 }
 
-/** The writer's project: its rows are removed before and after a run, so the data set stays as loaded. */
+/** The other project (BENCH_WRITE_PROJECT=other). */
 const LIVE = 'bench-live';
+/** The writer's prompts: `live-0` … `live-19`, never among the viewed ones. */
+const LIVE_PREFIX = 'live-';
 
-/** Removes every row of the writer's project (left by this run, or by an interrupted one). */
+/**
+ * Removes every row the writer left (this run's, or an interrupted one's): the other project's, and
+ * the viewed project's rows of the writer's prompts, so the data set stays as loaded. The identity
+ * set and the span / response-id indexes keep the writer's keys: no figure reads them.
+ */
 async function removeWriterRows(client: ClickHouseClient): Promise<void> {
+  const mine = `(project_id = '${LIVE}' OR startsWith(prompt_name, '${LIVE_PREFIX}'))`;
   const rs = await client.query({
-    query: `SELECT count() AS n FROM ${DB}.promptline_generations WHERE project_id = '${LIVE}'`,
+    query: `SELECT count() AS n FROM ${DB}.promptline_generations WHERE ${mine}`,
     format: 'JSONEachRow',
   });
   if (Number((await rs.json<{ n: string }>())[0]?.n ?? 0) === 0) return;
   const sync = 'SETTINGS mutations_sync = 2';
   const statements = [
-    `ALTER TABLE ${DB}.otel_traces DELETE WHERE ResourceAttributes['promptline.project.id'] = '${LIVE}' ${sync}`,
+    `ALTER TABLE ${DB}.otel_traces DELETE WHERE ResourceAttributes['promptline.project.id'] = '${LIVE}'
+      OR startsWith(SpanAttributes['gen_ai.prompt.name'], '${LIVE_PREFIX}') ${sync}`,
     ...['promptline_generations', 'promptline_version_stats', 'promptline_label_history'].map(
-      (t) => `ALTER TABLE ${DB}.${t} DELETE WHERE project_id = '${LIVE}' ${sync}`,
+      (t) => `ALTER TABLE ${DB}.${t} DELETE WHERE ${mine} ${sync}`,
     ),
-    // Keyed project‖trace‖span.
-    `ALTER TABLE ${DB}.promptline_span_index DELETE WHERE startsWith(span_key, '${LIVE}') ${sync}`,
   ];
   for (const query of statements) await client.command({ query });
 }
@@ -125,8 +137,13 @@ try {
         promptline_auth: {
           keys: [
             { sha256: hashApiKey(key), project: PROJECT, scopes: ['read'], name: 'bench' },
-            // The writer's spans go to another project: the data set stays as loaded.
-            { sha256: hashApiKey(ingestKey), project: LIVE, scopes: ['ingest'], name: 'writer' },
+            // The writer's spans: to the viewed project (other prompts) or to another one.
+            {
+              sha256: hashApiKey(ingestKey),
+              project: WRITE_PROJECT === 'viewed' ? PROJECT : LIVE,
+              scopes: ['ingest'],
+              name: 'writer',
+            },
           ],
         },
       },
@@ -173,7 +190,7 @@ try {
   };
 
   // New data while the viewers look: one batch every WRITE_MS, exported by the collector's WAL.
-  const batches = WRITE_MS > 0 ? await captureBatches(8, WRITE_SPANS) : [];
+  const batches = WRITE_MS > 0 ? await captureBatches(8, WRITE_SPANS, LIVE_PREFIX) : [];
   let writes = 0;
   let writing = true;
   const writer = async (): Promise<void> => {
@@ -243,6 +260,7 @@ try {
     p95_page_ms: round1(pct(pageLoads, 0.95)),
     ...perCall,
     write_ms: WRITE_MS,
+    write_project: WRITE_PROJECT,
     writes,
     cache_hits: cache.hits,
     cache_shared: cache.shared,

@@ -12,11 +12,18 @@ import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
 import { GEN_AI, PROMPTLINE, RESOURCE } from '@promptline/semconv';
 
 const MODELS = ['gpt-4o-mini', 'gpt-4o', 'claude-3-5-sonnet', 'gemini-1.5-pro'];
-const PROMPTS = Array.from({ length: 20 }, (_, i) => `prompt-${i}`);
 const LABELS = ['production', 'staging', 'variant-a', 'variant-b'];
 
-/** `count` exporter requests of `spansPerBatch` generation spans each. */
-export async function captureBatches(count: number, spansPerBatch: number): Promise<Buffer[]> {
+/**
+ * `count` exporter requests of `spansPerBatch` generation spans each, over 20 prompts named
+ * `${promptPrefix}0` … `${promptPrefix}19`.
+ */
+export async function captureBatches(
+  count: number,
+  spansPerBatch: number,
+  promptPrefix = 'prompt-',
+): Promise<Buffer[]> {
+  const PROMPTS = Array.from({ length: 20 }, (_, i) => `${promptPrefix}${i}`);
   const bodies: Buffer[] = [];
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];

@@ -86,7 +86,8 @@ export async function startCollector(
 ): Promise<RunningCollector> {
   const log = createLogger(config.logLevel, options.logSink);
   const storage = openStorage(config.exporter, options.client, log);
-  // Every write through the client is counted: the read cache reuses an answer only while none happened.
+  // Every write through the client is counted per project: the read cache reuses an answer only
+  // while no write that may have changed its project's data happened.
   const writes = new WriteCounter();
   writes.count(storage.client);
   let wal: WriteAheadLog | undefined;
@@ -99,7 +100,14 @@ export async function startCollector(
     const pipelines = buildPipelines(config.pipelines);
     metrics.processorCounters = () => pipelines.all().map((p) => [p.name, p.counters()]);
     const { database, releaseMemory } = config.exporter;
-    const sink = options.sink ?? clickHouseSink(storage.client, { database, releaseMemory, log });
+    const sink =
+      options.sink ??
+      clickHouseSink(storage.client, {
+        database,
+        releaseMemory,
+        log,
+        attributed: (projects, write) => writes.attributed(projects, write),
+      });
     const drainer = new WalDrainer(wal, sink, drainerOptions(config), metrics, log);
     const keys = new ApiKeyStore(config.auth);
     const receiver = new OtlpReceiver(
@@ -108,7 +116,7 @@ export async function startCollector(
     );
     // Routes: OTLP, health and metrics, the console, the read side, the registry, the caller's.
     const consoleWiring = startConsole(config.console, options.consoleDir, log);
-    const readApi = await readApiRoutes(config, consoleWiring !== undefined, log, () => writes.value);
+    const readApi = await readApiRoutes(config, consoleWiring !== undefined, log, (p) => writes.valueFor(p));
     const lifecycle = { stopping: false };
     const router = new Router();
     const deps: RouteDeps = {

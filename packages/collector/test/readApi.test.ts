@@ -12,6 +12,7 @@ import { tempDir, testConfig } from '../../../test/kit/collector.js';
 const INGEST = generateApiKey();
 const READ = generateApiKey();
 const OTHER_READ = generateApiKey();
+const OTHER_INGEST = generateApiKey();
 const SQL = generateApiKey();
 
 describe('read API: typed metrics over HTTP', () => {
@@ -27,6 +28,7 @@ describe('read API: typed metrics over HTTP', () => {
               { sha256: hashApiKey(INGEST), project: 'acme', scopes: ['ingest'], name: 'app' },
               { sha256: hashApiKey(READ), project: 'acme', scopes: ['read'], name: 'dash' },
               { sha256: hashApiKey(OTHER_READ), project: 'globex', scopes: ['read'], name: 'other' },
+              { sha256: hashApiKey(OTHER_INGEST), project: 'globex', scopes: ['ingest'], name: 'other-app' },
               { sha256: hashApiKey(SQL), project: 'acme', scopes: ['read', 'sql'], name: 'analyst' },
             ],
           },
@@ -317,15 +319,15 @@ describe('read API: typed metrics over HTTP', () => {
     expect((await get(`/api/v1/prompt-page?${minuteWindow()}`)).status).toBe(400);
   });
 
-  it('reuses a cached answer only until the next write', async () => {
-    const send = async (count: number): Promise<void> => {
+  it('reuses a cached answer only until the next write to its project', async () => {
+    const send = async (count: number, key = INGEST): Promise<void> => {
       const provider = new BasicTracerProvider({
         resource: resourceFromAttributes({ [RESOURCE.SERVICE_NAME]: 'support' }),
         spanProcessors: [
           new SimpleSpanProcessor(
             new OTLPTraceExporter({
               url: `${collector.url}/v1/traces`,
-              headers: { authorization: `Bearer ${INGEST}` },
+              headers: { authorization: `Bearer ${key}` },
             }),
           ),
         ],
@@ -349,8 +351,11 @@ describe('read API: typed metrics over HTTP', () => {
       await provider.shutdown();
       expect(await collector.flush(20_000)).toBe(true);
     };
-    const requests = async (path: string): Promise<number> =>
-      ((await get(path)).body.versions as Array<{ requests: number }>).reduce((a, v) => a + v.requests, 0);
+    const requests = async (path: string, key = READ): Promise<number> =>
+      ((await get(path, key)).body.versions as Array<{ requests: number }>).reduce(
+        (a, v) => a + v.requests,
+        0,
+      );
     await send(2);
     const path = `/api/v1/prompt-page?prompt=refund-answer&${minuteWindow()}`;
     const before = collector.readCacheStats();
@@ -358,10 +363,19 @@ describe('read API: typed metrics over HTTP', () => {
     expect(await requests(path)).toBe(2);
     const between = collector.readCacheStats();
     expect([between.misses - before.misses, between.hits - before.hits]).toEqual([1, 1]);
-    // A write through the collector: the same request (well within the cache's lifetime) reads again.
+    // Another project's spans, same prompt and window: stored (its key reads them), and acme's
+    // answer, whose data they cannot change, is still reused.
+    await send(4, OTHER_INGEST);
+    expect(await requests(path, OTHER_READ)).toBe(4);
+    const afterOther = collector.readCacheStats();
+    expect(await requests(path)).toBe(2);
+    expect(collector.readCacheStats().hits - afterOther.hits).toBe(1);
+    expect(collector.readCacheStats().misses - afterOther.misses).toBe(0);
+    // A write to acme: the same request (well within the cache's lifetime) reads again.
     await send(3);
+    const afterOwn = collector.readCacheStats();
     expect(await requests(path)).toBe(5);
-    expect(collector.readCacheStats().misses - between.misses).toBe(1);
+    expect(collector.readCacheStats().misses - afterOwn.misses).toBe(1);
   });
 
   it('breaks the figures down by a dimension or an attribute, and checks label moves against their baseline', async () => {

@@ -113,6 +113,33 @@ describe('WriteAheadLog', () => {
     await wal.close();
   });
 
+  it('knows whose rows a segment holds while it runs; a segment found at open, or a record without a project, leaves it unknown', async () => {
+    const o = opts();
+    const wal = await WriteAheadLog.open(o, log);
+    await wal.append([{ ...rec('a\n'), project: 'acme' }]);
+    await wal.append([
+      { ...rec('b\n'), project: 'globex' },
+      { ...rec('c\n'), kind: 'logs', project: 'acme' },
+    ]);
+    await wal.sealAndWait();
+    const [first] = wal.sealed();
+    expect([...(first!.projects ?? [])].sort()).toEqual(['acme', 'globex']);
+    // Every batch of the segment (traces and logs) carries the segment's projects.
+    expect((await wal.read(first!)).map((b) => [b.kind, [...(b.projects ?? [])].sort()])).toEqual([
+      ['traces', ['acme', 'globex']],
+      ['logs', ['acme', 'globex']],
+    ]);
+    await wal.append([{ ...rec('d\n'), project: 'acme' }, rec('e\n')]);
+    await wal.sealAndWait();
+    expect(wal.sealed()[1]!.projects).toBeUndefined();
+    await wal.close();
+    // Reopened: the projects were never written to disk, so they are unknown.
+    const again = await WriteAheadLog.open(o, log);
+    expect(again.sealed().map((s) => s.projects)).toEqual([undefined, undefined]);
+    expect(rowsOf(await again.read(again.sealed()[0]!))).toBe(3);
+    await again.close();
+  });
+
   it('cuts a torn tail on open; skips a corrupt record, keeping the records before and after it', async () => {
     const o = opts();
     const wal = await WriteAheadLog.open(o, log);

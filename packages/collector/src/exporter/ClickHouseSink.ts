@@ -5,6 +5,8 @@ import type { Logger } from '../logger.js';
 import type { WalKind } from '../wal/WriteAheadLog.js';
 import type { BatchSink } from './WalDrainer.js';
 
+const NO_PROJECTS: ReadonlySet<string> = new Set();
+
 const TABLE = { traces: 'otel_traces', logs: 'otel_logs' } as const satisfies Record<WalKind, string>;
 
 /** Options of {@link clickHouseSink}. */
@@ -15,6 +17,11 @@ export interface ClickHouseSinkOptions {
   releaseMemory?: ReleaseMemory;
   /** Where a failed release is reported (once). */
   log?: Logger;
+  /**
+   * Runs an insert as a write of the batch's projects only (`WriteCounter.attributed`), so cached
+   * answers of other projects stay valid. Default: the insert runs as it is.
+   */
+  attributed?: <T>(projects: ReadonlySet<string> | undefined, write: () => Promise<T>) => Promise<T>;
 }
 
 /**
@@ -27,9 +34,11 @@ export interface ClickHouseSinkOptions {
  */
 export function clickHouseSink(client: ClickHouseClient, opts: ClickHouseSinkOptions): BatchSink {
   const mode = opts.releaseMemory ?? 'when_idle';
+  const attributed = opts.attributed ?? ((_projects, write) => write());
   const release = async (): Promise<void> => {
     try {
-      await releaseEngineMemory(client);
+      // Hands memory back to the OS: no project's data changes.
+      await attributed(NO_PROJECTS, () => releaseEngineMemory(client));
     } catch (err) {
       opts.log?.once(
         'release-engine-memory',
@@ -43,8 +52,11 @@ export function clickHouseSink(client: ClickHouseClient, opts: ClickHouseSinkOpt
       const insertOpts = { dedupToken: token, database: opts.database };
       // The body goes to the engine piece by piece from the segment file, never whole in memory.
       const body = batch.chunks();
-      if (batch.format === 'Native') await insertNative(client, TABLE[batch.kind], body, insertOpts);
-      else await insertJsonEachRow(client, TABLE[batch.kind], body, insertOpts);
+      const write = (): Promise<void> =>
+        batch.format === 'Native'
+          ? insertNative(client, TABLE[batch.kind], body, insertOpts)
+          : insertJsonEachRow(client, TABLE[batch.kind], body, insertOpts);
+      await attributed(batch.projects, write);
       if (mode === 'after_each_batch') await release();
     },
     async caughtUp() {

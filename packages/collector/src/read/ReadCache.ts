@@ -3,8 +3,8 @@
  * looking at one console view (or one dashboard) asks the same questions at the same moment, and
  * the embedded engine answers one query at a time. Identical requests in flight share one read
  * (single flight). An answer is reused only while the data has not changed: with `writes` (a
- * {@link WriteCounter}'s value), any write through the collector since the read started makes the
- * answer stale at once; and in any case an answer lives at most a few seconds (windows that reach
+ * {@link WriteCounter}'s value for the answer's project), any write through the collector that may
+ * have changed that project's data since the read started makes the answer stale at once; and in any case an answer lives at most a few seconds (windows that reach
  * into the last two hours) or a few minutes (older windows), which bounds what writers the counter
  * does not see (other processes writing to a ClickHouse server, TTL deletes). Bounded by entries and
  * bytes, oldest dropped first. Only 200 answers to requests with an explicit window (`from` and
@@ -29,10 +29,10 @@ export interface ReadCacheOptions {
   maxBytes?: number;
   now?: () => number;
   /**
-   * The data's version (a {@link WriteCounter}'s value): an answer is reused only while it is the
-   * one the answer was read at. Default: none (lifetimes alone).
+   * The version of a project's data (a {@link WriteCounter}'s value for it): an answer is reused
+   * only while it is the one the answer was read at. Default: none (lifetimes alone).
    */
-  writes?: () => number;
+  writes?: (project: string) => number;
 }
 
 interface Answer {
@@ -66,7 +66,7 @@ export class ReadCache {
   private readonly maxEntries: number;
   private readonly maxBytes: number;
   private readonly now: () => number;
-  private readonly writes: () => number;
+  private readonly writes: (project: string) => number;
   readonly stats: Omit<ReadCacheStats, 'entries' | 'bytes'> = { hits: 0, misses: 0, shared: 0 };
 
   constructor(opts: ReadCacheOptions = {}) {
@@ -111,7 +111,7 @@ export class ReadCache {
         a === b ? (av < bv ? -1 : 1) : a < b ? -1 : 1,
       );
       const key = `${who.project}\u0000${url.pathname}?${new URLSearchParams(query).toString()}`;
-      const version = this.writes();
+      const version = this.writes(who.project);
       const hit = this.entries.get(key);
       if (hit !== undefined && hit.expires > this.now() && hit.version === version) {
         this.stats.hits++;
@@ -148,7 +148,7 @@ export class ReadCache {
         const a = answer();
         if (a !== undefined && a.status === 200) {
           // Kept only when no write happened during the read (it may have seen part of one).
-          if (this.writes() === version)
+          if (this.writes(who.project) === version)
             this.store(key, { ...a, expires: this.now() + this.ttlFor(url), version });
           resolve(a);
         } else resolve(undefined);

@@ -25,14 +25,14 @@ export interface ReadApiRoutes {
  * Builds the read side's routes. With a ClickHouse server and the SQL endpoint on, checks its
  * reader user first: a reader that can write or has no limits fails the start
  * ({@link ReaderConfigError}); an unreachable server is only a warning (ClickHouse may start after
- * the collector), and the endpoint checks again on use. `writes` is the data's version (a
- * `WriteCounter`'s value): a cached answer is reused only while it is unchanged.
+ * the collector), and the endpoint checks again on use. `writes` is a project's data version (a
+ * `WriteCounter`'s value for it): a cached answer is reused only while it is unchanged.
  */
 export async function readApiRoutes(
   config: CollectorConfig,
   consoleOn: boolean,
   log: Logger,
-  writes?: () => number,
+  writes?: (project: string) => number,
 ): Promise<ReadApiRoutes> {
   const sql = sqlEndpointOptions(config);
   if (config.readApi.enabled && sql.mode === 'server') {

@@ -6,6 +6,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { encodeLogBlock, encodeTraceBlock } from '@promptline/clickhouse';
+import { RESOURCE } from '@promptline/semconv';
 import { AuthError } from '../auth/ApiKeyStore.js';
 import type { ApiKeyStore, Principal } from '../auth/ApiKeyStore.js';
 import type { Logger } from '../logger.js';
@@ -16,7 +17,7 @@ import { decodeLogsProto } from '../otlp/proto/decodeLogsProto.js';
 import { decodeTracesProto } from '../otlp/proto/decodeTracesProto.js';
 import { exportResponse, RPC_CODE, statusBody } from '../otlp/otlpResponse.js';
 import type { OtlpEncoding, OtlpSignal } from '../otlp/otlpResponse.js';
-import type { LogRow, TraceRow } from '../otlp/rowTypes.js';
+import type { AttributeMap, LogRow, TraceRow } from '../otlp/rowTypes.js';
 import type { Processor } from '../processors/Processor.js';
 import type { RouteModule } from '../server/RouteModule.js';
 import type { SelfMetrics } from '../server/SelfMetrics.js';
@@ -298,7 +299,9 @@ export class OtlpReceiver {
     for (const p of this.opts.pipelines.traces) rows = p.processTraces(rows, ctx);
     const payload = encodeTraceBlock(rows);
     return {
-      records: [{ kind: 'traces', format: 'Native', rows: rows.length, payload }],
+      records: [
+        { kind: 'traces', format: 'Native', rows: rows.length, payload, ...onlyProject(rows, project) },
+      ],
       accepted: rows.length,
       rejected: decoded.rejected,
       filtered: before - rows.length,
@@ -317,13 +320,32 @@ export class OtlpReceiver {
     for (const p of this.opts.pipelines.logs) rows = p.processLogs(rows, ctx);
     const payload = encodeLogBlock(rows);
     return {
-      records: [{ kind: 'logs', format: 'Native', rows: rows.length, payload }],
+      records: [
+        { kind: 'logs', format: 'Native', rows: rows.length, payload, ...onlyProject(rows, project) },
+      ],
       accepted: rows.length,
       rejected: decoded.rejected,
       filtered: before - rows.length,
       message: decoded.rejectReason,
     };
   }
+}
+
+/**
+ * `{ project }` when every row is stamped with the request's project (as the authentication
+ * processor does), else `{}`: whose data the record changes is then unknown (see `WalRecord.project`).
+ */
+function onlyProject(
+  rows: ReadonlyArray<{ ResourceAttributes: AttributeMap }>,
+  project: string,
+): { project?: string } {
+  let last: AttributeMap | undefined;
+  for (const r of rows) {
+    if (r.ResourceAttributes === last) continue;
+    last = r.ResourceAttributes;
+    if (last[RESOURCE.PROJECT_ID] !== project) return {};
+  }
+  return { project };
 }
 
 interface Encoded {

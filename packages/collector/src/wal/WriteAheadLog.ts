@@ -76,6 +76,11 @@ export interface WalRecord {
   format: WalFormat;
   rows: number;
   payload: Buffer;
+  /**
+   * The project whose rows these are (the request's key's). Kept in memory with the segment, not
+   * written to it: it tells readers whose data an export changed (see {@link SealedSegment.projects}).
+   */
+  project?: string;
 }
 
 /** A sealed, immutable segment awaiting export. */
@@ -86,6 +91,12 @@ export interface SealedSegment {
   readonly bytes: number;
   /** Batches already inserted, by {@link WalBatch.id} (a failed insert of another is retried alone). */
   readonly done: Set<string>;
+  /**
+   * The projects whose rows the segment holds, when known: recorded as the records were appended.
+   * Undefined for a segment found on disk at open (written by an earlier run) or holding a record
+   * without a project: then any project's data may change when it is exported.
+   */
+  readonly projects?: ReadonlySet<string>;
 }
 
 /**
@@ -101,6 +112,8 @@ export interface WalBatch {
   rows: number;
   /** Length of the body (the payloads back to back). */
   bytes: number;
+  /** The segment's {@link SealedSegment.projects}: whose data inserting this batch changes. */
+  projects?: ReadonlySet<string>;
   /**
    * The body in pieces of at most {@link READ_CHUNK_BYTES}, read from the segment file as they are
    * requested, so a batch is never in memory at once. One buffer is reused: a piece is valid until
@@ -144,6 +157,8 @@ class ActiveSegment {
   syncing = false;
   closed = false;
   sealWaiters: Array<() => void> = [];
+  /** Projects of the records written (undefined once a record without one was). */
+  projects: Set<string> | undefined = new Set();
 
   constructor(id: string, file: string) {
     this.id = id;
@@ -355,6 +370,9 @@ export class WriteAheadLog {
       return Promise.reject(this.writeError('write to', e));
     }
     seg.bytes += total;
+    for (const rec of records)
+      if (rec.project === undefined) seg.projects = undefined;
+      else seg.projects?.add(rec.project);
     if (this.opts.fsync !== 'always') return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
       seg.waiters.push({ resolve, reject });
@@ -500,7 +518,13 @@ export class WriteAheadLog {
       }
     }
     closeSync(seg.fd);
-    this.sealedList.push({ id: seg.id, file: seg.file, bytes: seg.bytes, done: new Set() });
+    this.sealedList.push({
+      id: seg.id,
+      file: seg.file,
+      bytes: seg.bytes,
+      done: new Set(),
+      ...(seg.projects === undefined ? {} : { projects: seg.projects }),
+    });
     for (const fn of seg.sealWaiters) fn();
     this.onSealed?.();
   }
@@ -538,6 +562,7 @@ export class WriteAheadLog {
         index,
         rows: run.rows,
         bytes: run.ranges.reduce((n, [, len]) => n + len, 0),
+        ...(seg.projects === undefined ? {} : { projects: seg.projects }),
         chunks: () => readRanges(seg.file, run.ranges),
       })),
     );
