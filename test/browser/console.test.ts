@@ -13,7 +13,7 @@ import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { fmtCount, fmtMs, fmtNum, fmtRate, fmtUsd } from '@promptline/console/format';
+import { fmtCount, fmtMs, fmtNum, fmtRate, fmtUsd, versionLabel } from '@promptline/console/format';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { launchBrowser, requireBrowser } from '../support/browser.js';
@@ -238,10 +238,15 @@ describe('the console in Chromium, on the demo data', () => {
     await visit(page, '#/');
     await page.waitForSelector('#prompts-table');
     const w = await pageWindow();
-    const overview = await api<{ prompts: Array<Record<string, number> & { name: string }> }>(
-      '/api/v1/overview',
-      w,
-    );
+    const overview = await api<{
+      prompts: Array<
+        Record<string, number> & {
+          name: string;
+          lastVersion: { version: number; versionName: string } | null;
+          labelsSeen: Record<string, { version: number; versionName: string }>;
+        }
+      >;
+    }>('/api/v1/overview', w);
     expect(overview.prompts.map((p) => p.name).sort()).toEqual(['math-tutor', NAMED, 'support-reply', MOVED]);
     for (const p of overview.prompts) {
       const row = `tr[data-prompt="${p.name}"]`;
@@ -250,10 +255,20 @@ describe('the console in Chromium, on the demo data', () => {
       await expectFig(row, 'latencyP95Ms', p.latencyP95Ms!, fmtMs(p.latencyP95Ms));
       await expectFig(row, 'totalCostUsd', p.totalCostUsd!, fmtUsd(p.totalCostUsd));
       expect(await page.locator(`${row} svg.sparkline polyline`).count()).toBe(1);
-      // From the registry (the demo pushed its prompts): latest version and labels.
-      expect(await page.locator(row).innerText()).toContain(
-        p.name === MOVED || p.name === NAMED ? 'not in registry' : 'production → v2',
-      );
+      // From the registry (the demo pushed its prompts): latest version and labels. Prompts never
+      // pushed: the version of the last call and the labels seen, from spans.
+      if (p.name === MOVED || p.name === NAMED) {
+        // Both were sent moving production from v1 to a newer version.
+        const served = p.name === NAMED ? NAMED_VERSION : 'v2';
+        expect(versionLabel(p.lastVersion!)).toBe(served);
+        expect(versionLabel(p.labelsSeen.production!)).toBe(served);
+        expect(await page.locator(`${row} [data-cell="latest"]`).innerText()).toBe(
+          `${versionLabel(p.lastVersion!)} (last call)`,
+        );
+        const labels = Object.entries(p.labelsSeen).map(([l, v]) => `${l} → ${versionLabel(v)}`);
+        for (const l of labels)
+          expect(await page.locator(`${row} [data-cell="labels"]`).innerText()).toContain(l);
+      } else expect(await page.locator(row).innerText()).toContain('production → v2');
     }
     await checkEveryPageRule('prompts');
   });

@@ -118,6 +118,26 @@ describe('promptOverview', () => {
     expect(perVersion.reduce((a, v) => a + v.totalCostUsd, 0)).toBeCloseTo(s.totalCostUsd, 9);
   });
 
+  it('names the version of each prompt’s last call, and of each label’s, as sent', async () => {
+    const lastOf = (gens: typeof main.gens, to = TO.getTime()): number =>
+      gens.filter((g) => g.ms >= FROM.getTime() && g.ms < to).sort((a, b) => b.ms - a.ms)[0]!.version;
+    const rows = await promptOverview(client, window);
+    for (const [name, gens] of [
+      ['summarize', main.gens],
+      ['classify', other.gens],
+    ] as const) {
+      const v = lastOf(gens);
+      const row = rows.find((r) => r.name === name)!;
+      expect(row.lastVersion).toEqual({ version: v, versionName: String(v) });
+      expect(row.labelsSeen).toEqual({ production: { version: v, versionName: String(v) } });
+    }
+    // A window ending in the middle phase: its last call was served by version 3.
+    const mid = new Date(START + PHASE + PHASE / 2);
+    const early = await promptOverview(client, { ...window, to: mid });
+    expect(lastOf(main.gens, mid.getTime())).toBe(3);
+    expect(early.find((r) => r.name === 'summarize')!.lastVersion?.version).toBe(3);
+  });
+
   it('filters by environment and never reads another project', async () => {
     const rows = await promptOverview(client, { ...window, environment: 'staging' });
     expect(rows.map((r) => [r.name, r.requests])).toEqual([['classify', other.gens.length]]);

@@ -89,6 +89,10 @@ export interface PromptSummary {
   lastSeen: string;
   sparkline: Sparkpoint[];
   intervals?: Record<string, Interval>;
+  /** The version of the last call in the window (as sent), from spans. */
+  lastVersion: { version: number; versionName: string } | null;
+  /** Label → version of its last call in the window, from spans. */
+  labelsSeen: Record<string, { version: number; versionName: string }>;
 }
 
 export interface Overview {

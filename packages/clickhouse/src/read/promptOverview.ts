@@ -1,12 +1,13 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { quoteIdent } from '../schema/renderSql.js';
-import { DEFAULT_PROJECT } from './PromptQuery.js';
+import { DEFAULT_PROJECT, dimFilter } from './PromptQuery.js';
 import type { AnyPromptQuery } from './PromptQuery.js';
 import { COUNTERS, HISTOGRAMS, addHist, mergedRows, quantiles } from './mergedRows.js';
 import type { Group } from './mergedRows.js';
 import { planSegments } from './planSegments.js';
 import type { Segment } from './planSegments.js';
 import { chTime, isoTime, n, select } from './select.js';
+import { versionName } from '../schema/promptVersion.js';
 
 /**
  * Every prompt of a project in one window, with the figures the console's prompt list shows and a
@@ -44,6 +45,60 @@ export interface PromptSummary {
   lastSeen: string;
   /** Request count per bucket (bucket start ISO-8601 UTC), oldest first, empty buckets as 0. */
   sparkline: Array<{ bucket: string; requests: number }>;
+  /**
+   * The version of the prompt's last call in the window, as stored and as sent (`3`, `2.1.0`,
+   * `#a1b2c3d4`): what the prompt served most recently, registry or not. `null` when unknown.
+   */
+  lastVersion: { version: number; versionName: string } | null;
+  /** Each label seen on calls in the window, with the version of its last call. */
+  labelsSeen: Record<string, { version: number; versionName: string }>;
+}
+
+/**
+ * Per prompt and label, the version of the last call in the window (from the hourly aggregates'
+ * `last_seen`: rows of the window's hours whose last call falls inside it). Label `''`: calls
+ * without a label.
+ */
+async function versionsSeen(
+  client: ClickHouseClient,
+  db: string,
+  q: AnyPromptQuery,
+): Promise<Map<string, Array<{ label: string; version: number; name: string; last: string }>>> {
+  const params: Record<string, unknown> = {
+    hf: chTime(Math.floor(q.from.getTime() / 3_600_000) * 3_600_000),
+    from: chTime(q.from.getTime()),
+    to: chTime(q.to.getTime()),
+  };
+  const filter = dimFilter(q, params);
+  const rows = await select<{
+    prompt_name: string;
+    prompt_label: string;
+    version: number | string;
+    version_name: string;
+    last: string;
+  }>(
+    client,
+    `SELECT prompt_name, prompt_label, argMax(prompt_version, last_seen) AS version,
+  argMax(prompt_version_name, last_seen) AS version_name, max(last_seen) AS last
+FROM ${db}.promptline_version_stats
+WHERE ${filter} AND bucket_seconds = 3600
+  AND bucket >= toDateTime({hf:DateTime64(3, 'UTC')}) AND bucket < toDateTime({to:DateTime64(3, 'UTC')})
+  AND last_seen >= {from:DateTime64(3, 'UTC')} AND last_seen < {to:DateTime64(3, 'UTC')}
+GROUP BY prompt_name, prompt_label`,
+    params,
+  );
+  const out = new Map<string, Array<{ label: string; version: number; name: string; last: string }>>();
+  for (const r of rows) {
+    const list = out.get(r.prompt_name) ?? [];
+    list.push({
+      label: r.prompt_label,
+      version: n(r.version),
+      name: versionName(n(r.version), r.version_name),
+      last: r.last,
+    });
+    out.set(r.prompt_name, list);
+  }
+  return out;
 }
 
 const HOUR_S = 3600;
@@ -101,11 +156,14 @@ export async function promptOverview(
     to: q.to,
     ...(q.environment === undefined ? {} : { environment: q.environment }),
   };
-  const rows = await mergedRows(client, db, query, ['prompt_name'], segments, {
-    ms,
-    expr: (col) => `toStartOfInterval(${col}, toIntervalSecond({interval:UInt32}))`,
-    param: { interval },
-  });
+  const [rows, seen] = await Promise.all([
+    mergedRows(client, db, query, ['prompt_name'], segments, {
+      ms,
+      expr: (col) => `toStartOfInterval(${col}, toIntervalSecond({interval:UInt32}))`,
+      param: { interval },
+    }),
+    versionsSeen(client, db, query),
+  ]);
   const first = Math.floor(from / ms) * ms;
   const buckets: number[] = [];
   for (let t = first; t < to; t += ms) buckets.push(t);
@@ -122,6 +180,11 @@ export async function promptOverview(
     .map(([name, { total, perBucket }]) => {
       const requests = n(total.requests);
       const errors = n(total.errors);
+      const labels = seen.get(name) ?? [];
+      const last = labels.reduce<(typeof labels)[number] | undefined>(
+        (a, l) => (a === undefined || l.last > a.last ? l : a),
+        undefined,
+      );
       return {
         name,
         requests,
@@ -134,6 +197,13 @@ export async function promptOverview(
           bucket: new Date(b).toISOString(),
           requests: perBucket.get(b) ?? 0,
         })),
+        lastVersion: last === undefined ? null : { version: last.version, versionName: last.name },
+        labelsSeen: Object.fromEntries(
+          labels
+            .filter((l) => l.label !== '')
+            .sort((a, b) => (a.label < b.label ? -1 : 1))
+            .map((l) => [l.label, { version: l.version, versionName: l.name }]),
+        ),
       };
     })
     .sort((a, b) => b.requests - a.requests || (a.name < b.name ? -1 : 1));

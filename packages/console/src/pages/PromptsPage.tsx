@@ -3,7 +3,7 @@ import type { Overview, RegistryPromptSummary } from '../api.js';
 import { Chip, Empty, Fig, Loaded } from '../components/common.js';
 import { Filters } from '../components/Filters.js';
 import { Sparkline } from '../components/Sparkline.js';
-import { fmtCount, fmtMs, fmtRate, fmtTime, fmtUsd } from '../format.js';
+import { fmtCount, fmtMs, fmtRate, fmtTime, fmtUsd, versionLabel } from '../format.js';
 import type { Route } from '../route.js';
 import { href } from '../route.js';
 import type { TimeWindow } from '../timeRange.js';
@@ -54,7 +54,8 @@ export function PromptsPage(props: { route: Route; window: TimeWindow }) {
             <table class="data" id="prompts-table" aria-describedby="prompts-caption">
               <caption id="prompts-caption">
                 Every prompt of project <strong>{ov.project}</strong>: traffic over the last {span} (all
-                versions) and, from the registry, the latest version and current labels.
+                versions) and, from the registry, the latest version and current labels (for a prompt not in
+                the registry: the version of its last call and the labels its calls carried).
               </caption>
               <thead>
                 <tr>
@@ -90,21 +91,34 @@ export function PromptsPage(props: { route: Route; window: TimeWindow }) {
                         {r.name}
                       </a>
                     </th>
-                    <td>
-                      {r.registry === undefined ? (
-                        <span class="muted">not in registry</span>
-                      ) : (
+                    <td data-cell="latest">
+                      {r.registry !== undefined ? (
                         `v${r.registry.latestVersion}`
+                      ) : r.stats?.lastVersion ? (
+                        <>
+                          {versionLabel(r.stats.lastVersion)}{' '}
+                          <span class="muted" title="Not in the registry: the version of the last call">
+                            (last call)
+                          </span>
+                        </>
+                      ) : (
+                        <span class="muted">not in registry</span>
                       )}
                     </td>
-                    <td>
-                      {r.registry === undefined
-                        ? '–'
-                        : Object.entries(r.registry.labels)
+                    <td data-cell="labels">
+                      {r.registry !== undefined
+                        ? Object.entries(r.registry.labels)
                             .filter(([l]) => l !== 'latest')
                             .map(([l, v]) => (
                               <Chip key={l}>
                                 {l} → v{v}
+                              </Chip>
+                            ))
+                        : Object.keys(r.stats?.labelsSeen ?? {}).length === 0
+                          ? '–'
+                          : Object.entries(r.stats!.labelsSeen).map(([l, v]) => (
+                              <Chip key={l}>
+                                {l} → {versionLabel(v)}
                               </Chip>
                             ))}
                     </td>
