@@ -317,6 +317,14 @@ describe('read API: typed metrics over HTTP', () => {
     expect(bad.status).toBe(400);
     expect(bad.body.error).toMatch(/^interval:/);
     expect((await get(`/api/v1/prompt-page?${minuteWindow()}`)).status).toBe(400);
+    // Bad input to the generations list and detail: 400 naming it, never 500.
+    const cursor = await get(`/api/v1/generations?version=1&cursor=nope&${w}`);
+    expect([cursor.status, cursor.body.error]).toEqual([
+      400,
+      'generations: cursor is invalid (use the "next" value of the previous page)',
+    ]);
+    const id = await get('/api/v1/generations/NOT-HEX/abc');
+    expect([id.status, id.body.error]).toEqual([400, 'generation: trace and span ids must be lowercase hex']);
   });
 
   it('reuses a cached answer only until the next write to its project', async () => {

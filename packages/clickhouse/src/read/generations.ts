@@ -1,8 +1,8 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { PROMPTLINE, RESOURCE } from '@promptline/semconv';
 import { versionName } from '../schema/promptVersion.js';
-import { quoteIdent } from '../schema/renderSql.js';
-import { DEFAULT_PROJECT } from './PromptQuery.js';
+import { checkWindow, DEFAULT_PROJECT, queryDatabase } from './PromptQuery.js';
+import { QueryOptionsError } from './QueryOptionsError.js';
 import { chTime, isoTime, n, select } from './select.js';
 import { resolveVersion } from './versionInput.js';
 
@@ -105,25 +105,12 @@ export interface GenerationDetail extends GenerationRow {
 
 const ID = /^[0-9a-f]{1,64}$/;
 
-function checkBase(q: { promptName: string; from: Date; to: Date }): void {
-  if (typeof q.promptName !== 'string' || q.promptName === '')
-    throw new Error('query: promptName is required');
-  if (
-    !(q.from instanceof Date) ||
-    !(q.to instanceof Date) ||
-    isNaN(q.from.getTime()) ||
-    isNaN(q.to.getTime())
-  )
-    throw new Error('query window: from and to must be valid Dates');
-  if (q.to.getTime() <= q.from.getTime()) throw new Error('query window: to must be after from');
-}
-
 function decodeCursor(cursor: string): { time: string; spanId: string } {
   let parsed: unknown;
   try {
     parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
   } catch {
-    throw new Error('generations: cursor is invalid (use the "next" value of the previous page)');
+    throw new QueryOptionsError('generations: cursor is invalid (use the "next" value of the previous page)');
   }
   const c = parsed as { t?: unknown; s?: unknown };
   if (
@@ -132,7 +119,7 @@ function decodeCursor(cursor: string): { time: string; spanId: string } {
     typeof c.s !== 'string' ||
     !ID.test(c.s)
   )
-    throw new Error('generations: cursor is invalid (use the "next" value of the previous page)');
+    throw new QueryOptionsError('generations: cursor is invalid (use the "next" value of the previous page)');
   return { time: c.t, spanId: c.s };
 }
 
@@ -250,21 +237,22 @@ export async function listGenerations(
   client: ClickHouseClient,
   q: GenerationsQuery,
 ): Promise<GenerationsPage> {
-  checkBase(q);
+  checkWindow(q);
   const version = resolveVersion(q.version, 'generations: version').id;
   const limit = q.limit ?? 50;
   if (!Number.isInteger(limit) || limit < 1 || limit > 200)
-    throw new Error('generations: limit must be an integer in 1…200');
+    throw new QueryOptionsError('generations: limit must be an integer in 1…200');
   if (q.status !== undefined && q.status !== 'ok' && q.status !== 'error')
-    throw new Error('generations: status must be "ok" or "error"');
+    throw new QueryOptionsError('generations: status must be "ok" or "error"');
   if ((q.scoreMin !== undefined || q.scoreMax !== undefined) && q.score === undefined)
-    throw new Error('generations: scoreMin/scoreMax need score (the score name)');
+    throw new QueryOptionsError('generations: scoreMin/scoreMax need score (the score name)');
   for (const [k, v] of [
     ['scoreMin', q.scoreMin],
     ['scoreMax', q.scoreMax],
   ] as const)
-    if (v !== undefined && !Number.isFinite(v)) throw new Error(`generations: ${k} must be a number`);
-  const db = quoteIdent(q.database ?? 'default', 'database');
+    if (v !== undefined && !Number.isFinite(v))
+      throw new QueryOptionsError(`generations: ${k} must be a number`);
+  const db = queryDatabase(q);
   const project = q.projectId ?? DEFAULT_PROJECT;
   const params: Record<string, unknown> = {
     project,
@@ -351,8 +339,8 @@ export async function generationDetail(
   q: GenerationDetailQuery,
 ): Promise<GenerationDetail | null> {
   if (!ID.test(q.traceId) || !ID.test(q.spanId))
-    throw new Error('generation: trace and span ids must be lowercase hex');
-  const db = quoteIdent(q.database ?? 'default', 'database');
+    throw new QueryOptionsError('generation: trace and span ids must be lowercase hex');
+  const db = queryDatabase(q);
   const project = q.projectId ?? DEFAULT_PROJECT;
   const params = { project, trace: q.traceId, span: q.spanId };
   // The span index answers "which prompt and when" by key; the generations row is then a

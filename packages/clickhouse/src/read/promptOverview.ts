@@ -1,7 +1,8 @@
 import type { ClickHouseClient } from '@clickhouse/client';
-import { quoteIdent } from '../schema/renderSql.js';
-import { DEFAULT_PROJECT, dimFilter } from './PromptQuery.js';
+import { DEFAULT_PROJECT, dimFilter, queryDatabase } from './PromptQuery.js';
 import type { AnyPromptQuery } from './PromptQuery.js';
+import { QueryOptionsError } from './QueryOptionsError.js';
+import { checkQueryWindow } from './queryWindow.js';
 import { COUNTERS, HISTOGRAMS, addHist, mergedRows, quantiles } from './mergedRows.js';
 import type { Group } from './mergedRows.js';
 import { planSegments } from './planSegments.js';
@@ -129,18 +130,11 @@ export async function promptOverview(
   client: ClickHouseClient,
   q: PromptOverviewQuery,
 ): Promise<PromptSummary[]> {
-  if (
-    !(q.from instanceof Date) ||
-    !(q.to instanceof Date) ||
-    isNaN(q.from.getTime()) ||
-    isNaN(q.to.getTime())
-  )
-    throw new Error('query window: from and to must be valid Dates');
-  if (q.to.getTime() <= q.from.getTime()) throw new Error('query window: to must be after from');
+  checkQueryWindow('query window', q.from, q.to);
   const interval = q.sparklineIntervalSeconds ?? HOUR_S;
   if (!Number.isInteger(interval) || interval < HOUR_S || interval % HOUR_S !== 0)
-    throw new Error('promptOverview: sparklineIntervalSeconds must be a whole number of hours');
-  const db = quoteIdent(q.database ?? 'default', 'database');
+    throw new QueryOptionsError('promptOverview: sparklineIntervalSeconds must be a whole number of hours');
+  const db = queryDatabase(q);
   const from = q.from.getTime();
   const to = q.to.getTime();
   const ms = interval * 1000;
@@ -236,15 +230,8 @@ export async function promptDimensions(
   client: ClickHouseClient,
   q: PromptDimensionsQuery,
 ): Promise<PromptDimensions> {
-  if (
-    !(q.from instanceof Date) ||
-    !(q.to instanceof Date) ||
-    isNaN(q.from.getTime()) ||
-    isNaN(q.to.getTime())
-  )
-    throw new Error('query window: from and to must be valid Dates');
-  if (q.to.getTime() <= q.from.getTime()) throw new Error('query window: to must be after from');
-  const db = quoteIdent(q.database ?? 'default', 'database');
+  checkQueryWindow('query window', q.from, q.to);
+  const db = queryDatabase(q);
   const params: Record<string, unknown> = {
     project: q.projectId ?? DEFAULT_PROJECT,
     from: chTime(Math.floor(q.from.getTime() / 3_600_000) * 3_600_000),

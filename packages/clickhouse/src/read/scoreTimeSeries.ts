@@ -1,6 +1,7 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { quoteIdent } from '../schema/renderSql.js';
 import { checkWindow, dimFilter } from './PromptQuery.js';
+import { QueryOptionsError } from './QueryOptionsError.js';
 import type { WindowQuery } from './PromptQuery.js';
 import { planSegments } from './planSegments.js';
 import { chTime, isoTime, n, select } from './select.js';
@@ -45,7 +46,7 @@ export async function scoreTimeSeriesByVersion(
 ): Promise<ScoreTimeSeriesPoint[]> {
   checkWindow(q);
   if (!Number.isInteger(q.intervalSeconds) || q.intervalSeconds < 60)
-    throw new Error('scoreTimeSeriesByVersion: intervalSeconds must be an integer ≥ 60');
+    throw new QueryOptionsError('scoreTimeSeriesByVersion: intervalSeconds must be an integer ≥ 60');
   const db = quoteIdent(q.database ?? 'default', 'database');
   const from = q.from.getTime();
   const to = q.to.getTime();
