@@ -5,63 +5,56 @@ import { startCollector } from '../src/startCollector.js';
 import { tempDir, testConfig } from '../../../test/kit/collector.js';
 
 /**
- * Every read-API route, every query parameter the read side reads, each given values a client
- * could send by mistake or on purpose: the answer is never a 5xx (bad input is the caller's 4xx,
+ * Every read-API route, every query parameter it reads, and the registry's bodies, fields, names
+ * and labels, each given values a client could send by mistake or on purpose: the answer is never a 5xx (bad input is the caller's 4xx,
  * naming the problem), and the collector keeps answering.
  */
 
 const READ = generateApiKey();
+const WRITE = generateApiKey();
 
-/** Each route with parameters that make a valid request (so that one bad parameter is the only fault). */
-const ROUTES: Array<[string, Record<string, string>]> = [
-  ['/api/v1/metrics', { prompt: 'p', since: '24h' }],
-  ['/api/v1/metrics/breakdown', { prompt: 'p', since: '24h', by: 'model' }],
-  ['/api/v1/timeseries', { prompt: 'p', since: '24h', interval: '3600' }],
-  ['/api/v1/labels/share', { prompt: 'p', since: '24h' }],
-  ['/api/v1/labels/history', { prompt: 'p' }],
-  ['/api/v1/compare', { prompt: 'p', since: '24h', baseline: '1', candidate: '2' }],
-  ['/api/v1/regressions', { prompt: 'p', since: '7d' }],
-  ['/api/v1/checks/baseline', {}],
-  ['/api/v1/unlinked', { since: '24h' }],
-  ['/api/v1/overview', { since: '24h' }],
-  ['/api/v1/prompt-page', { prompt: 'p', since: '24h', interval: '3600' }],
-  ['/api/v1/dimensions', { since: '24h' }],
-  ['/api/v1/scores/timeseries', { prompt: 'p', since: '24h' }],
-  ['/api/v1/distributions', { prompt: 'p', since: '24h', versions: '1,2' }],
-  ['/api/v1/generations', { prompt: 'p', since: '24h', version: '1' }],
-  ['/api/v1/generations/0af7651916cd43dd8448eb211c80319c/b7ad6b7169203331', {}],
-];
+/** Parameters of every windowed prompt query (`promptQuery`). */
+const PROMPT_QUERY = ['prompt', 'since', 'from', 'to', 'environment', 'label', 'model'];
+/** Parameters of the statistical tests. */
+const TESTS = ['sample_limit', 'min_samples', 'alpha'];
 
-const PARAMS = [
-  'prompt',
-  'since',
-  'from',
-  'to',
-  'environment',
-  'label',
-  'model',
-  'interval',
-  'version',
-  'versions',
-  'baseline',
-  'candidate',
-  'bins',
-  'limit',
-  'cursor',
-  'status',
-  'score',
-  'scoreMin',
-  'scoreMax',
-  'by',
-  'top',
-  'alpha',
-  'pass_score',
-  'min_samples',
-  'max_moves',
-  'max_window',
-  'sample_limit',
-  'scores',
-  'at',
+/**
+ * Each route with parameters that make a valid request (so that one bad parameter is the only
+ * fault), and the parameters its handler (src/read/) takes from the URL.
+ */
+const ROUTES: Array<[string, Record<string, string>, string[]]> = [
+  ['/api/v1/metrics', { prompt: 'p', since: '24h' }, [...PROMPT_QUERY, 'scores', 'pass_score', ...TESTS]],
+  ['/api/v1/metrics/breakdown', { prompt: 'p', since: '24h', by: 'model' }, [...PROMPT_QUERY, 'by', 'top']],
+  ['/api/v1/timeseries', { prompt: 'p', since: '24h', interval: '3600' }, [...PROMPT_QUERY, 'interval']],
+  ['/api/v1/labels/share', { prompt: 'p', since: '24h' }, PROMPT_QUERY],
+  ['/api/v1/labels/history', { prompt: 'p' }, PROMPT_QUERY],
+  [
+    '/api/v1/compare',
+    { prompt: 'p', since: '24h', baseline: '1', candidate: '2' },
+    [...PROMPT_QUERY, 'baseline', 'candidate', ...TESTS],
+  ],
+  [
+    '/api/v1/regressions',
+    { prompt: 'p', since: '7d' },
+    [...PROMPT_QUERY, 'max_window', 'max_moves', ...TESTS],
+  ],
+  ['/api/v1/checks/baseline', {}, ['at', 'prompt', 'label']],
+  ['/api/v1/unlinked', { since: '24h' }, ['since', 'from', 'to', 'prompt', 'environment']],
+  ['/api/v1/overview', { since: '24h' }, ['since', 'from', 'to', 'environment']],
+  ['/api/v1/prompt-page', { prompt: 'p', since: '24h', interval: '3600' }, [...PROMPT_QUERY, 'interval']],
+  ['/api/v1/dimensions', { since: '24h' }, ['since', 'from', 'to', 'prompt']],
+  ['/api/v1/scores/timeseries', { prompt: 'p', since: '24h' }, [...PROMPT_QUERY, 'interval']],
+  [
+    '/api/v1/distributions',
+    { prompt: 'p', since: '24h', versions: '1,2' },
+    [...PROMPT_QUERY, 'versions', 'bins'],
+  ],
+  [
+    '/api/v1/generations',
+    { prompt: 'p', since: '24h', version: '1' },
+    [...PROMPT_QUERY, 'version', 'status', 'score', 'scoreMin', 'scoreMax', 'limit', 'cursor'],
+  ],
+  ['/api/v1/generations/0af7651916cd43dd8448eb211c80319c/b7ad6b7169203331', {}, []],
 ];
 
 const VALUES = [
@@ -79,7 +72,39 @@ const VALUES = [
   'v'.repeat(20_000),
 ];
 
-describe('read API: bad query parameters', () => {
+/** Values a JSON field may be given by mistake. */
+const JSON_VALUES: unknown[] = [
+  null,
+  0,
+  -1,
+  1.5,
+  1e308,
+  true,
+  '',
+  'x',
+  'x'.repeat(300_000),
+  [],
+  [null],
+  ['a', 1],
+  {},
+  { a: { b: { c: [1, { d: null }] } } },
+];
+
+async function send(
+  url: string,
+  method: string,
+  key: string,
+  body?: string,
+): Promise<{ status: number; text: string }> {
+  const res = await fetch(url, {
+    method,
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body }),
+  });
+  return { status: res.status, text: await res.text() };
+}
+
+describe('read API and registry: bad input', () => {
   const tmp = tempDir('promptline-read-bad-');
   let collector: RunningCollector;
   beforeAll(async () => {
@@ -87,7 +112,10 @@ describe('read API: bad query parameters', () => {
       testConfig(tmp.dir, {
         processors: {
           promptline_auth: {
-            keys: [{ sha256: hashApiKey(READ), project: 'acme', scopes: ['read'], name: 'dash' }],
+            keys: [
+              { sha256: hashApiKey(READ), project: 'acme', scopes: ['read'], name: 'dash' },
+              { sha256: hashApiKey(WRITE), project: 'acme', scopes: ['read', 'write', 'admin'], name: 'ci' },
+            ],
           },
         },
       }),
@@ -101,7 +129,7 @@ describe('read API: bad query parameters', () => {
   it('never answer 5xx, and name the problem when they refuse', async () => {
     const failures: string[] = [];
     let refused = 0;
-    for (const [path, valid] of ROUTES) {
+    for (const [path, valid, params] of ROUTES) {
       // The valid request first: it must be answered (it proves the route is there).
       const ok = await fetch(`${collector.url}${path}?${new URLSearchParams(valid)}`, {
         headers: { authorization: `Bearer ${READ}` },
@@ -109,7 +137,7 @@ describe('read API: bad query parameters', () => {
       await ok.arrayBuffer();
       if (ok.status !== 200 && !(ok.status === 404 && path.startsWith('/api/v1/generations/')))
         failures.push(`${path} (valid): ${ok.status}`);
-      for (const name of PARAMS)
+      for (const name of params)
         for (const value of VALUES) {
           const query = new URLSearchParams({ ...valid, [name]: value });
           const res = await fetch(`${collector.url}${path}?${query}`, {
@@ -137,8 +165,96 @@ describe('read API: bad query parameters', () => {
     }
     expect(failures).toEqual([]);
     // The bad values are refused, not silently taken for something else, in most places.
-    expect(refused).toBeGreaterThan(500);
+    expect(refused).toBeGreaterThan(400);
     const health = await fetch(`${collector.url}/healthz`);
     expect(health.status).toBe(200);
+  }, 600_000);
+
+  it('registry: bad bodies, fields, names, labels and versions never answer 5xx and say what is wrong', async () => {
+    const failures: string[] = [];
+    const check = (what: string, r: { status: number; text: string }, ok: number[]): void => {
+      if (ok.includes(r.status)) return;
+      if (r.status >= 500) failures.push(`${what}: ${r.status} ${r.text.slice(0, 200)}`);
+      else if (r.status >= 400) {
+        let error: unknown;
+        try {
+          error = (JSON.parse(r.text) as { error?: unknown }).error;
+        } catch {
+          error = undefined;
+        }
+        if (typeof error !== 'string' || error === '') failures.push(`${what}: ${r.status} without an error`);
+      }
+    };
+    const prompts = `${collector.url}/api/v1/prompts`;
+    const valid = {
+      name: 'fuzz/reply',
+      template: 'Answer {{question}}',
+      labels: ['staging'],
+      config: { model: 'gpt-4o-mini' },
+      commitMessage: 'first',
+    };
+    const created = await send(prompts, 'POST', WRITE, JSON.stringify(valid));
+    expect(created.status).toBe(201);
+    for (const body of [
+      '',
+      '{',
+      'null',
+      '[]',
+      '"x"',
+      '1',
+      '['.repeat(100_000),
+      '{"name":"a","template":"b"}x',
+    ])
+      check(`body ${JSON.stringify(body.slice(0, 20))}`, await send(prompts, 'POST', WRITE, body), []);
+    const fields = [
+      'name',
+      'type',
+      'template',
+      'messages',
+      'labels',
+      'config',
+      'commitMessage',
+      'onlyIfChanged',
+      'examples',
+      'metadata',
+      'outputSchema',
+      'version',
+    ];
+    for (const field of fields) {
+      const { [field as keyof typeof valid]: _dropped, ...without } = valid;
+      check(`without ${field}`, await send(prompts, 'POST', WRITE, JSON.stringify(without)), [200, 201]);
+      for (const value of JSON_VALUES)
+        check(
+          `${field}=${JSON.stringify(value)?.slice(0, 30)}`,
+          await send(prompts, 'POST', WRITE, JSON.stringify({ ...valid, [field]: value })),
+          [200, 201],
+        );
+    }
+    const names = ['fuzz%2Freply', '%00', '..%2F..', 'x'.repeat(5000), '%F0%9F%98%80', '%E2%80%AE'];
+    for (const name of names) {
+      for (const suffix of [
+        '',
+        '/versions',
+        '/history',
+        '?label=',
+        '?version=abc',
+        '?version=-1',
+        '?label=x&version=1',
+      ])
+        check(
+          `GET ${name.slice(0, 20)}${suffix}`,
+          await send(`${prompts}/${name}${suffix}`, 'GET', READ),
+          [200],
+        );
+      for (const label of ['production', 'latest', '', '%00', 'x'.repeat(5000)])
+        for (const version of JSON_VALUES)
+          check(
+            `PUT ${name.slice(0, 20)}/labels/${label.slice(0, 10)} ${JSON.stringify(version)?.slice(0, 20)}`,
+            await send(`${prompts}/${name}/labels/${label}`, 'PUT', WRITE, JSON.stringify({ version })),
+            [200],
+          );
+    }
+    expect(failures).toEqual([]);
+    expect((await fetch(`${collector.url}/healthz`)).status).toBe(200);
   }, 600_000);
 });
