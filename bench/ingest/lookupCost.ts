@@ -14,6 +14,9 @@
  *   in        + `NOT IN (SELECT … FROM set WHERE key IN (identities of the block))` (a key read)
  *   read      only the key read of `in`: the set's rows whose key is in the block
  *   dict      + dictGetOrDefault on a COMPLEX_KEY_DIRECT dictionary over the set
+ *   attrs     `hash` + 40 span attribute lookups (`SpanAttributes['…']`, keys the spans do not
+ *             carry): what one attribute lookup costs per span, for scale (the generations view
+ *             reads ~60 attribute keys)
  *
  *   pnpm bench:ingest-lookup
  *
@@ -72,6 +75,8 @@ try {
       SELECT span_hash FROM promptline_span_ids WHERE span_hash IN (SELECT ${id} FROM src)
         AND NOT (batch != 0 AND batch = 0))`,
     read: `SELECT span_hash FROM promptline_span_ids WHERE span_hash IN (SELECT ${id} FROM src)`,
+    attrs: `SELECT ${id} AS span_hash FROM src
+      WHERE NOT ignore(${Array.from({ length: 40 }, (_, i) => `SpanAttributes['bench.absent.${i}']`).join(', ')})`,
     dict: `SELECT span_hash FROM (${unique})
       WHERE dictGetOrDefault('span_ids_dict', 'seen', tuple(toString(span_hash)), toUInt8(0)) = 0`,
   };

@@ -38,9 +38,13 @@ const client = openClickHouse({ url: '', path: dir });
 const [base, ...tweaks] = variant.split('-') as [string, ...string[]];
 await migrate(client, { target: base === 'all' ? undefined : Number(base.slice(1)) });
 
+const target = base === 'all' ? Infinity : Number(base.slice(1));
+// The generations view as the variant's last migration creates it (0015, or a later one).
 const generationsView = renderMigrations({})
-  .find((m) => m.version === 15)!
-  .statements.find((s) => /CREATE MATERIALIZED VIEW IF NOT EXISTS \S*promptline_generations_mv/.test(s))!;
+  .filter((m) => m.version <= target)
+  .flatMap((m) => m.statements)
+  .filter((s) => /CREATE MATERIALIZED VIEW IF NOT EXISTS \S*promptline_generations_mv/.test(s))
+  .at(-1)!;
 const withoutLookup = generationsView.replace(/LEFT ANY JOIN [^\n]*promptline_span_ids[\s\S]*$/, '');
 async function replaceGenerationsView(sql: string): Promise<void> {
   await client.command({ query: 'DROP VIEW IF EXISTS promptline_generations_mv SYNC' });
