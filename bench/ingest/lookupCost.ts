@@ -14,6 +14,9 @@
  *   in        + `NOT IN (SELECT … FROM set WHERE key IN (identities of the block))` (a key read)
  *   read      only the key read of `in`: the set's rows whose key is in the block
  *   dict      + dictGetOrDefault on a COMPLEX_KEY_DIRECT dictionary over the set
+ *   view18    the whole generations view's SELECT as migration 0015 creates it (main before 0019),
+ *             into a Null copy of promptline_generations
+ *   view19    the same as migration 0019 creates it (attributes read from one filtered map)
  *   attrs     `hash` + 40 span attribute lookups (`SpanAttributes['…']`, keys the spans do not
  *             carry): what one attribute lookup costs per span, for scale (the generations view
  *             reads ~60 attribute keys)
@@ -25,7 +28,13 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { encodeTraceBlock, insertNative, migrate, openClickHouse } from '@promptline/clickhouse';
+import {
+  encodeTraceBlock,
+  insertNative,
+  migrate,
+  openClickHouse,
+  renderMigrations,
+} from '@promptline/clickhouse';
 import { decodeTracesProto } from '@promptline/collector';
 import { spanIdentitySql } from '../../packages/clickhouse/src/schema/spanIdentity.js';
 import { median, reportResult } from '../support/report.js';
@@ -62,6 +71,14 @@ try {
   await run(`CREATE DICTIONARY span_ids_dict (span_hash String, batch UInt64, seen UInt8)
     PRIMARY KEY span_hash SOURCE(CLICKHOUSE(DB 'default' TABLE 'promptline_span_ids'))
     LAYOUT(COMPLEX_KEY_DIRECT())`);
+  await run('CREATE TABLE generations_null AS promptline_generations ENGINE = Null');
+  /** The SELECT of the generations view as migration `version` creates it, reading `src`. */
+  const viewOf = (version: number): string => {
+    const sql = renderMigrations({})
+      .find((m) => m.version === version)!
+      .statements.find((s) => /MATERIALIZED VIEW IF NOT EXISTS \S*promptline_generations_mv/.test(s))!;
+    return sql.slice(sql.indexOf(' AS\n') + 4).replaceAll('`default`.`otel_traces`', '`default`.`src`');
+  };
   const id = spanIdentitySql('Timestamp', "ResourceAttributes['promptline.project.id']", 'TraceId', 'SpanId');
   const unique = `SELECT ${id} AS span_hash FROM src LIMIT 1 BY span_hash`;
   // The retry-token rule of 0015 is kept in every form (batch 0: an insert without a token).
@@ -75,6 +92,8 @@ try {
       SELECT span_hash FROM promptline_span_ids WHERE span_hash IN (SELECT ${id} FROM src)
         AND NOT (batch != 0 AND batch = 0))`,
     read: `SELECT span_hash FROM promptline_span_ids WHERE span_hash IN (SELECT ${id} FROM src)`,
+    view18: `INSERT INTO generations_null ${viewOf(15)}`,
+    view19: `INSERT INTO generations_null ${viewOf(19)}`,
     attrs: `SELECT ${id} AS span_hash FROM src
       WHERE NOT ignore(${Array.from({ length: 40 }, (_, i) => `SpanAttributes['bench.absent.${i}']`).join(', ')})`,
     dict: `SELECT span_hash FROM (${unique})
@@ -85,7 +104,8 @@ try {
   for (let r = 0; r <= reps; r++) {
     for (const n of r % 2 === 0 ? names : [...names].reverse()) {
       const c0 = process.cpuUsage();
-      await run(`INSERT INTO ids_null ${forms[n]!}`);
+      const sql = forms[n]!;
+      await run(sql.startsWith('INSERT') ? sql : `INSERT INTO ids_null ${sql}`);
       const c = process.cpuUsage(c0);
       if (r > 0) cpu.get(n)!.push((c.user + c.system) / 1000);
     }
