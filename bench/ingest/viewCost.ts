@@ -11,6 +11,7 @@
  *
  *   pnpm bench:ingest-views
  *   BENCH_VARIANTS=t14,t17,t17-nodedupe,all BENCH_REPS=5 pnpm bench:ingest-views
+ *   BENCH_VARIANTS=all,all-nodedupe,all-norespidx-nounlinked BENCH_REPS=3 pnpm bench:ingest-views
  *
  * Last stdout line: {"bench":"ingest-views","<variant>_cpu_s_per_m":…,"<variant>_cpu_ratio":…,…}
  */

@@ -5,9 +5,13 @@
  * included) and wall time of each insert are sent back. Merges are stopped so that background work
  * of earlier inserts does not land in a later insert's figure; RocksDB's own threads still count.
  *
- * Variants: `t14` / `t15` / `t16` / `t17` (migrations up to that version), `all` (every migration),
- * `t17-nodedupe` (0015's identity lookup, within-block `LIMIT 1 BY` and identity-writing view
- * removed), `t17-nojoin` (lookup removed), `t17-noidsview` (identity-writing view removed).
+ * Variants: `t14` / `t15` / `t16` / `t17` … (migrations up to that version) or `all` (every
+ * migration), followed by any of these changes, each after a `-`: `nodedupe` (0015's identity
+ * lookup, within-block `LIMIT 1 BY` and identity-writing view removed), `nojoin` (lookup removed),
+ * `noidsview` (identity-writing view removed), `norespidx` (response-id index view removed),
+ * `nounlinked` (unlinked counts view removed), `constver` (the version expression replaced by a
+ * constant: its cost only, the rows are wrong), `bulk0` (span index and score ids written through
+ * RocksDB's memtable). Example: `all-nodedupe`, `t18-bulk0`.
  */
 import { readFileSync } from 'node:fs';
 import {
@@ -31,32 +35,54 @@ const [file, dir, variant, spansText, insertsText] = process.argv.slice(2) as [
 const spansPerInsert = Number(spansText);
 const inserts = Number(insertsText);
 const client = openClickHouse({ url: '', path: dir });
-const [base, tweak] = variant.split('-') as [string, string | undefined];
+const [base, ...tweaks] = variant.split('-') as [string, ...string[]];
 await migrate(client, { target: base === 'all' ? undefined : Number(base.slice(1)) });
 
+const target = base === 'all' ? Infinity : Number(base.slice(1));
+// The generations view as the variant's last migration creates it (0015, or a later one).
 const generationsView = renderMigrations({})
-  .find((m) => m.version === 15)!
-  .statements.find((s) => /CREATE MATERIALIZED VIEW IF NOT EXISTS \S*promptline_generations_mv/.test(s))!;
+  .filter((m) => m.version <= target)
+  .flatMap((m) => m.statements)
+  .filter((s) => /CREATE MATERIALIZED VIEW IF NOT EXISTS \S*promptline_generations_mv/.test(s))
+  .at(-1)!;
 const withoutLookup = generationsView.replace(/LEFT ANY JOIN [^\n]*promptline_span_ids[\s\S]*$/, '');
 async function replaceGenerationsView(sql: string): Promise<void> {
   await client.command({ query: 'DROP VIEW IF EXISTS promptline_generations_mv SYNC' });
   await client.command({ query: sql });
 }
-switch (tweak) {
-  case undefined:
-    break;
-  case 'nodedupe':
-    await client.command({ query: 'DROP VIEW IF EXISTS promptline_span_ids_mv SYNC' });
-    await replaceGenerationsView(withoutLookup.replace('LIMIT 1 BY span_hash', ''));
-    break;
-  case 'nojoin':
-    await replaceGenerationsView(withoutLookup);
-    break;
-  case 'noidsview':
-    await client.command({ query: 'DROP VIEW IF EXISTS promptline_span_ids_mv SYNC' });
-    break;
-  default:
-    throw new Error(`unknown variant ${variant}`);
+for (const tweak of tweaks) {
+  switch (tweak) {
+    case 'nodedupe':
+      await client.command({ query: 'DROP VIEW IF EXISTS promptline_span_ids_mv SYNC' });
+      await replaceGenerationsView(withoutLookup.replace('LIMIT 1 BY span_hash', ''));
+      break;
+    case 'nojoin':
+      await replaceGenerationsView(withoutLookup);
+      break;
+    case 'noidsview':
+      await client.command({ query: 'DROP VIEW IF EXISTS promptline_span_ids_mv SYNC' });
+      break;
+    case 'norespidx':
+      await client.command({ query: 'DROP VIEW IF EXISTS promptline_response_index_mv SYNC' });
+      break;
+    case 'nounlinked':
+      await client.command({ query: 'DROP VIEW IF EXISTS promptline_unlinked_stats_mv SYNC' });
+      break;
+    case 'constver': {
+      const from = generationsView.indexOf('arrayMap((t, hash');
+      const to = generationsView.indexOf('AS version,', from);
+      await replaceGenerationsView(
+        `${generationsView.slice(0, from)}(toUInt32(1), '1', '') ${generationsView.slice(to)}`,
+      );
+      break;
+    }
+    case 'bulk0':
+      for (const t of ['promptline_span_index', 'promptline_score_ids'])
+        await client.command({ query: `ALTER TABLE ${t} MODIFY SETTING optimize_for_bulk_insert = 0` });
+      break;
+    default:
+      throw new Error(`unknown variant ${variant}`);
+  }
 }
 
 const rows = bodies(file).flatMap((b) => decodeTracesProto(b).rows);
