@@ -40,7 +40,7 @@ import { spanIdentitySql } from '../../packages/clickhouse/src/schema/spanIdenti
 import { median, reportResult } from '../support/report.js';
 import { pack, unpack } from './batchFile.js';
 import { captureBatches } from './spans.js';
-import { hexWithRound } from './traceIds.js';
+import { freshRows } from './traceIds.js';
 
 const prefill = Number(process.env.BENCH_PREFILL ?? 8);
 const spans = Number(process.env.BENCH_SPANS ?? 16384);
@@ -48,15 +48,7 @@ const reps = Number(process.env.BENCH_REPS ?? 15);
 const tmp = mkdtempSync(join(tmpdir(), 'promptline-bench-lookup-'));
 writeFileSync(join(tmp, 'batches.bin'), pack(await captureBatches(64, 512)));
 const rows = unpack(readFileSync(join(tmp, 'batches.bin'))).flatMap((b) => decodeTracesProto(b).rows);
-const block = (n: number): Buffer => {
-  const out = [];
-  for (let k = 0; k < spans; k++) {
-    const g = n * spans + k;
-    const r = rows[g % rows.length]!;
-    out.push({ ...r, TraceId: hexWithRound(r.TraceId, Math.floor(g / rows.length)) });
-  }
-  return encodeTraceBlock(out);
-};
+const block = (n: number): Buffer => encodeTraceBlock(freshRows(rows, n, spans));
 
 const client = openClickHouse({ url: '', path: join(tmp, 'engine') });
 const run = (query: string): Promise<unknown> => client.command({ query });

@@ -61,3 +61,18 @@ export function withRound(body: Buffer, offsets: readonly number[], round: numbe
 export function hexWithRound(traceId: string, round: number): string {
   return (round >>> 0).toString(16).padStart(8, '0') + traceId.slice(8);
 }
+
+/**
+ * Rows `n·size` … `n·size + size − 1` of an endless cycle over `rows`, the trace ids of each round
+ * over them carrying the round (see {@link hexWithRound}): block `n` of an insert series in which
+ * every span is new.
+ */
+export function freshRows<R extends { TraceId: string }>(rows: readonly R[], n: number, size: number): R[] {
+  const out: R[] = [];
+  for (let k = 0; k < size; k++) {
+    const g = n * size + k;
+    const r = rows[g % rows.length]!;
+    out.push({ ...r, TraceId: hexWithRound(r.TraceId, Math.floor(g / rows.length)) });
+  }
+  return out;
+}

@@ -23,7 +23,7 @@ import {
 } from '@promptline/clickhouse';
 import { decodeTracesProto } from '@promptline/collector';
 import { unpack } from './batchFile.js';
-import { hexWithRound } from './traceIds.js';
+import { freshRows } from './traceIds.js';
 
 const [file, dir, variant, spansText, insertsText] = process.argv.slice(2) as [
   string,
@@ -90,15 +90,7 @@ function bodies(path: string): Buffer[] {
   return unpack(readFileSync(path));
 }
 /** Insert `n`: the next `spansPerInsert` rows, trace ids fresh for every round over the rows. */
-const encode = (n: number): Buffer => {
-  const out = [];
-  for (let k = 0; k < spansPerInsert; k++) {
-    const g = n * spansPerInsert + k;
-    const r = rows[g % rows.length]!;
-    out.push({ ...r, TraceId: hexWithRound(r.TraceId, Math.floor(g / rows.length)) });
-  }
-  return encodeTraceBlock(out);
-};
+const encode = (n: number): Buffer => encodeTraceBlock(freshRows(rows, n, spansPerInsert));
 const blocks = Array.from({ length: inserts + 2 }, (_, i) => encode(i));
 await client.command({ query: 'SYSTEM STOP MERGES' });
 // Two warm-up inserts, then the measured ones.

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateApiKey, hashApiKey } from '../src/auth/ApiKeyStore.js';
+import { generateApiKey } from '../src/auth/ApiKeyStore.js';
 import type { RunningCollector } from '../src/startCollector.js';
 import { startCollector } from '../src/startCollector.js';
-import { tempDir, testConfig } from '../../../test/kit/collector.js';
+import { authKeys, tempDir, testConfig } from '../../../test/kit/collector.js';
 
 /**
  * Every read-API route, every query parameter it reads, and the registry's bodies, fields, names
@@ -112,10 +112,10 @@ describe('read API and registry: bad input', () => {
       testConfig(tmp.dir, {
         processors: {
           promptline_auth: {
-            keys: [
-              { sha256: hashApiKey(READ), project: 'acme', scopes: ['read'], name: 'dash' },
-              { sha256: hashApiKey(WRITE), project: 'acme', scopes: ['read', 'write', 'admin'], name: 'ci' },
-            ],
+            keys: authKeys([
+              { key: READ, project: 'acme', scopes: ['read'], name: 'dash' },
+              { key: WRITE, project: 'acme', scopes: ['read', 'write', 'admin'], name: 'ci' },
+            ]),
           },
         },
       }),
