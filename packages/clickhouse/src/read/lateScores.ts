@@ -10,6 +10,42 @@
  * @module
  */
 
+import type { ClickHouseClient } from '@clickhouse/client';
+import { chTime, select } from './select.js';
+
+/**
+ * Whether `project` has a score stored unresolved at or after `since`: what the late joins would
+ * read. A range read at the start of the scores table's key (`project_id, prompt_name = '',
+ * prompt_version = 0, …`), a few ms; planning the late joins costs several times that even when they
+ * join nothing, so a read that would join none leaves them out. A score stored after this check is
+ * as if it had arrived after the read.
+ */
+export async function hasLateScores(
+  client: ClickHouseClient,
+  db: string,
+  project: string,
+  since: Date,
+): Promise<boolean> {
+  const rows = await select<{ one: number }>(
+    client,
+    `SELECT 1 AS one FROM ${db}.promptline_scores
+WHERE project_id = {project:String} AND prompt_name = '' AND prompt_version = 0
+  AND timestamp >= {since:DateTime64(3, 'UTC')}
+LIMIT 1`,
+    { project, since: chTime(since.getTime()) },
+  );
+  return rows.length > 0;
+}
+
+/** How a score read treats scores stored before their generation. */
+export interface LateScoresOption {
+  /**
+   * Whether unresolved scores may exist (read them with the late joins). Default: asked with
+   * {@link hasLateScores} (a caller reading scores several times asks once and passes the answer).
+   */
+  late?: boolean;
+}
+
 /** The columns of `promptline_scores` the late joins need: `span_key` and the response key. */
 export const LATE_SCORE_KEYS = `span_key,
     if(response_id = '', '', concat(toString(length(project_id)), ':', toString(project_id), response_id)) AS response_key`;

@@ -19,13 +19,14 @@ import { scoreKind } from '../stats/scoreKind.js';
 import type { ScoreKind } from '../stats/scoreKind.js';
 import { histLevels } from './mergedRows.js';
 import type { HistObject } from './mergedRows.js';
-import { checkWindow, dimFilter, queryDatabase } from './PromptQuery.js';
+import { checkWindow, DEFAULT_PROJECT, dimFilter, queryDatabase } from './PromptQuery.js';
 import type { WindowQuery } from './PromptQuery.js';
 import { histOrderStatistic, histPairs } from './histIntervals.js';
 import { QueryOptionsError } from './QueryOptionsError.js';
 import { SCORE_VALUE_SQL } from './scoreValue.js';
 import { chTime, n, select } from './select.js';
-import { LATE_SCORE_KEYS, lateScoreJoins } from './lateScores.js';
+import { hasLateScores, LATE_SCORE_KEYS, lateScoreJoins } from './lateScores.js';
+import type { LateScoresOption } from './lateScores.js';
 
 /**
  * Score distributions per version for the generations of a window, computed from the raw score
@@ -117,6 +118,7 @@ interface Row {
 export async function scoresByVersion(
   client: ClickHouseClient,
   q: ScoresByVersionQuery,
+  opts: LateScoresOption = {},
 ): Promise<Map<number, ScoreSummary[]>> {
   checkWindow(q);
   const cap = q.maxDistinctValues ?? DEFAULT_MAX_DISTINCT_VALUES;
@@ -138,8 +140,24 @@ export async function scoresByVersion(
   }
   const envFilter = q.environment !== undefined ? ' AND s.environment = {environment:String}' : '';
   const labelFilter = q.label !== undefined ? ' AND s.prompt_label = {label:String}' : '';
+  const late = opts.late ?? (await hasLateScores(client, db, q.projectId ?? DEFAULT_PROJECT, q.from));
   // Resolved scores by the time of their generation; scores stored before their span (never older
   // than it, so score time >= from bounds that scan) resolved by point lookups in the span index.
+  const lateScores = !late
+    ? ''
+    : `
+    UNION ALL
+    (SELECT s.prompt_version AS prompt_version, u.score_name AS score_name, u.v AS v, u.label AS label,
+      u.data_type AS data_type
+    FROM (
+      SELECT score_name, ${SCORE_VALUE_SQL} AS v, label, toString(data_type) AS data_type, ${LATE_SCORE_KEYS}
+      FROM ${db}.promptline_scores
+      WHERE project_id = {project:String} AND prompt_name = '' AND prompt_version = 0
+        AND timestamp >= {wf:DateTime64(3, 'UTC')}
+    ) AS u
+    ${lateScoreJoins(db)}
+    WHERE s.prompt_name = {prompt:String}${unresolvedVersions}
+      AND s.timestamp >= {wf:DateTime64(3, 'UTC')} AND s.timestamp < {wt:DateTime64(3, 'UTC')}${envFilter}${labelFilter})`;
   const sql = `SELECT prompt_version, score_name, sum(c) AS scores,
   sumIf(c, v IS NOT NULL) AS value_count,
   sumIf(assumeNotNull(v) * c, v IS NOT NULL) AS value_sum,
@@ -156,19 +174,7 @@ FROM (
     (SELECT prompt_version, score_name, ${SCORE_VALUE_SQL} AS v, label, toString(data_type) AS data_type
     FROM ${db}.promptline_scores
     WHERE ${filter} AND prompt_version > 0${versions}
-      AND generation_time >= {wf:DateTime64(3, 'UTC')} AND generation_time < {wt:DateTime64(3, 'UTC')})
-    UNION ALL
-    (SELECT s.prompt_version AS prompt_version, u.score_name AS score_name, u.v AS v, u.label AS label,
-      u.data_type AS data_type
-    FROM (
-      SELECT score_name, ${SCORE_VALUE_SQL} AS v, label, toString(data_type) AS data_type, ${LATE_SCORE_KEYS}
-      FROM ${db}.promptline_scores
-      WHERE project_id = {project:String} AND prompt_name = '' AND prompt_version = 0
-        AND timestamp >= {wf:DateTime64(3, 'UTC')}
-    ) AS u
-    ${lateScoreJoins(db)}
-    WHERE s.prompt_name = {prompt:String}${unresolvedVersions}
-      AND s.timestamp >= {wf:DateTime64(3, 'UTC')} AND s.timestamp < {wt:DateTime64(3, 'UTC')}${envFilter}${labelFilter})
+      AND generation_time >= {wf:DateTime64(3, 'UTC')} AND generation_time < {wt:DateTime64(3, 'UTC')})${lateScores}
   )
   GROUP BY prompt_version, score_name, v, label, data_type
 )
