@@ -104,6 +104,21 @@ async function send(
   return { status: res.status, text: await res.text() };
 }
 
+/** What is wrong with an answer to bad input: a 5xx, or a 4xx whose JSON names no error. */
+function fault(r: { status: number; text: string }): string | undefined {
+  if (r.status >= 500) return `${r.status} ${r.text.slice(0, 200)}`;
+  if (r.status < 400) return undefined;
+  let error: unknown;
+  try {
+    error = (JSON.parse(r.text) as { error?: unknown }).error;
+  } catch {
+    error = undefined;
+  }
+  return typeof error === 'string' && error !== ''
+    ? undefined
+    : `${r.status} without an error: ${JSON.stringify(r.text.slice(0, 80))}`;
+}
+
 describe('read API and registry: bad input', () => {
   const tmp = tempDir('promptline-read-bad-');
   let collector: RunningCollector;
@@ -131,36 +146,17 @@ describe('read API and registry: bad input', () => {
     let refused = 0;
     for (const [path, valid, params] of ROUTES) {
       // The valid request first: it must be answered (it proves the route is there).
-      const ok = await fetch(`${collector.url}${path}?${new URLSearchParams(valid)}`, {
-        headers: { authorization: `Bearer ${READ}` },
-      });
-      await ok.arrayBuffer();
+      const ok = await send(`${collector.url}${path}?${new URLSearchParams(valid)}`, 'GET', READ);
       if (ok.status !== 200 && !(ok.status === 404 && path.startsWith('/api/v1/generations/')))
         failures.push(`${path} (valid): ${ok.status}`);
       for (const name of params)
         for (const value of VALUES) {
           const query = new URLSearchParams({ ...valid, [name]: value });
-          const res = await fetch(`${collector.url}${path}?${query}`, {
-            headers: { authorization: `Bearer ${READ}` },
-          });
-          const text = await res.text();
-          if (res.status >= 500)
-            failures.push(
-              `${path} ${name}=${JSON.stringify(value.slice(0, 40))}: ${res.status} ${text.slice(0, 200)}`,
-            );
-          else if (res.status >= 400 && res.status !== 404) {
-            refused++;
-            let error: unknown;
-            try {
-              error = (JSON.parse(text) as { error?: unknown }).error;
-            } catch {
-              error = undefined;
-            }
-            if (typeof error !== 'string' || error === '')
-              failures.push(
-                `${path} ${name}=${JSON.stringify(value.slice(0, 40))}: ${res.status} without an error: ${JSON.stringify(text.slice(0, 80))}`,
-              );
-          }
+          const res = await send(`${collector.url}${path}?${query}`, 'GET', READ);
+          const problem = fault(res);
+          if (problem !== undefined)
+            failures.push(`${path} ${name}=${JSON.stringify(value.slice(0, 40))}: ${problem}`);
+          else if (res.status >= 400 && res.status !== 404) refused++;
         }
     }
     expect(failures).toEqual([]);
@@ -173,17 +169,8 @@ describe('read API and registry: bad input', () => {
   it('registry: bad bodies, fields, names, labels and versions never answer 5xx and say what is wrong', async () => {
     const failures: string[] = [];
     const check = (what: string, r: { status: number; text: string }, ok: number[]): void => {
-      if (ok.includes(r.status)) return;
-      if (r.status >= 500) failures.push(`${what}: ${r.status} ${r.text.slice(0, 200)}`);
-      else if (r.status >= 400) {
-        let error: unknown;
-        try {
-          error = (JSON.parse(r.text) as { error?: unknown }).error;
-        } catch {
-          error = undefined;
-        }
-        if (typeof error !== 'string' || error === '') failures.push(`${what}: ${r.status} without an error`);
-      }
+      const problem = ok.includes(r.status) ? undefined : fault(r);
+      if (problem !== undefined) failures.push(`${what}: ${problem}`);
     };
     const prompts = `${collector.url}/api/v1/prompts`;
     const valid = {
