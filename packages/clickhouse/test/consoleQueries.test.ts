@@ -11,6 +11,7 @@ import {
   promptDimensions,
   promptOverview,
   promptPage,
+  scoresByVersion,
   scoreTimeSeriesByVersion,
   timeSeriesByVersion,
   trafficShareByLabel,
@@ -18,6 +19,7 @@ import {
 import type { GenerationRow } from '../src/index.js';
 import { PROMPTLINE } from '@promptline/semconv';
 import { tempEngine } from '../../../test/kit/engine.js';
+import { scorePresence } from '../src/read/lateScores.js';
 import { buildScenario } from './versionScenario.js';
 
 /**
@@ -183,6 +185,63 @@ describe('scoreTimeSeriesByVersion', () => {
       expect(p.count).toBe(e!.count);
       expect(p.mean).toBeCloseTo(e!.sum / e!.count, 9);
     }
+  });
+});
+
+describe('scorePresence', () => {
+  it('says which scores a read may find, and the reads it lets skip would have found nothing', async () => {
+    const HOUR = 3_600_000;
+    // A score's row time is its generation's + 1 s; early scores are stored unresolved.
+    const genMs = (s: { Timestamp: string }): number => Date.parse(s.Timestamp) - 1000;
+    const edge = genMs(main.lateScores[40]!);
+    const windows: Array<[number, number]> = [
+      [FROM.getTime(), TO.getTime()],
+      [START - 5 * HOUR, START - HOUR], // before any data
+      [TO.getTime() + HOUR, TO.getTime() + 3 * HOUR], // after every score
+      [START + PHASE + 11 * 60_000, START + PHASE + 73 * 60_000], // off the hour, mid-data
+      [edge, edge + 1], // one generation's instant: its score's row time is outside
+      [edge + 1, edge + 1001], // just after it, up to its score's row time
+      [Math.max(...main.earlyScores.map((x) => Date.parse(x.Timestamp))) + 1, TO.getTime()], // after the last early score
+    ];
+    const scenarios = [
+      { project: PROJECT, prompt: 'summarize', early: main.earlyScores, late: main.lateScores },
+      { project: PROJECT, prompt: 'classify', early: main.earlyScores, late: [] },
+      { project: 'someone-else', prompt: 'summarize', early: [], late: foreign.lateScores },
+      { project: 'someone-else', prompt: 'classify', early: [], late: [] },
+    ];
+    let skipped = 0;
+    let found = 0;
+    for (const [from, to] of windows)
+      for (const sc of scenarios) {
+        const presence = await scorePresence(client, DB, {
+          project: sc.project,
+          prompt: sc.prompt,
+          from: new Date(from),
+          to: new Date(to),
+        });
+        expect(presence, `${sc.project}/${sc.prompt} ${from}…${to}`).toEqual({
+          late: sc.early.some((x) => Date.parse(x.Timestamp) >= from),
+          resolved: sc.late.some((x) => genMs(x) >= from && genMs(x) < to),
+        });
+        const q = {
+          database: DB,
+          projectId: sc.project,
+          promptName: sc.prompt,
+          from: new Date(from),
+          to: new Date(to),
+        };
+        const all = { presence: { late: true, resolved: true } };
+        const full = await scoresByVersion(client, q, all);
+        expect(await scoresByVersion(client, q)).toEqual(full);
+        const series = { ...q, intervalSeconds: 3600 };
+        const fullSeries = await scoreTimeSeriesByVersion(client, series, all);
+        expect(await scoreTimeSeriesByVersion(client, series)).toEqual(fullSeries);
+        if (!presence.late && !presence.resolved) skipped++;
+        if (full.size > 0) found++;
+      }
+    // Both kinds occur: reads left out, and reads that find scores.
+    expect(skipped).toBeGreaterThan(4);
+    expect(found).toBeGreaterThan(2);
   });
 });
 

@@ -7,7 +7,7 @@ import { addHist, COUNTERS, HISTOGRAMS, mergedGroups } from './mergedRows.js';
 import type { Group } from './mergedRows.js';
 import { planSegments } from './planSegments.js';
 import { checkWindow, DEFAULT_PROJECT, queryDatabase } from './PromptQuery.js';
-import { hasLateScores } from './lateScores.js';
+import { scorePresence } from './lateScores.js';
 import { scoresByVersion } from './scoresByVersion.js';
 import type { ScoreSummary } from './scoresByVersion.js';
 import { scoreTimeSeriesByVersion } from './scoreTimeSeries.js';
@@ -24,8 +24,9 @@ import type { LabelShare } from './trafficShareByLabel.js';
  * the per-version figures, the traffic share by label and the per-version time series come from
  * ONE query (the aggregates read twice in it, per label and version and per bucket, the raw
  * window edges read once for both), beside the score summaries, the score time series and the
- * label history (the score reads leave out the late-score joins when no score waits for its
- * generation: one small read decides it for both). Each part equals what its own query returns
+ * label history (one small read tells both score reads whether they may find anything, and whether
+ * any score waits for its generation: a read that would find none is not run, and the late-score
+ * joins are left out when no score waits). Each part equals what its own query returns
  * (`metricsByVersion`, `trafficShareByLabel`, `timeSeriesByVersion`, `scoreTimeSeriesByVersion`,
  * `labelHistory`).
  *
@@ -81,15 +82,20 @@ export async function promptPage(client: ClickHouseClient, q: PromptPageQuery): 
   checkWindow(q);
   const series = seriesRole(q);
   const db = queryDatabase(q);
-  // Whether scores stored before their generation exist is asked once for both score reads.
-  const late = hasLateScores(client, db, q.projectId ?? DEFAULT_PROJECT, q.from);
+  // Which scores the two score reads may find is asked once for both.
+  const presence = scorePresence(client, db, {
+    project: q.projectId ?? DEFAULT_PROJECT,
+    prompt: q.promptName,
+    from: q.from,
+    to: q.to,
+  });
   const [[byLabel = [], bySeries = []], scores, scorePoints, history] = await Promise.all([
     mergedGroups(client, db, q, [
       { keys: ['prompt_label', 'prompt_version'], segments: planSegments(q.from.getTime(), q.to.getTime()) },
       series,
     ]),
-    late.then((l) => scoresByVersion(client, q, { late: l })),
-    late.then((l) => scoreTimeSeriesByVersion(client, q, { late: l })),
+    presence.then((p) => scoresByVersion(client, q, { presence: p })),
+    presence.then((p) => scoreTimeSeriesByVersion(client, q, { presence: p })),
     labelHistory(client, q),
   ]);
   const perVersion = new Map<number, Group[]>();

@@ -1,11 +1,11 @@
 import type { ClickHouseClient } from '@clickhouse/client';
-import { checkWindow, DEFAULT_PROJECT, dimFilter, queryDatabase } from './PromptQuery.js';
+import { checkWindow, dimFilter, queryDatabase } from './PromptQuery.js';
 import { QueryOptionsError } from './QueryOptionsError.js';
 import type { WindowQuery } from './PromptQuery.js';
 import { planSegments } from './planSegments.js';
 import { chTime, isoTime, n, select } from './select.js';
-import { hasLateScores, LATE_SCORE_KEYS, lateScoreJoins } from './lateScores.js';
-import type { LateScoresOption } from './lateScores.js';
+import { LATE_SCORE_KEYS, lateScoreJoins, presenceFor } from './lateScores.js';
+import type { ScorePresenceOption } from './lateScores.js';
 
 /**
  * Score means per version over time, bucketed like {@link timeSeriesByVersion}: whole hours from
@@ -43,7 +43,7 @@ export interface ScoreTimeSeriesPoint {
 export async function scoreTimeSeriesByVersion(
   client: ClickHouseClient,
   q: ScoreTimeSeriesQuery,
-  opts: LateScoresOption = {},
+  opts: ScorePresenceOption = {},
 ): Promise<ScoreTimeSeriesPoint[]> {
   checkWindow(q);
   if (!Number.isInteger(q.intervalSeconds) || q.intervalSeconds < 60)
@@ -95,7 +95,8 @@ GROUP BY ts, prompt_version, score_name`);
   params.wt = chTime(to);
   const envFilter = q.environment !== undefined ? ' AND s.environment = {environment:String}' : '';
   const labelFilter = q.label !== undefined ? ' AND s.prompt_label = {label:String}' : '';
-  const late = opts.late ?? (await hasLateScores(client, db, q.projectId ?? DEFAULT_PROJECT, q.from));
+  const { late, resolved } = await presenceFor(client, db, q, opts);
+  if (!late && !resolved) return [];
   if (late)
     parts.push(`SELECT ${bucketOf('s.timestamp')} AS ts, s.prompt_version AS prompt_version, u.score_name AS score_name,
   toUInt64(count()) AS scores, toUInt64(countIf(u.value IS NOT NULL)) AS value_count,

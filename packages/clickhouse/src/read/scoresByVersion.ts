@@ -19,14 +19,14 @@ import { scoreKind } from '../stats/scoreKind.js';
 import type { ScoreKind } from '../stats/scoreKind.js';
 import { histLevels } from './mergedRows.js';
 import type { HistObject } from './mergedRows.js';
-import { checkWindow, DEFAULT_PROJECT, dimFilter, queryDatabase } from './PromptQuery.js';
+import { checkWindow, dimFilter, queryDatabase } from './PromptQuery.js';
 import type { WindowQuery } from './PromptQuery.js';
 import { histOrderStatistic, histPairs } from './histIntervals.js';
 import { QueryOptionsError } from './QueryOptionsError.js';
 import { SCORE_VALUE_SQL } from './scoreValue.js';
 import { chTime, n, select } from './select.js';
-import { hasLateScores, LATE_SCORE_KEYS, lateScoreJoins } from './lateScores.js';
-import type { LateScoresOption } from './lateScores.js';
+import { LATE_SCORE_KEYS, lateScoreJoins, presenceFor } from './lateScores.js';
+import type { ScorePresenceOption } from './lateScores.js';
 
 /**
  * Score distributions per version for the generations of a window, computed from the raw score
@@ -118,7 +118,7 @@ interface Row {
 export async function scoresByVersion(
   client: ClickHouseClient,
   q: ScoresByVersionQuery,
-  opts: LateScoresOption = {},
+  opts: ScorePresenceOption = {},
 ): Promise<Map<number, ScoreSummary[]>> {
   checkWindow(q);
   const cap = q.maxDistinctValues ?? DEFAULT_MAX_DISTINCT_VALUES;
@@ -140,7 +140,8 @@ export async function scoresByVersion(
   }
   const envFilter = q.environment !== undefined ? ' AND s.environment = {environment:String}' : '';
   const labelFilter = q.label !== undefined ? ' AND s.prompt_label = {label:String}' : '';
-  const late = opts.late ?? (await hasLateScores(client, db, q.projectId ?? DEFAULT_PROJECT, q.from));
+  const { late, resolved } = await presenceFor(client, db, q, opts);
+  if (!late && !resolved) return new Map();
   // Resolved scores by the time of their generation; scores stored before their span (never older
   // than it, so score time >= from bounds that scan) resolved by point lookups in the span index.
   const lateScores = !late
