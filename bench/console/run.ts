@@ -10,6 +10,10 @@
  * embedded engine runs one query at a time); every call counts, whether the read cache answered it
  * or not.
  *
+ * Viewers load pages back to back by default (a stress figure: each viewer asks far more often than
+ * a person does); BENCH_THINK_MS (default 0) makes each viewer pause a random 0.5–1.5× that long
+ * between page loads, as a person reading a page before opening the next.
+ *
  * Cache misses come from two sides: viewers open different pages (40 prompt × range pairs), and new
  * data arrives: a writer posts one OTLP batch of BENCH_WRITE_SPANS generation spans (default 64,
  * encoded by the official protobuf exporter, prompts `live-0` … `live-19`) every BENCH_WRITE_MS
@@ -22,9 +26,10 @@
  *   pnpm bench:console                       # 10M spans (loads ~minutes the first time)
  *   BENCH_DIR=.bench-data/query pnpm bench:console   # keep / reuse the loaded data dir
  *   BENCH_ROWS=200000 pnpm bench:console     # small, to try it
+ *   BENCH_THINK_MS=2000 pnpm bench:console   # viewers pause ~2 s between pages
  *
  * Last stdout line: {"bench":"console","rows":…,"viewers":8,"page_loads":…,"calls":…,"p50_ms":…,
- * "p95_ms":…,"max_ms":…,"p50_page_ms":…,"p95_page_ms":…,"p95_<call>_ms":…,"write_ms":…,"write_project":…,"writes":…,
+ * "p95_ms":…,"max_ms":…,"p50_page_ms":…,"p95_page_ms":…,"p95_<call>_ms":…,"think_ms":…,"write_ms":…,"write_project":…,"writes":…,
  * "cache_hits":…,"cache_shared":…,"cache_misses":…,"miss_share":…}
  */
 import { spawnSync } from 'node:child_process';
@@ -55,6 +60,7 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 12);
 const WRITE_MS = Number(process.env.BENCH_WRITE_MS ?? 1000);
 const WRITE_SPANS = Number(process.env.BENCH_WRITE_SPANS ?? 64);
 const WRITE_PROJECT = process.env.BENCH_WRITE_PROJECT ?? 'viewed';
+const THINK_MS = Number(process.env.BENCH_THINK_MS ?? 0);
 if (WRITE_PROJECT !== 'viewed' && WRITE_PROJECT !== 'other')
   throw new Error(`BENCH_WRITE_PROJECT must be viewed or other (got ${WRITE_PROJECT})`);
 for (const [name, v] of Object.entries({
@@ -65,6 +71,7 @@ for (const [name, v] of Object.entries({
 }))
   if (!Number.isInteger(v) || v < 1) throw new Error(`${name} must be a positive integer`);
 if (!Number.isInteger(WRITE_MS) || WRITE_MS < 0) throw new Error('BENCH_WRITE_MS must be an integer ≥ 0');
+if (!Number.isInteger(THINK_MS) || THINK_MS < 0) throw new Error('BENCH_THINK_MS must be an integer ≥ 0');
 const log = (msg: string): void => void process.stderr.write(`[bench:console] ${msg}\n`);
 
 /** The console's chart bucket for a window (packages/console/src/timeRange.ts). */
@@ -218,6 +225,7 @@ try {
       for (let round = 0; round < ROUNDS; round++) {
         const prompt = `prompt-${String(Math.floor(random() * 20)).padStart(2, '0')}`;
         await loadPage(prompt, ranges[Math.floor(random() * ranges.length)]!, true);
+        if (THINK_MS > 0) await new Promise((r) => setTimeout(r, THINK_MS * (0.5 + random())));
       }
     }),
   );
@@ -259,6 +267,7 @@ try {
     p50_page_ms: round1(median(pageLoads)),
     p95_page_ms: round1(pct(pageLoads, 0.95)),
     ...perCall,
+    think_ms: THINK_MS,
     write_ms: WRITE_MS,
     write_project: WRITE_PROJECT,
     writes,
