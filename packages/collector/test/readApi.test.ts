@@ -1,13 +1,10 @@
-import { SpanKind } from '@opentelemetry/api';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BasicTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { GEN_AI, PROMPTLINE, RESOURCE } from '@promptline/semconv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateApiKey, hashApiKey } from '../src/auth/ApiKeyStore.js';
 import type { RunningCollector } from '../src/startCollector.js';
 import { startCollector } from '../src/startCollector.js';
 import { tempDir, testConfig } from '../../../test/kit/collector.js';
+import { generationSpans, otlpProtobuf, postTraces } from '../../../test/support/generationSpans.js';
+import type { GenerationSpec } from '../../../test/support/generationSpans.js';
 
 const INGEST = generateApiKey();
 const READ = generateApiKey();
@@ -15,9 +12,32 @@ const OTHER_READ = generateApiKey();
 const OTHER_INGEST = generateApiKey();
 const SQL = generateApiKey();
 
+/**
+ * A generation of the tests: a `gpt-4o-mini` call of version 1 under `production`, 100 input and 20
+ * output tokens, unless `spec` says otherwise.
+ */
+const call = (
+  spec: Pick<GenerationSpec, 'prompt' | 'startMs' | 'durationMs'> & Partial<GenerationSpec>,
+): GenerationSpec => ({
+  version: 1,
+  label: 'production',
+  model: 'gpt-4o-mini',
+  inputTokens: 100,
+  outputTokens: 20,
+  costUsd: 0.0001,
+  error: false,
+  ...spec,
+});
+
 describe('read API: typed metrics over HTTP', () => {
   const tmp = tempDir('promptline-read-');
   let collector: RunningCollector;
+  /** Sends the calls' spans (service `support`) in one OTLP request and waits until they are stored. */
+  const send = async (calls: GenerationSpec[], key = INGEST): Promise<void> => {
+    const res = await postTraces(collector.url, otlpProtobuf(generationSpans(calls, 'support')), key);
+    expect(res.status).toBe(200);
+    expect(await collector.flush(20_000)).toBe(true);
+  };
 
   beforeAll(async () => {
     collector = await startCollector(
@@ -35,75 +55,33 @@ describe('read API: typed metrics over HTTP', () => {
         },
       }),
     );
-    const provider = new BasicTracerProvider({
-      resource: resourceFromAttributes({ [RESOURCE.SERVICE_NAME]: 'support' }),
-      spanProcessors: [
-        new SimpleSpanProcessor(
-          new OTLPTraceExporter({
-            url: `${collector.url}/v1/traces`,
-            headers: { authorization: `Bearer ${INGEST}` },
-          }),
-        ),
-      ],
-    });
-    const tracer = provider.getTracer('read-api-test');
     const now = Date.now();
-    // Version 1: 4 calls of 100 ms; version 2: 6 calls of 300 ms, one an error.
-    for (let i = 0; i < 10; i++) {
-      const version = i < 4 ? 1 : 2;
-      const start = now - 60_000 + i * 1000;
-      const span = tracer.startSpan('chat gpt-4o-mini', {
-        kind: SpanKind.CLIENT,
-        startTime: start,
-        attributes: {
-          [GEN_AI.OPERATION_NAME]: 'chat',
-          [GEN_AI.REQUEST_MODEL]: 'gpt-4o-mini',
-          [GEN_AI.PROMPT_NAME]: 'support-answer',
-          [PROMPTLINE.PROMPT_VERSION]: version,
-          [PROMPTLINE.PROMPT_LABEL]: 'production',
-          [GEN_AI.USAGE_INPUT_TOKENS]: 100,
-          [GEN_AI.USAGE_OUTPUT_TOKENS]: 20,
-        },
-      });
-      if (i === 9) span.setStatus({ code: 2, message: 'boom' });
-      span.end(start + (version === 1 ? 100 : 300));
-    }
-    // Another prompt with a named version, sent as the GenAI standard attribute: 3 calls of 2.1.0
-    // (under two labels), after 2 calls of version 1.
-    for (let i = 0; i < 2; i++) {
-      const start = now - 40_000 + i * 1000;
-      tracer
-        .startSpan('chat gpt-4o-mini', {
-          kind: SpanKind.CLIENT,
-          startTime: start,
-          attributes: {
-            [GEN_AI.OPERATION_NAME]: 'chat',
-            [GEN_AI.REQUEST_MODEL]: 'gpt-4o-mini',
-            [GEN_AI.PROMPT_NAME]: 'release-notes',
-            [PROMPTLINE.PROMPT_VERSION]: 1,
-          },
-        })
-        .end(start + 100);
-    }
-    for (let i = 0; i < 3; i++) {
-      const start = now - 30_000 + i * 1000;
-      tracer
-        .startSpan('chat gpt-4o-mini', {
-          kind: SpanKind.CLIENT,
-          startTime: start,
-          attributes: {
-            [GEN_AI.OPERATION_NAME]: 'chat',
-            [GEN_AI.REQUEST_MODEL]: 'gpt-4o-mini',
-            [GEN_AI.PROMPT_NAME]: 'release-notes',
-            [GEN_AI.PROMPT_VERSION]: '2.1.0',
-            [PROMPTLINE.PROMPT_LABEL]: i === 0 ? 'production' : 'canary',
-          },
-        })
-        .end(start + 200);
-    }
-    await provider.forceFlush();
-    await provider.shutdown();
-    expect(await collector.flush(20_000)).toBe(true);
+    await send([
+      // Version 1: 4 calls of 100 ms; version 2: 6 calls of 300 ms, one an error.
+      ...Array.from({ length: 10 }, (_, i) =>
+        call({
+          prompt: 'support-answer',
+          version: i < 4 ? 1 : 2,
+          startMs: now - 60_000 + i * 1000,
+          durationMs: i < 4 ? 100 : 300,
+          error: i === 9,
+        }),
+      ),
+      // Another prompt with a named version, sent as the GenAI standard attribute: 3 calls of 2.1.0
+      // (under two labels), after 2 calls of version 1.
+      ...Array.from({ length: 2 }, (_, i) =>
+        call({ prompt: 'release-notes', startMs: now - 40_000 + i * 1000, durationMs: 100 }),
+      ),
+      ...Array.from({ length: 3 }, (_, i) =>
+        call({
+          prompt: 'release-notes',
+          versionText: '2.1.0',
+          label: i === 0 ? 'production' : 'canary',
+          startMs: now - 30_000 + i * 1000,
+          durationMs: 200,
+        }),
+      ),
+    ]);
   });
   afterAll(async () => {
     await collector?.stop();
@@ -328,43 +306,19 @@ describe('read API: typed metrics over HTTP', () => {
   });
 
   it('reuses a cached answer only until the next write to its project', async () => {
-    const send = async (count: number, key = INGEST): Promise<void> => {
-      const provider = new BasicTracerProvider({
-        resource: resourceFromAttributes({ [RESOURCE.SERVICE_NAME]: 'support' }),
-        spanProcessors: [
-          new SimpleSpanProcessor(
-            new OTLPTraceExporter({
-              url: `${collector.url}/v1/traces`,
-              headers: { authorization: `Bearer ${key}` },
-            }),
-          ),
-        ],
-      });
-      const tracer = provider.getTracer('read-api-test');
-      for (let i = 0; i < count; i++) {
-        const start = Date.now() - 30_000;
-        tracer
-          .startSpan('chat gpt-4o-mini', {
-            kind: SpanKind.CLIENT,
-            startTime: start,
-            attributes: {
-              [GEN_AI.OPERATION_NAME]: 'chat',
-              [GEN_AI.PROMPT_NAME]: 'refund-answer',
-              [PROMPTLINE.PROMPT_VERSION]: 1,
-            },
-          })
-          .end(start + 50);
-      }
-      await provider.forceFlush();
-      await provider.shutdown();
-      expect(await collector.flush(20_000)).toBe(true);
-    };
+    const sendRefunds = (count: number, key = INGEST): Promise<void> =>
+      send(
+        Array.from({ length: count }, () =>
+          call({ prompt: 'refund-answer', startMs: Date.now() - 30_000, durationMs: 50 }),
+        ),
+        key,
+      );
     const requests = async (path: string, key = READ): Promise<number> =>
       ((await get(path, key)).body.versions as Array<{ requests: number }>).reduce(
         (a, v) => a + v.requests,
         0,
       );
-    await send(2);
+    await sendRefunds(2);
     const path = `/api/v1/prompt-page?prompt=refund-answer&${minuteWindow()}`;
     const before = collector.readCacheStats();
     expect(await requests(path)).toBe(2);
@@ -373,14 +327,14 @@ describe('read API: typed metrics over HTTP', () => {
     expect([between.misses - before.misses, between.hits - before.hits]).toEqual([1, 1]);
     // Another project's spans, same prompt and window: stored (its key reads them), and acme's
     // answer, whose data they cannot change, is still reused.
-    await send(4, OTHER_INGEST);
+    await sendRefunds(4, OTHER_INGEST);
     expect(await requests(path, OTHER_READ)).toBe(4);
     const afterOther = collector.readCacheStats();
     expect(await requests(path)).toBe(2);
     expect(collector.readCacheStats().hits - afterOther.hits).toBe(1);
     expect(collector.readCacheStats().misses - afterOther.misses).toBe(0);
     // A write to acme: the same request (well within the cache's lifetime) reads again.
-    await send(3);
+    await sendRefunds(3);
     const afterOwn = collector.readCacheStats();
     expect(await requests(path)).toBe(5);
     expect(collector.readCacheStats().misses - afterOwn.misses).toBe(1);

@@ -7,10 +7,9 @@
  * segment after a crash therefore re-sends identical data with an identical token, which
  * ClickHouse drops as a duplicate: at-least-once delivery, counted once.
  *
- * Record layout (little-endian): magic u32 `PLW1` | payload length u32 | rows u32 | kind u8 |
- * format u8 | 2 reserved bytes | crc32 u32 (of the 16 header bytes before it, then the payload) |
- * payload. Format 1 is ClickHouse `Native` blocks (what this collector writes); 0 is `JSONEachRow`
- * lines, which collectors before the `Native` encoding wrote, so their segments still replay.
+ * This file holds the log: appending, flushing, sealing, reading sealed segments as insert batches,
+ * removing and dead-lettering them. The segment files' format (file names, the record header and
+ * its checksum, verifying scans, chunked reads) is in `segmentFormat.ts`.
  *
  * Damage never reaches ClickHouse and never holds up other segments. An append that fails (disk
  * full, I/O error) is cut back off the segment before the request is refused, so the next
@@ -30,20 +29,29 @@ import {
   mkdirSync,
   openSync,
   readdirSync,
-  readSync,
   statSync,
   unlinkSync,
-  writevSync,
 } from 'node:fs';
 import { rename, stat } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
-import { crc32 } from 'node:zlib';
 import type { Logger } from '../logger.js';
+import {
+  READ_CHUNK_BYTES,
+  RECORD_HEADER_BYTES,
+  readRanges,
+  recordHeader,
+  scanSegment,
+  segmentFileName,
+  segmentId,
+  segmentIdOf,
+  writevAll,
+} from './segmentFormat.js';
+import type { RecordInfo, SegmentScan, WalFormat, WalKind } from './segmentFormat.js';
 
-export type WalKind = 'traces' | 'logs';
-/** How a record's payload is encoded (a ClickHouse input format name). */
-export type WalFormat = 'Native' | 'JSONEachRow';
+// The record vocabulary and the read piece size are part of the log's interface.
+export { READ_CHUNK_BYTES };
+export type { WalFormat, WalKind };
+
 export type FsyncPolicy = 'always' | 'interval' | 'never';
 
 export interface WalOptions {
@@ -122,23 +130,6 @@ export interface WalBatch {
   chunks(): Iterable<Buffer>;
 }
 
-/** Size of the pieces a {@link WalBatch} is read in. */
-export const READ_CHUNK_BYTES = 1024 * 1024;
-
-const MAGIC = 0x31574c50; // "PLW1"
-const HEADER = 20;
-const KIND_CODE: Record<WalKind, number> = { traces: 1, logs: 2 };
-const KIND_OF = new Map<number, WalKind>([
-  [1, 'traces'],
-  [2, 'logs'],
-]);
-const FORMAT_CODE: Record<WalFormat, number> = { JSONEachRow: 0, Native: 1 };
-const FORMAT_OF = new Map<number, WalFormat>([
-  [0, 'JSONEachRow'],
-  [1, 'Native'],
-]);
-const SEGMENT_RE = /^seg-(\d{14}-\d{6}-[0-9a-f]{8})\.wal$/;
-
 interface Waiter {
   resolve: () => void;
   reject: (e: Error) => void;
@@ -192,25 +183,6 @@ export class WalWriteError extends Error {
   }
 }
 
-/** Where one whole, checksum-valid record sits in a segment file. */
-export interface RecordInfo {
-  offset: number;
-  /** Payload bytes (after the header). */
-  length: number;
-  rows: number;
-  kind: WalKind;
-  format: WalFormat;
-}
-
-/** What a verified read of a segment found. */
-export interface SegmentScan {
-  records: RecordInfo[];
-  /** Damaged byte ranges `[offset, length]` with whole records after them (skipped). */
-  corrupt: Array<[number, number]>;
-  /** End of the last whole record; anything after it is a torn tail. */
-  end: number;
-}
-
 export class WriteAheadLog {
   private readonly opts: WalOptions;
   private readonly log: Logger;
@@ -242,7 +214,7 @@ export class WriteAheadLog {
     ensurePrivateDir(opts.dir, log);
     const wal = new WriteAheadLog(opts, log);
     const names = readdirSync(opts.dir)
-      .filter((n) => SEGMENT_RE.test(n))
+      .filter((n) => segmentIdOf(n) !== undefined)
       .sort();
     for (const name of names) {
       const file = join(opts.dir, name);
@@ -267,7 +239,7 @@ export class WriteAheadLog {
         unlinkIfExists(file);
         continue;
       }
-      const id = SEGMENT_RE.exec(name)![1]!;
+      const id = segmentIdOf(name)!;
       const seg: SealedSegment = { id, file, bytes: scan.end, done: new Set() };
       wal.layouts.set(seg, { scan, fresh: true });
       wal.sealedList.push(seg);
@@ -335,14 +307,8 @@ export class WriteAheadLog {
     let total = 0;
     for (const rec of records) {
       if (rec.rows === 0) continue;
-      const header = Buffer.allocUnsafe(HEADER);
-      header.writeUInt32LE(MAGIC, 0);
-      header.writeUInt32LE(rec.payload.length, 4);
-      header.writeUInt32LE(rec.rows, 8);
-      header.writeUInt32LE(KIND_CODE[rec.kind] | (FORMAT_CODE[rec.format] << 8), 12);
-      header.writeUInt32LE(crc32(rec.payload, crc32(header.subarray(0, 16))), 16);
-      parts.push(header, rec.payload);
-      total += HEADER + rec.payload.length;
+      parts.push(recordHeader(rec), rec.payload);
+      total += RECORD_HEADER_BYTES + rec.payload.length;
     }
     if (total === 0) return Promise.resolve();
     if (!this.hasRoom(total))
@@ -431,8 +397,8 @@ export class WriteAheadLog {
   }
 
   private newSegment(): ActiveSegment {
-    const id = `${String(Date.now()).padStart(14, '0')}-${String(++this.seq % 1_000_000).padStart(6, '0')}-${randomBytes(4).toString('hex')}`;
-    return new ActiveSegment(id, join(this.opts.dir, `seg-${id}.wal`));
+    const id = segmentId(++this.seq);
+    return new ActiveSegment(id, join(this.opts.dir, segmentFileName(id)));
   }
 
   /** Group commit: one fdatasync for every waiter queued when it starts. */
@@ -549,7 +515,7 @@ export class WriteAheadLog {
     for (const rec of this.recordsOf(seg)) {
       const runs = byKind[rec.kind];
       const last = runs.at(-1);
-      const range: [number, number] = [rec.offset + HEADER, rec.length];
+      const range: [number, number] = [rec.offset + RECORD_HEADER_BYTES, rec.length];
       if (last?.format === rec.format) {
         last.ranges.push(range);
         last.rows += rec.rows;
@@ -603,7 +569,7 @@ export class WriteAheadLog {
     if (scan.end < seg.bytes) scan.corrupt.push([scan.end, seg.bytes - scan.end]);
     const known = new Set(last?.scan.corrupt.map(([offset]) => offset));
     this.reportCorrupt(
-      `seg-${seg.id}.wal`,
+      segmentFileName(seg.id),
       scan.corrupt.filter(([offset]) => !known.has(offset)),
     );
     this.layouts.set(seg, { scan, fresh: false });
@@ -720,151 +686,5 @@ function unlinkIfExists(file: string): void {
     unlinkSync(file);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-  }
-}
-
-function writevAll(fd: number, parts: Buffer[], total: number): void {
-  let written = writevSync(fd, parts);
-  while (written < total) {
-    // Partial write (disk full or signal): write the rest; an error is thrown to the caller, which
-    // cuts what was written off again.
-    let skip = written;
-    const rest: Buffer[] = [];
-    for (const p of parts) {
-      if (skip >= p.length) {
-        skip -= p.length;
-        continue;
-      }
-      rest.push(skip > 0 ? p.subarray(skip) : p);
-      skip = 0;
-    }
-    const n = writevSync(fd, rest);
-    if (n === 0) throw new Error('WAL write made no progress');
-    written += n;
-  }
-}
-
-/** Reads into all of `buf` from `position` unless the file ends first; the bytes read. */
-function readFully(fd: number, buf: Buffer, position: number): number {
-  let got = 0;
-  while (got < buf.length) {
-    const n = readSync(fd, buf, got, buf.length - got, position + got);
-    if (n === 0) break;
-    got += n;
-  }
-  return got;
-}
-
-/** The bytes of `ranges` ([offset, length] in `file`) in pieces of one reused buffer. */
-function* readRanges(file: string, ranges: ReadonlyArray<readonly [number, number]>): Generator<Buffer> {
-  const largest = ranges.reduce((n, [, len]) => Math.max(n, len), 0);
-  const buf = Buffer.allocUnsafe(Math.min(READ_CHUNK_BYTES, Math.max(1, largest)));
-  const fd = openSync(file, 'r');
-  try {
-    for (const [offset, len] of ranges) {
-      for (let done = 0; done < len;) {
-        const want = buf.subarray(0, Math.min(buf.length, len - done));
-        const n = readFully(fd, want, offset + done);
-        if (n < want.length) throw new Error(`WAL segment ${file} ends inside a record`);
-        yield want;
-        done += n;
-      }
-    }
-  } finally {
-    closeSync(fd);
-  }
-}
-
-const MAGIC_BYTES = Buffer.from([0x50, 0x4c, 0x57, 0x31]);
-
-/**
- * Reads the first `size` bytes of a segment file and verifies every record (header fields and
- * checksum). After a damaged record the scan looks for the next whole, checksum-valid record (by its
- * magic) and goes on from there; damage with no valid record after it is a torn tail.
- */
-export function scanSegment(fd: number, size: number): SegmentScan {
-  const reader = new SegmentReader(fd, size);
-  const records: RecordInfo[] = [];
-  const corrupt: Array<[number, number]> = [];
-  let pos = 0;
-  let end = 0;
-  while (pos < size) {
-    const rec = reader.recordAt(pos);
-    if (rec !== undefined) {
-      records.push(rec);
-      pos += HEADER + rec.length;
-      end = pos;
-      continue;
-    }
-    const next = reader.nextRecord(pos + 1);
-    if (next === undefined) break;
-    corrupt.push([pos, next - pos]);
-    pos = next;
-  }
-  return { records, corrupt, end };
-}
-
-/** Sequential reads of a segment file through one window buffer (records are mostly small). */
-class SegmentReader {
-  private readonly fd: number;
-  private readonly size: number;
-  private readonly window = Buffer.allocUnsafe(READ_CHUNK_BYTES);
-  private windowStart = 0;
-  private windowEnd = 0;
-
-  constructor(fd: number, size: number) {
-    this.fd = fd;
-    this.size = size;
-  }
-
-  /** `length` bytes from `pos` (at most the window's size), or fewer at the end of the file. */
-  private bytes(pos: number, length: number): Buffer {
-    if (pos < this.windowStart || pos + length > this.windowEnd) {
-      const n = readFully(
-        this.fd,
-        this.window.subarray(0, Math.min(this.window.length, this.size - pos)),
-        pos,
-      );
-      this.windowStart = pos;
-      this.windowEnd = pos + n;
-    }
-    const from = pos - this.windowStart;
-    return this.window.subarray(from, Math.min(from + length, this.windowEnd - this.windowStart));
-  }
-
-  /** The whole, checksum-valid record at `pos`, or `undefined`. */
-  recordAt(pos: number): RecordInfo | undefined {
-    if (pos + HEADER > this.size) return undefined;
-    const header = this.bytes(pos, HEADER);
-    if (header.length < HEADER || header.readUInt32LE(0) !== MAGIC) return undefined;
-    const length = header.readUInt32LE(4);
-    const rows = header.readUInt32LE(8);
-    const kind = KIND_OF.get(header[12]!);
-    const format = FORMAT_OF.get(header[13]!);
-    const want = header.readUInt32LE(16);
-    if (kind === undefined || format === undefined || header.readUInt16LE(14) !== 0) return undefined;
-    if (pos + HEADER + length > this.size) return undefined;
-    let crc = crc32(header.subarray(0, 16));
-    for (let done = 0; done < length;) {
-      const piece = this.bytes(pos + HEADER + done, Math.min(this.window.length, length - done));
-      if (piece.length === 0) return undefined;
-      crc = crc32(piece, crc);
-      done += piece.length;
-    }
-    return crc === want ? { offset: pos, length, rows, kind, format } : undefined;
-  }
-
-  /** Offset of the first whole, checksum-valid record at or after `from`, or `undefined`. */
-  nextRecord(from: number): number | undefined {
-    for (let base = from; base + HEADER <= this.size;) {
-      const chunk = Buffer.from(this.bytes(base, this.window.length));
-      for (let i = chunk.indexOf(MAGIC_BYTES); i !== -1; i = chunk.indexOf(MAGIC_BYTES, i + 1)) {
-        if (this.recordAt(base + i) !== undefined) return base + i;
-      }
-      if (base + chunk.length >= this.size) break;
-      // Overlap by a magic's length less one, so a magic across the edge is found.
-      base += chunk.length - (MAGIC_BYTES.length - 1);
-    }
-    return undefined;
   }
 }

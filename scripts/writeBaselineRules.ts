@@ -4,7 +4,7 @@
  * baselineRules.ts): everything from the group's first line to the end of the file is replaced.
  * test/deploy/grafana-baseline-alerts.test.ts fails when the file and the definition differ.
  *
- *   pnpm grafana:rules   (node --conditions=@promptline/source --import tsx test/deploy/support/writeBaselineRules.ts)
+ *   pnpm grafana:rules   (node --conditions=@promptline/source --import tsx scripts/writeBaselineRules.ts)
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { BASELINE_RULES, baselineRuleSql } from '@promptline/clickhouse';
 
 const FILE = fileURLToPath(
-  new URL('../../../deploy/grafana/provisioning/alerting/promptline-alerts.yaml', import.meta.url),
+  new URL('../deploy/grafana/provisioning/alerting/promptline-alerts.yaml', import.meta.url),
 );
 const GROUP = '  - orgId: 1\n    name: promptline-label-moves\n';
 
