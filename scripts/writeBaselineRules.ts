@@ -2,7 +2,8 @@
  * Writes the `promptline-label-moves` group of provisioning/alerting/promptline-alerts.yaml from
  * the single definition of the baseline-relative rules (packages/clickhouse/src/alerts/
  * baselineRules.ts): everything from the group's first line to the end of the file is replaced.
- * test/deploy/grafana-baseline-alerts.test.ts fails when the file and the definition differ.
+ * test/deploy/grafana-baseline-alerts.test.ts fails when the file differs from what this writes
+ * ({@link baselineGroupYaml}).
  *
  *   pnpm grafana:rules   (node --conditions=@promptline/source --import tsx scripts/writeBaselineRules.ts)
  */
@@ -11,10 +12,10 @@ import { fileURLToPath } from 'node:url';
 
 import { BASELINE_RULES, baselineRuleSql } from '@promptline/clickhouse';
 
-const FILE = fileURLToPath(
+export const FILE = fileURLToPath(
   new URL('../deploy/grafana/provisioning/alerting/promptline-alerts.yaml', import.meta.url),
 );
-const GROUP = '  - orgId: 1\n    name: promptline-label-moves\n';
+export const GROUP = '  - orgId: 1\n    name: promptline-label-moves\n';
 
 const META: Record<string, { for: string; severity: string; comment: string; summary: string }> = {
   'promptline-baseline-error-rate': {
@@ -43,56 +44,62 @@ const META: Record<string, { for: string; severity: string; comment: string; sum
   },
 };
 
-const out: string[] = [GROUP.trimEnd(), '    folder: Promptline', '    interval: 1m', '    rules:'];
-for (const rule of BASELINE_RULES) {
-  const m = META[rule.uid];
-  if (m === undefined) throw new Error(`no Grafana metadata for ${rule.uid}`);
-  out.push(
-    `      # ${m.comment}`,
-    `      - uid: ${rule.uid}`,
-    `        title: '${rule.title}'`,
-    '        condition: C',
-    `        for: ${m.for}`,
-    '        noDataState: OK',
-    '        execErrState: Error',
-    '        labels:',
-    `          severity: ${m.severity}`,
-    '          component: promptline',
-    '        annotations:',
-    `          summary: '${m.summary}'`,
-    '          __dashboardUid__: promptline-version-compare',
-    '        data:',
-    '          - refId: A',
-    '            relativeTimeRange:',
-    '              from: 86400',
-    '              to: 0',
-    '            datasourceUid: promptline-clickhouse',
-    '            model:',
-    '              refId: A',
-    '              editorType: sql',
-    '              format: 1',
-    '              queryType: table',
-    '              intervalMs: 60000',
-    '              maxDataPoints: 43200',
-    '              rawSql: |',
-    ...baselineRuleSql(rule)
-      .split('\n')
-      .map((line) => (line === '' ? '' : `                ${line}`)),
-    '          - refId: C',
-    '            datasourceUid: __expr__',
-    '            model:',
-    '              refId: C',
-    '              type: threshold',
-    '              expression: A',
-    '              conditions:',
-    '                - evaluator:',
-    '                    type: gt',
-    `                    params: [${rule.threshold}]`,
-  );
+/** The `promptline-label-moves` group as the file holds it, from its first line to the end. */
+export function baselineGroupYaml(): string {
+  const out: string[] = [GROUP.trimEnd(), '    folder: Promptline', '    interval: 1m', '    rules:'];
+  for (const rule of BASELINE_RULES) {
+    const m = META[rule.uid];
+    if (m === undefined) throw new Error(`no Grafana metadata for ${rule.uid}`);
+    out.push(
+      `      # ${m.comment}`,
+      `      - uid: ${rule.uid}`,
+      `        title: '${rule.title}'`,
+      '        condition: C',
+      `        for: ${m.for}`,
+      '        noDataState: OK',
+      '        execErrState: Error',
+      '        labels:',
+      `          severity: ${m.severity}`,
+      '          component: promptline',
+      '        annotations:',
+      `          summary: '${m.summary}'`,
+      '          __dashboardUid__: promptline-version-compare',
+      '        data:',
+      '          - refId: A',
+      '            relativeTimeRange:',
+      '              from: 86400',
+      '              to: 0',
+      '            datasourceUid: promptline-clickhouse',
+      '            model:',
+      '              refId: A',
+      '              editorType: sql',
+      '              format: 1',
+      '              queryType: table',
+      '              intervalMs: 60000',
+      '              maxDataPoints: 43200',
+      '              rawSql: |',
+      ...baselineRuleSql(rule)
+        .split('\n')
+        .map((line) => (line === '' ? '' : `                ${line}`)),
+      '          - refId: C',
+      '            datasourceUid: __expr__',
+      '            model:',
+      '              refId: C',
+      '              type: threshold',
+      '              expression: A',
+      '              conditions:',
+      '                - evaluator:',
+      '                    type: gt',
+      `                    params: [${rule.threshold}]`,
+    );
+  }
+  return `${out.join('\n')}\n`;
 }
 
-const text = readFileSync(FILE, 'utf8');
-const at = text.indexOf(GROUP);
-const head = at === -1 ? `${text.trimEnd()}\n` : text.slice(0, at);
-writeFileSync(FILE, `${head}${out.join('\n')}\n`);
-process.stdout.write(`wrote ${BASELINE_RULES.length} baseline rules to ${FILE}\n`);
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const text = readFileSync(FILE, 'utf8');
+  const at = text.indexOf(GROUP);
+  const head = at === -1 ? `${text.trimEnd()}\n` : text.slice(0, at);
+  writeFileSync(FILE, `${head}${baselineGroupYaml()}`);
+  process.stdout.write(`wrote ${BASELINE_RULES.length} baseline rules to ${FILE}\n`);
+}

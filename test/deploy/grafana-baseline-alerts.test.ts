@@ -6,7 +6,7 @@
  * by the tests' definitions (Wilson bounds, order-statistic ranks on the log-bucketed values,
  * Welch's t); `baselineChecks` (what `promptline check` runs) agrees with Grafana's rendering.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ClickHouseClient } from '@clickhouse/client';
@@ -20,6 +20,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildMoveSeed, MOVES, NOW, PROJECT, writeMoveSeed } from '../kit/labelMoveSeed.js';
 import type { MoveCall } from '../kit/labelMoveSeed.js';
+import { baselineGroupYaml, FILE, GROUP } from '../../scripts/writeBaselineRules.js';
 import { loadAlerts } from './support/dashboards.js';
 import type { AlertRule } from './support/dashboards.js';
 import { renderAlertSql } from './support/grafanaSql.js';
@@ -151,6 +152,12 @@ describe('baseline-relative alert rules', () => {
       const c = r.data.find((d) => d.refId === r.condition)!;
       expect(c.model.conditions?.[0]?.evaluator).toEqual({ type: 'gt', params: [rule.threshold] });
     }
+  });
+
+  it('the YAML group is what `pnpm grafana:rules` writes (durations, severities, annotations too)', () => {
+    const text = readFileSync(FILE, 'utf8');
+    expect(text.indexOf(GROUP)).toBeGreaterThan(0);
+    expect(text.slice(text.indexOf(GROUP))).toBe(baselineGroupYaml());
   });
 
   it.each(BASELINE_RULES.map((r) => r.uid))('%s: the instances and values the seed implies', async (uid) => {
