@@ -602,4 +602,67 @@ describe('the console in Chromium, on the demo data', () => {
     );
     await checkEveryPageRule('registry-prompt');
   });
+
+  it('Refresh: the button and auto-refresh show calls sent after the page loaded', async () => {
+    const { page } = browser;
+    const prompt = 'refreshed';
+    let sent = 0;
+    /** Sends `count` calls of version 1 from the last two minutes and waits until they are stored. */
+    const send = async (count: number, seed: number): Promise<void> => {
+      const now = Date.now();
+      const specs = generationSpecs({ count, prompt, versions: [1], seed, startMs: now }).map((s, i) => ({
+        ...s,
+        startMs: now - 120_000 + i * 1000,
+      }));
+      expect(
+        (await postTraces(state.url, otlpProtobuf(generationSpans(specs)), state.ingestKey)).status,
+      ).toBe(200);
+      sent += count;
+      for (const until = Date.now() + 30_000; ;) {
+        const m = await api<{ versions: Array<{ requests: number }> }>('/api/v1/metrics', {
+          prompt,
+          since: '1h',
+        });
+        if (m.versions.reduce((a, v) => a + v.requests, 0) === sent) return;
+        if (Date.now() > until) throw new Error(`${prompt}: spans not stored after 30 s`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    };
+    const shown = async (): Promise<string | null> =>
+      page
+        .locator('#versions-table tr[data-version="1"] [data-fig="requests"]')
+        .first()
+        .getAttribute('data-value');
+    const until = async (value: number, ms: number): Promise<void> => {
+      for (const end = Date.now() + ms; (await shown()) !== String(value);) {
+        if (Date.now() > end)
+          throw new Error(`the page shows ${await shown()} calls, not ${value}, after ${ms} ms`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    };
+
+    await send(5, 21);
+    await visit(page, `#/prompt/${prompt}`);
+    await page.waitForSelector('#versions-table');
+    expect(await shown()).toBe('5');
+    await send(7, 22);
+    // Nothing reloads by itself while auto-refresh is off.
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(await shown()).toBe('5');
+    await page.getByRole('button', { name: 'Refresh' }).click();
+    await until(12, 10_000);
+    const w = await pageWindow();
+    const m = await api<{ versions: Array<{ requests: number }> }>('/api/v1/metrics', { prompt, ...w });
+    expect(m.versions.map((v) => v.requests)).toEqual([12]);
+
+    // Auto-refresh every 5 s picks up new calls without a click, and stays on across pages.
+    await page.getByLabel('Auto-refresh').selectOption('5s');
+    await send(3, 23);
+    await until(15, 15_000);
+    await checkEveryPageRule('refresh');
+    await page.locator('header nav').getByRole('link', { name: 'Prompts' }).click();
+    await page.waitForSelector('#prompts-table');
+    expect(await page.getByLabel('Auto-refresh').inputValue()).toBe('5s');
+    await page.getByLabel('Auto-refresh').selectOption('off');
+  });
 });

@@ -8,6 +8,7 @@ import { PromptPage } from './pages/PromptPage.js';
 import { PromptsPage } from './pages/PromptsPage.js';
 import { RegistryListPage, RegistryPromptPage } from './pages/RegistryPage.js';
 import { RegressionsPage } from './pages/RegressionsPage.js';
+import { AUTO_REFRESH, RefreshCount, useRefresh } from './refresh.js';
 import { href, useRoute } from './route.js';
 import type { Route } from './route.js';
 import { resolveWindow } from './timeRange.js';
@@ -101,6 +102,7 @@ const NAV: Array<{ label: string; to: string; match: (r: Route) => boolean }> = 
 
 function Shell(props: { session: Session; onLogout: () => void }) {
   const route = useRoute();
+  const refresh = useRefresh(route.query.get('refresh'));
   const window = resolveWindow(route.query, route.parts[0] === 'regressions' ? '7d' : '24h');
   return (
     <>
@@ -123,6 +125,24 @@ function Shell(props: { session: Session; onLogout: () => void }) {
             </a>
           ))}
         </nav>
+        <div class="refresh" role="group" aria-label="Refresh">
+          <button type="button" onClick={refresh.refresh}>
+            Refresh
+          </button>
+          <label>
+            Auto-refresh{' '}
+            <select
+              value={refresh.auto.id}
+              onChange={(e) => refresh.setAuto((e.target as HTMLSelectElement).value)}
+            >
+              {AUTO_REFRESH.map((a) => (
+                <option key={a.id} value={a.id}>
+                  {a.label}
+                </option>
+              ))}
+            </select>
+          </label>
+        </div>
         <span class="who">
           project <strong data-testid="project">{props.session.project}</strong> ({props.session.keyName},
           read-only)
@@ -138,7 +158,9 @@ function Shell(props: { session: Session; onLogout: () => void }) {
         </button>
       </header>
       <main id="main" class="page" tabIndex={-1}>
-        <Page route={route} window={window} />
+        <RefreshCount.Provider value={refresh.count}>
+          <Page route={route} window={window} />
+        </RefreshCount.Provider>
       </main>
     </>
   );

@@ -1,4 +1,5 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useContext, useEffect, useState } from 'preact/hooks';
+import { RefreshCount } from './refresh.js';
 
 export interface Async<T> {
   data: T | undefined;
@@ -6,8 +7,12 @@ export interface Async<T> {
   loading: boolean;
 }
 
-/** Runs `load` whenever `key` changes; keeps the latest answer only. */
+/**
+ * Runs `load` whenever `key` changes and whenever the reader refreshes ({@link RefreshCount}); keeps
+ * the latest answer only, and the previous one on screen while a refresh loads.
+ */
 export function useAsync<T>(load: () => Promise<T>, key: string): Async<T> {
+  const refreshed = useContext(RefreshCount);
   const [state, setState] = useState<Async<T>>({ data: undefined, error: undefined, loading: true });
   useEffect(() => {
     let live = true;
@@ -25,6 +30,6 @@ export function useAsync<T>(load: () => Promise<T>, key: string): Async<T> {
     return () => {
       live = false;
     };
-  }, [key]);
+  }, [key, refreshed]);
   return state;
 }
