@@ -172,7 +172,8 @@ describe('the console in Chromium, on the demo data', () => {
         if (Date.now() > until) throw new Error(`${prompt}: spans not stored after 30 s`);
         await new Promise((r) => setTimeout(r, 200));
       }
-    browser = await launchBrowser();
+    // A time zone other than UTC: every time the console shows must still be UTC.
+    browser = await launchBrowser({ timezoneId: 'America/New_York' });
   }, 200_000);
 
   afterAll(async () => {
@@ -332,6 +333,28 @@ describe('the console in Chromium, on the demo data', () => {
     // calls, errors, p50, p95, p99, TTFT, tokens, cost + the two scores (correct, user-rating).
     expect(charts.charts).toBe(10);
     expect(charts.blank).toEqual([]);
+    // The time axis reads in UTC although the browser runs in New York: ticks on whole UTC hours,
+    // each labelled with its UTC time (the window's and the table's times are UTC too).
+    const ticks = JSON.parse(
+      (await page.locator('#chart-calls .chart-canvas').getAttribute('data-x-ticks')) ?? '[]',
+    ) as Array<[number, string]>;
+    expect(ticks.length).toBeGreaterThan(2);
+    for (const [t, label] of ticks) {
+      const iso = new Date(t * 1000).toISOString();
+      expect(iso.slice(14, 19), `tick ${label}`).toBe('00:00');
+      expect(label.endsWith(iso.slice(11, 16)), `tick ${label} at ${iso}`).toBe(true);
+    }
+    expect(ticks[0]![1]).toBe(
+      `${new Date(ticks[0]![0] * 1000).toISOString().slice(5, 16).replace('T', ' ')}`,
+    );
+    // Over 7 days the ticks fall on UTC midnights (or 6-hour marks), not on New York's.
+    await visit(page, `#/prompt/${PROMPT}?range=7d`);
+    const week = JSON.parse(
+      (await page.locator('#chart-calls .chart-canvas').getAttribute('data-x-ticks')) ?? '[]',
+    ) as Array<[number, string]>;
+    expect(week.length).toBeGreaterThan(2);
+    for (const [t, label] of week) expect(new Date(t * 1000).getUTCHours() % 6, `tick ${label}`).toBe(0);
+    await visit(page, `#/prompt/${PROMPT}`);
     // Each version's line is on the calls chart, in its colour.
     for (const color of ['#1f5fbf', '#c2410c', '#15803d'])
       expect(await pixelsOfColor(page, 'chart-calls', color), color).toBeGreaterThan(0);

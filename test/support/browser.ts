@@ -57,8 +57,10 @@ export interface Browser {
   close(): Promise<void>;
 }
 
-/** A fresh headless Chromium with one page. */
-export async function launchBrowser(opts: { width?: number; height?: number } = {}): Promise<Browser> {
+/** A fresh headless Chromium with one page (in the machine's time zone unless `timezoneId` names one). */
+export async function launchBrowser(
+  opts: { width?: number; height?: number; timezoneId?: string } = {},
+): Promise<Browser> {
   const profile = mkdtempSync(join(tmpdir(), 'promptline-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
@@ -75,6 +77,7 @@ export async function launchBrowser(opts: { width?: number; height?: number } = 
       '--disable-dev-shm-usage',
     ],
     viewport: { width: opts.width ?? 1400, height: opts.height ?? 900 },
+    ...(opts.timezoneId === undefined ? {} : { timezoneId: opts.timezoneId }),
   });
   const page = context.pages()[0] ?? (await context.newPage());
   const messages: string[] = [];

@@ -58,6 +58,22 @@ export function fmtTime(iso: string | null | undefined): string {
   return `${iso.replace('T', ' ').slice(0, 16)} UTC`;
 }
 
+/**
+ * Labels of a chart's time axis (ticks in epoch seconds), in UTC like every time the console shows:
+ * `HH:MM`, with the date (`MM-DD HH:MM`) on the first tick and at midnight; over more than two days,
+ * the date alone at midnight.
+ */
+export function fmtAxisTimes(ticks: readonly number[], spanSeconds: number): string[] {
+  const days = spanSeconds > 2 * 86_400;
+  return ticks.map((t, i) => {
+    const iso = new Date(t * 1000).toISOString();
+    const date = iso.slice(5, 10);
+    const time = iso.slice(11, 16);
+    if (days) return time === '00:00' ? date : `${date} ${time}`;
+    return i === 0 || time === '00:00' ? `${date} ${time}` : time;
+  });
+}
+
 /** ISO time → `2026-11-20 12:34:56` (UTC). */
 export function fmtTimeSeconds(iso: string | null | undefined): string {
   if (iso === null || iso === undefined || iso === '') return '–';

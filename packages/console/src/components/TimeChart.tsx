@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import { fmtTimeSeconds, versionLabel } from '../format.js';
+import { fmtAxisTimes, fmtTimeSeconds, versionLabel } from '../format.js';
 import type { VersionRef } from '../format.js';
 import { Swatch } from './common.js';
 
@@ -72,12 +72,15 @@ export function TimeChart(props: {
         })),
       );
     };
+    let ticks: Array<[number, string]> = [];
     const opts: uPlot.Options = {
       width: Math.max(240, target.clientWidth),
       height: props.height ?? 200,
       legend: { show: false },
       cursor: { drag: { x: false, y: false } },
       scales: { x: { time: true, range: () => props.range } },
+      // Ticks fall on UTC hours and days, and read in UTC, whatever the browser's time zone.
+      tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC'),
       series: [
         {},
         ...props.series.map((s) => ({
@@ -90,7 +93,16 @@ export function TimeChart(props: {
         })),
       ],
       axes: [
-        { stroke: '#444', grid: { stroke: '#e6e6e6' } },
+        {
+          stroke: '#444',
+          grid: { stroke: '#e6e6e6' },
+          space: 70,
+          values: (_u, splits) => {
+            const labels = fmtAxisTimes(splits, props.range[1] - props.range[0]);
+            ticks = splits.map((t, i) => [t, labels[i] ?? '']);
+            return labels;
+          },
+        },
         {
           stroke: '#444',
           grid: { stroke: '#e6e6e6' },
@@ -114,6 +126,8 @@ export function TimeChart(props: {
               ctx.stroke();
             }
             ctx.restore();
+            // The time axis's ticks as drawn, for tests and tools (the canvas holds no text).
+            target.dataset.xTicks = JSON.stringify(ticks);
             place(u);
           },
         ],
