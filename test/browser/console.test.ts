@@ -475,6 +475,10 @@ describe('the console in Chromium, on the demo data', () => {
       Number(await page.locator('#generation-facts dd[data-value]').first().getAttribute('data-value')),
     ).toBe(detail.latencyMs);
     expect(await page.locator('h1').innerText()).toContain(`${PROMPT} v2`);
+    // The demo captures neither side: the page names the SDK options that would.
+    const body = await page.locator('main').innerText();
+    expect(body).toContain('init({ captureInput: true })');
+    expect(body).toContain('init({ captureOutput: true })');
     await checkEveryPageRule('generation');
   });
 
