@@ -156,6 +156,9 @@ describe('promptline prompts (against a real collector on the embedded engine)',
     const bad = await cli(['prompts', 'label', 'summarize', '1', 'Not A Label'], WRITER);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('label "Not A Label" is invalid');
+    const empty = await cli(['prompts', 'label', 'summarize', '1', ''], WRITER);
+    expect(empty.code).toBe(2);
+    expect(empty.stderr).toContain('error: LABEL must name a label, e.g. production');
 
     const history = await cli(['prompts', 'history', 'summarize'], READER);
     const lines = history.stdout.trim().split('\n');
