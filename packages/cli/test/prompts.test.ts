@@ -65,6 +65,13 @@ describe('promptline prompts (against a real collector on the embedded engine)',
     expect(first.stdout).toContain('created   summarize v1');
     expect(first.stdout).toContain('created   support/triage v1');
     expect(first.stderr).toContain('2 created, 0 unchanged, 0 failed');
+    const missing = await cli(['prompts', 'push', join(dir, 'no-such-folder')]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain(`error: prompt folder ${join(dir, 'no-such-folder')} does not exist`);
+    const file = join(promptsDir, 'summarize.prompt.yaml');
+    const notAFolder = await cli(['prompts', 'push', file]);
+    expect(notAFolder.code).toBe(2);
+    expect(notAFolder.stderr).toContain(`error: ${file} is a file, not a folder of prompt files`);
     const again = await cli(['prompts', 'push', promptsDir, '--json']);
     expect(again.code).toBe(0);
     const results = (

@@ -88,6 +88,12 @@ async function runPush(
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
       throw new CliError(`prompt folder ${dir} does not exist`, { exitCode: 2 });
     }
+    if ((error as NodeJS.ErrnoException).code === 'ENOTDIR') {
+      throw new CliError(`${dir} is a file, not a folder of prompt files`, {
+        hint: 'pass the folder that holds your *.prompt.yaml files',
+        exitCode: 2,
+      });
+    }
     throw error;
   }
   if (files.length === 0) {
