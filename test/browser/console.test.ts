@@ -399,10 +399,11 @@ describe('the console in Chromium, on the demo data', () => {
       candidateGenerations: number;
       metrics: Array<{
         metric: string;
+        headline: string;
         verdict: string;
         p: number | null;
-        baseline: { n: number };
-        candidate: { n: number };
+        baseline: { n: number; headline: number | null; ci: { lower: number } | null };
+        candidate: { n: number; headline: number | null; ci: { lower: number } | null };
       }>;
     }>('/api/v1/compare', { prompt: PROMPT, baseline: 1, candidate: 2, ...w });
     expect(await page.locator('[data-testid="baseline-generations"]').innerText()).toBe(
@@ -416,7 +417,19 @@ describe('the console in Chromium, on the demo data', () => {
       expect(Number(await cell(row, 'candidate.n').getAttribute('data-value')), m.metric).toBe(m.candidate.n);
       const p = await cell(row, 'p').getAttribute('data-value');
       expect(p === '' ? null : Number(p), m.metric).toBe(m.p);
+      // Each side shows the statistic the test is about (a numeric score's mean, not its median),
+      // with its interval.
+      for (const side of ['baseline', 'candidate'] as const) {
+        const value = await cell(row, side).getAttribute('data-value');
+        expect(value === '' ? null : Number(value), `${m.metric} ${side}`).toBe(m[side].headline);
+        const text = await cell(row, side).innerText();
+        if (m.headline !== 'rate') expect(text, `${m.metric} ${side}`).toMatch(new RegExp(`^${m.headline} `));
+        if (m[side].ci !== null) expect(text, `${m.metric} ${side}`).toMatch(/\[.+, .+\]$/);
+      }
     }
+    expect(await cell('#compare-table tr[data-metric="score:user-rating"]', 'baseline').innerText()).toMatch(
+      /^mean /,
+    );
     const charts = await blankCharts(page);
     expect(charts.charts).toBeGreaterThanOrEqual(3);
     expect(charts.blank).toEqual([]);
@@ -485,6 +498,10 @@ describe('the console in Chromium, on the demo data', () => {
       Number(await page.locator('#generation-facts dd[data-value]').first().getAttribute('data-value')),
     ).toBe(detail.latencyMs);
     expect(await page.locator('h1').innerText()).toContain(`${PROMPT} v2`);
+    // The demo captures neither side: the page names the SDK options that would.
+    const body = await page.locator('main').innerText();
+    expect(body).toContain('init({ captureInput: true })');
+    expect(body).toContain('init({ captureOutput: true })');
     await checkEveryPageRule('generation');
   });
 

@@ -8,6 +8,9 @@ const UNIT_MS: Record<string, number> = {
   w: 604_800_000,
 };
 
+/** 1900-01-01T00:00:00Z, the start of the range the schema's `DateTime64` columns store. */
+const OLDEST_STORED_MS = Date.UTC(1900, 0, 1);
+
 /**
  * Parses a window such as `90s`, `15m`, `24h`, `7d` or `2w` into milliseconds.
  *
@@ -26,6 +29,13 @@ export function parseDuration(text: string, optionName = '--since'): number {
   const ms = Number(amount) * (UNIT_MS[unit] ?? 0);
   if (!(ms > 0)) {
     throw new CliError(`${optionName} "${text}" must be longer than zero`, { exitCode: 2 });
+  }
+  // The schema stores times from 1900 on: a window ending now cannot reach further back.
+  if (!(ms <= Date.now() - OLDEST_STORED_MS)) {
+    throw new CliError(`${optionName} "${text}" reaches back before 1900-01-01, the oldest time stored`, {
+      hint: 'use a shorter window, e.g. 30d',
+      exitCode: 2,
+    });
   }
   return ms;
 }

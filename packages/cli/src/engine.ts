@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 
+import { ClickHouseLogLevel } from '@clickhouse/client';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { openClickHouse } from '@promptline/clickhouse';
 
@@ -88,7 +89,9 @@ export interface OpenEngineOptions {
 /** Opens a client on a server URL or on the embedded engine, naming the problem when it cannot. */
 export async function openEngine(opts: OpenEngineOptions): Promise<ClickHouseClient> {
   if (opts.clickhouseUrl !== undefined) {
-    const client = openClickHouse({ url: opts.clickhouseUrl });
+    // The CLI names every failure itself (one line and a hint): the client's own log would print
+    // the same failure again, with its stack, before that line.
+    const client = openClickHouse({ url: opts.clickhouseUrl, log: { level: ClickHouseLogLevel.OFF } });
     const ping = await client.ping();
     if (!ping.success) {
       await client.close();

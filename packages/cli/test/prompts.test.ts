@@ -65,6 +65,13 @@ describe('promptline prompts (against a real collector on the embedded engine)',
     expect(first.stdout).toContain('created   summarize v1');
     expect(first.stdout).toContain('created   support/triage v1');
     expect(first.stderr).toContain('2 created, 0 unchanged, 0 failed');
+    const missing = await cli(['prompts', 'push', join(dir, 'no-such-folder')]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain(`error: prompt folder ${join(dir, 'no-such-folder')} does not exist`);
+    const file = join(promptsDir, 'summarize.prompt.yaml');
+    const notAFolder = await cli(['prompts', 'push', file]);
+    expect(notAFolder.code).toBe(2);
+    expect(notAFolder.stderr).toContain(`error: ${file} is a file, not a folder of prompt files`);
     const again = await cli(['prompts', 'push', promptsDir, '--json']);
     expect(again.code).toBe(0);
     const results = (
@@ -156,6 +163,9 @@ describe('promptline prompts (against a real collector on the embedded engine)',
     const bad = await cli(['prompts', 'label', 'summarize', '1', 'Not A Label'], WRITER);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('label "Not A Label" is invalid');
+    const empty = await cli(['prompts', 'label', 'summarize', '1', ''], WRITER);
+    expect(empty.code).toBe(2);
+    expect(empty.stderr).toContain('error: LABEL must name a label, e.g. production');
 
     const history = await cli(['prompts', 'history', 'summarize'], READER);
     const lines = history.stdout.trim().split('\n');

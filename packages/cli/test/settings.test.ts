@@ -87,4 +87,13 @@ describe('parseDuration', () => {
       expect((caught as CliError).exitCode).toBe(2);
     }
   });
+
+  it('rejects a window reaching back before 1900 (the schema stores no earlier time), naming the option', () => {
+    for (const long of ['1000000d', '99999999999999999999d']) {
+      expect(() => parseDuration(long, '--max-window'), long).toThrow(
+        `--max-window "${long}" reaches back before 1900-01-01, the oldest time stored`,
+      );
+    }
+    expect(parseDuration('36500d')).toBe(36_500 * 86_400_000);
+  });
 });

@@ -240,11 +240,16 @@ export interface SideSummary {
   mean: number | null;
   median: number | null;
   events?: number;
-  interval?: Interval;
+  /** The row's headline statistic (`MetricComparison.headline`) on this side. */
+  headline: number | null;
+  /** Its interval at level 1 − alpha. */
+  ci: Interval | null;
 }
 
 export interface MetricComparison {
   metric: string;
+  /** What each side is summarised by, and what the test is about. */
+  headline: 'median' | 'mean' | 'rate' | 'distribution';
   better: 'lower' | 'higher';
   baseline: SideSummary;
   candidate: SideSummary;

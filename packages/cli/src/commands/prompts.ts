@@ -88,6 +88,12 @@ async function runPush(
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
       throw new CliError(`prompt folder ${dir} does not exist`, { exitCode: 2 });
     }
+    if ((error as NodeJS.ErrnoException).code === 'ENOTDIR') {
+      throw new CliError(`${dir} is a file, not a folder of prompt files`, {
+        hint: 'pass the folder that holds your *.prompt.yaml files',
+        exitCode: 2,
+      });
+    }
     throw error;
   }
   if (files.length === 0) {
@@ -238,8 +244,10 @@ async function runLabel(
   global: GlobalOptions,
   ctx: CliContext,
 ): Promise<void> {
+  if (name === '') throw new CliError('NAME must name a prompt', { exitCode: 2 });
   const m = /^v?([0-9]+)$/.exec(versionText);
   if (!m) throw new CliError(`VERSION "${versionText}" must be a version number like 3`, { exitCode: 2 });
+  if (label === '') throw new CliError('LABEL must name a label, e.g. production', { exitCode: 2 });
   const move = await (await connect(opts, global, ctx, 'write')).moveLabel(name, label, Number(m[1]));
   if (opts.json) {
     ctx.out.json(move);

@@ -36,14 +36,10 @@ function isLoopback(host: string): boolean {
 
 /**
  * The collector configuration `up` runs: the config file (or the collector's defaults, with its
- * environment overrides), then the CLI's options on top, plus the directory's local API keys.
+ * environment overrides), then the CLI's options on top. Read (and so checked) before anything is
+ * written to the directory.
  */
-function buildConfig(
-  opts: UpCommandOptions,
-  global: GlobalOptions,
-  ctx: CliContext,
-  keys: LocalKeys,
-): CollectorConfig {
+function buildConfig(opts: UpCommandOptions, global: GlobalOptions, ctx: CliContext): CollectorConfig {
   const { env } = ctx;
   const file = resolveConfigFile(opts.config, env);
   let config: CollectorConfig;
@@ -73,6 +69,11 @@ function buildConfig(
     if (env[ENV.WAL_DIR] === undefined || global.dir !== undefined)
       config.exporter.wal.dir = join(home, 'wal');
   }
+  return config;
+}
+
+/** Adds the directory's local API keys to the configuration. */
+function addLocalKeys(config: CollectorConfig, keys: LocalKeys): void {
   // Without configured keys the collector accepts anonymous ingest; once ours are added, keep that
   // only while it listens on loopback (a local demo or dev loop), never on a reachable address.
   if (config.auth.keys.length === 0 && !isLoopback(config.receiver.host))
@@ -87,7 +88,6 @@ function buildConfig(
       name: 'local-admin',
     },
   );
-  return config;
 }
 
 function waitForSignal(ctx: CliContext): Promise<NodeJS.Signals> {
@@ -118,9 +118,10 @@ async function runUp(opts: UpCommandOptions, global: GlobalOptions, ctx: CliCont
       hint: 'use it (promptline metrics reads through it), stop it with Ctrl-C, or pick another --dir',
     });
   }
+  const config = buildConfig(opts, global, ctx);
   const { keys, created } = await loadOrCreateLocalKeys(home);
   if (created) out.note(`created local API keys in ${join(home, KEYS_FILE_NAME)} (mode 0600)`);
-  const config = buildConfig(opts, global, ctx, keys);
+  addLocalKeys(config, keys);
   const embedded = config.exporter.endpoint === '';
   const engine = embedded
     ? `embedded ClickHouse in ${config.exporter.dataDir}`

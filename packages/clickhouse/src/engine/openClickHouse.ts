@@ -48,6 +48,12 @@ export interface OpenClickHouseOptions {
   requestTimeoutMs?: number;
   /** Extra settings sent with every server request. */
   clickhouseSettings?: ClickHouseSettings;
+  /**
+   * Logging of the server client (`@clickhouse/client`'s `log` option). Default: the client's own,
+   * which writes warnings and errors, with their stack, to the console. A program that reports
+   * failures itself (the CLI) turns it off: `{ level: ClickHouseLogLevel.OFF }`.
+   */
+  log?: ClickHouseClientConfigOptions['log'];
 }
 
 /** Data directory of each embedded client (absent for server clients). */
@@ -91,6 +97,7 @@ export function openClickHouse(opts: OpenClickHouseOptions = {}): ClickHouseClie
       database: opts.database ?? 'default',
       request_timeout: opts.requestTimeoutMs ?? 30_000,
       clickhouse_settings: opts.clickhouseSettings,
+      log: opts.log,
     });
   }
   const dir = resolve(opts.path ?? process.env.PROMPTLINE_DATA_DIR ?? DEFAULT_DATA_DIR);

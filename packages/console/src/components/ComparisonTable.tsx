@@ -23,22 +23,26 @@ export function metricName(metric: string): string {
   return NAMES[metric] ?? (metric.startsWith('score:') ? `Score ${metric.slice(6)}` : metric);
 }
 
-/** The figure a side is summarised by: the median for rank tests, else the mean (or the rate). */
+/**
+ * A side's headline as the API names it (the test is about it): the median of latency and TTFT,
+ * the mean of tokens, cost and numeric scores, the rate of errors and boolean scores.
+ */
 function sideText(
   m: MetricComparison,
   side: 'baseline' | 'candidate',
-): { value: number | null; text: string } {
+): { value: number | null; text: string; format: (v: number) => string } {
   const s = m[side];
-  const f = metricFormat(m.metric);
-  if (m.metric === 'error_rate') {
-    const rate = s.n === 0 ? null : (s.events ?? 0) / s.n;
+  const v = s.headline;
+  if (m.headline === 'distribution') return { value: null, text: 'distribution', format: fmtNum };
+  if (m.headline === 'rate') {
     return {
-      value: s.mean ?? rate,
-      text: `${f(s.mean ?? rate ?? NaN)} (${fmtCount(s.events ?? 0)} of ${fmtCount(s.n)})`,
+      value: v,
+      text: `${fmtRate(v)} (${fmtCount(s.events ?? 0)} of ${fmtCount(s.n)})`,
+      format: fmtRate,
     };
   }
-  const v = s.median ?? s.mean;
-  return { value: v, text: `${s.median !== null ? 'median ' : 'mean '}${v === null ? '–' : f(v)}` };
+  const f = metricFormat(m.metric);
+  return { value: v, text: `${m.headline} ${v === null ? '–' : f(v)}`, format: f };
 }
 
 /** The comparison report as `promptline compare` prints it: per metric, both sides, test, p, verdict. */
@@ -50,7 +54,8 @@ export function ComparisonTable(props: {
   candidate: string;
 }) {
   return (
-    <div class="scroll">
+    // Focusable, so a table wider than the page can be scrolled from the keyboard.
+    <div class="scroll" tabIndex={0} role="region" aria-label={props.caption}>
       <table class="data" id={props.id}>
         <caption>{props.caption}</caption>
         <thead>
@@ -93,10 +98,10 @@ export function ComparisonTable(props: {
                 </th>
                 <td class="num" data-fig="baseline" data-value={b.value ?? ''}>
                   {b.text}
-                  {m.baseline.interval !== undefined ? (
-                    <span class="ci">
+                  {m.baseline.ci !== null ? (
+                    <span class="ci below">
                       {' '}
-                      [{f(m.baseline.interval.lower)}, {f(m.baseline.interval.upper)}]
+                      [{b.format(m.baseline.ci.lower)}, {b.format(m.baseline.ci.upper)}]
                     </span>
                   ) : null}
                 </td>
@@ -108,10 +113,10 @@ export function ComparisonTable(props: {
                 </td>
                 <td class="num" data-fig="candidate" data-value={c.value ?? ''}>
                   {c.text}
-                  {m.candidate.interval !== undefined ? (
-                    <span class="ci">
+                  {m.candidate.ci !== null ? (
+                    <span class="ci below">
                       {' '}
-                      [{f(m.candidate.interval.lower)}, {f(m.candidate.interval.upper)}]
+                      [{c.format(m.candidate.ci.lower)}, {c.format(m.candidate.ci.upper)}]
                     </span>
                   ) : null}
                 </td>

@@ -150,7 +150,7 @@ function Comparison(props: {
             </p>
             <ComparisonTable
               id="compare-table"
-              caption={`${candidateLabel(r)} against ${baselineLabel(r)}, same window. Rank tests (Mann–Whitney) for latency and scores, Welch's t for tokens and cost, proportions for the error rate.`}
+              caption={`${candidateLabel(r)} against ${baselineLabel(r)}, same window. Medians: Mann–Whitney; means: Welch's t; rates: proportions; labels: chi-square. 95% intervals in brackets.`}
               metrics={r.metrics}
               baseline={baselineLabel(r)}
               candidate={candidateLabel(r)}

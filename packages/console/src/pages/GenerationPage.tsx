@@ -162,7 +162,7 @@ function Captured(props: { text: string | null; truncated: boolean; what: string
       <p class="muted">
         Not captured. Turn capture on in the SDK (
         <code>
-          init({'{'} capture: true {'}'})
+          init({'{'} {props.what === 'input' ? 'captureInput' : 'captureOutput'}: true {'}'})
         </code>
         ) or send it with{' '}
         <code>

@@ -112,8 +112,9 @@ export function PromptPage(props: { name: string; route: Route; window: TimeWind
               <Empty title={`No generation of ${name} in this window.`}>
                 <p>
                   Pick a longer time range or another environment. A generation counts for a version when its
-                  span carries <code>gen_ai.prompt.name</code> and <code>promptline.prompt.version</code> (the
-                  SDK's <code>observe()</code> with a prompt sets both).
+                  span carries <code>gen_ai.prompt.name</code> and <code>gen_ai.prompt.version</code> (the
+                  SDK's <code>observe()</code> with a prompt sets both); <code>promptline unlinked</code>{' '}
+                  lists generations that count towards no version, and why.
                 </p>
               </Empty>
             );

@@ -1,0 +1,32 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { runCli } from '../src/program.js';
+import { captureOutput } from './captureOutput.js';
+
+// `up` starting for real is covered end to end (test/e2e); here: bad usage leaves nothing behind.
+describe('promptline up with bad options', () => {
+  let root: string;
+  beforeAll(async () => {
+    root = await mkdtemp(join(tmpdir(), 'promptline-cli-up-'));
+  });
+  afterAll(async () => {
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it.each([
+    [['--port', 'abc'], 'error: --port "abc" is not a port number'],
+    [['--config', '/no/such/file.yaml'], 'config file /no/such/file.yaml: cannot read it'],
+  ])('up %j: exit 2 naming the problem, and no directory or keys created', async (args, message) => {
+    const home = join(root, 'home');
+    const cap = captureOutput();
+    expect(await runCli(['--dir', home, 'up', ...args], { out: cap.out, env: {} })).toBe(2);
+    expect(cap.stderr()).toContain(message);
+    expect(cap.stderr()).not.toContain('created local API keys');
+    expect(existsSync(home)).toBe(false);
+  });
+});
