@@ -13,7 +13,7 @@ import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { fmtCount, fmtMs, fmtNum, fmtRate, fmtUsd, versionLabel } from '@promptline/console/format';
+import { fmtCount, fmtMs, fmtNum, fmtP, fmtRate, fmtUsd, versionLabel } from '@promptline/console/format';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { launchBrowser, requireBrowser } from '../support/browser.js';
@@ -417,6 +417,10 @@ describe('the console in Chromium, on the demo data', () => {
       expect(Number(await cell(row, 'candidate.n').getAttribute('data-value')), m.metric).toBe(m.candidate.n);
       const p = await cell(row, 'p').getAttribute('data-value');
       expect(p === '' ? null : Number(p), m.metric).toBe(m.p);
+      // Shown as a p-value reads: never `0` (a p-value of 0 is one below a double's reach).
+      const pText = (await cell(row, 'p').innerText()).trim();
+      expect(pText, m.metric).toBe(fmtP(m.p));
+      expect(pText, m.metric).not.toMatch(/^0(\.0+)?(e\+?0)?$/);
       // Each side shows the statistic the test is about (a numeric score's mean, not its median),
       // with its interval.
       for (const side of ['baseline', 'candidate'] as const) {

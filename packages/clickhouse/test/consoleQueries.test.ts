@@ -19,6 +19,7 @@ import {
 import type { GenerationRow } from '../src/index.js';
 import { PROMPTLINE } from '@promptline/semconv';
 import { tempEngine } from '../../../test/kit/engine.js';
+import { binPoints } from '../src/read/distributions.js';
 import { scorePresence } from '../src/read/lateScores.js';
 import { buildScenario } from './versionScenario.js';
 
@@ -304,6 +305,41 @@ describe('distributionsByVersion', () => {
     }
     const edges = d.latencyMs.bins.flat();
     expect([...edges].sort((a, b) => a - b)).toEqual(edges);
+  });
+});
+
+describe('binPoints', () => {
+  it('gives a score one bin per value, and a measured quantity bins over its range', () => {
+    const points = new Map([
+      [
+        1,
+        [
+          [100, 3],
+          [101, 2],
+        ] as Array<[number, number]>,
+      ],
+      [2, [[900, 1]] as Array<[number, number]>],
+    ]);
+    const score = binPoints(points, 20);
+    expect(score.bins).toEqual([
+      [100, 100],
+      [101, 101],
+      [900, 900],
+    ]);
+    expect(score.counts).toEqual({ 1: [3, 2, 0], 2: [0, 0, 1] });
+    // Latency: 100 and 101 share the first of 20 equal bins, 900 is in the last.
+    const latency = binPoints(points, 20, false);
+    expect(latency.bins.length).toBe(20);
+    expect(latency.scale).toBe('linear');
+    expect(latency.bins[0]![0]).toBe(100);
+    expect(latency.bins[19]![1]).toBe(900);
+    expect(latency.counts['1']![0]).toBe(5);
+    expect(latency.counts['2']![19]).toBe(1);
+    expect(latency.counts['1']!.reduce((a, c) => a + c, 0)).toBe(5);
+    // One value: one bin, whatever the kind.
+    expect(binPoints(new Map([[1, [[250, 4]] as Array<[number, number]>]]), 20, false).bins).toEqual([
+      [250, 250],
+    ]);
   });
 });
 

@@ -39,9 +39,13 @@ export function fmtNum(v: number | null | undefined): string {
   return Number(v.toPrecision(3)).toString();
 }
 
-/** A p-value: `0.0000123` → `1.2e-5`, `0.0432` → `0.043`. */
+/**
+ * A p-value: `0.0000123` → `1.2e-5`, `0.0432` → `0.043`; `0` → `<1e-15` (a p-value is never 0: a 0
+ * is one too small for a double after `1 − cdf`, or a test of two samples without spread).
+ */
 export function fmtP(v: number | null | undefined): string {
   if (v === null || v === undefined || !Number.isFinite(v)) return '–';
+  if (v <= 0) return '<1e-15';
   if (v < 0.001) return v.toExponential(1);
   return v.toFixed(3);
 }

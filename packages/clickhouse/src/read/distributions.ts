@@ -48,8 +48,13 @@ export interface VersionDistributions {
 
 type Points = Map<number, Array<[number, number]>>;
 
-/** Value/count points of several versions → shared bins. */
-export function binPoints(byVersion: Points, bins: number): Distribution {
+/**
+ * Value/count points of several versions → shared bins. `discrete` (scores: ratings, pass/fail):
+ * with at most `bins` distinct values, one bin per value. Measured quantities (latency, TTFT) always
+ * get `bins` bins over their range (one bin when every value is the same): a bin per value would
+ * draw 104 ms → 202 ms as one step, like 103 → 104 ms.
+ */
+export function binPoints(byVersion: Points, bins: number, discrete = true): Distribution {
   let lo = Infinity;
   let hi = -Infinity;
   for (const pts of byVersion.values())
@@ -68,8 +73,8 @@ export function binPoints(byVersion: Points, bins: number): Distribution {
   for (const pts of byVersion.values()) for (const [v] of pts) distinct.add(v);
   let edges: number[];
   let scale: 'log' | 'linear' = 'linear';
-  if (distinct.size <= bins) {
-    // Few distinct values (ratings, pass/fail): one bin per value.
+  if ((discrete && distinct.size <= bins) || distinct.size === 1) {
+    // Few distinct values of a score (ratings, pass/fail), or a single value: one bin per value.
     const values = [...distinct].sort((a, b) => a - b);
     const out: Array<[number, number]> = values.map((v) => [v, v]);
     for (const [version, pts] of byVersion) {
@@ -203,5 +208,5 @@ LIMIT 2000 BY name, version`,
   }
   const scores: Record<string, Distribution> = {};
   for (const [name, points] of byName) scores[name] = binPoints(points, bins);
-  return { latencyMs: binPoints(latency, bins), ttftMs: binPoints(ttft, bins), scores };
+  return { latencyMs: binPoints(latency, bins, false), ttftMs: binPoints(ttft, bins, false), scores };
 }
