@@ -1,4 +1,7 @@
 import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -9,12 +12,15 @@ const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const BIN = fileURLToPath(new URL('../src/bin.ts', import.meta.url));
 
 /** Runs the `promptline` bin from its sources as a user would: its whole stdout, stderr and exit code. */
-async function promptline(args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
+async function promptline(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ status: number; stdout: string; stderr: string }> {
   try {
     const { stdout, stderr } = await promisify(execFile)(
       process.execPath,
       ['--conditions=@promptline/source', '--import', 'tsx', BIN, ...args],
-      { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' }, timeout: 60_000 },
+      { cwd: ROOT, env: { ...process.env, NO_COLOR: '1', ...env }, timeout: 60_000 },
     );
     return { status: 0, stdout, stderr };
   } catch (error) {
@@ -56,5 +62,30 @@ describe('promptline --clickhouse URL that does not answer', () => {
       `error: cannot reach ClickHouse at ${url}: connect ECONNREFUSED ${url.slice('http://'.length)}`,
       '  hint: check the URL and that the server is running (it must accept HTTP, usually port 8123)',
     ]);
+  });
+
+  it('up: the collector reports it; the client’s own log goes to the collector’s log, without stacks', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'promptline-unreachable-'));
+    try {
+      const run = await promptline(['--dir', join(dir, 'home'), 'up', '--port', '0', '--clickhouse', url]);
+      expect(run.status).not.toBe(0);
+      expect(run.stderr).toContain(`error: cannot reach ClickHouse at ${url}: connect ECONNREFUSED`);
+      expect(run.stderr).toContain('hint: check the URL and that the server is running');
+      expect(run.stderr).not.toMatch(/^\s+at /m);
+      expect(run.stderr).not.toContain('@clickhouse/client');
+      // At debug level the client's failure shows, as one of the collector's lines.
+      const debug = await promptline(
+        ['--dir', join(dir, 'home2'), 'up', '--port', '0', '--clickhouse', url],
+        {
+          PROMPTLINE_LOG_LEVEL: 'debug',
+        },
+      );
+      expect(debug.stderr).toMatch(
+        /\[promptline-collector\] debug: clickhouse client \(Connection\): .*ECONNREFUSED/,
+      );
+      expect(debug.stderr).not.toMatch(/^\s+at /m);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

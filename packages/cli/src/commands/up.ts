@@ -21,6 +21,16 @@ import {
 } from '../settings.js';
 import { readCollectorState, removeCollectorState, writeCollectorState } from '../stateFile.js';
 
+/** Network errors that mean the ClickHouse server did not answer. */
+const UNREACHABLE = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+  'ETIMEDOUT',
+  'ECONNRESET',
+  'EAI_AGAIN',
+]);
+
 interface UpCommandOptions {
   clickhouse?: string;
   host?: string;
@@ -153,6 +163,13 @@ async function runUp(opts: UpCommandOptions, global: GlobalOptions, ctx: CliCont
     if (/EADDRINUSE/.test(message)) {
       throw new CliError(`port ${config.receiver.port} on ${config.receiver.host} is already in use`, {
         hint: 'pick another with --port (0 picks a free one)',
+        cause: error,
+      });
+    }
+    const code = (error as NodeJS.ErrnoException).code;
+    if (config.exporter.endpoint !== '' && code !== undefined && UNREACHABLE.has(code)) {
+      throw new CliError(`cannot reach ClickHouse at ${config.exporter.endpoint}: ${message}`, {
+        hint: 'check the URL and that the server is running (it must accept HTTP, usually port 8123)',
         cause: error,
       });
     }

@@ -2,7 +2,12 @@
  * The exporter's ClickHouse: the embedded engine in a private data directory, or a server; and the
  * schema the collector migrates in it at start.
  */
-import type { ClickHouseClient } from '@clickhouse/client';
+import { ClickHouseLogLevel } from '@clickhouse/client';
+import type {
+  ClickHouseClient,
+  ClickHouseClientConfigOptions,
+  Logger as ClientLogger,
+} from '@clickhouse/client';
 import { migrate, openClickHouse } from '@promptline/clickhouse';
 import type { Logger } from '../logger.js';
 import { ensurePrivateDir } from '../wal/WriteAheadLog.js';
@@ -15,6 +20,29 @@ export interface Storage {
   embedded: boolean;
   /** `false` when the caller passed the client in (the caller closes it). */
   owned: boolean;
+}
+
+/**
+ * The server client's own log, into the collector's: its warnings and errors as `debug` lines,
+ * without their stack (the collector reports every failed insert, query and migration itself, once,
+ * at its level); nothing below a warning. Before, the client wrote each failed request with its
+ * stack straight to the console, whatever `PROMPTLINE_LOG_LEVEL` said.
+ */
+export function clientLogOf(log: Logger): NonNullable<ClickHouseClientConfigOptions['log']> {
+  const line = (p: { module: string; message: string; err?: Error }): void =>
+    log.debug(`clickhouse client (${p.module}): ${p.message.trim()}${p.err ? `: ${p.err.message}` : ''}`);
+  class CollectorLog implements ClientLogger {
+    trace(): void {}
+    debug(): void {}
+    info(): void {}
+    warn(p: { module: string; message: string; err?: Error }): void {
+      line(p);
+    }
+    error(p: { module: string; message: string; err: Error }): void {
+      line(p);
+    }
+  }
+  return { LoggerClass: CollectorLog, level: ClickHouseLogLevel.WARN };
 }
 
 /** Opens the configured ClickHouse, or wraps `client` when one is given. */
@@ -37,6 +65,7 @@ export function openStorage(
             password: config.password,
             database: config.database,
             requestTimeoutMs: config.timeoutMs,
+            log: clientLogOf(log),
           },
     ),
     embedded,
@@ -49,7 +78,7 @@ export async function migrateStorage(storage: Storage, config: ExporterConfig, l
   if (!config.migrate) return;
   // A server session whose database does not exist yet rejects every query, so create it through
   // a session on `default` first (migrate() creates it too, for the embedded engine).
-  if (!storage.embedded && storage.owned) await createServerDatabase(config);
+  if (!storage.embedded && storage.owned) await createServerDatabase(config, log);
   const result = await migrate(storage.client, {
     createSchema: config.createSchema,
     database: config.database,
@@ -60,7 +89,7 @@ export async function migrateStorage(storage: Storage, config: ExporterConfig, l
 }
 
 /** `CREATE DATABASE IF NOT EXISTS` for the configured database, through a session on `default`. */
-async function createServerDatabase(config: ExporterConfig): Promise<void> {
+async function createServerDatabase(config: ExporterConfig, log: Logger): Promise<void> {
   if (config.database === 'default') return;
   const bootstrap = openClickHouse({
     url: config.endpoint,
@@ -68,6 +97,7 @@ async function createServerDatabase(config: ExporterConfig): Promise<void> {
     password: config.password,
     database: 'default',
     requestTimeoutMs: config.timeoutMs,
+    log: clientLogOf(log),
   });
   try {
     // The name was validated as a plain identifier by the exporter's config reader.
