@@ -371,6 +371,17 @@ describe('the console in Chromium, on the demo data', () => {
     const history = await api<{
       history: Array<{ label: string; version: number; actor: string; movedAt: string }>;
     }>(`/api/v1/prompts/${PROMPT}/history`);
+    // Every push moved `latest`; no call was served under it, so the charts leave those moves out,
+    // and the moves table lists every move of the registry.
+    const latestMoves = history.history.filter((h) => h.label === 'latest');
+    expect(latestMoves.length).toBeGreaterThan(1);
+    expect(
+      await page
+        .locator('#chart-calls [data-testid="label-move"][data-source="registry"]', { hasText: 'latest' })
+        .count(),
+    ).toBe(0);
+    const movesTable = await page.locator('#moves-table').innerText();
+    for (const h of latestMoves) expect(movesTable).toContain(`latest → v${h.version}`);
     const move = history.history.filter((h) => h.label === 'production' && h.version === 2).pop()!;
     expect(Number(await registryMarker.getAttribute('data-t'))).toBeCloseTo(
       Date.parse(move.movedAt) / 1000,

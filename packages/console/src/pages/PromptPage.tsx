@@ -146,6 +146,12 @@ function PromptBody(props: {
     ...data.registryHistory.map((m) => markerText('registry', m)),
     ...spanMoves(data.spanHistory),
   ];
+  // The registry moves `latest` on every push: on the charts only when calls were served under it
+  // (the moves table lists every move).
+  const servedLatest = data.share.some((s) => s.label === 'latest');
+  const chartMarkers = markers.filter(
+    (m, i) => servedLatest || i >= data.registryHistory.length || data.registryHistory[i]!.label !== 'latest',
+  );
   const chartRange: [number, number] = [Date.parse(window.from) / 1000, Date.parse(window.to) / 1000];
   const chart = (
     id: string,
@@ -166,7 +172,7 @@ function PromptBody(props: {
         x={x}
         series={list}
         range={chartRange}
-        markers={markers}
+        markers={chartMarkers}
         yFormat={yFormat}
       />
     );
@@ -325,7 +331,7 @@ function PromptBody(props: {
                 values: series.get(v) ?? [],
               }))}
               range={chartRange}
-              markers={markers}
+              markers={chartMarkers}
               yFormat={fmtNum}
             />
           );
@@ -338,7 +344,9 @@ function PromptBody(props: {
       ) : (
         <table class="data" id="moves-table">
           <caption>
-            From the registry (who moved it) and from traffic (when spans first carried the new version).
+            From the registry (who moved it) and from traffic (when spans first carried the new version). The
+            charts leave out the registry's moves of <code>latest</code> (it follows every push) unless calls
+            were served under it.
           </caption>
           <thead>
             <tr>
