@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { CliError } from './CliError.js';
 
 /** The API keys `promptline up` creates once per directory and reuses on every start. */
 export interface LocalKeys {
@@ -39,7 +40,13 @@ export async function loadOrCreateLocalKeys(home: string): Promise<{ keys: Local
     const parsed: unknown = JSON.parse(await readFile(file, 'utf8'));
     if (isKeys(parsed)) return { keys: parsed, created: false };
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT' && !(error instanceof SyntaxError)) throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOTDIR')
+      throw new CliError(`${home} is not a directory`, {
+        hint: 'name a directory with --dir (it is created when missing)',
+        exitCode: 2,
+      });
+    if (code !== 'ENOENT' && !(error instanceof SyntaxError)) throw error;
   }
   const keys: LocalKeys = { ingest: newKey(), read: newKey(), admin: newKey() };
   await mkdir(home, { recursive: true, mode: 0o700 });

@@ -103,6 +103,8 @@ export interface MetricsReport {
   unlinked: UnlinkedSummary[];
   /** With `--by`: the per-version figures per value of the dimension (scores not broken down). */
   breakdown?: MetricsBreakdownReport;
+  /** `--pass-score`: the boolean score whose passes cost/pass counts. */
+  passScore?: string;
 }
 
 /** `metrics --by`: the top values of a dimension, each with its per-version figures. */
@@ -255,6 +257,12 @@ export function renderMetricsTable(report: MetricsReport): string[] {
     );
     table.push(`${unlinked} calls linked to no version (not in the rows above): ${parts.join(', ')}`);
   }
+  if (report.passScore !== undefined && !versions.some((v) => (v.costPerPass?.judged ?? 0) > 0)) {
+    const seen = [...new Set(versions.flatMap((v) => Object.keys(v.scores)))].sort();
+    table.push(
+      `cost/pass: no call in this window has a score "${report.passScore}"${seen.length > 0 ? ` (scores seen: ${seen.join(', ')})` : ' (no scores in this window)'}`,
+    );
+  }
   const basis = versions.find((v) => v.costPerPass !== null)?.costPerPass?.basis;
   if (basis !== undefined)
     table.push(
@@ -366,7 +374,12 @@ export function renderBreakdownTable(b: MetricsBreakdownReport): string[] {
     ...b.values.map((v): [string, VersionMetrics[]] => [shown(v.value), v.versions]),
     ...(b.other === null
       ? []
-      : [[`(${b.other.values} other values)`, b.other.versions] as [string, VersionMetrics[]]]),
+      : [
+          [`(${b.other.values} other ${b.other.values === 1 ? 'value' : 'values'})`, b.other.versions] as [
+            string,
+            VersionMetrics[],
+          ],
+        ]),
   ];
   const rows = groups.flatMap(([value, versions]) =>
     versions.map((v) => [

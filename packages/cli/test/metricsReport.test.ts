@@ -197,6 +197,36 @@ describe('metrics table', () => {
     ]);
   });
 
+  it('says when --pass-score names a score no call has, and which scores there are', () => {
+    const base = {
+      prompt: 'p',
+      from: '2026-11-20T12:00:00.000Z',
+      to: '2026-11-21T12:00:00.000Z',
+      source: 'embedded:/x',
+      unlinked: [],
+    };
+    const none = renderMetricsTable({ ...base, passScore: 'nosuch', versions: [version(3)] });
+    expect(none).toContain(
+      'cost/pass: no call in this window has a score "nosuch" (no scores in this window)',
+    );
+    const judged = renderMetricsTable({
+      ...base,
+      passScore: 'correct',
+      versions: [version(3, { costPerPass: { basis: 'score:correct', passes: 8, judged: 9, usd: 0.01 } })],
+    });
+    expect(judged.some((l) => l.includes('no call in this window has a score'))).toBe(false);
+  });
+
+  it('names one pooled value in the singular', () => {
+    const lines = renderBreakdownTable({
+      by: 'model',
+      readFrom: 'aggregates',
+      values: [{ value: 'a', count: 2, versions: [version(2, { count: 2 })] }],
+      other: { values: 1, count: 1, versions: [version(2, { count: 1 })] },
+    });
+    expect(lines.at(-1)!.split(/\s{2,}/)[0]).toBe('(1 other value)');
+  });
+
   it('right-aligns the numeric columns', () => {
     expect(
       formatTable(

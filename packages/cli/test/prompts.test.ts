@@ -200,6 +200,17 @@ describe('promptline prompts (against a real collector on the embedded engine)',
     expect(cap.stderr()).toContain('hint: start it with `promptline up`');
   });
 
+  it('with --dir naming a directory no collector runs for: says so, never asks the default port', async () => {
+    const empty = join(dir, 'no-collector-here');
+    await mkdir(empty, { recursive: true });
+    const cap = captureOutput();
+    const code = await runCli(['--dir', empty, 'prompts', 'list'], { out: cap.out, env: {} });
+    expect(code).toBe(1);
+    expect(cap.stderr()).toContain(`error: no collector is running for ${empty}`);
+    expect(cap.stderr()).toContain(`promptline --dir ${empty} up`);
+    expect(cap.stderr()).not.toContain('127.0.0.1:4318');
+  });
+
   it('parses prompt references', () => {
     expect(parsePromptRef('a/b@12')).toEqual({ name: 'a/b', selector: { version: 12 } });
     expect(parsePromptRef('a/b:canary')).toEqual({ name: 'a/b', selector: { label: 'canary' } });

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -28,5 +28,14 @@ describe('promptline up with bad options', () => {
     expect(cap.stderr()).toContain(message);
     expect(cap.stderr()).not.toContain('created local API keys');
     expect(existsSync(home)).toBe(false);
+  });
+
+  it('up --dir FILE: exit 2 saying it is not a directory', async () => {
+    const file = join(root, 'a-file');
+    await writeFile(file, 'x');
+    const cap = captureOutput();
+    expect(await runCli(['--dir', file, 'up', '--port', '0'], { out: cap.out, env: {} })).toBe(2);
+    expect(cap.stderr()).toContain(`error: ${file} is not a directory`);
+    expect(cap.stderr()).not.toContain('ENOTDIR');
   });
 });

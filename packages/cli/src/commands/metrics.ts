@@ -124,6 +124,7 @@ async function runMetrics(
       source: source.name,
       versions,
       unlinked: [...byReason].map(([reason, generations]) => ({ reason, generations })),
+      ...(opts.passScore === undefined ? {} : { passScore: opts.passScore }),
     };
     if (opts.by !== undefined) {
       report.breakdown = await source.breakdown({

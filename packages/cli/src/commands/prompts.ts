@@ -21,7 +21,8 @@ const DEFAULT_COLLECTOR_URL = 'http://127.0.0.1:4318';
 
 /**
  * The registry client: collector `--collector` → `PROMPTLINE_COLLECTOR_URL` → the running
- * `promptline up` (state file) → http://127.0.0.1:4318; key `--api-key` → `PROMPTLINE_API_KEY` → the
+ * `promptline up` (state file) → http://127.0.0.1:4318 (only when no directory was named: with
+ * `--dir` or `PROMPTLINE_HOME` and no collector running for it, an error says so); key `--api-key` → `PROMPTLINE_API_KEY` → the
  * running `promptline up`'s read key (reads) or admin key (`push`, `label`).
  */
 async function connect(
@@ -33,7 +34,13 @@ async function connect(
   const url = resolveCollectorUrl(opts.collector, ctx.env)?.value;
   const key = resolveApiKey(opts.apiKey, ctx.env)?.value;
   if (url !== undefined && key !== undefined) return new PromptsApi(url, key);
-  const state = await readCollectorState(resolveHome(global.dir, ctx.env).value);
+  const home = resolveHome(global.dir, ctx.env);
+  const state = await readCollectorState(home.value);
+  // A directory named on purpose means its collector, not whatever listens on the default port.
+  if (url === undefined && state === undefined && home.source !== 'default')
+    throw new CliError(`no collector is running for ${home.value}`, {
+      hint: `start it with \`promptline --dir ${home.value} up\`, or pass --collector URL and --api-key KEY`,
+    });
   const stateKey = needs === 'write' ? state?.adminKey : state?.readKey;
   return new PromptsApi(url ?? state?.url ?? DEFAULT_COLLECTOR_URL, key ?? stateKey);
 }
