@@ -68,6 +68,18 @@ describe('the console in Chromium, on the demo data', () => {
     if (!res.ok) throw new Error(`${u.pathname}: ${res.status} ${await res.text()}`);
     return (await res.json()) as T;
   };
+  /** Waits until the read API counts `count` calls of `prompt` in the last hour (30 s at most). */
+  const stored = async (prompt: string, count: number): Promise<void> => {
+    for (const until = Date.now() + 30_000; ;) {
+      const m = await api<{ versions: Array<{ requests: number }> }>('/api/v1/metrics', {
+        prompt,
+        since: '1h',
+      });
+      if (m.versions.reduce((a, v) => a + v.requests, 0) === count) return;
+      if (Date.now() > until) throw new Error(`${prompt}: spans not stored after 30 s`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  };
   /** The window the page asked for (every request of a view uses the same one). */
   const pageWindow = async (): Promise<{ from: string; to: string }> => {
     const el = browser.page.locator('.window').first();
@@ -159,19 +171,8 @@ describe('the console in Chromium, on the demo data', () => {
       state.ingestKey,
     );
     expect(posted.status).toBe(200);
-    for (const [prompt, count] of [
-      [MOVED, specs.length],
-      [NAMED, named.length],
-    ] as const)
-      for (const until = Date.now() + 30_000; ;) {
-        const m = await api<{ versions: Array<{ requests: number }> }>('/api/v1/metrics', {
-          prompt,
-          since: '1h',
-        });
-        if (m.versions.reduce((a, v) => a + v.requests, 0) === count) break;
-        if (Date.now() > until) throw new Error(`${prompt}: spans not stored after 30 s`);
-        await new Promise((r) => setTimeout(r, 200));
-      }
+    await stored(MOVED, specs.length);
+    await stored(NAMED, named.length);
     // A time zone other than UTC: every time the console shows must still be UTC.
     browser = await launchBrowser({ timezoneId: 'America/New_York' });
   }, 200_000);
@@ -673,15 +674,7 @@ describe('the console in Chromium, on the demo data', () => {
         (await postTraces(state.url, otlpProtobuf(generationSpans(specs)), state.ingestKey)).status,
       ).toBe(200);
       sent += count;
-      for (const until = Date.now() + 30_000; ;) {
-        const m = await api<{ versions: Array<{ requests: number }> }>('/api/v1/metrics', {
-          prompt,
-          since: '1h',
-        });
-        if (m.versions.reduce((a, v) => a + v.requests, 0) === sent) return;
-        if (Date.now() > until) throw new Error(`${prompt}: spans not stored after 30 s`);
-        await new Promise((r) => setTimeout(r, 200));
-      }
+      await stored(prompt, sent);
     };
     const shown = async (): Promise<string | null> =>
       page
