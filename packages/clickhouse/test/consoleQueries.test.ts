@@ -234,6 +234,11 @@ describe('scorePresence', () => {
         const all = { presence: { late: true, resolved: true } };
         const full = await scoresByVersion(client, q, all);
         expect(await scoresByVersion(client, q)).toEqual(full);
+        // The distributions' score read asks the same: it finds a score exactly when the full read does.
+        const dist = await distributionsByVersion(client, { ...q, versions: [2, 3, 4] });
+        expect(Object.keys(dist.scores).length > 0, `${sc.project}/${sc.prompt} ${from}…${to}`).toBe(
+          full.size > 0,
+        );
         const series = { ...q, intervalSeconds: 3600 };
         const fullSeries = await scoreTimeSeriesByVersion(client, series, all);
         expect(await scoreTimeSeriesByVersion(client, series)).toEqual(fullSeries);

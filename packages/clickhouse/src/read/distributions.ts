@@ -7,7 +7,8 @@ import { mergedRows } from './mergedRows.js';
 import type { Hist } from './mergedRows.js';
 import { planSegments } from './planSegments.js';
 import { chTime, n, select } from './select.js';
-import { LATE_SCORE_KEYS, lateScoreJoins } from './lateScores.js';
+import { LATE_SCORE_KEYS, lateScoreJoins, presenceFor } from './lateScores.js';
+import { QueryOptionsError } from './QueryOptionsError.js';
 
 /**
  * Distributions of latency, time to first token and each numeric score for a few versions of one
@@ -133,14 +134,14 @@ export async function distributionsByVersion(
   checkWindow(q);
   const bins = q.bins ?? 40;
   if (!Number.isInteger(bins) || bins < 2 || bins > 200)
-    throw new Error('distributions: bins must be an integer in 2…200');
+    throw new QueryOptionsError('distributions: bins must be an integer in 2…200');
   if (
     !Array.isArray(q.versions) ||
     q.versions.length < 1 ||
     q.versions.length > 10 ||
     !q.versions.every((v) => Number.isInteger(v) && v >= 1)
   )
-    throw new Error('distributions: versions must be 1 to 10 positive integers');
+    throw new QueryOptionsError('distributions: versions must be 1 to 10 positive integers');
   const db = quoteIdent(q.database ?? 'default', 'database');
   const wanted = new Set(q.versions);
   const groups = await mergedRows(
@@ -171,15 +172,10 @@ export async function distributionsByVersion(
   const filter = dimFilter({ ...q, model: undefined }, params);
   const envFilter = q.environment !== undefined ? ' AND s.environment = {environment:String}' : '';
   const labelFilter = q.label !== undefined ? ' AND s.prompt_label = {label:String}' : '';
-  const rows = await select<{ version: number | string; name: string; value: number; c: number | string }>(
-    client,
-    `SELECT version, name, value, sum(c) AS c FROM ((
-  SELECT prompt_version AS version, score_name AS name, round(assumeNotNull(value), 4) AS value, count() AS c
-  FROM ${db}.promptline_scores
-  WHERE ${filter} AND prompt_version IN {versions:Array(UInt32)} AND value IS NOT NULL
-    AND generation_time >= {wf:DateTime64(3, 'UTC')} AND generation_time < {wt:DateTime64(3, 'UTC')}
-  GROUP BY version, name, value
-  ) UNION ALL (
+  // Which scores the read may find (one small read): none, and it is not run; none stored before
+  // their generation, and the late joins stay out.
+  const { late, resolved } = await presenceFor(client, db, q, {});
+  const lateBranch = `UNION ALL (
   SELECT s.prompt_version AS version, u.score_name AS name, round(assumeNotNull(u.value), 4) AS value, count() AS c
   FROM (
     SELECT score_name, value, ${LATE_SCORE_KEYS} FROM ${db}.promptline_scores
@@ -191,12 +187,24 @@ export async function distributionsByVersion(
     AND s.timestamp >= {wf:DateTime64(3, 'UTC')} AND s.timestamp < {wt:DateTime64(3, 'UTC')}${envFilter}${labelFilter}
   GROUP BY version, name, value
   SETTINGS join_algorithm = 'direct'
-))
+)`;
+  const rows =
+    !late && !resolved
+      ? []
+      : await select<{ version: number | string; name: string; value: number; c: number | string }>(
+          client,
+          `SELECT version, name, value, sum(c) AS c FROM ((
+  SELECT prompt_version AS version, score_name AS name, round(assumeNotNull(value), 4) AS value, count() AS c
+  FROM ${db}.promptline_scores
+  WHERE ${filter} AND prompt_version IN {versions:Array(UInt32)} AND value IS NOT NULL
+    AND generation_time >= {wf:DateTime64(3, 'UTC')} AND generation_time < {wt:DateTime64(3, 'UTC')}
+  GROUP BY version, name, value
+  ) ${late ? lateBranch : ''})
 GROUP BY version, name, value
 ORDER BY name, version, value
 LIMIT 2000 BY name, version`,
-    params,
-  );
+          params,
+        );
   const byName = new Map<string, Points>();
   for (const r of rows) {
     let points = byName.get(r.name);
