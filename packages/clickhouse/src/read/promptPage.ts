@@ -6,8 +6,8 @@ import type { VersionMetrics } from './metricsByVersion.js';
 import { addHist, COUNTERS, HISTOGRAMS, mergedGroups } from './mergedRows.js';
 import type { Group } from './mergedRows.js';
 import { planSegments } from './planSegments.js';
-import { checkWindow, DEFAULT_PROJECT, queryDatabase } from './PromptQuery.js';
-import { scorePresence } from './lateScores.js';
+import { checkWindow, queryDatabase } from './PromptQuery.js';
+import { presenceFor } from './lateScores.js';
 import { scoresByVersion } from './scoresByVersion.js';
 import type { ScoreSummary } from './scoresByVersion.js';
 import { scoreTimeSeriesByVersion } from './scoreTimeSeries.js';
@@ -83,12 +83,7 @@ export async function promptPage(client: ClickHouseClient, q: PromptPageQuery): 
   const series = seriesRole(q);
   const db = queryDatabase(q);
   // Which scores the two score reads may find is asked once for both.
-  const presence = scorePresence(client, db, {
-    project: q.projectId ?? DEFAULT_PROJECT,
-    prompt: q.promptName,
-    from: q.from,
-    to: q.to,
-  });
+  const presence = presenceFor(client, db, q, {});
   const [[byLabel = [], bySeries = []], scores, scorePoints, history] = await Promise.all([
     mergedGroups(client, db, q, [
       { keys: ['prompt_label', 'prompt_version'], segments: planSegments(q.from.getTime(), q.to.getTime()) },

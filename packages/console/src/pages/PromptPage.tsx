@@ -142,16 +142,17 @@ function PromptBody(props: {
   const labelOf = new Map(newestFirst.map((v) => [v.version, versionLabel(v)]));
   const shown = (v: number): string => labelOf.get(v) ?? `v${v}`;
   const labelsOf = (v: number): string[] => data.share.filter((s) => s.version === v).map((s) => s.label);
-  const markers: Marker[] = [
-    ...data.registryHistory.map((m) => markerText('registry', m)),
-    ...spanMoves(data.spanHistory),
-  ];
+  const spanMarkers = spanMoves(data.spanHistory);
+  const markers: Marker[] = [...data.registryHistory.map((m) => markerText('registry', m)), ...spanMarkers];
   // The registry moves `latest` on every push: on the charts only when calls were served under it
   // (the moves table lists every move).
   const servedLatest = data.share.some((s) => s.label === 'latest');
-  const chartMarkers = markers.filter(
-    (m, i) => servedLatest || i >= data.registryHistory.length || data.registryHistory[i]!.label !== 'latest',
-  );
+  const chartMarkers: Marker[] = [
+    ...data.registryHistory
+      .filter((m) => servedLatest || m.label !== 'latest')
+      .map((m) => markerText('registry', m)),
+    ...spanMarkers,
+  ];
   const chartRange: [number, number] = [Date.parse(window.from) / 1000, Date.parse(window.to) / 1000];
   const chart = (
     id: string,
