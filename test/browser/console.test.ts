@@ -414,6 +414,7 @@ describe('the console in Chromium, on the demo data', () => {
         headline: string;
         verdict: string;
         p: number | null;
+        effect: { difference: number | null; differenceCi: { lower: number; upper: number } | null };
         baseline: { n: number; headline: number | null; ci: { lower: number } | null };
         candidate: { n: number; headline: number | null; ci: { lower: number } | null };
       }>;
@@ -429,6 +430,11 @@ describe('the console in Chromium, on the demo data', () => {
       expect(Number(await cell(row, 'candidate.n').getAttribute('data-value')), m.metric).toBe(m.candidate.n);
       const p = await cell(row, 'p').getAttribute('data-value');
       expect(p === '' ? null : Number(p), m.metric).toBe(m.p);
+      // The change carries the difference with its interval, as `promptline compare` prints it.
+      const change = await cell(row, 'relativeChange').innerText();
+      if (m.effect.difference !== null && m.effect.differenceCi !== null)
+        expect(change, m.metric).toMatch(/\n[+−]\S.*\n\[[+−].+, [+−].+\]$/);
+      else expect(change, m.metric).not.toContain('[');
       // Shown as a p-value reads: never `0` (a p-value of 0 is one below a double's reach).
       const pText = (await cell(row, 'p').innerText()).trim();
       expect(pText, m.metric).toBe(fmtP(m.p));

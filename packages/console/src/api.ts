@@ -256,10 +256,15 @@ export interface MetricComparison {
   test: string;
   p: number | null;
   pAdjusted: number | null;
-  effect: { relativeChange: number | null; cliffsDelta: number | null; difference: number | null };
+  effect: {
+    relativeChange: number | null;
+    cliffsDelta: number | null;
+    /** Candidate − baseline, in the metric's unit. */
+    difference: number | null;
+    /** Interval of `difference` at level 1 − alpha. */
+    differenceCi: Interval | null;
+  };
   verdict: string;
-  /** Interval of the difference, when provided. */
-  interval?: Interval;
 }
 
 export interface VersionComparison {

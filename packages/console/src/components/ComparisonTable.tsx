@@ -45,6 +45,14 @@ function sideText(
   return { value: v, text: `${m.headline} ${v === null ? '–' : f(v)}`, format: f };
 }
 
+/** A difference with its sign, as the CLI prints it: `+12 ms`, `−0.25`, a rate's in points (`+1.2 pp`). */
+function signed(m: MetricComparison, format: (v: number) => string, v: number): string {
+  const sign = v < 0 ? '−' : '+';
+  return m.headline === 'rate'
+    ? `${sign}${(Math.abs(v) * 100).toFixed(1)} pp`
+    : `${sign}${format(Math.abs(v))}`;
+}
+
 /** The comparison report as `promptline compare` prints it: per metric, both sides, test, p, verdict. */
 export function ComparisonTable(props: {
   id: string;
@@ -90,7 +98,6 @@ export function ComparisonTable(props: {
           {props.metrics.map((m) => {
             const b = sideText(m, 'baseline');
             const c = sideText(m, 'candidate');
-            const f = metricFormat(m.metric);
             return (
               <tr key={m.metric} data-metric={m.metric}>
                 <th scope="row">
@@ -128,11 +135,16 @@ export function ComparisonTable(props: {
                 </td>
                 <td class="num" data-fig="relativeChange" data-value={m.effect.relativeChange ?? ''}>
                   {fmtChange(m.effect.relativeChange)}
-                  {m.interval !== undefined ? (
-                    <span class="ci">
-                      {' '}
-                      [{f(m.interval.lower)}, {f(m.interval.upper)}]
-                    </span>
+                  {m.effect.difference !== null && m.effect.differenceCi !== null ? (
+                    // The difference and its interval, as `promptline compare` prints them (one line
+                    // each, so the table stays narrow).
+                    <>
+                      <span class="ci below">{signed(m, b.format, m.effect.difference)}</span>
+                      <span class="ci below">
+                        [{signed(m, b.format, m.effect.differenceCi.lower)},{' '}
+                        {signed(m, b.format, m.effect.differenceCi.upper)}]
+                      </span>
+                    </>
                   ) : null}
                 </td>
                 <td>{m.test}</td>
