@@ -16,12 +16,15 @@
  *
  * Cache misses come from two sides: viewers open different pages (40 prompt × range pairs), and new
  * data arrives: a writer posts one OTLP batch of BENCH_WRITE_SPANS generation spans (default 64,
- * encoded by the official protobuf exporter, prompts `live-0` … `live-19`) every BENCH_WRITE_MS
- * (default 1000; 0 = no writer) to the viewed project (BENCH_WRITE_PROJECT=viewed, the default) or
- * to another project of the same collector (=other). The read cache reuses an answer only until the
- * next write that may change its project's data, so with the writer on the viewed project every
- * export of a batch makes every page a miss again; writes to another project change nothing the
- * viewers see. The writer's rows are removed after the run (and before it, if a run was cut short).
+ * encoded by the official protobuf exporter, timed now, after the data set's month) every
+ * BENCH_WRITE_MS (default 1000; 0 = no writer). BENCH_WRITE_PROJECT says where: `viewed` (the
+ * default) to the viewed project's viewed prompts `prompt-00` … `prompt-19` (under a label of its
+ * own, `bench-live`), `project` to the viewed project's other prompts `live-0` … `live-19`, `other`
+ * to another project of the same collector. The read cache reuses an answer about a prompt only
+ * until the next write that may change that prompt's data, so with `viewed` every export makes the
+ * pages of the batch's prompts (all 20) misses again; writes of other prompts or projects change
+ * nothing the viewers see. The writer's rows are removed after the run (and before it, if a run was
+ * cut short).
  *
  *   pnpm bench:console                       # 10M spans (loads ~minutes the first time)
  *   BENCH_DIR=.bench-data/query pnpm bench:console   # keep / reuse the loaded data dir
@@ -60,9 +63,10 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 12);
 const WRITE_MS = Number(process.env.BENCH_WRITE_MS ?? 1000);
 const WRITE_SPANS = Number(process.env.BENCH_WRITE_SPANS ?? 64);
 const WRITE_PROJECT = process.env.BENCH_WRITE_PROJECT ?? 'viewed';
+const WRITE_PROJECTS = ['viewed', 'project', 'other'];
 const THINK_MS = Number(process.env.BENCH_THINK_MS ?? 0);
-if (WRITE_PROJECT !== 'viewed' && WRITE_PROJECT !== 'other')
-  throw new Error(`BENCH_WRITE_PROJECT must be viewed or other (got ${WRITE_PROJECT})`);
+if (!WRITE_PROJECTS.includes(WRITE_PROJECT))
+  throw new Error(`BENCH_WRITE_PROJECT must be one of ${WRITE_PROJECTS.join(', ')} (got ${WRITE_PROJECT})`);
 for (const [name, v] of Object.entries({
   BENCH_ROWS: ROWS,
   BENCH_VIEWERS: VIEWERS,
@@ -100,16 +104,20 @@ function prng(seed: number): () => number {
 
 /** The other project (BENCH_WRITE_PROJECT=other). */
 const LIVE = 'bench-live';
-/** The writer's prompts: `live-0` … `live-19`, never among the viewed ones. */
+/** The writer's prompts with BENCH_WRITE_PROJECT=project: `live-0` … `live-19`, never viewed. */
 const LIVE_PREFIX = 'live-';
+/** The writer's label with BENCH_WRITE_PROJECT=viewed (its spans are of the viewed prompts). */
+const LIVE_LABEL = 'bench-live';
+/** The viewed prompts. */
+const VIEWED = Array.from({ length: 20 }, (_, i) => `prompt-${String(i).padStart(2, '0')}`);
 
 /**
  * Removes every row the writer left (this run's, or an interrupted one's): the other project's, and
- * the viewed project's rows of the writer's prompts, so the data set stays as loaded. The identity
- * set and the span / response-id indexes keep the writer's keys: no figure reads them.
+ * the viewed project's rows of the writer's prompts or label, so the data set stays as loaded. The
+ * identity set and the span / response-id indexes keep the writer's keys: no figure reads them.
  */
 async function removeWriterRows(client: ClickHouseClient): Promise<void> {
-  const mine = `(project_id = '${LIVE}' OR startsWith(prompt_name, '${LIVE_PREFIX}'))`;
+  const mine = `(project_id = '${LIVE}' OR startsWith(prompt_name, '${LIVE_PREFIX}') OR prompt_label = '${LIVE_LABEL}')`;
   const rs = await client.query({
     query: `SELECT count() AS n FROM ${DB}.promptline_generations WHERE ${mine}`,
     format: 'JSONEachRow',
@@ -118,7 +126,8 @@ async function removeWriterRows(client: ClickHouseClient): Promise<void> {
   const sync = 'SETTINGS mutations_sync = 2';
   const statements = [
     `ALTER TABLE ${DB}.otel_traces DELETE WHERE ResourceAttributes['promptline.project.id'] = '${LIVE}'
-      OR startsWith(SpanAttributes['gen_ai.prompt.name'], '${LIVE_PREFIX}') ${sync}`,
+      OR startsWith(SpanAttributes['gen_ai.prompt.name'], '${LIVE_PREFIX}')
+      OR SpanAttributes['promptline.prompt.label'] = '${LIVE_LABEL}' ${sync}`,
     ...['promptline_generations', 'promptline_version_stats', 'promptline_label_history'].map(
       (t) => `ALTER TABLE ${DB}.${t} DELETE WHERE ${mine} ${sync}`,
     ),
@@ -147,7 +156,7 @@ try {
             // The writer's spans: to the viewed project (other prompts) or to another one.
             {
               sha256: hashApiKey(ingestKey),
-              project: WRITE_PROJECT === 'viewed' ? PROJECT : LIVE,
+              project: WRITE_PROJECT === 'other' ? LIVE : PROJECT,
               scopes: ['ingest'],
               name: 'writer',
             },
@@ -197,7 +206,12 @@ try {
   };
 
   // New data while the viewers look: one batch every WRITE_MS, exported by the collector's WAL.
-  const batches = WRITE_MS > 0 ? await captureBatches(8, WRITE_SPANS, LIVE_PREFIX) : [];
+  const batches =
+    WRITE_MS === 0
+      ? []
+      : WRITE_PROJECT === 'viewed'
+        ? await captureBatches(8, WRITE_SPANS, VIEWED, LIVE_LABEL)
+        : await captureBatches(8, WRITE_SPANS, LIVE_PREFIX);
   let writes = 0;
   let writing = true;
   const writer = async (): Promise<void> => {
@@ -222,6 +236,9 @@ try {
   await Promise.all(
     Array.from({ length: VIEWERS }, async (_, viewer) => {
       const random = prng(1000 + viewer);
+      // Human-paced viewers arrive as people do, not all in the same millisecond: each opens its
+      // first page after a random pause of up to one think time.
+      if (THINK_MS > 0) await new Promise((r) => setTimeout(r, THINK_MS * random()));
       for (let round = 0; round < ROUNDS; round++) {
         const prompt = `prompt-${String(Math.floor(random() * 20)).padStart(2, '0')}`;
         await loadPage(prompt, ranges[Math.floor(random() * ranges.length)]!, true);

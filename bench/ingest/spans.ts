@@ -16,14 +16,17 @@ const LABELS = ['production', 'staging', 'variant-a', 'variant-b'];
 
 /**
  * `count` exporter requests of `spansPerBatch` generation spans each, over 20 prompts named
- * `${promptPrefix}0` … `${promptPrefix}19`.
+ * `${prompts}0` … `${prompts}19` (or over the names `prompts` lists), under four labels (or only
+ * `label`).
  */
 export async function captureBatches(
   count: number,
   spansPerBatch: number,
-  promptPrefix = 'prompt-',
+  prompts: string | readonly string[] = 'prompt-',
+  label?: string,
 ): Promise<Buffer[]> {
-  const PROMPTS = Array.from({ length: 20 }, (_, i) => `${promptPrefix}${i}`);
+  const PROMPTS =
+    typeof prompts === 'string' ? Array.from({ length: 20 }, (_, i) => `${prompts}${i}`) : prompts;
   const bodies: Buffer[] = [];
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -77,7 +80,7 @@ export async function captureBatches(
           [GEN_AI.RESPONSE_TIME_TO_FIRST_CHUNK]: latency / 4000,
           [GEN_AI.PROMPT_NAME]: PROMPTS[p]!,
           [PROMPTLINE.PROMPT_VERSION]: version,
-          [PROMPTLINE.PROMPT_LABEL]: LABELS[seq % LABELS.length]!,
+          [PROMPTLINE.PROMPT_LABEL]: label ?? LABELS[seq % LABELS.length]!,
           [PROMPTLINE.PROMPT_HASH]: `sha256:${(seq * 2654435761).toString(16).padStart(16, '0')}`,
           [PROMPTLINE.OBSERVATION_TYPE]: 'generation',
           [GEN_AI.CONVERSATION_ID]: `conv-${seq % 1000}`,

@@ -11,6 +11,7 @@ export type { MigrateOptions, MigrateResult } from './schema/migrate.js';
 export type { TraceRow, LogRow, AttributeMap, SpanKindText, StatusCodeText } from './write/rows.js';
 export { SPAN_KIND_TEXT, STATUS_CODE_TEXT } from './write/rows.js';
 export { encodeTraceBlock, encodeLogBlock } from './write/nativeBlock.js';
+export { promptNamesOf } from './write/promptNames.js';
 export { insertTraces, insertLogs, insertNative, insertJsonEachRow } from './write/insert.js';
 export type { InsertBody, InsertOptions } from './write/insert.js';
 export { upsertModelPrices, listModelPrices } from './write/prices.js';

@@ -9,7 +9,7 @@
  *     0019 (schema at 0018) and after it.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { insertTraces, migrate, renderMigrations } from '../src/index.js';
+import { insertTraces, migrate, promptNamesOf, renderMigrations } from '../src/index.js';
 import type { TraceRow } from '../src/index.js';
 import { queryRows, tempEngine } from '../../../test/kit/engine.js';
 import { mulberry32 } from '../../../test/kit/random.js';
@@ -31,6 +31,75 @@ function generationsView(version: number): string {
 const keysRead = (sql: string, map: string): Set<string> =>
   new Set([...sql.matchAll(new RegExp(`${map}\\['([^']*)'\\]`, 'g'))].map((m) => m[1]!));
 
+/**
+ * `count` seeded random spans over `keys` (each convention's names, versions, models, tokens, costs,
+ * JSON metadata), with unrelated attributes mixed in.
+ */
+function randomSpans(keys: readonly string[], seed: number, count: number): TraceRow[] {
+  const values = [
+    '',
+    'chat',
+    'text_completion',
+    'generation',
+    'LLM',
+    'completion',
+    'true',
+    'false',
+    '0',
+    '3',
+    'v7',
+    ' 12 ',
+    '2.1.0',
+    '2147483648',
+    'support',
+    'gpt-4o-mini',
+    'claude-3-5-sonnet',
+    'openai.chat',
+    'openai',
+    '120',
+    '-5',
+    '0.125',
+    '1.5e-3',
+    'a1b2c3d4e5f6',
+    'sha256:00ff00ff00ff',
+    'Answer {{question}}',
+    '{"name":"lf-prompt","version":4,"isFallback":false}',
+    '{"name":"lf-prompt","version":"2.0.0-rc1","isFallback":true}',
+    '{"input":100,"output":20}',
+    '{"total":0.25,"input":0.2,"output":0.05}',
+    'err_rate_limited',
+    'chatcmpl-42',
+  ];
+  const rnd = mulberry32(seed);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
+  const spans: TraceRow[] = [];
+  for (let i = 0; i < count; i++) {
+    const attrs: Record<string, string> = {};
+    const n = 2 + Math.floor(rnd() * 12);
+    for (let j = 0; j < n; j++) attrs[pick(keys)] = pick(values);
+    // Unrelated attributes the view never reads.
+    for (let j = 0; j < Math.floor(rnd() * 6); j++) attrs[`app.attr.${j}`] = pick(values);
+    if (rnd() < 0.8) attrs['gen_ai.operation.name'] = 'chat';
+    spans.push(
+      traceRow({
+        TraceId: hexId(5000 + i, 32),
+        SpanId: hexId(5000 + i, 16),
+        Timestamp: chTimestamp(Date.UTC(2026, 10, 20, 12) + i * 997),
+        Duration: 1_000_000 * (1 + i),
+        SpanName: rnd() < 0.1 ? 'ai.generateText.doGenerate' : 'chat model',
+        StatusCode: rnd() < 0.1 ? 'Error' : 'Unset',
+        ResourceAttributes: {
+          'service.name': 'svc',
+          'promptline.project.id': pick(['p1', 'p2', '']),
+          'deployment.environment.name': pick(['', 'production']),
+        },
+        SpanAttributes: attrs,
+      }),
+    );
+  }
+  return spans;
+}
+
 describe('migration 0019: the generations view reads its attributes from one filtered map', () => {
   const before = generationsView(15);
   const after = generationsView(19);
@@ -49,67 +118,7 @@ describe('migration 0019: the generations view reads its attributes from one fil
 
   it('stores the same generation rows as before it, for random spans of every convention', async () => {
     const keys = [...keysRead(before, 'SpanAttributes')];
-    const values = [
-      '',
-      'chat',
-      'text_completion',
-      'generation',
-      'LLM',
-      'completion',
-      'true',
-      'false',
-      '0',
-      '3',
-      'v7',
-      ' 12 ',
-      '2.1.0',
-      '2147483648',
-      'support',
-      'gpt-4o-mini',
-      'claude-3-5-sonnet',
-      'openai.chat',
-      'openai',
-      '120',
-      '-5',
-      '0.125',
-      '1.5e-3',
-      'a1b2c3d4e5f6',
-      'sha256:00ff00ff00ff',
-      'Answer {{question}}',
-      '{"name":"lf-prompt","version":4,"isFallback":false}',
-      '{"name":"lf-prompt","version":"2.0.0-rc1","isFallback":true}',
-      '{"input":100,"output":20}',
-      '{"total":0.25,"input":0.2,"output":0.05}',
-      'err_rate_limited',
-      'chatcmpl-42',
-    ];
-    const rnd = mulberry32(19);
-    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
-    const spans: TraceRow[] = [];
-    for (let i = 0; i < 400; i++) {
-      const attrs: Record<string, string> = {};
-      const n = 2 + Math.floor(rnd() * 12);
-      for (let j = 0; j < n; j++) attrs[pick(keys)] = pick(values);
-      // Unrelated attributes the view never reads.
-      for (let j = 0; j < Math.floor(rnd() * 6); j++) attrs[`app.attr.${j}`] = pick(values);
-      if (rnd() < 0.8) attrs['gen_ai.operation.name'] = 'chat';
-      spans.push(
-        traceRow({
-          TraceId: hexId(5000 + i, 32),
-          SpanId: hexId(5000 + i, 16),
-          Timestamp: chTimestamp(Date.UTC(2026, 10, 20, 12) + i * 997),
-          Duration: 1_000_000 * (1 + i),
-          SpanName: rnd() < 0.1 ? 'ai.generateText.doGenerate' : 'chat model',
-          StatusCode: rnd() < 0.1 ? 'Error' : 'Unset',
-          ResourceAttributes: {
-            'service.name': 'svc',
-            'promptline.project.id': pick(['p1', 'p2', '']),
-            'deployment.environment.name': pick(['', 'production']),
-          },
-          SpanAttributes: attrs,
-        }),
-      );
-    }
+    const spans = randomSpans(keys, 19, 400);
     const rows = async (db: string): Promise<unknown[]> =>
       queryRows(client, `SELECT * FROM ${db}.promptline_generations ORDER BY project_id, trace_id, span_id`);
     for (const db of ['at18', 'at19']) {
@@ -123,5 +132,49 @@ describe('migration 0019: the generations view reads its attributes from one fil
     const at18 = await rows('at18');
     expect(at18.length).toBeGreaterThan(250);
     expect(await rows('at19')).toEqual(at18);
+  });
+});
+
+describe('promptNamesOf: the names a span may be stored under', () => {
+  it('holds the name the generations view stores, for random spans of every convention', async () => {
+    const keys = [...keysRead(generationsView(19), 'attrs')];
+    const nameKeys = [
+      'gen_ai.prompt.name',
+      'langfuse.observation.prompt.name',
+      'traceloop.prompt.key',
+      'prompt.id',
+      'llm.prompt_template.template',
+      'ai.telemetry.metadata.langfusePrompt',
+      'ai.telemetry.metadata.promptName',
+    ];
+    expect(nameKeys.filter((k) => !keys.includes(k))).toEqual([]);
+    // The naming keys weigh more, so that most spans carry one or several of them.
+    const spans = randomSpans([...keys, ...nameKeys, ...nameKeys, ...nameKeys], 23, 600);
+    await migrate(client, { database: 'names' });
+    await insertTraces(client, spans, { database: 'names' });
+    const stored = await queryRows<{ span_id: string; prompt_name: string }>(
+      client,
+      'SELECT span_id, prompt_name FROM names.promptline_generations',
+    );
+    const bySpan = new Map(spans.map((s) => [s.SpanId, s]));
+    const outcomes = { named: 0, derived: 0, unnamed: 0 };
+    const missed: string[] = [];
+    for (const row of stored) {
+      const names = new Set<string>();
+      const known = promptNamesOf(bySpan.get(row.span_id)!.SpanAttributes, names);
+      if (!known) outcomes.derived++;
+      else if (row.prompt_name === '') outcomes.unnamed++;
+      else {
+        outcomes.named++;
+        if (!names.has(row.prompt_name)) missed.push(`${row.span_id}: ${row.prompt_name}`);
+      }
+      // A span the view stores without a name is told apart as naming none.
+      if (known && row.prompt_name === '') expect(names.size).toBe(0);
+    }
+    expect(missed).toEqual([]);
+    // Every case is met: names as sent, derived names, and spans that name no prompt.
+    expect(outcomes.named).toBeGreaterThan(100);
+    expect(outcomes.derived).toBeGreaterThan(20);
+    expect(outcomes.unnamed).toBeGreaterThan(5);
   });
 });

@@ -106,7 +106,7 @@ export async function startCollector(
         database,
         releaseMemory,
         log,
-        attributed: (projects, write) => writes.attributed(projects, write),
+        attributed: (scope, write) => writes.attributed(scope, write),
       });
     const drainer = new WalDrainer(wal, sink, drainerOptions(config), metrics, log);
     const keys = new ApiKeyStore(config.auth);
@@ -116,7 +116,9 @@ export async function startCollector(
     );
     // Routes: OTLP, health and metrics, the console, the read side, the registry, the caller's.
     const consoleWiring = startConsole(config.console, options.consoleDir, log);
-    const readApi = await readApiRoutes(config, consoleWiring !== undefined, log, (p) => writes.valueFor(p));
+    const readApi = await readApiRoutes(config, consoleWiring !== undefined, log, (p, prompt) =>
+      writes.valueFor(p, prompt),
+    );
     const lifecycle = { stopping: false };
     const router = new Router();
     const deps: RouteDeps = {

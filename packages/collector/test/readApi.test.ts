@@ -305,7 +305,7 @@ describe('read API: typed metrics over HTTP', () => {
     expect([id.status, id.body.error]).toEqual([400, 'generation: trace and span ids must be lowercase hex']);
   });
 
-  it('reuses a cached answer only until the next write to its project', async () => {
+  it('reuses a cached answer only until the next write to its project, or to its prompt', async () => {
     const sendRefunds = (count: number, key = INGEST): Promise<void> =>
       send(
         Array.from({ length: count }, () =>
@@ -338,6 +338,51 @@ describe('read API: typed metrics over HTTP', () => {
     const afterOwn = collector.readCacheStats();
     expect(await requests(path)).toBe(5);
     expect(collector.readCacheStats().misses - afterOwn.misses).toBe(1);
+
+    // Spans of acme's other prompts leave answers about refund-answer as they are, while answers
+    // about the whole project (the filters' values of every prompt) are read again.
+    const prompts = `/api/v1/dimensions?${minuteWindow()}`;
+    const promptNames = async (): Promise<string[]> => (await get(prompts)).body.prompts as string[];
+    expect(await promptNames()).not.toContain('other-answer');
+    const tally = (): [number, number] => {
+      const s = collector.readCacheStats();
+      return [s.hits, s.misses];
+    };
+    const [hits0, misses0] = tally();
+    await send([call({ prompt: 'other-answer', startMs: Date.now() - 30_000, durationMs: 50 })]);
+    expect(await requests(path)).toBe(5);
+    expect(await promptNames()).toContain('other-answer');
+    expect(tally()).toEqual([hits0 + 1, misses0 + 1]);
+    // refund-answer named through another convention's key (Langfuse's): its answers are read again.
+    const spanNamed = (attrs: Record<string, string>) => {
+      const [span] = generationSpans(
+        [call({ prompt: 'unused', startMs: Date.now() - 30_000, durationMs: 50 })],
+        'support',
+      );
+      const a = span!.attributes as Record<string, unknown>;
+      delete a['gen_ai.prompt.name'];
+      delete a['promptline.prompt.version'];
+      Object.assign(a, attrs);
+      return span!;
+    };
+    const post = async (attrs: Record<string, string>): Promise<void> => {
+      expect((await postTraces(collector.url, otlpProtobuf([spanNamed(attrs)]), INGEST)).status).toBe(200);
+      expect(await collector.flush(20_000)).toBe(true);
+    };
+    await post({
+      'langfuse.observation.prompt.name': 'refund-answer',
+      'langfuse.observation.prompt.version': '1',
+    });
+    const [hits1, misses1] = tally();
+    expect(await requests(path)).toBe(6);
+    expect(tally()).toEqual([hits1, misses1 + 1]);
+    // A span whose prompt the view names after its template (OpenInference): its prompt cannot be
+    // told before it is stored, so every answer of acme is read again.
+    expect(await requests(path)).toBe(6);
+    const [hits2, misses2] = tally();
+    await post({ 'llm.prompt_template.template': 'Refund {{order}}' });
+    expect(await requests(path)).toBe(6);
+    expect(tally()).toEqual([hits2, misses2 + 1]);
   });
 
   it('breaks the figures down by a dimension or an attribute, and checks label moves against their baseline', async () => {

@@ -2,10 +2,11 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { insertJsonEachRow, insertNative, releaseEngineMemory } from '@promptline/clickhouse';
 import type { ReleaseMemory } from './exporterConfig.js';
 import type { Logger } from '../logger.js';
+import type { WriteScope } from '../read/WriteCounter.js';
 import type { WalKind } from '../wal/WriteAheadLog.js';
 import type { BatchSink } from './WalDrainer.js';
 
-const NO_PROJECTS: ReadonlySet<string> = new Set();
+const NO_PROJECTS: WriteScope = { projects: new Set() };
 
 const TABLE = { traces: 'otel_traces', logs: 'otel_logs' } as const satisfies Record<WalKind, string>;
 
@@ -18,10 +19,10 @@ export interface ClickHouseSinkOptions {
   /** Where a failed release is reported (once). */
   log?: Logger;
   /**
-   * Runs an insert as a write of the batch's projects only (`WriteCounter.attributed`), so cached
-   * answers of other projects stay valid. Default: the insert runs as it is.
+   * Runs an insert as a write of the batch's projects and prompts only (`WriteCounter.attributed`),
+   * so cached answers of other projects and prompts stay valid. Default: the insert runs as it is.
    */
-  attributed?: <T>(projects: ReadonlySet<string> | undefined, write: () => Promise<T>) => Promise<T>;
+  attributed?: <T>(scope: WriteScope, write: () => Promise<T>) => Promise<T>;
 }
 
 /**
@@ -34,7 +35,7 @@ export interface ClickHouseSinkOptions {
  */
 export function clickHouseSink(client: ClickHouseClient, opts: ClickHouseSinkOptions): BatchSink {
   const mode = opts.releaseMemory ?? 'when_idle';
-  const attributed = opts.attributed ?? ((_projects, write) => write());
+  const attributed = opts.attributed ?? ((_scope, write) => write());
   const release = async (): Promise<void> => {
     try {
       // Hands memory back to the OS: no project's data changes.
@@ -56,7 +57,7 @@ export function clickHouseSink(client: ClickHouseClient, opts: ClickHouseSinkOpt
         batch.format === 'Native'
           ? insertNative(client, TABLE[batch.kind], body, insertOpts)
           : insertJsonEachRow(client, TABLE[batch.kind], body, insertOpts);
-      await attributed(batch.projects, write);
+      await attributed(batch, write);
       if (mode === 'after_each_batch') await release();
     },
     async caughtUp() {

@@ -3,9 +3,10 @@
  * looking at one console view (or one dashboard) asks the same questions at the same moment, and
  * the embedded engine answers one query at a time. Identical requests in flight share one read
  * (single flight). An answer is reused only while the data has not changed: with `writes` (a
- * {@link WriteCounter}'s value for the answer's project), any write through the collector that may
- * have changed that project's data since the read started makes the answer stale at once; and in any case an answer lives at most a few seconds (windows that reach
- * into the last two hours) or a few minutes (older windows), which bounds what writers the counter
+ * {@link WriteCounter}'s value for the answer's project, or for its prompt when `promptOf` tells that
+ * the answer reads only that prompt's data), any write through the collector that may have changed
+ * that data since the read started makes the answer stale at once; and in any case an answer lives
+ * at most a few seconds (windows that reach into the last two hours) or a few minutes (older windows), which bounds what writers the counter
  * does not see (other processes writing to a ClickHouse server, TTL deletes). Bounded by entries and
  * bytes, oldest dropped first. Only 200 answers to requests with an explicit window (`from` and
  * `to`, as the console sends them, rounded to the minute) are kept; the key holds the project, the
@@ -29,10 +30,16 @@ export interface ReadCacheOptions {
   maxBytes?: number;
   now?: () => number;
   /**
-   * The version of a project's data (a {@link WriteCounter}'s value for it): an answer is reused
-   * only while it is the one the answer was read at. Default: none (lifetimes alone).
+   * The version of a project's data, or of one prompt's data in it (a {@link WriteCounter}'s value):
+   * an answer is reused only while it is the one the answer was read at. Default: none (lifetimes
+   * alone).
    */
-  writes?: (project: string) => number;
+  writes?: (project: string, prompt?: string) => number;
+  /**
+   * The prompt an answer is about, when it reads nothing but that prompt's data (its version then
+   * follows writes of that prompt only); undefined: the answer is about the whole project.
+   */
+  promptOf?: (url: URL) => string | undefined;
 }
 
 interface Answer {
@@ -66,7 +73,8 @@ export class ReadCache {
   private readonly maxEntries: number;
   private readonly maxBytes: number;
   private readonly now: () => number;
-  private readonly writes: (project: string) => number;
+  private readonly writes: (project: string, prompt?: string) => number;
+  private readonly promptOf: (url: URL) => string | undefined;
   readonly stats: Omit<ReadCacheStats, 'entries' | 'bytes'> = { hits: 0, misses: 0, shared: 0 };
 
   constructor(opts: ReadCacheOptions = {}) {
@@ -77,6 +85,7 @@ export class ReadCache {
     this.maxBytes = opts.maxBytes ?? 64 * 1024 * 1024;
     this.now = opts.now ?? Date.now;
     this.writes = opts.writes ?? (() => 0);
+    this.promptOf = opts.promptOf ?? (() => undefined);
   }
 
   /** Current counters. */
@@ -111,7 +120,8 @@ export class ReadCache {
         a === b ? (av < bv ? -1 : 1) : a < b ? -1 : 1,
       );
       const key = `${who.project}\u0000${url.pathname}?${new URLSearchParams(query).toString()}`;
-      const version = this.writes(who.project);
+      const prompt = this.promptOf(url);
+      const version = this.writes(who.project, prompt);
       const hit = this.entries.get(key);
       if (hit !== undefined && hit.expires > this.now() && hit.version === version) {
         this.stats.hits++;
@@ -148,7 +158,7 @@ export class ReadCache {
         const a = answer();
         if (a !== undefined && a.status === 200) {
           // Kept only when no write happened during the read (it may have seen part of one).
-          if (this.writes(who.project) === version)
+          if (this.writes(who.project, prompt) === version)
             this.store(key, { ...a, expires: this.now() + this.ttlFor(url), version });
           resolve(a);
         } else resolve(undefined);

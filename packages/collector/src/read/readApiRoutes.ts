@@ -1,6 +1,7 @@
 /**
  * The read side's route modules for a configuration: the typed read API (metrics and view routes,
- * their answers shared per project until the next write through a {@link ReadCache}) and the SQL
+ * their answers shared per project until the next write of the data they read, through a
+ * {@link ReadCache}) and the SQL
  * endpoint. The console reads through the typed API, so it brings that API along; the SQL endpoint
  * stays behind `extensions.promptline_read_api`.
  */
@@ -12,6 +13,36 @@ import { ReadCache } from './ReadCache.js';
 import { checkReaderUser, ReaderConfigError, sqlRoutes } from './sqlRoutes.js';
 import type { SqlEndpointOptions } from './sqlRoutes.js';
 import { viewRoutes } from './viewRoutes.js';
+
+/**
+ * The typed API's routes whose answer reads nothing but the data of the prompt named by `prompt`
+ * (its generations, their hourly and daily aggregates, its scores and label history, filtered on
+ * its name) and the registry: another prompt's spans cannot change it, so the read cache keeps it
+ * while only other prompts receive data. Every other route answers about the whole project: the
+ * overview, the filters' values without a prompt, unlinked counts, baseline checks, and breakdowns
+ * (they read the raw spans' attributes by span id, and a re-sent copy of a span may name another
+ * prompt).
+ */
+const PROMPT_ANSWERS: ReadonlySet<string> = new Set([
+  '/api/v1/prompt-page',
+  '/api/v1/dimensions',
+  '/api/v1/metrics',
+  '/api/v1/timeseries',
+  '/api/v1/labels/share',
+  '/api/v1/labels/history',
+  '/api/v1/compare',
+  '/api/v1/regressions',
+  '/api/v1/scores/timeseries',
+  '/api/v1/distributions',
+  '/api/v1/generations',
+]);
+
+/** The prompt a typed API answer is about (see {@link PROMPT_ANSWERS}), or undefined: the project. */
+export function answerPrompt(url: URL): string | undefined {
+  if (!PROMPT_ANSWERS.has(url.pathname)) return undefined;
+  const prompt = url.searchParams.get('prompt');
+  return prompt === null || prompt === '' ? undefined : prompt;
+}
 
 /** The read side's routes: `typed` for the typed API (cached), `sql` for the SQL endpoint. */
 export interface ReadApiRoutes {
@@ -25,14 +56,15 @@ export interface ReadApiRoutes {
  * Builds the read side's routes. With a ClickHouse server and the SQL endpoint on, checks its
  * reader user first: a reader that can write or has no limits fails the start
  * ({@link ReaderConfigError}); an unreachable server is only a warning (ClickHouse may start after
- * the collector), and the endpoint checks again on use. `writes` is a project's data version (a
- * `WriteCounter`'s value for it): a cached answer is reused only while it is unchanged.
+ * the collector), and the endpoint checks again on use. `writes` is a project's (or one of its
+ * prompts') data version (a `WriteCounter`'s value): a cached answer is reused only while it is
+ * unchanged.
  */
 export async function readApiRoutes(
   config: CollectorConfig,
   consoleOn: boolean,
   log: Logger,
-  writes?: (project: string) => number,
+  writes?: (project: string, prompt?: string) => number,
 ): Promise<ReadApiRoutes> {
   const sql = sqlEndpointOptions(config);
   if (config.readApi.enabled && sql.mode === 'server') {
@@ -45,7 +77,7 @@ export async function readApiRoutes(
       );
     }
   }
-  const readCache = new ReadCache(writes === undefined ? {} : { writes });
+  const readCache = new ReadCache(writes === undefined ? {} : { writes, promptOf: answerPrompt });
   const cached: RouteModule = (router, deps) => {
     const cachedRouter = router.wrapped((h) => readCache.wrap(h, (req) => deps.requireScope(req, 'read')));
     for (const mount of [metricsRoutes, viewRoutes]) mount(cachedRouter, deps);

@@ -5,7 +5,7 @@
  * only once the WAL has it. Responses use the request's encoding.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { encodeLogBlock, encodeTraceBlock } from '@promptline/clickhouse';
+import { encodeLogBlock, encodeTraceBlock, promptNamesOf } from '@promptline/clickhouse';
 import { RESOURCE } from '@promptline/semconv';
 import { AuthError } from '../auth/ApiKeyStore.js';
 import type { ApiKeyStore, Principal } from '../auth/ApiKeyStore.js';
@@ -300,7 +300,7 @@ export class OtlpReceiver {
     const payload = encodeTraceBlock(rows);
     return {
       records: [
-        { kind: 'traces', format: 'Native', rows: rows.length, payload, ...onlyProject(rows, project) },
+        { kind: 'traces', format: 'Native', rows: rows.length, payload, ...projectAndPrompts(rows, project) },
       ],
       accepted: rows.length,
       rejected: decoded.rejected,
@@ -346,6 +346,21 @@ function onlyProject(
     if (last[RESOURCE.PROJECT_ID] !== project) return {};
   }
   return { project };
+}
+
+/**
+ * {@link onlyProject}, with the prompts the spans may be stored under when every span tells them
+ * (`promptNamesOf`): inserting them changes no other prompt's figures of the project.
+ */
+function projectAndPrompts(
+  rows: readonly TraceRow[],
+  project: string,
+): { project?: string; prompts?: ReadonlySet<string> } {
+  const only = onlyProject(rows, project);
+  if (only.project === undefined) return only;
+  const prompts = new Set<string>();
+  for (const r of rows) if (!promptNamesOf(r.SpanAttributes, prompts)) return only;
+  return { project, prompts };
 }
 
 interface Encoded {

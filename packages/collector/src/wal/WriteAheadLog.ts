@@ -89,6 +89,11 @@ export interface WalRecord {
    * written to it: it tells readers whose data an export changed (see {@link SealedSegment.projects}).
    */
   project?: string;
+  /**
+   * With `project`: every prompt name the rows may be stored under, when they can be told (see
+   * `promptNamesOf`). Kept in memory like `project` (see {@link SealedSegment.prompts}).
+   */
+  prompts?: ReadonlySet<string>;
 }
 
 /** A sealed, immutable segment awaiting export. */
@@ -105,6 +110,12 @@ export interface SealedSegment {
    * without a project: then any project's data may change when it is exported.
    */
   readonly projects?: ReadonlySet<string>;
+  /**
+   * For each of {@link projects} whose every record told its prompts: those prompts (the segment
+   * changes no other prompt's figures of that project). A project of `projects` missing here may
+   * have any of its prompts changed.
+   */
+  readonly prompts?: ReadonlyMap<string, ReadonlySet<string>>;
 }
 
 /**
@@ -122,6 +133,8 @@ export interface WalBatch {
   bytes: number;
   /** The segment's {@link SealedSegment.projects}: whose data inserting this batch changes. */
   projects?: ReadonlySet<string>;
+  /** The segment's {@link SealedSegment.prompts}. */
+  prompts?: ReadonlyMap<string, ReadonlySet<string>>;
   /**
    * The body in pieces of at most {@link READ_CHUNK_BYTES}, read from the segment file as they are
    * requested, so a batch is never in memory at once. One buffer is reused: a piece is valid until
@@ -150,6 +163,8 @@ class ActiveSegment {
   sealWaiters: Array<() => void> = [];
   /** Projects of the records written (undefined once a record without one was). */
   projects: Set<string> | undefined = new Set();
+  /** Prompts of the records written, per project (null once a record of it did not tell them). */
+  prompts = new Map<string, Set<string> | null>();
 
   constructor(id: string, file: string) {
     this.id = id;
@@ -336,9 +351,17 @@ export class WriteAheadLog {
       return Promise.reject(this.writeError('write to', e));
     }
     seg.bytes += total;
-    for (const rec of records)
-      if (rec.project === undefined) seg.projects = undefined;
-      else seg.projects?.add(rec.project);
+    for (const rec of records) {
+      if (rec.project === undefined) {
+        seg.projects = undefined;
+        continue;
+      }
+      seg.projects?.add(rec.project);
+      const known = seg.prompts.get(rec.project);
+      if (rec.prompts === undefined) seg.prompts.set(rec.project, null);
+      else if (known === undefined) seg.prompts.set(rec.project, new Set(rec.prompts));
+      else if (known !== null) for (const name of rec.prompts) known.add(name);
+    }
     if (this.opts.fsync !== 'always') return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
       seg.waiters.push({ resolve, reject });
@@ -489,7 +512,7 @@ export class WriteAheadLog {
       file: seg.file,
       bytes: seg.bytes,
       done: new Set(),
-      ...(seg.projects === undefined ? {} : { projects: seg.projects }),
+      ...(seg.projects === undefined ? {} : { projects: seg.projects, prompts: knownPrompts(seg.prompts) }),
     });
     for (const fn of seg.sealWaiters) fn();
     this.onSealed?.();
@@ -529,6 +552,7 @@ export class WriteAheadLog {
         rows: run.rows,
         bytes: run.ranges.reduce((n, [, len]) => n + len, 0),
         ...(seg.projects === undefined ? {} : { projects: seg.projects }),
+        ...(seg.prompts === undefined ? {} : { prompts: seg.prompts }),
         chunks: () => readRanges(seg.file, run.ranges),
       })),
     );
@@ -687,4 +711,13 @@ function unlinkIfExists(file: string): void {
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
   }
+}
+
+/** The projects whose every record told its prompts, with those prompts. */
+function knownPrompts(
+  prompts: ReadonlyMap<string, Set<string> | null>,
+): ReadonlyMap<string, ReadonlySet<string>> {
+  const out = new Map<string, ReadonlySet<string>>();
+  for (const [project, names] of prompts) if (names !== null) out.set(project, names);
+  return out;
 }
