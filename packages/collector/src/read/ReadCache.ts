@@ -6,9 +6,9 @@
  * {@link WriteCounter}'s value for the answer's project, or for its prompt when `promptOf` tells that
  * the answer reads only that prompt's data), any write through the collector that may have changed
  * that data since the read started makes the answer stale at once; and in any case an answer lives
- * at most a few seconds (windows that reach into the last two hours) or a few minutes (older windows), which bounds what writers the counter
- * does not see (other processes writing to a ClickHouse server, TTL deletes). Bounded by entries and
- * bytes, oldest dropped first. Only 200 answers to requests with an explicit window (`from` and
+ * at most a few seconds (windows that reach into the last two hours) or a few minutes (older
+ * windows), which bounds what writers the counter does not see (other processes writing to a
+ * ClickHouse server, TTL deletes). Bounded by entries and bytes, oldest dropped first. Only 200 answers to requests with an explicit window (`from` and
  * `to`, as the console sends them, rounded to the minute) are kept; the key holds the project, the
  * path and the sorted query.
  */

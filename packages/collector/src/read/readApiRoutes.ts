@@ -1,9 +1,8 @@
 /**
  * The read side's route modules for a configuration: the typed read API (metrics and view routes,
  * their answers shared per project until the next write of the data they read, through a
- * {@link ReadCache}) and the SQL
- * endpoint. The console reads through the typed API, so it brings that API along; the SQL endpoint
- * stays behind `extensions.promptline_read_api`.
+ * {@link ReadCache}) and the SQL endpoint. The console reads through the typed API, so it brings
+ * that API along; the SQL endpoint stays behind `extensions.promptline_read_api`.
  */
 import type { CollectorConfig } from '../config/CollectorConfig.js';
 import type { Logger } from '../logger.js';
