@@ -7,9 +7,15 @@
  */
 import type { Usage } from '../tracing/Generation.js';
 import type { CallOutcome, ClientCall, ClientIntegrationOptions } from './clientCall.js';
-import { num, rec, requestAttributes, runInCall, startClientCall, str } from './clientCall.js';
-import type { StreamWatcher } from './clientStreams.js';
-import { observeApiPromise, observeClientStream, observeEventStream, proxyMembers } from './clientStreams.js';
+import { num, rec, requestAttributes, startClientCall, str } from './clientCall.js';
+import {
+  everyItem,
+  observeClientStream,
+  observeHelper,
+  observedCopies,
+  observeRequest,
+  proxyMembers,
+} from './clientStreams.js';
 
 /** Options of {@link observeAnthropic}. */
 export type ObserveAnthropicOptions = ClientIntegrationOptions;
@@ -138,39 +144,24 @@ export function observeAnthropic<C extends object>(client: C, options: ObserveAn
   const request =
     (original: AnyFn): AnyFn =>
     (...args: unknown[]): unknown => {
-      const body = rec(args[0]);
-      const call = start(options, body);
+      const call = start(options, rec(args[0]));
       if (call === undefined) return original(...args);
-      let pending: unknown;
-      try {
-        pending = runInCall(call, () => original(...args));
-      } catch (err) {
-        call.fail(err);
-        throw err;
-      }
-      if (
-        pending === null ||
-        typeof pending !== 'object' ||
-        typeof (pending as { then?: unknown }).then !== 'function'
-      ) {
-        call.succeed({});
-        return pending;
-      }
-      return observeApiPromise(pending, call, (value) => {
-        if (value !== null && typeof value === 'object' && Symbol.asyncIterator in value) {
-          const events = new MessageEvents(call);
-          const watcher: StreamWatcher<unknown> = {
-            item: (e) => {
-              events.event(e);
-              return true;
-            },
-            outcome: () => events.outcome(),
-          };
-          return observeClientStream(value, client, call, watcher);
-        }
-        call.succeed(messageOutcome(value));
-        return value;
-      });
+      return observeRequest(
+        call,
+        () => original(...args),
+        (value) => {
+          if (value !== null && typeof value === 'object' && Symbol.asyncIterator in value) {
+            const events = new MessageEvents(call);
+            const watcher = everyItem<unknown>(
+              (e) => events.event(e),
+              () => events.outcome(),
+            );
+            return observeClientStream(value, client, call, watcher);
+          }
+          call.succeed(messageOutcome(value));
+          return value;
+        },
+      );
     };
 
   const helper =
@@ -178,21 +169,10 @@ export function observeAnthropic<C extends object>(client: C, options: ObserveAn
     (...args: unknown[]): unknown => {
       const call = start(options, rec(args[0]));
       if (call === undefined) return original(...args);
-      let runner: unknown;
-      try {
-        runner = runInCall(call, () => original(...args));
-      } catch (err) {
-        call.fail(err);
-        throw err;
-      }
-      if (runner === null || typeof runner !== 'object') {
-        call.succeed({});
-        return runner;
-      }
       const events = new MessageEvents(call);
-      return observeEventStream(
-        runner,
+      return observeHelper(
         call,
+        () => original(...args),
         (event, a) => {
           if (event === 'streamEvent') events.event(a[0]);
         },
@@ -204,12 +184,7 @@ export function observeAnthropic<C extends object>(client: C, options: ObserveAn
   return proxyMembers(client, {
     messages,
     beta: { messages },
-    withOptions:
-      (original) =>
-      (...args: unknown[]) => {
-        const next = original(...args);
-        return next !== null && typeof next === 'object' ? observeAnthropic(next, options) : next;
-      },
+    withOptions: observedCopies((copy) => observeAnthropic(copy, options)),
   });
 }
 

@@ -1,6 +1,6 @@
 import { logger } from '../logger.js';
 import type { CallOutcome, ClientCall } from './clientCall.js';
-import { rec } from './clientCall.js';
+import { rec, runInCall } from './clientCall.js';
 
 /** Watches the items of one streamed response. */
 export interface StreamWatcher<T> {
@@ -311,4 +311,84 @@ export function proxyMembers<T extends object>(target: T, wrappers: MemberWrappe
       return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(obj) : value;
     },
   });
+}
+
+/**
+ * @internal A watcher that shows the consumer every item after `take` has seen it (a stream of
+ * events where none is ours to hide).
+ */
+export function everyItem<T>(take: (item: T) => void, outcome: () => CallOutcome): StreamWatcher<T> {
+  return {
+    item: (item) => {
+      take(item);
+      return true;
+    },
+    outcome,
+  };
+}
+
+/** `run` as `call` ({@link runInCall}); a throw fails the call and is rethrown. */
+function runFailing(call: ClientCall, run: () => unknown): unknown {
+  try {
+    return runInCall(call, run);
+  } catch (err) {
+    call.fail(err);
+    throw err;
+  }
+}
+
+/**
+ * @internal Runs a client's request method (`create`, `parse`) as `call`, other tracing
+ * suppressed ({@link runInCall}): a throw fails the call and is rethrown; anything but a promise
+ * ends it at once and is returned as it is; a request promise is observed ({@link observeApiPromise},
+ * `settle` given its value).
+ */
+export function observeRequest(
+  call: ClientCall,
+  run: () => unknown,
+  settle: (value: unknown) => unknown,
+): unknown {
+  const pending = runFailing(call, run);
+  if (
+    pending === null ||
+    typeof pending !== 'object' ||
+    typeof (pending as { then?: unknown }).then !== 'function'
+  ) {
+    call.succeed({});
+    return pending;
+  }
+  return observeApiPromise(pending, call, settle);
+}
+
+/**
+ * @internal Runs a client's stream helper method (`stream`) as `call`, other tracing suppressed,
+ * and observes the helper it returns ({@link observeEventStream}); a throw fails the call and is
+ * rethrown, anything but an object ends it at once.
+ */
+export function observeHelper(
+  call: ClientCall,
+  run: () => unknown,
+  onEvent: (event: string, args: readonly unknown[]) => void,
+  outcome: () => CallOutcome,
+): unknown {
+  const runner = runFailing(call, run);
+  if (runner === null || typeof runner !== 'object') {
+    call.succeed({});
+    return runner;
+  }
+  return observeEventStream(runner, call, onEvent, outcome);
+}
+
+/**
+ * @internal The `withOptions` member of an observed client: the copy with other options that it
+ * returns is observed in the same way (`observe`).
+ */
+export function observedCopies(
+  observe: (copy: object) => object,
+): (original: (...args: unknown[]) => unknown) => (...args: unknown[]) => unknown {
+  return (original) =>
+    (...args) => {
+      const next = original(...args);
+      return next !== null && typeof next === 'object' ? observe(next) : next;
+    };
 }

@@ -7,9 +7,16 @@
  */
 import type { Usage } from '../tracing/Generation.js';
 import type { CallOutcome, ClientCall, ClientIntegrationOptions } from './clientCall.js';
-import { num, rec, requestAttributes, runInCall, startClientCall, str } from './clientCall.js';
+import { num, rec, requestAttributes, startClientCall, str } from './clientCall.js';
 import type { StreamWatcher } from './clientStreams.js';
-import { observeApiPromise, observeClientStream, observeEventStream, proxyMembers } from './clientStreams.js';
+import {
+  everyItem,
+  observeClientStream,
+  observeHelper,
+  observedCopies,
+  observeRequest,
+  proxyMembers,
+} from './clientStreams.js';
 
 /** Options of {@link observeOpenAI}. */
 export interface ObserveOpenAIOptions extends ClientIntegrationOptions {
@@ -246,44 +253,30 @@ export function observeOpenAI<C extends object>(client: C, options: ObserveOpenA
       const call = start(options, provider, body, api);
       if (call === undefined) return original(...args);
       const callArgs = addUsage ? [body, ...args.slice(1)] : args;
-      let pending: unknown;
-      try {
-        pending = runInCall(call, () => original(...callArgs));
-      } catch (err) {
-        call.fail(err);
-        throw err;
-      }
-      if (
-        pending === null ||
-        typeof pending !== 'object' ||
-        typeof (pending as { then?: unknown }).then !== 'function'
-      ) {
-        call.succeed({});
-        return pending;
-      }
-      return observeApiPromise(pending, call, (value) => {
-        if (value !== null && typeof value === 'object' && Symbol.asyncIterator in value) {
-          if (api === 'chat') {
-            const chunks = new ChatChunks(call, addUsage);
-            const watcher: StreamWatcher<unknown> = {
-              item: (c) => chunks.chunk(c),
-              outcome: () => chunks.outcome(),
-            };
+      return observeRequest(
+        call,
+        () => original(...callArgs),
+        (value) => {
+          if (value !== null && typeof value === 'object' && Symbol.asyncIterator in value) {
+            if (api === 'chat') {
+              const chunks = new ChatChunks(call, addUsage);
+              const watcher: StreamWatcher<unknown> = {
+                item: (c) => chunks.chunk(c),
+                outcome: () => chunks.outcome(),
+              };
+              return observeClientStream(value, client, call, watcher);
+            }
+            const events = new ResponseEvents(call);
+            const watcher = everyItem<unknown>(
+              (e) => events.event(e),
+              () => events.outcome(),
+            );
             return observeClientStream(value, client, call, watcher);
           }
-          const events = new ResponseEvents(call);
-          const watcher: StreamWatcher<unknown> = {
-            item: (e) => {
-              events.event(e);
-              return true;
-            },
-            outcome: () => events.outcome(),
-          };
-          return observeClientStream(value, client, call, watcher);
-        }
-        call.succeed(api === 'chat' ? completionOutcome(value) : responseOutcome(value));
-        return value;
-      });
+          call.succeed(api === 'chat' ? completionOutcome(value) : responseOutcome(value));
+          return value;
+        },
+      );
     };
 
   /** `.stream()` helpers: event emitters that run the streamed request themselves. */
@@ -297,22 +290,11 @@ export function observeOpenAI<C extends object>(client: C, options: ObserveOpenA
       const call = start(options, provider, body, api);
       if (call === undefined) return original(...args);
       const callArgs = addUsage ? [body, ...args.slice(1)] : args;
-      let runner: unknown;
-      try {
-        runner = runInCall(call, () => original(...callArgs));
-      } catch (err) {
-        call.fail(err);
-        throw err;
-      }
-      if (runner === null || typeof runner !== 'object') {
-        call.succeed({});
-        return runner;
-      }
       if (api === 'chat') {
         const chunks = new ChatChunks(call, false);
-        return observeEventStream(
-          runner,
+        return observeHelper(
           call,
+          () => original(...callArgs),
           (event, a) => {
             if (event === 'chunk') chunks.chunk(a[0]);
           },
@@ -320,9 +302,9 @@ export function observeOpenAI<C extends object>(client: C, options: ObserveOpenA
         );
       }
       const events = new ResponseEvents(call);
-      return observeEventStream(
-        runner,
+      return observeHelper(
         call,
+        () => original(...callArgs),
         (event, a) => {
           if (event === 'event') events.event(a[0]);
         },
@@ -335,12 +317,7 @@ export function observeOpenAI<C extends object>(client: C, options: ObserveOpenA
       completions: { create: request('chat'), parse: request('chat'), stream: helper('chat') },
     },
     responses: { create: request('responses'), parse: request('responses'), stream: helper('responses') },
-    withOptions:
-      (original) =>
-      (...args: unknown[]) => {
-        const next = original(...args);
-        return next !== null && typeof next === 'object' ? observeOpenAI(next, options) : next;
-      },
+    withOptions: observedCopies((copy) => observeOpenAI(copy, options)),
   });
 }
 
