@@ -7,7 +7,8 @@
  * makes (the page's view, `/api/v1/prompt-page`, and the filters' values, `/api/v1/dimensions`) for
  * a random prompt of the 20 and a range of 24 h or 7 d ending at the data's end, windows rounded to
  * the minute as the page does. Each call is timed from request to last byte, queueing included (the
- * embedded engine runs one query at a time); every call counts, whether the read cache answered it
+ * embedded engine answers reads on `PROMPTLINE_ENGINE_READERS` connections, by default one per CPU,
+ * at least 2, beside the one that writes); every call counts, whether the read cache answered it
  * or not.
  *
  * The calls of a page's first load in the run (no viewer opened that page before, so the engine
@@ -37,7 +38,7 @@
  *
  * Last stdout line: {"bench":"console","rows":…,"viewers":8,"page_loads":…,"calls":…,"p50_ms":…,
  * "p95_ms":…,"max_ms":…,"p50_page_ms":…,"p95_page_ms":…,"p95_<call>_ms":…,"first_load_calls":…,
- * "p50_first_load_ms":…,"p95_first_load_ms":…,"p95_later_load_ms":…,"think_ms":…,"write_ms":…,"write_project":…,"writes":…,
+ * "p50_first_load_ms":…,"p95_first_load_ms":…,"p95_later_load_ms":…,"think_ms":…,"engine_readers":…,"write_ms":…,"write_project":…,"writes":…,
  * "cache_hits":…,"cache_shared":…,"cache_misses":…,"miss_share":…}
  */
 import { spawnSync } from 'node:child_process';
@@ -56,7 +57,7 @@ if (!process.execArgv.some((a) => a.includes('@promptline/source'))) {
   process.exit(child.status ?? 1);
 }
 
-const { migrate, openClickHouse } = await import('@promptline/clickhouse');
+const { defaultEngineReaders, migrate, openClickHouse } = await import('@promptline/clickhouse');
 const { generateApiKey, hashApiKey, loadConfig, startCollector } = await import('@promptline/collector');
 const { DAY, DB, PROJECT, T0, loadDataset } = await import('../query/dataset.js');
 const { captureBatches } = await import('../ingest/spans.js');
@@ -143,7 +144,8 @@ async function removeWriterRows(client: ClickHouseClient): Promise<void> {
 const keep = process.env.BENCH_DIR;
 const dir = keep ?? mkdtempSync(join(tmpdir(), 'promptline-bench-console-'));
 const walDir = mkdtempSync(join(tmpdir(), 'promptline-bench-console-wal-'));
-const client = openClickHouse({ path: join(dir) });
+const ENGINE_READERS = defaultEngineReaders();
+const client = openClickHouse({ path: join(dir), readers: ENGINE_READERS });
 const key = generateApiKey();
 const ingestKey = generateApiKey();
 let stop: (() => Promise<void>) | undefined;
@@ -306,6 +308,7 @@ try {
     p95_first_load_ms: round1(pct(firstLoads, 0.95)),
     p95_later_load_ms: round1(pct(laterLoads, 0.95)),
     think_ms: THINK_MS,
+    engine_readers: ENGINE_READERS,
     write_ms: WRITE_MS,
     write_project: WRITE_PROJECT,
     writes,

@@ -10,6 +10,8 @@ export const CLI_VARIABLES = {
   PROMPTLINE_HOME:
     'local directory: state, keys, engine data, write-ahead log (--dir; default ./.promptline)',
   PROMPTLINE_DATA_DIR: "the embedded engine's directory (default DIR/data)",
+  PROMPTLINE_ENGINE_READERS:
+    "the embedded engine's connections for reads beside the writing one (default one per CPU, 2 to 8)",
   PROMPTLINE_CLICKHOUSE_URL: 'a ClickHouse server URL (--clickhouse; default: the embedded engine)',
   PROMPTLINE_CLICKHOUSE_USER: 'its user (default "default")',
   PROMPTLINE_CLICKHOUSE_PASSWORD: 'its password',

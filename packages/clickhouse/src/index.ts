@@ -1,5 +1,5 @@
 // engine: open a client (server or embedded), the embedded engine's memory
-export { openClickHouse } from './engine/openClickHouse.js';
+export { defaultEngineReaders, MAX_ENGINE_READERS, openClickHouse } from './engine/openClickHouse.js';
 export type { OpenClickHouseOptions } from './engine/openClickHouse.js';
 export { releaseEngineMemory, engineMemoryBytes } from './engine/engineMemory.js';
 

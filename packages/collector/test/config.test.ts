@@ -162,6 +162,16 @@ describe('loadConfig', () => {
       );
   });
 
+  it('exporters.clickhouse.engine_readers: a whole number from 0 to 16', () => {
+    const none = deepMerge(defaultConfigDocument(), { exporters: { clickhouse: { engine_readers: 0 } } });
+    expect(loadConfig(none, {}).exporter.engineReaders).toBe(0);
+    expect(loadConfig(undefined, {}).exporter.engineReaders).toBeGreaterThanOrEqual(2);
+    for (const bad of [-1, 17, 1.5, 'many'])
+      expect(problems({ exporters: { clickhouse: { engine_readers: bad } } }).join('\n')).toContain(
+        'exporters.clickhouse.engine_readers',
+      );
+  });
+
   it('checks pipelines against defined processors and puts authentication first', () => {
     expect(
       problems({

@@ -241,6 +241,7 @@ export const register = (program: Command, ctx: CliContext): void => {
       environmentHelp([
         'PROMPTLINE_HOME',
         'PROMPTLINE_DATA_DIR',
+        'PROMPTLINE_ENGINE_READERS',
         'PROMPTLINE_WAL_DIR',
         'PROMPTLINE_COLLECTOR_CONFIG',
         'PROMPTLINE_COLLECTOR_ENDPOINT',

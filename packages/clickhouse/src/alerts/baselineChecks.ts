@@ -86,7 +86,7 @@ export async function baselineChecks(
   const db = queryDatabase(q);
   const params = { project: q.projectId ?? DEFAULT_PROJECT, now: Math.floor(now.getTime() / 1000) };
   const instances: BaselineInstance[] = [];
-  // One rule after the other: the embedded engine serves one query at a time.
+  // One rule after the other: a check run holds one read in the engine at a time.
   for (const rule of BASELINE_RULES) {
     const rows = await select<Record<string, string | number>>(client, render(rule, db), params);
     for (const r of rows) {

@@ -116,7 +116,7 @@ export async function compareVersions(
     ...(q.environment === undefined ? {} : { environment: q.environment }),
     ...(q.label === undefined ? {} : { label: q.label }),
   });
-  // One side after the other: the embedded engine serves one query at a time per process.
+  // One side after the other: a comparison holds one side's read in the engine at a time.
   const base = await readSide(client, side(baseline.id));
   const cand = await readSide(client, side(candidate.id));
   return {

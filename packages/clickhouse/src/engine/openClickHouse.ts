@@ -1,9 +1,12 @@
 import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { createClient } from '@clickhouse/client';
 import type { ClickHouseClient, ClickHouseClientConfigOptions, ClickHouseSettings } from '@clickhouse/client';
 import type * as ChdbConnection from 'chdb/connection';
+import { EngineConnections } from './EngineConnections.js';
+import type { EngineConnection } from './EngineConnections.js';
 
 /**
  * The embedded engine's allocator settings, unless the environment sets `JE_MALLOC_CONF`: one arena
@@ -38,6 +41,13 @@ export interface OpenClickHouseOptions {
    * `./.promptline/data`. One engine (one directory) per process.
    */
   path?: string;
+  /**
+   * Embedded mode: connections that answer reads beside the one that writes (see
+   * EngineConnections.ts), 0 to 16; 0 sends everything through one connection, one statement at a
+   * time. Default: env `PROMPTLINE_ENGINE_READERS`, else {@link defaultEngineReaders}. Server mode
+   * ignores it.
+   */
+  readers?: number;
   /** Server user. Default: env `PROMPTLINE_CLICKHOUSE_USER`, else `default`. */
   username?: string;
   /** Server password. Default: env `PROMPTLINE_CLICKHOUSE_PASSWORD`, else `''`. */
@@ -62,6 +72,19 @@ const EMBEDDED_DIRS = new WeakMap<ClickHouseClient, string>();
 /** The data directory of a client opened in embedded mode, `undefined` for a server client. */
 export function embeddedDataDir(client: ClickHouseClient): string | undefined {
   return EMBEDDED_DIRS.get(client);
+}
+
+/** Most read connections of an embedded client. */
+export const MAX_ENGINE_READERS = 16;
+
+/**
+ * Read connections of an embedded client unless told: one per CPU the process may use, at least 2
+ * (a long read leaves one for the others) and at most 8. Reads beyond the CPUs only share them.
+ */
+export function defaultEngineReaders(): number {
+  const v = process.env.PROMPTLINE_ENGINE_READERS;
+  if (v !== undefined && v !== '') return Number(v);
+  return Math.min(8, Math.max(2, availableParallelism()));
 }
 
 /** Default embedded data directory, relative to the working directory. */
@@ -100,13 +123,20 @@ export function openClickHouse(opts: OpenClickHouseOptions = {}): ClickHouseClie
       log: opts.log,
     });
   }
+  const readers = opts.readers ?? defaultEngineReaders();
+  if (!Number.isInteger(readers) || readers < 0 || readers > MAX_ENGINE_READERS)
+    throw new Error(
+      `openClickHouse: readers (or env PROMPTLINE_ENGINE_READERS) must be a whole number from 0 to ${MAX_ENGINE_READERS} (got ${String(opts.readers ?? process.env.PROMPTLINE_ENGINE_READERS)})`,
+    );
   const dir = resolve(opts.path ?? process.env.PROMPTLINE_DATA_DIR ?? DEFAULT_DATA_DIR);
   mkdirSync(dir, { recursive: true });
+  const chdb = loadChdb();
   // chdb 3.4 types its Connection against @clickhouse/client-common 1.23.0 while the client is
   // 1.23.1: identical contract, distinct declaration files, hence the cast.
-  const connection = loadChdb().createChdbConnection({
-    path: dir,
-  }) as unknown as ClickHouseClientConfigOptions['connection'];
+  const connection = new EngineConnections(
+    () => chdb.createChdbConnection({ path: dir }) as unknown as EngineConnection,
+    readers,
+  );
   const client = createClient({ connection });
   EMBEDDED_DIRS.set(client, dir);
   return client;

@@ -70,9 +70,8 @@ function mergeGroups(groups: readonly Group[]): Group {
 }
 
 /**
- * One prompt's view in one window (see the module comment). The reads are issued together, so on
- * the embedded engine (one query at a time) they run back to back rather than between other
- * readers' queries.
+ * One prompt's view in one window (see the module comment). The reads are issued together: a
+ * server, and the embedded engine's read connections, answer them side by side.
  *
  * @example
  * const page = await promptPage(client, { promptName: 'support-reply', from, to, intervalSeconds: 3600 });

@@ -58,7 +58,7 @@ export function openStorage(
   return {
     client: openClickHouse(
       embedded
-        ? { url: '', path: config.dataDir }
+        ? { url: '', path: config.dataDir, readers: config.engineReaders }
         : {
             url: config.endpoint,
             username: config.username,

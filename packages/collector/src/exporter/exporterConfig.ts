@@ -3,6 +3,7 @@
  * engine or a server), the schema it migrates, its write-ahead log and its retries.
  */
 import { resolve } from 'node:path';
+import { defaultEngineReaders, MAX_ENGINE_READERS } from '@promptline/clickhouse';
 import type { ConfigReader, RawSection } from '../config/ConfigReader.js';
 import type { FsyncPolicy } from '../wal/WriteAheadLog.js';
 
@@ -14,6 +15,8 @@ export interface ExporterConfig {
   /** `''` = embedded engine on `dataDir`; else a ClickHouse server URL. */
   endpoint: string;
   dataDir: string;
+  /** Embedded engine: connections that answer reads beside the writing one (0 = one connection for all). */
+  engineReaders: number;
   username: string;
   password: string;
   database: string;
@@ -94,6 +97,7 @@ export function readExporterConfig(
   const exporter: ExporterConfig = {
     endpoint: chEndpoint,
     dataDir,
+    engineReaders: r.int(ch, 'engine_readers', EP, defaultEngineReaders(), 0, MAX_ENGINE_READERS),
     username: r.str(ch, 'username', EP, 'default'),
     password: r.str(ch, 'password', EP, ''),
     database: r.str(ch, 'database', EP, 'default'),

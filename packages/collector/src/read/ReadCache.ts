@@ -1,7 +1,7 @@
 /**
  * A short-lived cache of the typed read API's answers, shared by every reader of a project: a team
  * looking at one console view (or one dashboard) asks the same questions at the same moment, and
- * the embedded engine answers one query at a time. Identical requests in flight share one read
+ * the engine's time is what a cold answer costs. Identical requests in flight share one read
  * (single flight). An answer is reused only while the data has not changed: with `writes` (a
  * {@link WriteCounter}'s value for the answer's project, or for its prompt when `promptOf` tells that
  * the answer reads only that prompt's data), any write through the collector that may have changed

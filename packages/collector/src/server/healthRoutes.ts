@@ -43,7 +43,7 @@ export function healthRoutes(src: HealthSources): RouteModule {
       sendJson(res, src.stopping() ? 503 : 200, { status });
     });
     // What /metrics asks the engine, at most once per ENGINE_FIGURES_MS whatever the scrape rate:
-    // the route has no key, and the embedded engine runs one query at a time beside the exports.
+    // the route has no key, and every read takes engine time from the console's and the API's.
     const engineFigures = atMostEvery(ENGINE_FIGURES_MS, async () => ({
       // The engine's figure (undefined for a server client) is best effort: a scrape never fails
       // because the engine did not answer.
