@@ -389,16 +389,22 @@ describe('ground truth: aggregates vs raw rows', () => {
         to,
         intervalSeconds: interval,
       });
-      const expected = new Map<string, { n: number; e: number; cost: number }>();
+      const expected = new Map<
+        string,
+        { n: number; e: number; cost: number; tokens: number; lat: number[]; ttft: number[] }
+      >();
       for (const g of gens.filter(
         (x) => x.linked && x.prompt === PROMPT && x.ms >= from.getTime() && x.ms < to.getTime(),
       )) {
         const b = new Date(Math.floor(g.ms / (interval * 1000)) * interval * 1000).toISOString();
         const k = `${b}|${g.version}`;
-        const cur = expected.get(k) ?? { n: 0, e: 0, cost: 0 };
+        const cur = expected.get(k) ?? { n: 0, e: 0, cost: 0, tokens: 0, lat: [], ttft: [] };
         cur.n++;
         cur.e += g.error ? 1 : 0;
         cur.cost += g.cost;
+        cur.tokens += g.input + g.output;
+        cur.lat.push(g.latencyMs);
+        if (g.ttftMs !== null) cur.ttft.push(g.ttftMs);
         expected.set(k, cur);
       }
       expect(pts.length).toBe(expected.size);
@@ -406,7 +412,14 @@ describe('ground truth: aggregates vs raw rows', () => {
         const e = expected.get(`${p.bucket}|${p.version}`);
         expect(p.requests).toBe(e?.n);
         expect(p.errors).toBe(e?.e);
+        expect(p.totalTokens).toBe(e?.tokens);
         close(p.costUsd, e?.cost ?? NaN, 'bucket cost');
+        // Each bucket's percentiles within the histogram's stated error of the exact order statistic.
+        expectQuantile(p.latencyP50Ms, e!.lat, 0.5, `${p.bucket} v${p.version} latency p50`);
+        expectQuantile(p.latencyP95Ms, e!.lat, 0.95, `${p.bucket} v${p.version} latency p95`);
+        expectQuantile(p.latencyP99Ms, e!.lat, 0.99, `${p.bucket} v${p.version} latency p99`);
+        if (e!.ttft.length === 0) expect(p.ttftP50Ms).toBeNull();
+        else expectQuantile(p.ttftP50Ms ?? NaN, e!.ttft, 0.5, `${p.bucket} v${p.version} ttft p50`);
       }
     }
   });

@@ -5,7 +5,13 @@ import { renderMigrations } from '../src/index.js';
 import { loadMigrations } from '../src/schema/migrate.js';
 import { planSegments } from '../src/read/planSegments.js';
 import { renderMigration, splitStatements } from '../src/schema/renderSql.js';
-import { histQuantiles, histQuantilesByValue, histRepresentative } from '../src/schema/histogram.js';
+import {
+  histQuantiles,
+  histQuantilesByValue,
+  histRepresentative,
+  orderedHistQuantiles,
+} from '../src/schema/histogram.js';
+import { histLevels } from '../src/read/mergedRows.js';
 import { quoteIdent, sqlString } from '../src/schema/renderSql.js';
 import { queryRows, tempEngine } from '../../../test/kit/engine.js';
 
@@ -245,6 +251,45 @@ describe('histogram quantiles (math)', () => {
       ),
       { numRuns: 500 },
     );
+    // A Map read in place when its entries are in value order (sorted keys ≥ the zero key, as the
+    // engine returns them), else sorted: both agree with sorting by value, ascending levels or not.
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(key, { maxLength: 400 }),
+        fc.array(fc.nat({ max: 1000 }), { minLength: 400, maxLength: 400 }),
+        fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: 1, maxLength: 5 }),
+        fc.boolean(),
+        (keys, counts, levels, sorted) => {
+          const ks = sorted ? keys.filter((k) => k === -32768 || k > -10000).sort((a, b) => a - b) : keys;
+          const h = new Map(ks.map((k, i) => [k, counts[i]!] as const));
+          const expected = histQuantilesByValue([...h.keys()], [...h.values()], levels);
+          expect(histLevels(h, levels)).toEqual(expected);
+          const ascending = [...levels].sort((a, b) => a - b);
+          const inPlace = orderedHistQuantiles(h, ascending);
+          if (sorted)
+            expect(inPlace).toEqual(histQuantilesByValue([...h.keys()], [...h.values()], ascending));
+        },
+      ),
+      { numRuns: 500 },
+    );
+    expect(
+      orderedHistQuantiles(
+        new Map([
+          [5, 1],
+          [3, 1],
+        ]),
+        [0.5],
+      ),
+    ).toBeUndefined();
+    expect(
+      orderedHistQuantiles(
+        new Map([
+          [3, 1],
+          [5, 1],
+        ]),
+        [0.9, 0.5],
+      ),
+    ).toBeUndefined();
     // Keys outside Int16 take the general path and still agree.
     expect(histQuantiles([40000, -40000, 5], [1, 1, 1], [0, 0.5, 1])).toEqual(
       histQuantilesByValue([40000, -40000, 5], [1, 1, 1], [0, 0.5, 1]),

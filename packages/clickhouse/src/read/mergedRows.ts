@@ -1,5 +1,5 @@
 import type { ClickHouseClient } from '@clickhouse/client';
-import { HIST_TAG, histKey, histQuantiles } from '../schema/histogram.js';
+import { HIST_TAG, histKey, histQuantiles, orderedHistQuantiles } from '../schema/histogram.js';
 import { STAT_COUNTS, STAT_SUMS, statsAggregateSql } from '../schema/statsLayout.js';
 import type { StatFigureName } from '../schema/statsLayout.js';
 import { HOUR } from './planSegments.js';
@@ -455,7 +455,8 @@ export type HistObject = Record<string, number | string>;
 export type Hist = Map<number, number>;
 
 export function histLevels(h: Hist | HistObject, levels: readonly number[]): Array<number | null> {
-  if (h instanceof Map) return histQuantiles([...h.keys()], [...h.values()], levels);
+  if (h instanceof Map)
+    return orderedHistQuantiles(h, levels) ?? histQuantiles([...h.keys()], [...h.values()], levels);
   const keys = Object.keys(h);
   return histQuantiles(
     keys.map(Number),
