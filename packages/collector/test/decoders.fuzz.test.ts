@@ -37,7 +37,9 @@ function expected(v: AnyValue, nested = false): string {
   if ('s' in v) return nested ? JSON.stringify(v.s) : v.s;
   if ('b' in v) return String(v.b);
   if ('i' in v) return String(v.i);
-  if ('d' in v) return formatDouble(v.d);
+  // Nested non-finite doubles are JSON strings (`["-Inf"]`), so an array or map stays valid JSON.
+  if ('d' in v)
+    return nested && !Number.isFinite(v.d) ? JSON.stringify(formatDouble(v.d)) : formatDouble(v.d);
   if ('bytes' in v)
     return nested
       ? JSON.stringify(Buffer.from(v.bytes).toString('base64'))
