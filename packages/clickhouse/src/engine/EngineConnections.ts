@@ -15,10 +15,11 @@ type Result<K extends keyof EngineConnection> = ReturnType<EngineConnection[K]>;
  * parameters one at a time across all of a process's connections (its parameter binding is not
  * isolated between them). Statements without parameters on different connections of one data
  * directory run at once on the engine's shared data. So a read (`query`) goes to a reader that is
- * not running one (or waits, in order, for the first that finishes) with its parameters written into the statement (inlineQueryParams.ts); a read whose
- * parameters cannot be written so, or that sets settings (the embedded engine applies them as
- * session-wide `SET`s), goes through the writing connection with its parameters bound, as before.
- * A read sent after a write has finished sees it (one engine, one storage).
+ * not running one (or waits, in order, for the first that finishes), with its parameters written
+ * into the statement (inlineQueryParams.ts); a read whose parameters cannot be written so, or that
+ * sets settings (the embedded engine applies them as session-wide `SET`s), goes through the writing
+ * connection with its parameters bound, as before. A read sent after a write has finished sees it
+ * (one engine, one storage). Decision 0056.
  */
 export class EngineConnections implements EngineConnection {
   readonly #writer: EngineConnection;
@@ -42,11 +43,6 @@ export class EngineConnections implements EngineConnection {
     }
     this.#readers = opened;
     this.#idle = [...opened].reverse();
-  }
-
-  /** The writing connection (chdb's `.chdb` helpers and anything connection-specific). */
-  get writer(): EngineConnection {
-    return this.#writer;
   }
 
   async query(params: Arg<'query'>): Result<'query'> {
