@@ -5,8 +5,9 @@
  * process on that engine, and lets BENCH_VIEWERS (default 8) viewers each open the console's prompt
  * page BENCH_ROUNDS times (default 12): every page load issues, at once, the read-API calls the page
  * makes (the page's view, `/api/v1/prompt-page`, and the filters' values, `/api/v1/dimensions`) for
- * a random prompt of the 20 and a range of 24 h or 7 d ending at the data's end, windows rounded to
- * the minute as the page does. Each call is timed from request to last byte, queueing included (the
+ * a random prompt of the 20 and a range of 24 h or 7 d, at a "now" 17 minutes before the data's end,
+ * windowed as the page does (packages/console/src/timeRange.ts: these ranges end at the next whole
+ * hour, so each window is the data set's last 24 h or 7 d). Each call is timed from request to last byte, queueing included (the
  * embedded engine answers reads on `PROMPTLINE_ENGINE_READERS` connections, by default one per CPU,
  * at least 2, beside the one that writes); every call counts, whether the read cache answered it
  * or not.
@@ -62,6 +63,8 @@ const { generateApiKey, hashApiKey, loadConfig, startCollector } = await import(
 const { DAY, DB, PROJECT, T0, loadDataset } = await import('../query/dataset.js');
 const { captureBatches } = await import('../ingest/spans.js');
 const { median, reportResult } = await import('../support/report.js');
+// The console's own window rules: where a relative range ends, and its chart bucket.
+const { intervalFor, rangeEnd } = await import('../../packages/console/src/timeRange.js');
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 10_000_000);
 const VIEWERS = Number(process.env.BENCH_VIEWERS ?? 8);
@@ -83,18 +86,6 @@ for (const [name, v] of Object.entries({
 if (!Number.isInteger(WRITE_MS) || WRITE_MS < 0) throw new Error('BENCH_WRITE_MS must be an integer ≥ 0');
 if (!Number.isInteger(THINK_MS) || THINK_MS < 0) throw new Error('BENCH_THINK_MS must be an integer ≥ 0');
 const log = (msg: string): void => void process.stderr.write(`[bench:console] ${msg}\n`);
-
-/** The console's chart bucket for a window (packages/console/src/timeRange.ts). */
-const intervalFor = (ms: number): number =>
-  ms <= 3_600_000
-    ? 60
-    : ms <= 6 * 3_600_000
-      ? 300
-      : ms <= 2 * DAY
-        ? 3600
-        : ms <= 14 * DAY
-          ? 6 * 3600
-          : 86_400;
 
 /** A tiny deterministic PRNG so every run asks the same pages. */
 function prng(seed: number): () => number {
@@ -183,11 +174,13 @@ try {
   const collector = await startCollector(config, { client });
   stop = () => collector.stop();
 
-  const end = Math.ceil((T0 + 30 * DAY - 17 * 60_000) / 60_000) * 60_000;
+  // "Now" is 17 minutes before the data's end; each range ends where the console ends it.
+  const now = T0 + 30 * DAY - 17 * 60_000;
   const ranges = [DAY, 7 * DAY];
   // The calls the prompt page makes (packages/console/src/pages/PromptPage.tsx): its view in one
   // answer, and the filters' values.
   const pageCalls = (prompt: string, rangeMs: number): Array<[string, string]> => {
+    const end = rangeEnd(rangeMs, now);
     const w = `from=${new Date(end - rangeMs).toISOString()}&to=${new Date(end).toISOString()}`;
     const p = `prompt=${encodeURIComponent(prompt)}`;
     return [

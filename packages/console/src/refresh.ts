@@ -1,6 +1,6 @@
 /**
  * Refreshing a view: the header's Refresh button reloads every answer the page shows (a relative
- * time range then ends at the current minute again), and auto-refresh does it every 5 s … 5 min
+ * time range then ends at the current hour or minute again), and auto-refresh does it every 5 s … 5 min
  * while the tab is visible. Pages read the refresh count through {@link RefreshCount}: `useAsync`
  * loads again when it changes and keeps the figures shown until the new answer arrives. The choice
  * outlives navigation (it belongs to the header); `refresh=30s` in a link's query starts with it.

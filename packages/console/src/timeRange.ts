@@ -33,9 +33,19 @@ export function intervalFor(ms: number): number {
 }
 
 /**
- * The window for `query` at `now`: relative ranges end at the next whole minute (so every request
- * of one view asks for the same window, and the URL's range can be shared); `custom` takes `from`
- * and `to` as given.
+ * Where a relative range of `ms` ends, at `now`: at the next whole hour when its chart buckets are
+ * whole hours (24 h and more: the window is then whole hours, read from the aggregates alone, with
+ * no raw edges, and its first and last buckets are whole), else at the next whole minute. Either way
+ * every request of one view asks for the same window, and the window holds everything up to now.
+ */
+export function rangeEnd(ms: number, now: number): number {
+  const unit = intervalFor(ms) % 3600 === 0 ? 3_600_000 : 60_000;
+  return Math.ceil(now / unit) * unit;
+}
+
+/**
+ * The window for `query` at `now`: relative ranges end at {@link rangeEnd} (so the URL's range can
+ * be shared); `custom` takes `from` and `to` as given.
  */
 export function resolveWindow(query: URLSearchParams, fallback = '24h', now = Date.now()): TimeWindow {
   const id = query.get('range') ?? fallback;
@@ -52,7 +62,7 @@ export function resolveWindow(query: URLSearchParams, fallback = '24h', now = Da
     }
   }
   const choice = RANGES.find((r) => r.id === id) ?? RANGES.find((r) => r.id === fallback) ?? RANGES[2]!;
-  const to = Math.ceil(now / 60_000) * 60_000;
+  const to = rangeEnd(choice.ms, now);
   return {
     id: choice.id,
     from: new Date(to - choice.ms).toISOString(),
