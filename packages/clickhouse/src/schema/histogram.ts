@@ -172,8 +172,8 @@ export function histQuantiles(
 /**
  * {@link histQuantiles} of a histogram held as a Map (bucket key → count) whose entries are already
  * in value order (as a group built from one merged row is: the engine returns a `sumMap`'s keys
- * ascending, and for values ≥ 0 key order is value order): one pass over the entries, no copy and no
- * sort. `undefined` when an entry is out of order or not an Int16 key, or the levels do not ascend;
+ * ascending, and for values ≥ 0 key order is value order): two passes over the entries (check and
+ * total, then the walk), no copy and no sort. `undefined` when an entry is out of order or not an Int16 key, or the levels do not ascend;
  * the caller then sorts ({@link histQuantiles}).
  */
 export function orderedHistQuantiles(
