@@ -19,6 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, requireBrowser } from '../support/browser.js';
 import type { Browser } from '../support/browser.js';
 import { CLI_BIN, cleanEnv, requireBuilt } from '../support/builtCli.js';
+import { collectorQueueBytes } from '../support/collectorProcess.js';
 import { runDemo } from '../support/demo.js';
 import { generationSpans, generationSpecs, otlpProtobuf, postTraces } from '../support/generationSpans.js';
 import {
@@ -29,6 +30,7 @@ import {
   settle,
   unreachableByKeyboard,
   visit,
+  waitShown,
 } from './support/consolePages.js';
 
 const PROMPT = 'support-reply';
@@ -75,7 +77,13 @@ describe('the console in Chromium, on the demo data', () => {
         prompt,
         since: '1h',
       });
-      if (m.versions.reduce((a, v) => a + v.requests, 0) === count) return;
+      // The count shows the spans arrived; an empty queue that their insert finished, so every
+      // table (the aggregates the pages read too) holds them.
+      if (
+        m.versions.reduce((a, v) => a + v.requests, 0) === count &&
+        (await collectorQueueBytes(state.url)) === 0
+      )
+        return;
       if (Date.now() > until) throw new Error(`${prompt}: spans not stored after 30 s`);
       await new Promise((r) => setTimeout(r, 200));
     }
@@ -280,7 +288,7 @@ describe('the console in Chromium, on the demo data', () => {
     // A fresh load of the prompt page, to measure when it first paints.
     const t0 = Date.now();
     await page.goto(`${state.url}/#/prompt/${PROMPT}`);
-    await page.waitForSelector('#versions-table');
+    await waitShown(page, '#versions-table');
     timings.promptPageTableMs = Date.now() - t0;
     timings.promptPageFirstContentfulPaintMs = await page.evaluate(
       () => performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? -1,
@@ -530,7 +538,7 @@ describe('the console in Chromium, on the demo data', () => {
   it('Named versions: shown as sent (2.1.0) in the table, legends, markers, compare, regressions and generations', async () => {
     const { page } = browser;
     await visit(page, `#/prompt/${NAMED}`);
-    await page.waitForSelector('#versions-table');
+    await waitShown(page, '#versions-table');
     const w = await pageWindow();
     const metrics = await api<{
       versions: Array<{ version: number; versionName: string; requests: number }>;
@@ -697,7 +705,7 @@ describe('the console in Chromium, on the demo data', () => {
 
     await send(5, 21);
     await visit(page, `#/prompt/${prompt}`);
-    await page.waitForSelector('#versions-table');
+    await waitShown(page, '#versions-table');
     expect(await shown()).toBe('5');
     await send(7, 22);
     // Nothing reloads by itself while auto-refresh is off.

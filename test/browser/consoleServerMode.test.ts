@@ -17,6 +17,7 @@ import { launchBrowser, requireBrowser } from '../support/browser.js';
 import type { Browser } from '../support/browser.js';
 import { CLI_BIN, cleanEnv, requireBuilt } from '../support/builtCli.js';
 import { startClickHouseProcess } from '../support/clickhouseProcess.js';
+import { collectorQueueBytes } from '../support/collectorProcess.js';
 import type { ClickHouseProcess } from '../support/clickhouseProcess.js';
 import { generationSpans, generationSpecs, otlpProtobuf, postTraces } from '../support/generationSpans.js';
 import { freePort } from '../support/ports.js';
@@ -93,7 +94,11 @@ describe('the console with a ClickHouse server (promptline up --clickhouse)', ()
         prompt: 'server-mode',
         since: '1h',
       });
-      if (m.versions.reduce((a, v) => a + v.requests, 0) === specs.length) break;
+      if (
+        m.versions.reduce((a, v) => a + v.requests, 0) === specs.length &&
+        (await collectorQueueBytes(state.url)) === 0
+      )
+        break;
       if (Date.now() > until) throw new Error('spans not in ClickHouse after 30 s');
       await new Promise((r) => setTimeout(r, 300));
     }

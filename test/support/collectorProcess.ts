@@ -91,6 +91,24 @@ export interface CollectorProcess {
   stop(): Promise<void>;
 }
 
+/**
+ * Bytes a collector at `url` accepted and has not yet written to ClickHouse
+ * (`promptline_collector_queue_bytes` on `/metrics`, which needs no key); undefined when it does not
+ * answer. 0 after a request was accepted means its insert has finished: every table the insert
+ * fills (raw spans, generations, aggregates) holds it. A read can see an insert that is still under
+ * way in some tables and not yet in others, so a test that checks one figure to know that data
+ * arrived must also wait for this before it reads another.
+ */
+export async function collectorQueueBytes(url: string): Promise<number | undefined> {
+  try {
+    const res = await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(2_000) });
+    const m = /^promptline_collector_queue_bytes (\d+)$/m.exec(await res.text());
+    return m === null ? undefined : Number(m[1]);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Starts the BUILT collector bin with `--config` and waits until `/healthz` answers. */
 export async function startCollectorProcess(
   configFile: string,
@@ -116,15 +134,7 @@ export async function startCollectorProcess(
       return undefined;
     }
   };
-  const queueBytes = async (): Promise<number | undefined> => {
-    try {
-      const res = await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(2_000) });
-      const m = /^promptline_collector_queue_bytes (\d+)$/m.exec(await res.text());
-      return m === null ? undefined : Number(m[1]);
-    } catch {
-      return undefined;
-    }
-  };
+  const queueBytes = (): Promise<number | undefined> => collectorQueueBytes(url);
   const deadline = Date.now() + timeoutMs;
   while ((await health()) === undefined) {
     if (child.exitCode !== null) throw new Error(`the collector exited with code ${child.exitCode}:\n${log}`);

@@ -22,6 +22,27 @@ export async function settle(page: Page): Promise<void> {
   await page.waitForTimeout(300);
 }
 
+/**
+ * Waits until `selector` is on the page; when it never comes, the error quotes what the page shows
+ * instead (an empty state, an error), which is what a failure needs to be understood.
+ */
+export async function waitShown(page: Page, selector: string, timeout = 30_000): Promise<void> {
+  try {
+    await page.waitForSelector(selector, { timeout });
+  } catch (e) {
+    const text = await page
+      .locator('main')
+      .innerText()
+      .catch(() => '(no main element)');
+    throw new Error(
+      `${selector} not shown after ${timeout} ms; ${page.url()} shows:\n${text.slice(0, 2000)}`,
+      {
+        cause: e,
+      },
+    );
+  }
+}
+
 /** axe-core violations of impact serious or critical on the current page. */
 export async function seriousViolations(page: Page): Promise<string[]> {
   const loaded = await page.evaluate(
