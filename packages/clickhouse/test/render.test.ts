@@ -11,7 +11,8 @@ import {
   histRepresentative,
   orderedHistQuantiles,
 } from '../src/schema/histogram.js';
-import { histLevels } from '../src/read/mergedRows.js';
+import { emptyGroup, groupHistLevels, HISTOGRAMS, histLevels, mergeGroup } from '../src/read/mergedRows.js';
+import { HIST_TAG } from '../src/schema/histogram.js';
 import { quoteIdent, sqlString } from '../src/schema/renderSql.js';
 import { queryRows, tempEngine } from '../../../test/kit/engine.js';
 
@@ -290,6 +291,39 @@ describe('histogram quantiles (math)', () => {
         [0.9, 0.5],
       ),
     ).toBeUndefined();
+    // A group's histograms packed as one merged row arrives (every histogram's tagged keys, ascending)
+    // read in place agree with sorting by value; unpacked into Maps (when anything is added to
+    // the group) they hold the same buckets.
+    fc.assert(
+      fc.property(
+        fc.array(fc.uniqueArray(key, { maxLength: 120 }), { minLength: 4, maxLength: 4 }),
+        fc.array(fc.integer({ min: 1, max: 1000 }), { minLength: 480, maxLength: 480 }),
+        fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: 1, maxLength: 4 }),
+        (perHist, counts, levels) => {
+          const tagged = perHist
+            .flatMap((ks, m) => ks.map((k) => k + m * HIST_TAG))
+            .sort((a, b) => a - b)
+            .map((t, i) => [t, counts[i]!] as const);
+          const packed = emptyGroup({});
+          packed.packedHist = { keys: tagged.map((t) => t[0]), counts: tagged.map((t) => t[1]) };
+          const maps = emptyGroup({});
+          mergeGroup(maps, packed);
+          expect(packed.packedHist).toBeUndefined();
+          HISTOGRAMS.forEach((name, m) => {
+            const mine = tagged.filter(([t]) => Math.floor((t + 32768) / HIST_TAG) === m);
+            const ks = mine.map(([t]) => t - m * HIST_TAG);
+            const cs = mine.map(([, c]) => c);
+            const again = emptyGroup({});
+            again.packedHist = { keys: tagged.map((t) => t[0]), counts: tagged.map((t) => t[1]) };
+            expect(groupHistLevels(again, name, levels)).toEqual(histQuantilesByValue(ks, cs, levels));
+            expect(new Map([...maps[name]].sort((a, b) => a[0] - b[0]))).toEqual(
+              new Map(ks.map((k, i) => [k, cs[i]!] as const).sort((a, b) => a[0] - b[0])),
+            );
+          });
+        },
+      ),
+      { numRuns: 300 },
+    );
     // Keys outside Int16 take the general path and still agree.
     expect(histQuantiles([40000, -40000, 5], [1, 1, 1], [0, 0.5, 1])).toEqual(
       histQuantilesByValue([40000, -40000, 5], [1, 1, 1], [0, 0.5, 1]),

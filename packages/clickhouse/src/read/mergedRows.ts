@@ -1,5 +1,11 @@
 import type { ClickHouseClient } from '@clickhouse/client';
-import { HIST_TAG, histKey, histQuantiles, orderedHistQuantiles } from '../schema/histogram.js';
+import {
+  HIST_TAG,
+  histKey,
+  histQuantiles,
+  orderedHistQuantiles,
+  orderedRunQuantiles,
+} from '../schema/histogram.js';
 import { STAT_COUNTS, STAT_SUMS, statsAggregateSql } from '../schema/statsLayout.js';
 import type { StatFigureName } from '../schema/statsLayout.js';
 import { HOUR } from './planSegments.js';
@@ -131,7 +137,18 @@ export const HISTOGRAMS = ['latency_h', 'ttft_h', 'tokens_h', 'cost_h'] as const
 /** One group's running totals: counters as numbers, histograms as bucket key → count. */
 export type Group = Record<string, unknown> & { [K in StatFigureName]: number } & {
   [K in (typeof HISTOGRAMS)[number]]: Hist;
-} & { first_seen: string; last_seen: string; version_name: string };
+} & {
+  first_seen: string;
+  last_seen: string;
+  version_name: string;
+  /**
+   * The histograms of the one merged row a group was built from, as the engine returned them
+   * (tagged keys ascending, counts), when its role asked for {@link MergeRole.packedHistograms}: the
+   * histogram Maps are then empty. Read them with {@link groupHistLevels}; anything that adds to
+   * the group unpacks them into the Maps first.
+   */
+  packedHist?: { keys: readonly number[]; counts: readonly number[] };
+};
 
 function newGroup(keys: readonly string[], r: Record<string, unknown>): Group {
   const g: Record<string, unknown> = { first_seen: '', last_seen: '', version_name: '' };
@@ -143,6 +160,8 @@ function newGroup(keys: readonly string[], r: Record<string, unknown>): Group {
 
 /** Adds group `from`'s figures to `into` (counters summed, histograms merged, first/last seen widened). */
 export function mergeGroup(into: Group, from: Group): void {
+  unpack(into);
+  unpack(from);
   for (const f of COUNTERS) into[f] += from[f];
   for (const h of HISTOGRAMS) for (const [k, c] of from[h]) addHist(into[h], k, c);
   if (from.first_seen !== '' && (into.first_seen === '' || from.first_seen < into.first_seen))
@@ -182,6 +201,35 @@ export function addHist(h: Hist, key: number, count: number): void {
 }
 
 function addRow(g: Group, r: MergedRow): void {
+  unpack(g);
+  addFigures(g, r);
+  addHistRun(g, r.hist_keys, r.hist_counts);
+}
+
+/**
+ * {@link addRow} for a role whose groups keep one merged row's histograms as they arrived
+ * ({@link Group.packedHist}): the first row of a group is kept so, any later one unpacks it first.
+ */
+function addPackedRow(g: Group, r: MergedRow): void {
+  const fresh =
+    g.packedHist === undefined &&
+    g.first_seen === '' &&
+    g.latency_h.size + g.ttft_h.size + g.tokens_h.size + g.cost_h.size === 0;
+  if (!fresh) return addRow(g, r);
+  addFigures(g, r);
+  g.packedHist = { keys: r.hist_keys, counts: r.hist_counts };
+}
+
+/** Moves a group's {@link Group.packedHist} into its histogram Maps (nothing when it has none). */
+function unpack(g: Group): void {
+  const p = g.packedHist;
+  if (p === undefined) return;
+  g.packedHist = undefined;
+  addHistRun(g, p.keys, p.counts);
+}
+
+/** A merged row's counters, sums, first/last seen and version name, added to a group. */
+function addFigures(g: Group, r: MergedRow): void {
   // No closures here or in addEdge: they run once per row.
   for (const k in r.counts) {
     const name = COUNTS[Number(k)];
@@ -191,9 +239,15 @@ function addRow(g: Group, r: MergedRow): void {
     const name = SUMS[Number(k)];
     if (name !== undefined) g[name] += n(r.sums[k]);
   }
+  if (r.first_seen !== '' && (g.first_seen === '' || r.first_seen < g.first_seen))
+    g.first_seen = r.first_seen;
+  if (r.last_seen !== '' && r.last_seen > g.last_seen) g.last_seen = r.last_seen;
+  if (r.version_name > g.version_name) g.version_name = r.version_name;
+}
+
+/** Tagged histogram keys and their counts (one merged row's), added to a group's histogram Maps. */
+function addHistRun(g: Group, keys: readonly number[], counts: readonly number[]): void {
   // Keys arrive sorted, so one histogram's keys are a run: untag (histUntag) once per run.
-  const keys = r.hist_keys;
-  const counts = r.hist_counts;
   let lo = 0;
   let hi = -Infinity;
   let h: Hist | undefined;
@@ -208,10 +262,6 @@ function addRow(g: Group, r: MergedRow): void {
     }
     if (h !== undefined) addHist(h, tagged - lo - 32768, counts[i] as number);
   }
-  if (r.first_seen !== '' && (g.first_seen === '' || r.first_seen < g.first_seen))
-    g.first_seen = r.first_seen;
-  if (r.last_seen !== '' && r.last_seen > g.last_seen) g.last_seen = r.last_seen;
-  if (r.version_name > g.version_name) g.version_name = r.version_name;
 }
 
 /**
@@ -233,6 +283,7 @@ type EdgeValue = string | number | null;
  * figures of statsLayout.ts (checked against the SQL fold by the ground-truth tests).
  */
 function addEdge(g: Group, ts: string, e: readonly EdgeValue[], only?: ReadonlySet<HistogramName>): void {
+  unpack(g);
   const [
     isError,
     latency,
@@ -302,6 +353,12 @@ export interface MergeRole {
   bucket?: BucketKey;
   /** Histograms read (default: all); the groups' other histograms stay empty. */
   histograms?: readonly HistogramName[];
+  /**
+   * A group that is one merged row (no raw edge folded in JS) keeps that row's histograms as they
+   * arrived ({@link Group.packedHist}) instead of building Maps: for a reader that takes nothing
+   * but percentiles of each group ({@link groupHistLevels}), as a time series does per point.
+   */
+  packedHistograms?: boolean;
 }
 
 /** The SQL default of a key column a role does not group by (every key but the version is a string). */
@@ -361,6 +418,7 @@ export async function mergedGroups(
       sqlSegments: rawInJs ? role.segments.filter((s) => s.source !== 'raw') : role.segments,
       groupKeys,
       only: role.histograms === undefined ? undefined : new Set(role.histograms),
+      packed: role.packedHistograms === true,
       groups: new Map<string, Group>(),
     };
   });
@@ -424,6 +482,7 @@ LIMIT {rawLimit:UInt64}`);
   for (const r of rows) {
     const plan = plans[r.role];
     if (plan === undefined) edgeRows.push(r);
+    else if (plan.packed && plan.raw.length === 0) addPackedRow(group(plan, r), r);
     else addRow(group(plan, r), r);
   }
   const inJs = plans.filter((p) => p.raw.length > 0);
@@ -462,6 +521,35 @@ export function histLevels(h: Hist | HistObject, levels: readonly number[]): Arr
     keys.map(Number),
     keys.map((k) => h[k] ?? 0),
     levels,
+  );
+}
+
+/**
+ * {@link histLevels} of histogram `name` of a group, whether it holds it in a Map or packed as its
+ * one merged row arrived ({@link Group.packedHist}: read in place, in key order).
+ */
+export function groupHistLevels(
+  g: Group,
+  name: HistogramName,
+  levels: readonly number[],
+): Array<number | null> {
+  const p = g.packedHist;
+  if (p === undefined) return histLevels(g[name], levels);
+  // Histogram m's tagged keys are the run [m·TAG − 32768, (m + 1)·TAG − 32768) (histogram.ts).
+  const m = HISTOGRAMS.indexOf(name);
+  const lo = m * HIST_TAG - 32768;
+  let start = 0;
+  while (start < p.keys.length && (p.keys[start] as number) < lo) start++;
+  let end = start;
+  while (end < p.keys.length && (p.keys[end] as number) < lo + HIST_TAG) end++;
+  const offset = m * HIST_TAG;
+  return (
+    orderedRunQuantiles(p.keys, p.counts, start, end, offset, levels) ??
+    histQuantiles(
+      p.keys.slice(start, end).map((k) => k - offset),
+      p.counts.slice(start, end),
+      levels,
+    )
   );
 }
 

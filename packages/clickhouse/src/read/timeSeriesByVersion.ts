@@ -1,5 +1,5 @@
 import type { ClickHouseClient } from '@clickhouse/client';
-import { histLevels, mergedGroups } from './mergedRows.js';
+import { groupHistLevels, mergedGroups } from './mergedRows.js';
 import type { Group, MergeRole } from './mergedRows.js';
 import { DAY, HOUR, planSegments } from './planSegments.js';
 import type { Segment } from './planSegments.js';
@@ -96,6 +96,8 @@ export function seriesRole(q: TimeSeriesQuery): MergeRole {
       param: { interval: q.intervalSeconds },
     },
     histograms: ['latency_h', 'ttft_h'],
+    // Each point is one merged row: its percentiles are read from the row as it arrived.
+    packedHistograms: true,
   };
 }
 
@@ -111,7 +113,7 @@ export function toTimeSeriesPoints(groups: readonly Group[]): TimeSeriesPoint[] 
         : 1,
   );
   return rows.map((r) => {
-    const [p50, p95, p99] = histLevels(r.latency_h, SERIES_LEVELS);
+    const [p50, p95, p99] = groupHistLevels(r, 'latency_h', SERIES_LEVELS);
     return {
       bucket: isoTime(String(r.bucket)),
       version: n(r.prompt_version as number),
@@ -121,7 +123,7 @@ export function toTimeSeriesPoints(groups: readonly Group[]): TimeSeriesPoint[] 
       latencyP50Ms: n(p50),
       latencyP95Ms: n(p95),
       latencyP99Ms: n(p99),
-      ttftP50Ms: n(r.ttft_count) === 0 ? null : n(histLevels(r.ttft_h, [0.5])[0]),
+      ttftP50Ms: n(r.ttft_count) === 0 ? null : n(groupHistLevels(r, 'ttft_h', [0.5])[0]),
       totalTokens: n(r.input_tokens) + n(r.output_tokens),
       costUsd: r.cost_usd,
     };

@@ -170,45 +170,58 @@ export function histQuantiles(
 }
 
 /**
- * {@link histQuantiles} of a histogram held as a Map (bucket key → count) whose entries are already
- * in value order (as a group built from one merged row is: the engine returns a `sumMap`'s keys
- * ascending, and for values ≥ 0 key order is value order): two passes over the entries (check and
- * total, then the walk), no copy and no sort. `undefined` when an entry is out of order or not an Int16 key, or the levels do not ascend;
- * the caller then sorts ({@link histQuantiles}).
+ * {@link histQuantiles} of a histogram held in `keys[start..end)` and `counts[start..end)`, bucket
+ * key `keys[i] − offset`, whose keys are already in value order (as one merged row's are: the engine
+ * returns a `sumMap`'s keys ascending, and for values ≥ 0 key order is value order): two passes over
+ * the run (check and total, then the walk), no copy and no sort. `undefined` when a key is out of
+ * order or not an Int16 key, or the levels do not ascend; the caller then sorts ({@link histQuantiles}).
  */
-export function orderedHistQuantiles(
-  h: ReadonlyMap<number, number>,
+export function orderedRunQuantiles(
+  keys: readonly number[],
+  counts: ReadonlyArray<number | string>,
+  start: number,
+  end: number,
+  offset: number,
   levels: readonly number[],
 ): Array<number | null> | undefined {
   let total = 0;
   let last = -1;
-  for (const [k, c] of h) {
+  for (let i = start; i < end; i++) {
+    const k = (keys[i] as number) - offset;
     if (!Number.isInteger(k) || k < -32768 || k > 32767) return undefined;
     const r = valueRank(k);
     if (r < last) return undefined;
     last = r;
-    total += c;
+    total += Number(counts[i]);
   }
   for (let i = 1; i < levels.length; i++)
     if ((levels[i] as number) < (levels[i - 1] as number)) return undefined;
-  const out: Array<number | null> = [];
   if (total === 0) return levels.map(() => null);
+  const out: Array<number | null> = [];
   let j = 0;
   let rank = Math.floor((levels[0] as number) * (total - 1));
   let cum = 0;
   let lastKey = 0;
-  for (const [k, c] of h) {
-    cum += c;
+  for (let i = start; i < end && j < levels.length; i++) {
+    const k = (keys[i] as number) - offset;
+    cum += Number(counts[i]);
     lastKey = k;
     while (j < levels.length && cum > rank) {
       out.push(histRepresentative(k));
       j++;
       if (j < levels.length) rank = Math.floor((levels[j] as number) * (total - 1));
     }
-    if (j === levels.length) break;
   }
   while (out.length < levels.length) out.push(histRepresentative(lastKey));
   return out;
+}
+
+/** {@link orderedRunQuantiles} of a histogram held as a Map (bucket key → count), entries in order. */
+export function orderedHistQuantiles(
+  h: ReadonlyMap<number, number>,
+  levels: readonly number[],
+): Array<number | null> | undefined {
+  return orderedRunQuantiles([...h.keys()], [...h.values()], 0, h.size, 0, levels);
 }
 
 /** {@link histQuantiles} by sorting (representative value, count) pairs: any key. */
