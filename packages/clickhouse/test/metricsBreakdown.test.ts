@@ -163,6 +163,32 @@ describe('metricsBreakdown', () => {
     expectBreakdown(r, (c) => c.tenant, 10);
   });
 
+  it('a named version keeps its name in the values and in the pooled rest', async () => {
+    const named = 'extract-named';
+    const rows = ['a', 'b', 'c', 'c'].map((tenant, i) =>
+      traceRow({
+        Timestamp: new Date(START + 2 * 3_600_000 + i * 1000).toISOString(),
+        TraceId: hexId(90_000 + i, 32),
+        SpanId: hexId(90_000 + i, 16),
+        SpanAttributes: {
+          [GEN_AI.OPERATION_NAME]: 'chat',
+          [GEN_AI.PROMPT_NAME]: named,
+          [GEN_AI.PROMPT_VERSION]: '2.1.0',
+        },
+        ResourceAttributes: { [RESOURCE.PROJECT_ID]: PROJECT, 'app.tenant': tenant },
+      }),
+    );
+    await insertTraces(client, rows, { database: DB, dedupToken: 'named' });
+    for (const by of ['app.tenant', 'model']) {
+      const r = await metricsBreakdown(client, { ...base, promptName: named, by, top: 1 });
+      const all = [...r.values.flatMap((v) => v.versions), ...(r.other?.versions ?? [])];
+      expect(all.length, by).toBeGreaterThan(0);
+      expect(all.map((v) => v.versionName)).toEqual(all.map(() => '2.1.0'));
+    }
+    const r = await metricsBreakdown(client, { ...base, promptName: named, by: 'app.tenant', top: 1 });
+    expect(r.other?.versions.map((v) => [v.versionName, v.requests])).toEqual([['2.1.0', 2]]);
+  });
+
   it('bounds: top 1…100, attribute windows at most 7 days', async () => {
     await expect(metricsBreakdown(client, { ...base, by: 'model', top: 0 })).rejects.toThrow(
       'breakdown: top must be an integer from 1 to 100 (got 0)',

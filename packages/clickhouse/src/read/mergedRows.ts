@@ -158,7 +158,10 @@ function newGroup(keys: readonly string[], r: Record<string, unknown>): Group {
   return g as Group;
 }
 
-/** Adds group `from`'s figures to `into` (counters summed, histograms merged, first/last seen widened). */
+/**
+ * Adds group `from`'s figures to `into` (counters summed, histograms merged, first/last seen
+ * widened, the version's name kept when either has it).
+ */
 export function mergeGroup(into: Group, from: Group): void {
   unpack(into);
   unpack(from);
@@ -167,6 +170,7 @@ export function mergeGroup(into: Group, from: Group): void {
   if (from.first_seen !== '' && (into.first_seen === '' || from.first_seen < into.first_seen))
     into.first_seen = from.first_seen;
   if (from.last_seen > into.last_seen) into.last_seen = from.last_seen;
+  if (from.version_name > into.version_name) into.version_name = from.version_name;
 }
 
 /** An empty group with the given key values. */

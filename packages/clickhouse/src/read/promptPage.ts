@@ -3,7 +3,7 @@ import { labelHistory } from './labelHistory.js';
 import type { LabelHistoryEntry } from './labelHistory.js';
 import { toVersionMetrics } from './metricsByVersion.js';
 import type { VersionMetrics } from './metricsByVersion.js';
-import { addHist, COUNTERS, HISTOGRAMS, mergedGroups } from './mergedRows.js';
+import { emptyGroup, mergedGroups, mergeGroup } from './mergedRows.js';
 import type { Group } from './mergedRows.js';
 import { planSegments } from './planSegments.js';
 import { checkWindow, queryDatabase } from './PromptQuery.js';
@@ -54,18 +54,8 @@ export interface PromptPage {
 function mergeGroups(groups: readonly Group[]): Group {
   const [first, ...rest] = groups as [Group, ...Group[]];
   if (rest.length === 0) return first;
-  const into: Record<string, unknown> = { first_seen: '', last_seen: '', version_name: '' };
-  for (const f of COUNTERS) into[f] = 0;
-  for (const h of HISTOGRAMS) into[h] = new Map<number, number>();
-  const g = into as Group;
-  for (const from of groups) {
-    for (const f of COUNTERS) g[f] += from[f];
-    for (const h of HISTOGRAMS) for (const [k, c] of from[h]) addHist(g[h], k, c);
-    if (from.first_seen !== '' && (g.first_seen === '' || from.first_seen < g.first_seen))
-      g.first_seen = from.first_seen;
-    if (from.last_seen > g.last_seen) g.last_seen = from.last_seen;
-    if (from.version_name > g.version_name) g.version_name = from.version_name;
-  }
+  const g = emptyGroup({});
+  for (const from of groups) mergeGroup(g, from);
   return g;
 }
 
