@@ -94,8 +94,8 @@ export interface CollectorProcess {
 /**
  * Bytes a collector at `url` accepted and has not yet written to ClickHouse
  * (`promptline_collector_queue_bytes` on `/metrics`, which needs no key); undefined when it does not
- * answer. 0 after a request was accepted means its insert has finished: every table the insert
- * fills (raw spans, generations, aggregates) holds it. A read can see an insert that is still under
+ * answer. 0 after a request was accepted means its insert has finished (or its segment was
+ * dead-lettered): every table the insert fills (raw spans, generations, aggregates) holds it. A read can see an insert that is still under
  * way in some tables and not yet in others, so a test that checks one figure to know that data
  * arrived must also wait for this before it reads another.
  */
