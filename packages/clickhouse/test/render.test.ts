@@ -308,7 +308,12 @@ describe('histogram quantiles (math)', () => {
           packed.packedHist = { keys: tagged.map((t) => t[0]), counts: tagged.map((t) => t[1]) };
           const maps = emptyGroup({});
           mergeGroup(maps, packed);
-          expect(packed.packedHist).toBeUndefined();
+          // The group merged from is read, not changed (it may be a kept answer's).
+          expect(packed.packedHist).toEqual({
+            keys: tagged.map((t) => t[0]),
+            counts: tagged.map((t) => t[1]),
+          });
+          for (const name of HISTOGRAMS) expect(packed[name].size).toBe(0);
           HISTOGRAMS.forEach((name, m) => {
             const mine = tagged.filter(([t]) => Math.floor((t + 32768) / HIST_TAG) === m);
             const ks = mine.map(([t]) => t - m * HIST_TAG);

@@ -164,9 +164,10 @@ function newGroup(keys: readonly string[], r: Record<string, unknown>): Group {
  */
 export function mergeGroup(into: Group, from: Group): void {
   unpack(into);
-  unpack(from);
   for (const f of COUNTERS) into[f] += from[f];
   for (const h of HISTOGRAMS) for (const [k, c] of from[h]) addHist(into[h], k, c);
+  // `from` is only read: its packed histograms go straight into `into`.
+  if (from.packedHist !== undefined) addHistRun(into, from.packedHist.keys, from.packedHist.counts);
   if (from.first_seen !== '' && (into.first_seen === '' || from.first_seen < into.first_seen))
     into.first_seen = from.first_seen;
   if (from.last_seen > into.last_seen) into.last_seen = from.last_seen;
