@@ -12,17 +12,30 @@
  * at least 2, beside the one that writes); every call counts, whether the read cache answered it
  * or not.
  *
+ * `cpu_s` is the process's CPU time while the viewers run (engine, collector, writer and the viewers'
+ * own HTTP clients: one process), a figure of total work less swayed by queueing than the latencies.
+ *
  * The calls of a page's first load in the run (no viewer opened that page before, so the engine
  * answers it unless a load of it is still in flight) are also reported apart from those of later
  * loads (`p95_first_load_ms`, `p95_later_load_ms`).
  *
  * Viewers load pages back to back by default (a stress figure: each viewer asks far more often than
  * a person does); BENCH_THINK_MS (default 0) makes each viewer pause a random 0.5–1.5× that long
- * between page loads, as a person reading a page before opening the next.
+ * between page loads, as a person reading a page before opening the next. BENCH_STAY (default 1)
+ * keeps each viewer on its page for that many loads before it opens another: a person watching one
+ * prompt with the console's Refresh button or auto-refresh. BENCH_FLUSH_MS sets the collector's
+ * `wal.flush_interval_ms` (default: the collector's): how often a trickle of spans is inserted
+ * (`flush_ms`, and `inserts` made during the run, are in the JSON line).
+ *
+ * The collector runs on the data set's clock (its `now` start option: the bench's "now", advancing
+ * with real time), as if the data had been loaded just before: its read cache takes the viewed
+ * windows for ones still filling, as it would for a team looking at live data (on the embedded
+ * engine they are kept as long as older ones, until a write: decision 0058).
  *
  * Cache misses come from two sides: viewers open different pages (40 prompt × range pairs), and new
  * data arrives: a writer posts one OTLP batch of BENCH_WRITE_SPANS generation spans (default 64,
- * encoded by the official protobuf exporter, timed now, after the data set's month) every
+ * encoded by the official protobuf exporter, started in the minute before the bench's "now", so
+ * in the viewed windows' current hour) every
  * BENCH_WRITE_MS (default 1000; 0 = no writer). BENCH_WRITE_PROJECT says where: `viewed` (the
  * default) to the viewed project's viewed prompts `prompt-00` … `prompt-19` (under a label of its
  * own, `bench-live`), `project` to the viewed project's other prompts `live-0` … `live-19`, `other`
@@ -39,7 +52,7 @@
  *
  * Last stdout line: {"bench":"console","rows":…,"viewers":8,"page_loads":…,"calls":…,"p50_ms":…,
  * "p95_ms":…,"max_ms":…,"p50_page_ms":…,"p95_page_ms":…,"p95_<call>_ms":…,"first_load_calls":…,
- * "p50_first_load_ms":…,"p95_first_load_ms":…,"p95_later_load_ms":…,"think_ms":…,"engine_readers":…,"write_ms":…,"write_project":…,"writes":…,
+ * "p50_first_load_ms":…,"p95_first_load_ms":…,"p95_later_load_ms":…,"cpu_s":…,"think_ms":…,"stay":…,"flush_ms":…,"inserts":…,"engine_readers":…,"write_ms":…,"write_project":…,"writes":…,
  * "cache_hits":…,"cache_shared":…,"cache_misses":…,"miss_share":…}
  */
 import { spawnSync } from 'node:child_process';
@@ -74,6 +87,8 @@ const WRITE_SPANS = Number(process.env.BENCH_WRITE_SPANS ?? 64);
 const WRITE_PROJECT = process.env.BENCH_WRITE_PROJECT ?? 'viewed';
 const WRITE_PROJECTS = ['viewed', 'project', 'other'];
 const THINK_MS = Number(process.env.BENCH_THINK_MS ?? 0);
+const STAY = Number(process.env.BENCH_STAY ?? 1);
+const FLUSH_MS = process.env.BENCH_FLUSH_MS === undefined ? undefined : Number(process.env.BENCH_FLUSH_MS);
 if (!WRITE_PROJECTS.includes(WRITE_PROJECT))
   throw new Error(`BENCH_WRITE_PROJECT must be one of ${WRITE_PROJECTS.join(', ')} (got ${WRITE_PROJECT})`);
 for (const [name, v] of Object.entries({
@@ -81,6 +96,7 @@ for (const [name, v] of Object.entries({
   BENCH_VIEWERS: VIEWERS,
   BENCH_ROUNDS: ROUNDS,
   BENCH_WRITE_SPANS: WRITE_SPANS,
+  BENCH_STAY: STAY,
 }))
   if (!Number.isInteger(v) || v < 1) throw new Error(`${name} must be a positive integer`);
 if (!Number.isInteger(WRITE_MS) || WRITE_MS < 0) throw new Error('BENCH_WRITE_MS must be an integer ≥ 0');
@@ -161,7 +177,13 @@ try {
           ],
         },
       },
-      exporters: { clickhouse: { data_dir: dir, database: DB, wal: { dir: walDir } } },
+      exporters: {
+        clickhouse: {
+          data_dir: dir,
+          database: DB,
+          wal: { dir: walDir, ...(FLUSH_MS === undefined ? {} : { flush_interval_ms: FLUSH_MS }) },
+        },
+      },
       service: {
         telemetry: { logs: { level: 'warn' } },
         pipelines: {
@@ -171,11 +193,13 @@ try {
     },
     {},
   );
-  const collector = await startCollector(config, { client });
+  // "Now" is 17 minutes before the data's end; each range ends where the console ends it. The
+  // collector's clock starts there.
+  const now = T0 + 30 * DAY - 17 * 60_000;
+  const wallStart = Date.now();
+  const collector = await startCollector(config, { client, now: () => now + (Date.now() - wallStart) });
   stop = () => collector.stop();
 
-  // "Now" is 17 minutes before the data's end; each range ends where the console ends it.
-  const now = T0 + 30 * DAY - 17 * 60_000;
   const ranges = [DAY, 7 * DAY];
   // The calls the prompt page makes (packages/console/src/pages/PromptPage.tsx): its view in one
   // answer, and the filters' values.
@@ -219,8 +243,8 @@ try {
     WRITE_MS === 0
       ? []
       : WRITE_PROJECT === 'viewed'
-        ? await captureBatches(8, WRITE_SPANS, VIEWED, LIVE_LABEL)
-        : await captureBatches(8, WRITE_SPANS, LIVE_PREFIX);
+        ? await captureBatches(8, WRITE_SPANS, VIEWED, LIVE_LABEL, now)
+        : await captureBatches(8, WRITE_SPANS, LIVE_PREFIX, undefined, now);
   let writes = 0;
   let writing = true;
   const writer = async (): Promise<void> => {
@@ -240,7 +264,9 @@ try {
   // One page load of each range first (the engine's first queries load marks and caches).
   for (const r of ranges) await loadPage('prompt-00', r, false);
   const cacheBefore = collector.readCacheStats();
+  const insertsBefore = collector.metrics.inserts;
   const started = performance.now();
+  const cpuBefore = process.cpuUsage();
   const writing$ = WRITE_MS > 0 ? writer() : Promise.resolve();
   await Promise.all(
     Array.from({ length: VIEWERS }, async (_, viewer) => {
@@ -248,14 +274,21 @@ try {
       // Human-paced viewers arrive as people do, not all in the same millisecond: each opens its
       // first page after a random pause of up to one think time.
       if (THINK_MS > 0) await new Promise((r) => setTimeout(r, THINK_MS * random()));
+      let prompt = '';
+      let range = 0;
       for (let round = 0; round < ROUNDS; round++) {
-        const prompt = `prompt-${String(Math.floor(random() * 20)).padStart(2, '0')}`;
-        await loadPage(prompt, ranges[Math.floor(random() * ranges.length)]!, true);
+        if (round % STAY === 0) {
+          prompt = `prompt-${String(Math.floor(random() * 20)).padStart(2, '0')}`;
+          range = ranges[Math.floor(random() * ranges.length)]!;
+        }
+        await loadPage(prompt, range, true);
         if (THINK_MS > 0) await new Promise((r) => setTimeout(r, THINK_MS * (0.5 + random())));
       }
     }),
   );
   const wallS = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
+  const cpuS = (cpu.user + cpu.system) / 1e6;
   writing = false;
   await writing$;
   const cacheAfter = collector.readCacheStats();
@@ -300,7 +333,11 @@ try {
     p50_first_load_ms: round1(median(firstLoads)),
     p95_first_load_ms: round1(pct(firstLoads, 0.95)),
     p95_later_load_ms: round1(pct(laterLoads, 0.95)),
+    cpu_s: Math.round(cpuS * 10) / 10,
     think_ms: THINK_MS,
+    stay: STAY,
+    flush_ms: config.exporter.wal.flushIntervalMs,
+    inserts: collector.metrics.inserts - insertsBefore,
     engine_readers: ENGINE_READERS,
     write_ms: WRITE_MS,
     write_project: WRITE_PROJECT,

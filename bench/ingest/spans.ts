@@ -17,13 +17,14 @@ const LABELS = ['production', 'staging', 'variant-a', 'variant-b'];
 /**
  * `count` exporter requests of `spansPerBatch` generation spans each, over 20 prompts named
  * `${prompts}0` … `${prompts}19` (or over the names `prompts` lists), under four labels (or only
- * `label`).
+ * `label`), started in the minute before `at` (default: now).
  */
 export async function captureBatches(
   count: number,
   spansPerBatch: number,
   prompts: string | readonly string[] = 'prompt-',
   label?: string,
+  at?: number,
 ): Promise<Buffer[]> {
   const PROMPTS =
     typeof prompts === 'string' ? Array.from({ length: 20 }, (_, i) => `${prompts}${i}`) : prompts;
@@ -53,7 +54,7 @@ export async function captureBatches(
     });
     const tracer = provider.getTracer('@promptline/sdk', '0.1.0');
     const spans: Span[] = [];
-    const now = Date.now();
+    const now = at ?? Date.now();
     for (let i = 0; i < spansPerBatch; i++) {
       seq++;
       const p = seq % PROMPTS.length;

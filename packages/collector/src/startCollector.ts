@@ -44,6 +44,11 @@ export interface StartOptions {
   logSink?: LogSink;
   /** Serve the console from this directory (a `dist/` with `index.html`) instead of `@promptline/console`'s. */
   consoleDir?: string;
+  /**
+   * The read cache's clock, which tells the windows still filling from older ones. Default
+   * `Date.now`; a benchmark replaying a data set's time sets it.
+   */
+  now?: () => number;
 }
 
 /** A running collector. */
@@ -116,8 +121,12 @@ export async function startCollector(
     );
     // Routes: OTLP, health and metrics, the console, the read side, the registry, the caller's.
     const consoleWiring = startConsole(config.console, options.consoleDir, log);
-    const readApi = await readApiRoutes(config, consoleWiring !== undefined, log, (p, prompt) =>
-      writes.valueFor(p, prompt),
+    const readApi = await readApiRoutes(
+      config,
+      consoleWiring !== undefined,
+      log,
+      (p, prompt) => writes.valueFor(p, prompt),
+      options.now,
     );
     const lifecycle = { stopping: false };
     const router = new Router();

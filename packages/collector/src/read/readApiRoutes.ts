@@ -43,6 +43,9 @@ export function answerPrompt(url: URL): string | undefined {
   return prompt === null || prompt === '' ? undefined : prompt;
 }
 
+/** How long the read cache keeps an answer about a window that has ended (its default). */
+const SETTLED_TTL_MS = 300_000;
+
 /** The read side's routes: `typed` for the typed API (cached), `sql` for the SQL endpoint. */
 export interface ReadApiRoutes {
   typed: RouteModule[];
@@ -57,13 +60,14 @@ export interface ReadApiRoutes {
  * ({@link ReaderConfigError}); an unreachable server is only a warning (ClickHouse may start after
  * the collector), and the endpoint checks again on use. `writes` is a project's (or one of its
  * prompts') data version (a `WriteCounter`'s value): a cached answer is reused only while it is
- * unchanged.
+ * unchanged. `now` is the cache's clock (default `Date.now`).
  */
 export async function readApiRoutes(
   config: CollectorConfig,
   consoleOn: boolean,
   log: Logger,
   writes?: (project: string, prompt?: string) => number,
+  now?: () => number,
 ): Promise<ReadApiRoutes> {
   const sql = sqlEndpointOptions(config);
   if (config.readApi.enabled && sql.mode === 'server') {
@@ -76,7 +80,15 @@ export async function readApiRoutes(
       );
     }
   }
-  const readCache = new ReadCache(writes === undefined ? {} : { writes, promptOf: answerPrompt });
+  // The embedded engine's only writer is this collector, whose every write the counter sees: an
+  // answer about a window still filling is kept as long as one about an older window (until a
+  // write changes its data, or the longer lifetime ends). Decision 0058.
+  const embedded = config.exporter.endpoint === '';
+  const readCache = new ReadCache({
+    ...(writes === undefined ? {} : { writes, promptOf: answerPrompt }),
+    ...(writes !== undefined && embedded ? { freshTtlMs: SETTLED_TTL_MS, settledTtlMs: SETTLED_TTL_MS } : {}),
+    ...(now === undefined ? {} : { now }),
+  });
   const cached: RouteModule = (router, deps) => {
     const cachedRouter = router.wrapped((h) => readCache.wrap(h, (req) => deps.requireScope(req, 'read')));
     for (const mount of [metricsRoutes, viewRoutes]) mount(cachedRouter, deps);
