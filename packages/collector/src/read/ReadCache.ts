@@ -19,12 +19,20 @@ import type { RouteHandler } from '../server/Router.js';
 
 /** Bounds and lifetimes of {@link ReadCache}. */
 export interface ReadCacheOptions {
-  /** Lifetime of an answer whose window ends within `freshWindowMs` of now. Default 10 s. */
+  /**
+   * Lifetime of an answer whose window ends within `freshWindowMs` of now. Default 10 s, or
+   * `settledTtlMs` when {@link ReadCacheOptions.allWritesSeen}.
+   */
   freshTtlMs?: number;
   /** Lifetime of an answer about an older window. Default 5 min. */
   settledTtlMs?: number;
   /** A window ending later than now minus this is still filling. Default 2 h. */
   freshWindowMs?: number;
+  /**
+   * `writes` sees every write of the data (the embedded engine, whose only writer is the collector):
+   * a window still filling changes only with a write, so its answers live as long as older ones.
+   */
+  allWritesSeen?: boolean;
   /** Answers kept at most. Default 1000. */
   maxEntries?: number;
   /** Bytes of answers kept at most. Default 64 MiB. */
@@ -79,8 +87,8 @@ export class ReadCache {
   readonly stats: Omit<ReadCacheStats, 'entries' | 'bytes'> = { hits: 0, misses: 0, shared: 0 };
 
   constructor(opts: ReadCacheOptions = {}) {
-    this.freshTtlMs = opts.freshTtlMs ?? 10_000;
     this.settledTtlMs = opts.settledTtlMs ?? 300_000;
+    this.freshTtlMs = opts.freshTtlMs ?? (opts.allWritesSeen === true ? this.settledTtlMs : 10_000);
     this.freshWindowMs = opts.freshWindowMs ?? 2 * 3_600_000;
     this.maxEntries = opts.maxEntries ?? 1000;
     this.maxBytes = opts.maxBytes ?? 64 * 1024 * 1024;

@@ -43,9 +43,6 @@ export function answerPrompt(url: URL): string | undefined {
   return prompt === null || prompt === '' ? undefined : prompt;
 }
 
-/** How long the read cache keeps an answer about a window that has ended (its default). */
-const SETTLED_TTL_MS = 300_000;
-
 /** The read side's routes: `typed` for the typed API (cached), `sql` for the SQL endpoint. */
 export interface ReadApiRoutes {
   typed: RouteModule[];
@@ -83,10 +80,10 @@ export async function readApiRoutes(
   // The embedded engine's only writer is this collector, whose every write the counter sees: an
   // answer about a window still filling is kept as long as one about an older window (until a
   // write changes its data, or the longer lifetime ends). Decision 0058.
-  const embedded = config.exporter.endpoint === '';
   const readCache = new ReadCache({
-    ...(writes === undefined ? {} : { writes, promptOf: answerPrompt }),
-    ...(writes !== undefined && embedded ? { freshTtlMs: SETTLED_TTL_MS, settledTtlMs: SETTLED_TTL_MS } : {}),
+    ...(writes === undefined
+      ? {}
+      : { writes, promptOf: answerPrompt, allWritesSeen: config.exporter.endpoint === '' }),
     ...(now === undefined ? {} : { now }),
   });
   const cached: RouteModule = (router, deps) => {
