@@ -19,6 +19,7 @@
  *   BENCH_ATTRIBUTE_INDEXES=0 pnpm bench:ingest   # both sides without the otel_traces attribute bloom filters
  *   BENCH_LAG_WAIT_MS=0 pnpm bench:ingest          # 429 at once beyond max_lag_bytes instead of holding requests
  *   BENCH_SEGMENT_MB=16 pnpm bench:ingest          # WAL segment (= insert batch) size, default the collector's
+ *   BENCH_FLUSH_MS=500 pnpm bench:ingest           # WAL flush interval (a segment this old is inserted), default the collector's
  *   BENCH_RELEASE_MEMORY=after_each_batch pnpm bench:ingest   # exporters.clickhouse.release_memory
  *   BENCH_RATE=15000 pnpm bench:ingest              # offer this many spans/s instead of all the collector takes
  *   JE_MALLOC_CONF= pnpm bench:ingest               # the engine's allocator with jemalloc's defaults (one arena per CPU)
@@ -152,6 +153,9 @@ try {
           dir: join(tmp, 'wal'),
           fsync: process.env.BENCH_FSYNC ?? 'always',
           segment_max_bytes: SEGMENT_BYTES,
+          ...(process.env.BENCH_FLUSH_MS === undefined
+            ? {}
+            : { flush_interval_ms: Number(process.env.BENCH_FLUSH_MS) }),
           ...(process.env.BENCH_LAG_WAIT_MS === undefined
             ? {}
             : { max_lag_wait_ms: Number(process.env.BENCH_LAG_WAIT_MS) }),
