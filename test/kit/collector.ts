@@ -35,6 +35,28 @@ export function authKeys(keys: readonly TestKey[]): Record<string, unknown>[] {
 }
 
 /**
+ * {@link testConfig} with two keys of `project`: `ingest` sends, `read` reads (the console's and the
+ * read API's side). `overrides` as in testConfig.
+ */
+export function ingestReadConfig(
+  dir: string,
+  keys: { ingest: string; read: string; project: string },
+  overrides: Record<string, unknown> = {},
+): CollectorConfig {
+  const auth = {
+    processors: {
+      promptline_auth: {
+        keys: authKeys([
+          { key: keys.ingest, project: keys.project, scopes: ['ingest'] },
+          { key: keys.read, project: keys.project, scopes: ['read'] },
+        ]),
+      },
+    },
+  };
+  return testConfig(dir, deepMerge(auth, overrides));
+}
+
+/**
  * A collector config on 127.0.0.1 with an ephemeral port, data and WAL under `dir`, every
  * processor in both pipelines, fast WAL flushes and retries, silent logs. `overrides` are merged
  * in (objects deeply, everything else replaced).

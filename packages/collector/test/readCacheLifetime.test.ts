@@ -5,7 +5,7 @@ import type { RunningCollector } from '../src/startCollector.js';
 import { startCollector } from '../src/startCollector.js';
 import { generateApiKey } from '../src/auth/ApiKeyStore.js';
 import { loadConfig } from '../src/config/loadConfig.js';
-import { authKeys, tempDir, testConfig } from '../../../test/kit/collector.js';
+import { ingestReadConfig, tempDir } from '../../../test/kit/collector.js';
 import {
   generationSpans,
   generationSpecs,
@@ -38,17 +38,10 @@ describe('read cache lifetimes', () => {
   it('keeps an answer about a live window on the embedded engine until a write, at most 5 min', async () => {
     let now = Date.UTC(2026, 10, 10, 6, 20);
     collector = await startCollector(
-      testConfig(tmp.dir, {
-        processors: {
-          promptline_auth: {
-            keys: authKeys([
-              { key: INGEST, project: 'acme', scopes: ['ingest'] },
-              { key: READ, project: 'acme', scopes: ['read'] },
-            ]),
-          },
-        },
-      }),
-      { now: () => now },
+      ingestReadConfig(tmp.dir, { ingest: INGEST, read: READ, project: 'acme' }),
+      {
+        now: () => now,
+      },
     );
     const c = collector;
     const send = async (count: number, seed: number): Promise<void> => {

@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { RunningCollector } from '../src/startCollector.js';
 import { startCollector } from '../src/startCollector.js';
 import { generateApiKey } from '../src/auth/ApiKeyStore.js';
-import { authKeys, tempDir, testConfig } from '../../../test/kit/collector.js';
+import { ingestReadConfig, tempDir } from '../../../test/kit/collector.js';
 import {
   generationSpans,
   generationSpecs,
@@ -33,17 +33,11 @@ describe('reads while the exporter inserts (embedded engine, read connections)',
 
   it('keep no answer that saw part of an insert: once it is in, every view shows all of it', async () => {
     collector = await startCollector(
-      testConfig(tmp.dir, {
-        processors: {
-          promptline_auth: {
-            keys: authKeys([
-              { key: INGEST, project: 'acme', scopes: ['ingest'] },
-              { key: READ, project: 'acme', scopes: ['read'] },
-            ]),
-          },
-        },
-        exporters: { clickhouse: { engine_readers: 2 } },
-      }),
+      ingestReadConfig(
+        tmp.dir,
+        { ingest: INGEST, read: READ, project: 'acme' },
+        { exporters: { clickhouse: { engine_readers: 2 } } },
+      ),
     );
     const c = collector;
     const prompt = 'busy';
