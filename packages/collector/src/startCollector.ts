@@ -121,13 +121,10 @@ export async function startCollector(
     );
     // Routes: OTLP, health and metrics, the console, the read side, the registry, the caller's.
     const consoleWiring = startConsole(config.console, options.consoleDir, log);
-    const readApi = await readApiRoutes(
-      config,
-      consoleWiring !== undefined,
-      log,
-      (p, prompt) => writes.valueFor(p, prompt),
-      options.now,
-    );
+    const readApi = await readApiRoutes(config, consoleWiring !== undefined, log, {
+      writes: (p, prompt) => writes.valueFor(p, prompt),
+      ...(options.now ? { now: options.now } : {}),
+    });
     const lifecycle = { stopping: false };
     const router = new Router();
     const deps: RouteDeps = {

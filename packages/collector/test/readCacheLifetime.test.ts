@@ -100,13 +100,10 @@ describe('read cache lifetimes', () => {
         },
         {},
       );
-      const routes = await readApiRoutes(
-        config,
-        false,
-        createLogger('silent'),
-        () => 0,
-        () => at,
-      );
+      const routes = await readApiRoutes(config, false, createLogger('silent'), {
+        writes: () => 0,
+        now: () => at,
+      });
       return [routes.cache.ttlFor(live), routes.cache.ttlFor(old)];
     };
     expect(await lifetimes('')).toEqual([300_000, 300_000]);

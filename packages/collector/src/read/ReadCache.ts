@@ -8,10 +8,10 @@
  * that data since the read started makes the answer stale at once; and in any case an answer lives
  * at most a few seconds (windows that reach into the last two hours) or a few minutes (older
  * windows), which bounds what writers the counter does not see (other processes writing to a
- * ClickHouse server, TTL deletes; on the embedded engine, whose only writer is the collector, the
- * typed API keeps every answer the few minutes). Bounded by entries and bytes, oldest dropped first. Only 200 answers to requests with an explicit window (`from` and
- * `to`, as the console sends them, rounded to the minute) are kept; the key holds the project, the
- * path and the sorted query.
+ * ClickHouse server, TTL deletes; with `allWritesSeen`, the embedded engine, every answer lives the
+ * few minutes). Bounded by entries and bytes, oldest dropped first. Only 200 answers to requests
+ * with an explicit window (`from` and `to`, as the console sends them, rounded to the minute) are
+ * kept; the key holds the project, the path and the sorted query.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Principal } from '../auth/ApiKeyStore.js';

@@ -43,6 +43,17 @@ export function answerPrompt(url: URL): string | undefined {
   return prompt === null || prompt === '' ? undefined : prompt;
 }
 
+/** What the typed API's read cache follows. */
+export interface ReadApiCacheOptions {
+  /**
+   * A project's (or one of its prompts') data version (a `WriteCounter`'s value): a cached answer is
+   * reused only while it is unchanged. Default: none (lifetimes alone).
+   */
+  writes?: (project: string, prompt?: string) => number;
+  /** The cache's clock. Default `Date.now`. */
+  now?: () => number;
+}
+
 /** The read side's routes: `typed` for the typed API (cached), `sql` for the SQL endpoint. */
 export interface ReadApiRoutes {
   typed: RouteModule[];
@@ -55,17 +66,15 @@ export interface ReadApiRoutes {
  * Builds the read side's routes. With a ClickHouse server and the SQL endpoint on, checks its
  * reader user first: a reader that can write or has no limits fails the start
  * ({@link ReaderConfigError}); an unreachable server is only a warning (ClickHouse may start after
- * the collector), and the endpoint checks again on use. `writes` is a project's (or one of its
- * prompts') data version (a `WriteCounter`'s value): a cached answer is reused only while it is
- * unchanged. `now` is the cache's clock (default `Date.now`).
+ * the collector), and the endpoint checks again on use.
  */
 export async function readApiRoutes(
   config: CollectorConfig,
   consoleOn: boolean,
   log: Logger,
-  writes?: (project: string, prompt?: string) => number,
-  now?: () => number,
+  cacheOpts: ReadApiCacheOptions = {},
 ): Promise<ReadApiRoutes> {
+  const { writes, now } = cacheOpts;
   const sql = sqlEndpointOptions(config);
   if (config.readApi.enabled && sql.mode === 'server') {
     try {
