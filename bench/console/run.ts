@@ -5,9 +5,12 @@
  * process on that engine, and lets BENCH_VIEWERS (default 8) viewers each open the console's prompt
  * page BENCH_ROUNDS times (default 12): every page load issues, at once, the read-API calls the page
  * makes (the page's view, `/api/v1/prompt-page`, and the filters' values, `/api/v1/dimensions`) for
- * a random prompt of the 20 and a range of 24 h or 7 d, at a "now" 17 minutes before the data's end,
- * windowed as the page does (packages/console/src/timeRange.ts: these ranges end at the next whole
- * hour, so each window is the data set's last 24 h or 7 d). Each call is timed from request to last byte, queueing included (the
+ * a random prompt of the 20 and a range of 24 h or 7 d, at a "now" BENCH_NOW_MIN minutes before the
+ * data's end (default 857: 09:43 on its last day), windowed as the page does
+ * (packages/console/src/timeRange.ts: these ranges end at the next whole hour, here 10:00). A window
+ * ending at midnight (BENCH_NOW_MIN=17: 23:43) is read from whole days where the figures allow (a
+ * 24-h window is one daily row per version and label), which is what one hour of a day's 24 does;
+ * the default is a window as most hours see it (whole days inside, hours at both edges). Each call is timed from request to last byte, queueing included (the
  * embedded engine answers reads on `PROMPTLINE_ENGINE_READERS` connections, by default one per CPU,
  * at least 2, beside the one that writes); every call counts, whether the read cache answered it
  * or not.
@@ -49,10 +52,11 @@
  *   BENCH_DIR=.bench-data/query pnpm bench:console   # keep / reuse the loaded data dir
  *   BENCH_ROWS=200000 pnpm bench:console     # small, to try it
  *   BENCH_THINK_MS=2000 pnpm bench:console   # viewers pause ~2 s between pages
+ *   BENCH_NOW_MIN=17 pnpm bench:console      # "now" at 23:43: the windows end at midnight
  *
  * Last stdout line: {"bench":"console","rows":…,"viewers":8,"page_loads":…,"calls":…,"p50_ms":…,
  * "p95_ms":…,"max_ms":…,"p50_page_ms":…,"p95_page_ms":…,"p95_<call>_ms":…,"first_load_calls":…,
- * "p50_first_load_ms":…,"p95_first_load_ms":…,"p95_later_load_ms":…,"cpu_s":…,"think_ms":…,"stay":…,"flush_ms":…,"inserts":…,"engine_readers":…,"write_ms":…,"write_project":…,"writes":…,
+ * "p50_first_load_ms":…,"p95_first_load_ms":…,"p95_later_load_ms":…,"cpu_s":…,"think_ms":…,"now_min":…,"stay":…,"flush_ms":…,"inserts":…,"engine_readers":…,"write_ms":…,"write_project":…,"writes":…,
  * "cache_hits":…,"cache_shared":…,"cache_misses":…,"miss_share":…}
  */
 import { spawnSync } from 'node:child_process';
@@ -89,6 +93,7 @@ const WRITE_PROJECTS = ['viewed', 'project', 'other'];
 const THINK_MS = Number(process.env.BENCH_THINK_MS ?? 0);
 const STAY = Number(process.env.BENCH_STAY ?? 1);
 const FLUSH_MS = process.env.BENCH_FLUSH_MS === undefined ? undefined : Number(process.env.BENCH_FLUSH_MS);
+const NOW_MIN = Number(process.env.BENCH_NOW_MIN ?? 857);
 if (!WRITE_PROJECTS.includes(WRITE_PROJECT))
   throw new Error(`BENCH_WRITE_PROJECT must be one of ${WRITE_PROJECTS.join(', ')} (got ${WRITE_PROJECT})`);
 for (const [name, v] of Object.entries({
@@ -101,6 +106,8 @@ for (const [name, v] of Object.entries({
   if (!Number.isInteger(v) || v < 1) throw new Error(`${name} must be a positive integer`);
 if (!Number.isInteger(WRITE_MS) || WRITE_MS < 0) throw new Error('BENCH_WRITE_MS must be an integer ≥ 0');
 if (!Number.isInteger(THINK_MS) || THINK_MS < 0) throw new Error('BENCH_THINK_MS must be an integer ≥ 0');
+if (!Number.isInteger(NOW_MIN) || NOW_MIN < 1 || NOW_MIN > 24 * 60)
+  throw new Error('BENCH_NOW_MIN must be a whole number of minutes from 1 to 1440');
 const log = (msg: string): void => void process.stderr.write(`[bench:console] ${msg}\n`);
 
 /** A tiny deterministic PRNG so every run asks the same pages. */
@@ -193,9 +200,9 @@ try {
     },
     {},
   );
-  // "Now" is 17 minutes before the data's end; each range ends where the console ends it. The
-  // collector's clock starts there.
-  const now = T0 + 30 * DAY - 17 * 60_000;
+  // "Now" is BENCH_NOW_MIN minutes before the data's end; each range ends where the console ends
+  // it. The collector's clock starts there.
+  const now = T0 + 30 * DAY - NOW_MIN * 60_000;
   const wallStart = Date.now();
   const collector = await startCollector(config, { client, now: () => now + (Date.now() - wallStart) });
   stop = () => collector.stop();
@@ -335,6 +342,7 @@ try {
     p95_later_load_ms: round1(pct(laterLoads, 0.95)),
     cpu_s: Math.round(cpuS * 10) / 10,
     think_ms: THINK_MS,
+    now_min: NOW_MIN,
     stay: STAY,
     flush_ms: config.exporter.wal.flushIntervalMs,
     inserts: collector.metrics.inserts - insertsBefore,
