@@ -10,7 +10,9 @@
  * (packages/console/src/timeRange.ts: these ranges end at the next whole hour, here 10:00). A window
  * ending at midnight (BENCH_NOW_MIN=17: 23:43) is read from whole days where the figures allow (a
  * 24-h window is one daily row per version and label), which is what one hour of a day's 24 does;
- * the default is a window as most hours see it (whole days inside, hours at both edges). Each call is timed from request to last byte, queueing included (the
+ * the default is a window as most hours see it (whole days inside, hours at both edges). The data
+ * set has no scores, so a page leaves out its two score reads; BENCH_SCORES=1 adds scores to one
+ * generation in 10 and in 20 (addScores below) for the run, so each page reads them as a team's does. Each call is timed from request to last byte, queueing included (the
  * embedded engine answers reads on `PROMPTLINE_ENGINE_READERS` connections, by default one per CPU,
  * at least 2, beside the one that writes); every call counts, whether the read cache answered it
  * or not.
@@ -53,10 +55,11 @@
  *   BENCH_ROWS=200000 pnpm bench:console     # small, to try it
  *   BENCH_THINK_MS=2000 pnpm bench:console   # viewers pause ~2 s between pages
  *   BENCH_NOW_MIN=17 pnpm bench:console      # "now" at 23:43: the windows end at midnight
+ *   BENCH_SCORES=1 pnpm bench:console        # pages of prompts with scores (removed after the run)
  *
  * Last stdout line: {"bench":"console","rows":…,"viewers":8,"page_loads":…,"calls":…,"p50_ms":…,
  * "p95_ms":…,"max_ms":…,"p50_page_ms":…,"p95_page_ms":…,"p95_<call>_ms":…,"first_load_calls":…,
- * "p50_first_load_ms":…,"p95_first_load_ms":…,"p95_later_load_ms":…,"cpu_s":…,"think_ms":…,"now_min":…,"stay":…,"flush_ms":…,"inserts":…,"engine_readers":…,"write_ms":…,"write_project":…,"writes":…,
+ * "p50_first_load_ms":…,"p95_first_load_ms":…,"p95_later_load_ms":…,"cpu_s":…,"think_ms":…,"now_min":…,"scores":…,"stay":…,"flush_ms":…,"inserts":…,"engine_readers":…,"write_ms":…,"write_project":…,"writes":…,
  * "cache_hits":…,"cache_shared":…,"cache_misses":…,"miss_share":…}
  */
 import { spawnSync } from 'node:child_process';
@@ -94,6 +97,8 @@ const THINK_MS = Number(process.env.BENCH_THINK_MS ?? 0);
 const STAY = Number(process.env.BENCH_STAY ?? 1);
 const FLUSH_MS = process.env.BENCH_FLUSH_MS === undefined ? undefined : Number(process.env.BENCH_FLUSH_MS);
 const NOW_MIN = Number(process.env.BENCH_NOW_MIN ?? 857);
+const SCORES = process.env.BENCH_SCORES ?? '0';
+if (SCORES !== '0' && SCORES !== '1') throw new Error(`BENCH_SCORES must be 0 or 1 (got ${SCORES})`);
 if (!WRITE_PROJECTS.includes(WRITE_PROJECT))
   throw new Error(`BENCH_WRITE_PROJECT must be one of ${WRITE_PROJECTS.join(', ')} (got ${WRITE_PROJECT})`);
 for (const [name, v] of Object.entries({
@@ -155,6 +160,57 @@ async function removeWriterRows(client: ClickHouseClient): Promise<void> {
   for (const query of statements) await client.command({ query });
 }
 
+/** The scores BENCH_SCORES=1 adds, by name (the data set itself has none). */
+const BENCH_SCORE_NAMES = ['bench.correct', 'bench.rating'];
+
+/**
+ * Scores for the viewed project's generations, as the score view stores those that arrive after
+ * their generation (resolved to its prompt, version, label, environment and model): `bench.correct`
+ * (boolean, 0 or 1) on one generation in 10, `bench.rating` (numeric, 1–5) on one in 20, a minute
+ * after the generation. Inserted into `promptline_scores`, so its views (the hourly score figures,
+ * the score ids) fill as on ingest. Returns the rows added.
+ */
+async function addScores(client: ClickHouseClient): Promise<number> {
+  const forms: Array<[string, string, string, number]> = [
+    ['bench.correct', 'boolean', 'toFloat64(cityHash64(span_id) % 2)', 10],
+    ['bench.rating', 'numeric', 'toFloat64(1 + cityHash64(trace_id) % 5)', 20],
+  ];
+  for (const [name, type, value, one] of forms)
+    await client.command({
+      query: `INSERT INTO ${DB}.promptline_scores (timestamp, generation_time, project_id, prompt_name,
+  prompt_version, prompt_label, environment, model, score_name, data_type, value, label, source, comment,
+  score_id, trace_id, span_id, span_key)
+SELECT timestamp + INTERVAL 1 MINUTE, timestamp, project_id, prompt_name, prompt_version, prompt_label,
+  environment, model, '${name}', '${type}', ${value}, '', 'bench', '', toString(generateUUIDv4()),
+  trace_id, span_id, ''
+FROM ${DB}.promptline_generations
+WHERE project_id = '${PROJECT}' AND cityHash64(span_id, '${name}') % ${one} = 0`,
+    });
+  // Merged (and the score ids' key-value store compacted) now, so that this background work does
+  // not compete with the viewers.
+  for (const t of ['promptline_scores FINAL', 'promptline_score_stats_1h FINAL', 'promptline_score_ids'])
+    await client.command({ query: `OPTIMIZE TABLE ${DB}.${t}` });
+  const rs = await client.query({
+    query: `SELECT count() AS n FROM ${DB}.promptline_scores WHERE score_name IN (${BENCH_SCORE_NAMES.map((n) => `'${n}'`).join(', ')})`,
+    format: 'JSONEachRow',
+  });
+  return Number((await rs.json<{ n: string }>())[0]?.n ?? 0);
+}
+
+/** Removes the scores {@link addScores} added (this run's or an interrupted one's), and their hourly figures. */
+async function removeScores(client: ClickHouseClient): Promise<void> {
+  const mine = `score_name IN (${BENCH_SCORE_NAMES.map((n) => `'${n}'`).join(', ')})`;
+  const rs = await client.query({
+    query: `SELECT count() AS n FROM ${DB}.promptline_scores WHERE ${mine}`,
+    format: 'JSONEachRow',
+  });
+  if (Number((await rs.json<{ n: string }>())[0]?.n ?? 0) === 0) return;
+  for (const t of ['promptline_scores', 'promptline_score_stats_1h'])
+    await client.command({
+      query: `ALTER TABLE ${DB}.${t} DELETE WHERE ${mine} SETTINGS mutations_sync = 2`,
+    });
+}
+
 const keep = process.env.BENCH_DIR;
 const dir = keep ?? mkdtempSync(join(tmpdir(), 'promptline-bench-console-'));
 const walDir = mkdtempSync(join(tmpdir(), 'promptline-bench-console-wal-'));
@@ -166,7 +222,10 @@ let stop: (() => Promise<void>) | undefined;
 try {
   await migrate(client, { database: DB });
   await removeWriterRows(client);
+  await removeScores(client);
   await loadDataset(client, ROWS, log);
+  const scores = SCORES === '1' ? await addScores(client) : 0;
+  if (scores > 0) log(`added ${scores} scores to the viewed project's generations`);
   const config = loadConfig(
     {
       receivers: { otlp: { protocols: { http: { endpoint: '127.0.0.1:0' } } } },
@@ -343,6 +402,7 @@ try {
     cpu_s: Math.round(cpuS * 10) / 10,
     think_ms: THINK_MS,
     now_min: NOW_MIN,
+    scores,
     stay: STAY,
     flush_ms: config.exporter.wal.flushIntervalMs,
     inserts: collector.metrics.inserts - insertsBefore,
@@ -358,6 +418,7 @@ try {
 } finally {
   await stop?.();
   await removeWriterRows(client);
+  await removeScores(client);
   await client.close();
   rmSync(walDir, { recursive: true, force: true });
   if (keep === undefined) rmSync(dir, { recursive: true, force: true });
