@@ -8,11 +8,12 @@
  * a random prompt of the 20 and a range of 24 h or 7 d, at a "now" BENCH_NOW_MIN minutes before the
  * data's end (default 857: 09:43 on its last day), windowed as the page does
  * (packages/console/src/timeRange.ts: these ranges end at the next whole hour, here 10:00). A window
- * ending at midnight (BENCH_NOW_MIN=17: 23:43) is read from whole days where the figures allow (a
- * 24-h window is one daily row per version and label), which is what one hour of a day's 24 does;
- * the default is a window as most hours see it (whole days inside, hours at both edges). The data
- * set has no scores, so a page leaves out its two score reads; BENCH_SCORES=1 adds scores to one
- * generation in 10 and in 20 (addScores below) for the run, so each page reads them as a team's does. Each call is timed from request to last byte, queueing included (the
+ * ending at midnight (BENCH_NOW_MIN=17: 23:43) is read from whole days (a 24-h window is one daily
+ * row per version and label), as happens in one hour of a day's 24; the default is a window as the
+ * other hours see it (whole days inside, hours at both edges). The data set has no scores, so a
+ * page leaves out its two score reads; BENCH_SCORES=1 scores some of the generations for the run
+ * (addScores below), so each page reads them as a team's does. Each call is timed from request to
+ * last byte, queueing included (the
  * embedded engine answers reads on `PROMPTLINE_ENGINE_READERS` connections, by default one per CPU,
  * at least 2, beside the one that writes); every call counts, whether the read cache answered it
  * or not.
@@ -160,8 +161,8 @@ async function removeWriterRows(client: ClickHouseClient): Promise<void> {
   for (const query of statements) await client.command({ query });
 }
 
-/** The scores BENCH_SCORES=1 adds, by name (the data set itself has none). */
-const BENCH_SCORE_NAMES = ['bench.correct', 'bench.rating'];
+/** The names of the scores BENCH_SCORES=1 adds, as a SQL list (the data set itself has none). */
+const BENCH_SCORE_NAMES = "('bench.correct', 'bench.rating')";
 
 /**
  * Scores for the viewed project's generations, as the score view stores those that arrive after
@@ -175,7 +176,7 @@ async function addScores(client: ClickHouseClient): Promise<number> {
     ['bench.correct', 'boolean', 'toFloat64(cityHash64(span_id) % 2)', 10],
     ['bench.rating', 'numeric', 'toFloat64(1 + cityHash64(trace_id) % 5)', 20],
   ];
-  for (const [name, type, value, one] of forms)
+  for (const [name, type, value, every] of forms)
     await client.command({
       query: `INSERT INTO ${DB}.promptline_scores (timestamp, generation_time, project_id, prompt_name,
   prompt_version, prompt_label, environment, model, score_name, data_type, value, label, source, comment,
@@ -184,22 +185,25 @@ SELECT timestamp + INTERVAL 1 MINUTE, timestamp, project_id, prompt_name, prompt
   environment, model, '${name}', '${type}', ${value}, '', 'bench', '', toString(generateUUIDv4()),
   trace_id, span_id, ''
 FROM ${DB}.promptline_generations
-WHERE project_id = '${PROJECT}' AND cityHash64(span_id, '${name}') % ${one} = 0`,
+WHERE project_id = '${PROJECT}' AND cityHash64(span_id, '${name}') % ${every} = 0`,
     });
   // Merged (and the score ids' key-value store compacted) now, so that this background work does
   // not compete with the viewers.
   for (const t of ['promptline_scores FINAL', 'promptline_score_stats_1h FINAL', 'promptline_score_ids'])
     await client.command({ query: `OPTIMIZE TABLE ${DB}.${t}` });
   const rs = await client.query({
-    query: `SELECT count() AS n FROM ${DB}.promptline_scores WHERE score_name IN (${BENCH_SCORE_NAMES.map((n) => `'${n}'`).join(', ')})`,
+    query: `SELECT count() AS n FROM ${DB}.promptline_scores WHERE score_name IN ${BENCH_SCORE_NAMES}`,
     format: 'JSONEachRow',
   });
   return Number((await rs.json<{ n: string }>())[0]?.n ?? 0);
 }
 
-/** Removes the scores {@link addScores} added (this run's or an interrupted one's), and their hourly figures. */
+/**
+ * Removes the scores {@link addScores} added (this run's or an interrupted one's) and their hourly
+ * figures. The score ids' set keeps their ids (random, never sent again): no figure reads it.
+ */
 async function removeScores(client: ClickHouseClient): Promise<void> {
-  const mine = `score_name IN (${BENCH_SCORE_NAMES.map((n) => `'${n}'`).join(', ')})`;
+  const mine = `score_name IN ${BENCH_SCORE_NAMES}`;
   const rs = await client.query({
     query: `SELECT count() AS n FROM ${DB}.promptline_scores WHERE ${mine}`,
     format: 'JSONEachRow',
