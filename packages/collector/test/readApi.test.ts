@@ -385,6 +385,35 @@ describe('read API: typed metrics over HTTP', () => {
     expect(tally()).toEqual([hits2, misses2 + 1]);
   });
 
+  it('reads an empty filter as the generations sent without that attribute, a missing one as all', async () => {
+    const now = Date.now();
+    await send(
+      Array.from({ length: 5 }, (_, i) =>
+        call({
+          prompt: 'filter-check',
+          label: i < 2 ? '' : 'production',
+          startMs: now - 20_000 + i,
+          durationMs: 80,
+        }),
+      ),
+    );
+    const requests = async (filters: string): Promise<number> => {
+      const res = await fetch(`${collector.url}/api/v1/metrics?prompt=filter-check&since=1h${filters}`, {
+        headers: { authorization: `Bearer ${READ}` },
+      });
+      expect(res.status).toBe(200);
+      const body = (await res.json()) as { versions: Array<{ requests: number }> };
+      return body.versions.reduce((a, v) => a + v.requests, 0);
+    };
+    expect(await requests('')).toBe(5);
+    expect(await requests('&label=')).toBe(2);
+    expect(await requests('&label=production')).toBe(3);
+    // None of these spans carries an environment.
+    expect(await requests('&environment=')).toBe(5);
+    expect(await requests('&environment=prod')).toBe(0);
+    expect(await requests('&model=')).toBe(0);
+  });
+
   it('breaks the figures down by a dimension or an attribute, and checks label moves against their baseline', async () => {
     const get = async (query: string): Promise<{ status: number; body: Record<string, unknown> }> => {
       const res = await fetch(`${collector.url}${query}`, { headers: { authorization: `Bearer ${READ}` } });
