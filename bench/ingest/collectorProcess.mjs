@@ -5,15 +5,23 @@
  * of the bench runs under (tsx) adds ~35 MB to a process's RSS (an idle collector: 348 vs 313 MB).
  *
  * IPC, one reply per request:
- *   { type: 'start', config }  → { type: 'started', url, releaseMemory, engineMallocConf }
+ *   { type: 'start', config, dedupe } → { type: 'started', url, releaseMemory, engineMallocConf }
  *   { type: 'window' }         → { type: 'window', written, inserts, insertSeconds, heldForLag, rssFileMb, rssAnonMb }
- *   { type: 'drain', timeoutMs } → { type: 'drained', drained, drainSeconds, storedRows, storedSpanIds, storedGenerations, peak }
+ *   { type: 'drain', timeoutMs } → { type: 'drained', drained, drainSeconds, storedRows, storedSpanIds, storedGenerations, cpuSeconds, peak }
  * then the process exits. `peak`: resident memory and its JavaScript share (V8 heap; Buffers outside
- * it), sampled every 50 ms from start to the end of the drain.
+ * it), sampled every 50 ms from start to the end of the drain. `cpuSeconds`: the process's CPU time
+ * (the engine's threads included) from the end of `start` to the end of the drain: all the work of
+ * receiving and storing what was sent, none of the start-up.
+ *
+ * `dedupe: false` runs the collector without the span dedupe (decision 0030): once migrated, the
+ * identity-writing view is dropped and the generations view recreated without its identity lookup
+ * and within-block `LIMIT 1 BY` — the `-nodedupe` schema of bench:ingest-views, for before / after
+ * runs of the dedupe's cost on the same build.
  */
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { clearInterval, setInterval } from 'node:timers';
+import { renderMigrations } from '@promptline/clickhouse';
 import { loadConfig, startCollector } from '@promptline/collector';
 
 const MB = 1024 * 1024;
@@ -26,6 +34,23 @@ const sample = () => {
 };
 let collector;
 let sampler;
+let cpuAtStart;
+
+/** Drops the span dedupe from a migrated `default` database (see the module comment). */
+async function withoutDedupe(client) {
+  const view = renderMigrations({ database: 'default' })
+    .flatMap((m) => m.statements)
+    .filter((s) => /CREATE MATERIALIZED VIEW IF NOT EXISTS \S*promptline_generations_mv/.test(s))
+    .at(-1);
+  const plain = view
+    .replace(/LEFT ANY JOIN [^\n]*promptline_span_ids[\s\S]*$/, '')
+    .replace('LIMIT 1 BY span_hash', '');
+  if (plain === view || plain.includes('promptline_span_ids'))
+    throw new Error('dedupe not found in the generations view');
+  await client.command({ query: 'DROP VIEW IF EXISTS `default`.promptline_span_ids_mv SYNC' });
+  await client.command({ query: 'DROP VIEW IF EXISTS `default`.promptline_generations_mv SYNC' });
+  await client.command({ query: plain });
+}
 
 /** A figure of /proc/self/status in MB (kB there). */
 const statusMb = (status, key) =>
@@ -36,6 +61,8 @@ async function handle(msg) {
     case 'start': {
       const config = loadConfig(msg.config, {});
       collector = await startCollector(config);
+      if (msg.dedupe === false) await withoutDedupe(collector.client);
+      cpuAtStart = process.cpuUsage();
       sample();
       sampler = setInterval(sample, 50);
       return {
@@ -63,6 +90,7 @@ async function handle(msg) {
       const started = performance.now();
       const drained = await collector.flush(msg.timeoutMs);
       const drainSeconds = (performance.now() - started) / 1000;
+      const cpu = process.cpuUsage(cpuAtStart);
       clearInterval(sampler);
       const rs = await collector.client.query({
         query: `SELECT count() AS n, uniqExact(TraceId, SpanId) AS u,
@@ -78,6 +106,7 @@ async function handle(msg) {
         storedRows: Number(stored?.n),
         storedSpanIds: Number(stored?.u),
         storedGenerations: Number(stored?.g),
+        cpuSeconds: (cpu.user + cpu.system) / 1e6,
         peak: {
           rssMb: Math.round(peak.rss / MB),
           heapMb: Math.round(peak.heap / MB),

@@ -23,10 +23,14 @@
  *   BENCH_RELEASE_MEMORY=after_each_batch pnpm bench:ingest   # exporters.clickhouse.release_memory
  *   BENCH_RATE=15000 pnpm bench:ingest              # offer this many spans/s instead of all the collector takes
  *   JE_MALLOC_CONF= pnpm bench:ingest               # the engine's allocator with jemalloc's defaults (one arena per CPU)
+ *   BENCH_DEDUPE=0 pnpm bench:ingest                # the collector without the span dedupe (before / after its cost; the ceiling keeps it)
  *
  * Last stdout line: {"bench":"ingest","spans_per_s":…,"ceiling_spans_per_s":…,"ratio":…,"p99_ms":…,"rss_mb":…}
  * and more fields: among them `js_heap_mb_peak` / `js_external_mb_peak`, the collector process's own
- * JavaScript share of `rss_mb` (V8 heap, Buffers outside it), sampled with it every 50 ms.
+ * JavaScript share of `rss_mb` (V8 heap, Buffers outside it), sampled with it every 50 ms;
+ * `cpu_s_per_m_spans`, the collector process's CPU time (engine included) from its start to the end
+ * of the drain per million spans stored: the cost per span, which other load on the machine moves
+ * far less than `spans_per_s`; `dedupe` (BENCH_DEDUPE, default 1).
  * `rss_mb` is the collector process's peak (figures from before 2026-11-22 ran the collector inside this
  * process, under the TypeScript loader, which added ~35 MB). Current figures: bench/RESULTS.md.
  */
@@ -60,6 +64,8 @@ const SEGMENT_BYTES =
     : Number(process.env.BENCH_SEGMENT_MB) * 1024 * 1024;
 /** `exporters.clickhouse.attribute_indexes` (the ceiling process reads the same variable). */
 const ATTRIBUTE_INDEXES = process.env.BENCH_ATTRIBUTE_INDEXES !== '0';
+const DEDUPE = process.env.BENCH_DEDUPE ?? '1';
+if (DEDUPE !== '0' && DEDUPE !== '1') throw new Error(`BENCH_DEDUPE must be 0 or 1 (got ${DEDUPE})`);
 const here = fileURLToPath(new URL('.', import.meta.url));
 const tmp = mkdtempSync(join(tmpdir(), 'promptline-bench-ingest-'));
 
@@ -179,7 +185,7 @@ try {
     url: string;
     releaseMemory: string;
     engineMallocConf: string;
-  }>({ type: 'start', config: collectorConfig });
+  }>({ type: 'start', config: collectorConfig, dedupe: DEDUPE === '1' });
   const load = await child<{
     accepted: number;
     requests: number;
@@ -203,6 +209,7 @@ try {
     storedRows: number;
     storedSpanIds: number;
     storedGenerations: number;
+    cpuSeconds: number;
     peak: { rssMb: number; heapMb: number; externalMb: number };
   }>({ type: 'drain', timeoutMs: 300_000 });
   await collector.exited;
@@ -239,6 +246,10 @@ try {
     insert_busy: Number((insertSecondsInWindow / load.elapsed).toFixed(2)),
     avg_insert_ms: insertsInWindow === 0 ? 0 : Math.round((insertSecondsInWindow * 1000) / insertsInWindow),
     ceiling_batch_rows: ceiling.batchRows,
+    dedupe: DEDUPE === '1',
+    collector_cpu_s: Number(end.cpuSeconds.toFixed(1)),
+    cpu_s_per_m_spans:
+      end.storedRows === 0 ? 0 : Number(((end.cpuSeconds * 1e6) / end.storedRows).toFixed(2)),
     // Every span sent is a distinct span (fresh trace ids each round): each is stored once, and is one generation.
     stored_exactly_once: end.storedRows === load.accepted && end.storedSpanIds === load.accepted,
     generations_exactly_once: end.storedGenerations === load.accepted,
