@@ -27,7 +27,7 @@ import { gated, guard, parseInterval, parseWindow, promptQuery } from './metrics
 const HOUR_S = 3600;
 
 /**
- * A prompt page runs five queries (seven when its window holds scores): at most four pages read at
+ * A prompt page runs four queries (six when its window holds scores): at most four pages read at
  * once, two per key, with a queue of 32 (8 per key) in front; beyond that 429. Requests answered
  * from the read cache, or sharing a read in flight, do not enter it.
  */
