@@ -191,6 +191,11 @@ WHERE project_id = '${PROJECT}' AND cityHash64(span_id, '${name}') % ${every} = 
   // not compete with the viewers.
   for (const t of ['promptline_scores FINAL', 'promptline_score_stats_1h FINAL', 'promptline_score_ids'])
     await client.command({ query: `OPTIMIZE TABLE ${DB}.${t}` });
+  return benchScores(client);
+}
+
+/** How many of the bench's scores are stored. */
+async function benchScores(client: ClickHouseClient): Promise<number> {
   const rs = await client.query({
     query: `SELECT count() AS n FROM ${DB}.promptline_scores WHERE score_name IN ${BENCH_SCORE_NAMES}`,
     format: 'JSONEachRow',
@@ -203,15 +208,10 @@ WHERE project_id = '${PROJECT}' AND cityHash64(span_id, '${name}') % ${every} = 
  * figures. The score ids' set keeps their ids (random, never sent again): no figure reads it.
  */
 async function removeScores(client: ClickHouseClient): Promise<void> {
-  const mine = `score_name IN ${BENCH_SCORE_NAMES}`;
-  const rs = await client.query({
-    query: `SELECT count() AS n FROM ${DB}.promptline_scores WHERE ${mine}`,
-    format: 'JSONEachRow',
-  });
-  if (Number((await rs.json<{ n: string }>())[0]?.n ?? 0) === 0) return;
+  if ((await benchScores(client)) === 0) return;
   for (const t of ['promptline_scores', 'promptline_score_stats_1h'])
     await client.command({
-      query: `ALTER TABLE ${DB}.${t} DELETE WHERE ${mine} SETTINGS mutations_sync = 2`,
+      query: `ALTER TABLE ${DB}.${t} DELETE WHERE score_name IN ${BENCH_SCORE_NAMES} SETTINGS mutations_sync = 2`,
     });
 }
 
@@ -368,9 +368,10 @@ try {
     misses: cacheAfter.misses - cacheBefore.misses,
   };
   const all = [...timings.values()].flat().sort((a, b) => a - b);
+  // NaN (null in the JSON line) when there is nothing to rank: a run with no later loads.
   const pct = (xs: number[], q: number): number => {
     const s = [...xs].sort((a, b) => a - b);
-    return s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
+    return s.length === 0 ? NaN : s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
   };
   const round1 = (x: number): number => Math.round(x * 10) / 10;
   const perCall: Record<string, number> = {};

@@ -13,16 +13,14 @@
  * (the engine's threads included) from the end of `start` to the end of the drain: all the work of
  * receiving and storing what was sent, none of the start-up.
  *
- * `dedupe: false` runs the collector without the span dedupe (decision 0030): once migrated, the
- * identity-writing view is dropped and the generations view recreated without its identity lookup
- * and within-block `LIMIT 1 BY` — the `-nodedupe` schema of bench:ingest-views, for before / after
- * runs of the dedupe's cost on the same build.
+ * `dedupe: false` runs the collector without the span dedupe once migrated (dedupeVariant.mjs: the
+ * `-nodedupe` schema of bench:ingest-views), for before / after runs of its cost on the same build.
  */
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { clearInterval, setInterval } from 'node:timers';
-import { renderMigrations } from '@promptline/clickhouse';
 import { loadConfig, startCollector } from '@promptline/collector';
+import { dropDedupe } from './dedupeVariant.mjs';
 
 const MB = 1024 * 1024;
 const peak = { rss: 0, heap: 0, external: 0 };
@@ -36,22 +34,6 @@ let collector;
 let sampler;
 let cpuAtStart;
 
-/** Drops the span dedupe from a migrated `default` database (see the module comment). */
-async function withoutDedupe(client) {
-  const view = renderMigrations({ database: 'default' })
-    .flatMap((m) => m.statements)
-    .filter((s) => /CREATE MATERIALIZED VIEW IF NOT EXISTS \S*promptline_generations_mv/.test(s))
-    .at(-1);
-  const plain = view
-    .replace(/LEFT ANY JOIN [^\n]*promptline_span_ids[\s\S]*$/, '')
-    .replace('LIMIT 1 BY span_hash', '');
-  if (plain === view || plain.includes('promptline_span_ids'))
-    throw new Error('dedupe not found in the generations view');
-  await client.command({ query: 'DROP VIEW IF EXISTS `default`.promptline_span_ids_mv SYNC' });
-  await client.command({ query: 'DROP VIEW IF EXISTS `default`.promptline_generations_mv SYNC' });
-  await client.command({ query: plain });
-}
-
 /** A figure of /proc/self/status in MB (kB there). */
 const statusMb = (status, key) =>
   Math.round(Number(new RegExp(`${key}:\\s+(\\d+)`).exec(status)?.[1] ?? 0) / 1024);
@@ -61,7 +43,7 @@ async function handle(msg) {
     case 'start': {
       const config = loadConfig(msg.config, {});
       collector = await startCollector(config);
-      if (msg.dedupe === false) await withoutDedupe(collector.client);
+      if (msg.dedupe === false) await dropDedupe(collector.client);
       cpuAtStart = process.cpuUsage();
       sample();
       sampler = setInterval(sample, 50);

@@ -14,15 +14,10 @@
  * RocksDB's memtable). Example: `all-nodedupe`, `t18-bulk0`.
  */
 import { readFileSync } from 'node:fs';
-import {
-  encodeTraceBlock,
-  insertNative,
-  migrate,
-  openClickHouse,
-  renderMigrations,
-} from '@promptline/clickhouse';
+import { encodeTraceBlock, insertNative, migrate, openClickHouse } from '@promptline/clickhouse';
 import { decodeTracesProto } from '@promptline/collector';
 import { unpack } from './batchFile.js';
+import { dropDedupe, generationsView as viewOf, withoutLookup } from './dedupeVariant.mjs';
 import { freshRows } from './traceIds.js';
 
 const [file, dir, variant, spansText, insertsText] = process.argv.slice(2) as [
@@ -40,12 +35,7 @@ await migrate(client, { target: base === 'all' ? undefined : Number(base.slice(1
 
 const target = base === 'all' ? Infinity : Number(base.slice(1));
 // The generations view as the variant's last migration creates it (0015, or a later one).
-const generationsView = renderMigrations({})
-  .filter((m) => m.version <= target)
-  .flatMap((m) => m.statements)
-  .filter((s) => /CREATE MATERIALIZED VIEW IF NOT EXISTS \S*promptline_generations_mv/.test(s))
-  .at(-1)!;
-const withoutLookup = generationsView.replace(/LEFT ANY JOIN [^\n]*promptline_span_ids[\s\S]*$/, '');
+const generationsView = viewOf(target);
 async function replaceGenerationsView(sql: string): Promise<void> {
   await client.command({ query: 'DROP VIEW IF EXISTS promptline_generations_mv SYNC' });
   await client.command({ query: sql });
@@ -53,11 +43,10 @@ async function replaceGenerationsView(sql: string): Promise<void> {
 for (const tweak of tweaks) {
   switch (tweak) {
     case 'nodedupe':
-      await client.command({ query: 'DROP VIEW IF EXISTS promptline_span_ids_mv SYNC' });
-      await replaceGenerationsView(withoutLookup.replace('LIMIT 1 BY span_hash', ''));
+      await dropDedupe(client, target);
       break;
     case 'nojoin':
-      await replaceGenerationsView(withoutLookup);
+      await replaceGenerationsView(withoutLookup(generationsView));
       break;
     case 'noidsview':
       await client.command({ query: 'DROP VIEW IF EXISTS promptline_span_ids_mv SYNC' });
