@@ -37,6 +37,16 @@ interface Sent {
   spans: ReadableSpan[];
 }
 
+/** The collector's span inserts by dedupe path, from its `/metrics`. */
+async function spanInsertPaths(url: string): Promise<{ new: number; looked_up: number }> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const count = (path: string): number =>
+    Number(
+      new RegExp(`^promptline_collector_span_inserts_total\\{path="${path}"\\} (\\d+)$`, 'm').exec(text)?.[1],
+    );
+  return { new: count('new'), looked_up: count('looked_up') };
+}
+
 /** Score records as the OTel logs SDK encodes them: by span for some generations, by response id for others. */
 function scoreBody(sent: Sent, which: (i: number) => boolean, seed: number): Uint8Array {
   const exporter = new InMemoryLogRecordExporter();
@@ -163,6 +173,10 @@ describe('a re-delivered span or score changes no figure', () => {
       });
 
       const first = await figures();
+      // The collector owns its engine, so it vouched its first spans new (no identity lookup).
+      const paths = await spanInsertPaths(collector.url);
+      expect(paths.new, 'span inserts vouched new').toBeGreaterThan(0);
+      expect(paths.looked_up).toBe(0);
       // Ground truth from what was sent: counts, errors, token sums and scores per version.
       const random1 = mulberry32(1);
       const random2 = mulberry32(2);
@@ -211,6 +225,8 @@ describe('a re-delivered span or score changes no figure', () => {
       await post(collector.url, 'logs', scoreBody(sent, scored, 2));
       await waitDrained(collector, 60_000);
       expect(await figures()).toEqual(first);
+      // The copies' inserts were looked up.
+      expect((await spanInsertPaths(collector.url)).looked_up).toBeGreaterThan(0);
 
       // 2. A copy acknowledged (in the WAL) just before a kill -9: replayed by the restarted collector.
       await post(collector.url, 'traces', otlpProtobuf(slice(60, 160)));

@@ -135,6 +135,63 @@ describe('migration 0019: the generations view reads its attributes from one fil
   });
 });
 
+describe('migration 0020: an insert of spans vouched new skips the identity lookup', () => {
+  const keys = [...keysRead(generationsView(15), 'SpanAttributes')];
+  const spans = randomSpans(keys, 20, 400);
+  const rows = async (db: string): Promise<unknown[]> =>
+    queryRows(client, `SELECT * FROM ${db}.promptline_generations ORDER BY project_id, trace_id, span_id`);
+  const count = async (db: string): Promise<number> =>
+    Number(
+      (await queryRows<{ n: string }>(client, `SELECT count() AS n FROM ${db}.promptline_generations`))[0]?.n,
+    );
+
+  it('stores the same rows as 0019 on either path, and a looked-up copy of a span inserted as new passes no more', async () => {
+    // 0019, every insert looked up: the first with copies within it, the second with copies of it.
+    await migrate(client, { database: 'v19', target: 19 });
+    await insertTraces(client, [...spans.slice(0, 300), spans[0]!, spans[1]!], {
+      database: 'v19',
+      dedupToken: 'n-1',
+    });
+    await insertTraces(client, spans.slice(200), { database: 'v19', dedupToken: 'n-2' });
+    // 0020, the same inserts looked up.
+    await migrate(client, { database: 'v20', target: 20 });
+    await insertTraces(client, [...spans.slice(0, 300), spans[0]!, spans[1]!], {
+      database: 'v20',
+      dedupToken: 'n-1',
+    });
+    await insertTraces(client, spans.slice(200), { database: 'v20', dedupToken: 'n-2' });
+    // 0020, the first insert's distinct spans vouched new; the copies after it looked up.
+    await migrate(client, { database: 'v20new', target: 20 });
+    await insertTraces(client, spans.slice(0, 300), {
+      database: 'v20new',
+      dedupToken: 'n-1',
+      newSpans: true,
+    });
+    await insertTraces(client, [spans[0]!, spans[1]!, ...spans.slice(200)], {
+      database: 'v20new',
+      dedupToken: 'n-2',
+    });
+    const at19 = await rows('v19');
+    expect(at19.length).toBeGreaterThan(250);
+    expect(await rows('v20')).toEqual(at19);
+    expect(await rows('v20new')).toEqual(at19);
+  });
+
+  it('takes the promise as given: a copy vouched new counts again (the lookup is skipped)', async () => {
+    await migrate(client, { database: 'v20twice', target: 20 });
+    const some = spans.slice(0, 100);
+    await insertTraces(client, some, { database: 'v20twice', dedupToken: 't-1', newSpans: true });
+    const once = await count('v20twice');
+    expect(once).toBeGreaterThan(50);
+    // Looked up, the copies pass no more: the first insert wrote their identities.
+    await insertTraces(client, some, { database: 'v20twice', dedupToken: 't-2' });
+    expect(await count('v20twice')).toBe(once);
+    // Vouched new, they are not looked up: only a writer that knows may make the promise.
+    await insertTraces(client, some, { database: 'v20twice', dedupToken: 't-3', newSpans: true });
+    expect(await count('v20twice')).toBe(2 * once);
+  });
+});
+
 describe('promptNamesOf: the names a span may be stored under', () => {
   it('holds the name the generations view stores, for random spans of every convention', async () => {
     const keys = [...keysRead(generationsView(19), 'attrs')];

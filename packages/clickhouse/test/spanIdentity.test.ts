@@ -205,7 +205,7 @@ describe('upgrade', () => {
       await count(`SELECT count() AS n FROM ${db}.promptline_generations WHERE prompt_version = 7`),
     ).toBe(2);
     const result = await migrate(client, { database: db });
-    expect(result.applied).toEqual([15, 16, 17, 18, 19, 100]);
+    expect(result.applied).toEqual([15, 16, 17, 18, 19, 20, 100]);
     // A copy of an old span is known; a new span is not.
     await insertTraces(client, [old[0]!, old[1]!, gen('p1', '7')], { database: db, dedupToken: 'new-1' });
     expect(

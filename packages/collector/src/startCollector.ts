@@ -12,6 +12,8 @@ import type { RunningConsole } from './console/startConsole.js';
 import { clickHouseSink } from './exporter/ClickHouseSink.js';
 import { migrateStorage, openStorage } from './exporter/clickHouseStorage.js';
 import { WalDrainer } from './exporter/WalDrainer.js';
+import { NewSpanTracker, storedHours } from './exporter/NewSpans.js';
+import type { StoredHours } from './exporter/NewSpans.js';
 import type { BatchSink, DrainerOptions } from './exporter/WalDrainer.js';
 import { createLogger } from './logger.js';
 import type { Logger, LogSink } from './logger.js';
@@ -105,6 +107,10 @@ export async function startCollector(
     const pipelines = buildPipelines(config.pipelines);
     metrics.processorCounters = () => pipelines.all().map((p) => [p.name, p.counters()]);
     const { database, releaseMemory } = config.exporter;
+    // A data directory this process opened has no other writer: the exporter can tell inserts of
+    // only new spans, which the span dedupe then need not look up (decision 0035).
+    const newSpans =
+      storage.embedded && storage.owned ? await newSpanTracking(storage.client, database) : undefined;
     const sink =
       options.sink ??
       clickHouseSink(storage.client, {
@@ -112,12 +118,19 @@ export async function startCollector(
         releaseMemory,
         log,
         attributed: (scope, write) => writes.attributed(scope, write),
+        ...(newSpans === undefined ? {} : { newSpans }),
+        onSpanInsert: (path) => metrics.spanInserts[path]++,
       });
     const drainer = new WalDrainer(wal, sink, drainerOptions(config), metrics, log);
     const keys = new ApiKeyStore(config.auth);
     const receiver = new OtlpReceiver(
       { wal, keys, metrics, log, exportHealthy: () => drainer.healthy },
-      { ...receiverBounds(config), limits: DEFAULT_DECODE_LIMITS, pipelines },
+      {
+        ...receiverBounds(config),
+        limits: DEFAULT_DECODE_LIMITS,
+        pipelines,
+        spanIdentities: newSpans !== undefined && options.sink === undefined,
+      },
     );
     // Routes: OTLP, health and metrics, the console, the read side, the registry, the caller's.
     const consoleWiring = startConsole(config.console, options.consoleDir, log);
@@ -192,6 +205,21 @@ export async function startCollector(
     if (storage.owned) await storage.client.close().catch(() => undefined);
     throw e;
   }
+}
+
+/**
+ * The exporter's knowledge of the spans it stored (decision 0035): only for a data directory this
+ * process opened, which has no other writer.
+ */
+async function newSpanTracking(
+  client: ClickHouseClient,
+  database: string,
+): Promise<{ tracker: NewSpanTracker; storedHours: () => Promise<StoredHours> }> {
+  const stored = await storedHours(client, database);
+  return {
+    tracker: new NewSpanTracker({ floorHour: stored.floor, untracked: stored.later }),
+    storedHours: () => storedHours(client, database),
+  };
 }
 
 /** The exporter's loop settings: flush interval, dead-lettering, retries. */

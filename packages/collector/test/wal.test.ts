@@ -140,6 +140,42 @@ describe('WriteAheadLog', () => {
     await again.close();
   });
 
+  it('keeps the span identities of traces records with the segment, within its memory bound; never on disk', async () => {
+    const o = opts({ maxIdentityBytes: 64 });
+    const wal = await WriteAheadLog.open(o, log);
+    const ids = (n: number): Float64Array => new Float64Array(2 * n).fill(n);
+    await wal.append([
+      { ...rec('a\n'), identities: ids(1) },
+      { ...rec('l\n'), kind: 'logs' },
+    ]);
+    await wal.append([{ ...rec('b\n'), identities: ids(2) }]);
+    await wal.sealAndWait();
+    const [first] = wal.sealed();
+    expect(first!.identities?.map((a) => a.length)).toEqual([2, 4]);
+    // Only the traces batch carries them.
+    expect((await wal.read(first!)).map((b) => [b.kind, b.identities?.length])).toEqual([
+      ['traces', 2],
+      ['logs', undefined],
+    ]);
+    // 48 bytes held: 32 more do not fit the bound of 64, so the next segment keeps none.
+    await wal.append([{ ...rec('c\n'), identities: ids(2) }]);
+    await wal.sealAndWait();
+    expect(wal.sealed()[1]!.identities).toBeUndefined();
+    // A traces record without identities leaves its segment without any.
+    await wal.remove(first!);
+    await wal.append([{ ...rec('d\n'), identities: ids(1) }, rec('e\n')]);
+    await wal.sealAndWait();
+    expect(wal.sealed()[1]!.identities).toBeUndefined();
+    // Once the first segment is gone, its bytes are free again.
+    await wal.append([{ ...rec('f\n'), identities: ids(2) }]);
+    await wal.sealAndWait();
+    expect(wal.sealed()[2]!.identities?.map((a) => a.length)).toEqual([4]);
+    await wal.close();
+    const again = await WriteAheadLog.open(o, log);
+    expect(again.sealed().map((seg) => seg.identities)).toEqual([undefined, undefined, undefined]);
+    await again.close();
+  });
+
   it('cuts a torn tail on open; skips a corrupt record, keeping the records before and after it', async () => {
     const o = opts();
     const wal = await WriteAheadLog.open(o, log);

@@ -1,6 +1,6 @@
 import * as semconv from '@promptline/semconv';
 import { histValueSql } from './histogram.js';
-import { spanIdentitySql } from './spanIdentity.js';
+import { NEW_SPANS_LOG_COMMENT, spanIdentitySql } from './spanIdentity.js';
 import {
   MAX_INTEGER_VERSION,
   versionIdSql,
@@ -174,6 +174,9 @@ export function renderMigration(text: string, opts: RenderOptions = {}): string[
       case 'insert_batch':
         // The insert's deduplication token (the collector's WAL segment), hashed; 0 without one.
         return "if(getSetting('insert_deduplication_token') = '', toUInt64(0), cityHash64(toString(getSetting('insert_deduplication_token'))))";
+      case 'new_spans_insert':
+        // The insert says every span it carries is new (`InsertOptions.newSpans`, decision 0035).
+        return `(getSetting('log_comment') = ${sqlString(NEW_SPANS_LOG_COMMENT)})`;
       case 'ttl_seconds':
         return String(ttlDays * 86_400);
       case 'dedup_window': {

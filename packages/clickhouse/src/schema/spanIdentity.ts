@@ -17,3 +17,12 @@
 export function spanIdentitySql(time: string, project: string, trace: string, span: string): string {
   return `toFixedString(concat(unhex(leftPad(hex(toUInt32(intDiv(toUnixTimestamp(${time}), 3600))), 8, '0')), substring(reinterpretAsString(sipHash128(${project}, ${trace}, ${span})), 1, 12)), 16)`;
 }
+
+/**
+ * The `log_comment` of an insert whose sender vouches that every span in it is new: no copy of any
+ * of them is stored, and none appears twice in the insert (the collector on the embedded engine,
+ * which sees every write: decision 0035). The generations view then passes its spans without looking
+ * them up in `promptline_span_ids` (their identities are still written there). Any other insert is
+ * looked up.
+ */
+export const NEW_SPANS_LOG_COMMENT = 'promptline:new-spans';

@@ -14,6 +14,7 @@ import {
 } from './nativeBlock.js';
 import { embeddedDataDir } from '../engine/openClickHouse.js';
 import { quoteIdent, sqlString } from '../schema/renderSql.js';
+import { NEW_SPANS_LOG_COMMENT } from '../schema/spanIdentity.js';
 import { SPAN_KIND_TEXT, STATUS_CODE_TEXT } from './rows.js';
 import type { LogRow, TraceRow } from './rows.js';
 
@@ -30,6 +31,12 @@ export interface InsertOptions {
   database?: string;
   /** Table name override. Default `otel_traces` / `otel_logs`. */
   table?: string;
+  /**
+   * The caller vouches that no span of the batch is stored yet and none appears twice in it (see
+   * {@link NEW_SPANS_LOG_COMMENT}): the generations view skips its identity lookup. A wrong promise
+   * counts copies again, so only a writer that sees every write may make it. Default `false`.
+   */
+  newSpans?: boolean;
 }
 
 const SAFE_TOKEN = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -50,6 +57,7 @@ function insertSettings(opts: InsertOptions): string {
     "date_time_input_format = 'best_effort'",
     'input_format_skip_unknown_fields = 0',
   ];
+  if (opts.newSpans === true) settings.push(`log_comment = ${sqlString(NEW_SPANS_LOG_COMMENT)}`);
   if (opts.dedupToken !== undefined && opts.dedupToken !== '') {
     // The token is SETTINGS syntax, not a value: only [A-Za-z0-9._:-] or a hex digest reaches SQL.
     settings.unshift(`insert_deduplication_token = ${tokenLiteral(opts.dedupToken)}`);

@@ -3,6 +3,7 @@ import { insertJsonEachRow, insertNative, releaseEngineMemory } from '@promptlin
 import type { ReleaseMemory } from './exporterConfig.js';
 import type { Logger } from '../logger.js';
 import type { WriteScope } from '../read/WriteCounter.js';
+import type { NewSpanTracker, StoredHours } from './NewSpans.js';
 import type { WalKind } from '../wal/WriteAheadLog.js';
 import type { BatchSink } from './WalDrainer.js';
 
@@ -23,6 +24,16 @@ export interface ClickHouseSinkOptions {
    * so cached answers of other projects and prompts stay valid. Default: the insert runs as it is.
    */
   attributed?: <T>(scope: WriteScope, write: () => Promise<T>) => Promise<T>;
+  /**
+   * Only with a data directory no one else writes (the embedded engine this collector opened): the
+   * spans it inserted. A traces batch whose spans it tells are all new is inserted as such (the
+   * generations view skips its identity lookup, decision 0035); after a batch whose spans it does
+   * not know (a segment replayed from an earlier run), `storedHours` tells it which hours may now
+   * hold stored spans. Default: every batch is looked up.
+   */
+  newSpans?: { tracker: NewSpanTracker; storedHours: () => Promise<StoredHours> };
+  /** Counts each traces insert by its path. */
+  onSpanInsert?: (path: 'new' | 'looked_up') => void;
 }
 
 /**
@@ -50,7 +61,14 @@ export function clickHouseSink(client: ClickHouseClient, opts: ClickHouseSinkOpt
   };
   return {
     async insert(batch, token) {
-      const insertOpts = { dedupToken: token, database: opts.database };
+      const tracked = batch.kind === 'traces' ? opts.newSpans : undefined;
+      let newSpans = false;
+      if (tracked !== undefined && batch.identities !== undefined) {
+        newSpans = true;
+        // Every record's spans are remembered, even after one turned out not new.
+        for (const ids of batch.identities) newSpans = tracked.tracker.admit(ids) && newSpans;
+      }
+      const insertOpts = { dedupToken: token, database: opts.database, newSpans };
       // The body goes to the engine piece by piece from the segment file, never whole in memory.
       const body = batch.chunks();
       const write = (): Promise<void> =>
@@ -58,6 +76,19 @@ export function clickHouseSink(client: ClickHouseClient, opts: ClickHouseSinkOpt
           ? insertNative(client, TABLE[batch.kind], body, insertOpts)
           : insertJsonEachRow(client, TABLE[batch.kind], body, insertOpts);
       await attributed(batch, write);
+      if (batch.kind === 'traces') opts.onSpanInsert?.(newSpans ? 'new' : 'looked_up');
+      // Spans the tracker never saw may now be stored, in any hour up to the newest stored.
+      if (tracked !== undefined && batch.identities === undefined) {
+        let stored: StoredHours = { floor: Infinity, later: [] };
+        try {
+          stored = await tracked.storedHours();
+        } catch (err) {
+          opts.log?.warn(
+            `span dedupe: cannot read which hours hold stored spans (${String(err)}); every span insert is looked up from now on`,
+          );
+        }
+        tracked.tracker.untrack(stored);
+      }
       if (mode === 'after_each_batch') await release();
     },
     async caughtUp() {

@@ -7,6 +7,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { encodeLogBlock, encodeTraceBlock, promptNamesOf } from '@promptline/clickhouse';
 import { RESOURCE } from '@promptline/semconv';
+import { spanIdentities } from '../exporter/NewSpans.js';
 import { AuthError } from '../auth/ApiKeyStore.js';
 import type { ApiKeyStore, Principal } from '../auth/ApiKeyStore.js';
 import type { Logger } from '../logger.js';
@@ -34,6 +35,11 @@ export interface ReceiverOptions extends AdmissionOptions {
   retryAfterSeconds: number;
   limits: DecodeLimits;
   pipelines: { traces: Processor[]; logs: Processor[] };
+  /**
+   * Records each span's identity with its WAL record, for an exporter that tells inserts of only
+   * new spans (`exporter/NewSpans.ts`). Default `false`.
+   */
+  spanIdentities?: boolean;
 }
 
 /** What the receiver works with. */
@@ -300,7 +306,14 @@ export class OtlpReceiver {
     const payload = encodeTraceBlock(rows);
     return {
       records: [
-        { kind: 'traces', format: 'Native', rows: rows.length, payload, ...projectAndPrompts(rows, project) },
+        {
+          kind: 'traces',
+          format: 'Native',
+          rows: rows.length,
+          payload,
+          ...projectAndPrompts(rows, project),
+          ...(this.opts.spanIdentities === true ? { identities: spanIdentities(rows) } : {}),
+        },
       ],
       accepted: rows.length,
       rejected: decoded.rejected,

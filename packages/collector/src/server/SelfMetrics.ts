@@ -38,6 +38,11 @@ export class SelfMetrics {
   written: Record<WalKind, number> = { traces: 0, logs: 0 };
   writtenBytes = 0;
   inserts = 0;
+  /**
+   * Span inserts by how the generations view dedupes them: `new` (the collector vouched every span
+   * is new: no lookup, decision 0035) or `looked_up`.
+   */
+  spanInserts = { new: 0, looked_up: 0 };
   insertSeconds = 0;
   exportRetries = 0;
   /** WAL segments moved to the dead-letter folder after permanent insert errors. */
@@ -104,6 +109,15 @@ export class SelfMetrics {
     metric('promptline_collector_inserts_total', 'counter', 'ClickHouse insert batches.', [
       ['', this.inserts],
     ]);
+    metric(
+      'promptline_collector_span_inserts_total',
+      'counter',
+      'Span insert batches, by dedupe path: new (every span known new, no identity lookup) or looked_up.',
+      [
+        ['{path="new"}', this.spanInserts.new],
+        ['{path="looked_up"}', this.spanInserts.looked_up],
+      ],
+    );
     metric('promptline_collector_insert_seconds_total', 'counter', 'Time spent in ClickHouse inserts.', [
       ['', this.insertSeconds],
     ]);

@@ -72,6 +72,12 @@ export interface WalOptions {
    * fit, it is not dead-lettered: it stays at the head of the WAL (nothing is ever deleted).
    */
   deadLetterMaxBytes?: number;
+  /**
+   * Bytes of span identities (`WalRecord.identities`, 16 a span) kept in memory with segments at
+   * most; a segment whose identities do not fit keeps none. Default 32 MiB (~2M spans, a backlog of
+   * ~2 GB of segments at ~1 KB a span).
+   */
+  maxIdentityBytes?: number;
 }
 
 /** The dead-letter folder of a WAL directory: `<dir>-dead-letter`, next to it. */
@@ -94,6 +100,17 @@ export interface WalRecord {
    * `promptNamesOf`). Kept in memory like `project` (see {@link SealedSegment.prompts}).
    */
   prompts?: ReadonlySet<string>;
+  /**
+   * For a traces record: its spans' identities (`spanIdentities` of exporter/NewSpans.ts), kept in
+   * memory like `project`: they let the exporter tell an insert of only new spans (decision 0035).
+   */
+  identities?: Float64Array;
+}
+
+function identityBytesOf(ids: readonly Float64Array[] | undefined): number {
+  let n = 0;
+  for (const a of ids ?? []) n += a.byteLength;
+  return n;
 }
 
 /** A sealed, immutable segment awaiting export. */
@@ -116,6 +133,11 @@ export interface SealedSegment {
    * have any of its prompts changed.
    */
   readonly prompts?: ReadonlyMap<string, ReadonlySet<string>>;
+  /**
+   * The identities of the segment's spans, when every traces record told them (see
+   * {@link WalRecord.identities}); undefined for a segment found on disk at open.
+   */
+  readonly identities?: readonly Float64Array[];
 }
 
 /**
@@ -135,6 +157,8 @@ export interface WalBatch {
   projects?: ReadonlySet<string>;
   /** The segment's {@link SealedSegment.prompts}. */
   prompts?: ReadonlyMap<string, ReadonlySet<string>>;
+  /** The identities of a traces batch's spans, when the segment holds them (and only this traces batch). */
+  identities?: readonly Float64Array[];
   /**
    * The body in pieces of at most {@link READ_CHUNK_BYTES}, read from the segment file as they are
    * requested, so a batch is never in memory at once. One buffer is reused: a piece is valid until
@@ -165,6 +189,8 @@ class ActiveSegment {
   projects: Set<string> | undefined = new Set();
   /** Prompts of the records written, per project (null once a record of it did not tell them). */
   prompts = new Map<string, Set<string> | null>();
+  /** Identities of the traces records written (undefined once a traces record without them was). */
+  identities: Float64Array[] | undefined = [];
 
   constructor(id: string, file: string) {
     this.id = id;
@@ -352,6 +378,7 @@ export class WriteAheadLog {
     }
     seg.bytes += total;
     for (const rec of records) {
+      if (rec.kind === 'traces') this.keepIdentities(seg, rec.identities);
       if (rec.project === undefined) {
         seg.projects = undefined;
         continue;
@@ -513,6 +540,7 @@ export class WriteAheadLog {
       bytes: seg.bytes,
       done: new Set(),
       ...(seg.projects === undefined ? {} : { projects: seg.projects, prompts: knownPrompts(seg.prompts) }),
+      ...(seg.identities === undefined ? {} : { identities: seg.identities }),
     });
     for (const fn of seg.sealWaiters) fn();
     this.onSealed?.();
@@ -553,6 +581,9 @@ export class WriteAheadLog {
         bytes: run.ranges.reduce((n, [, len]) => n + len, 0),
         ...(seg.projects === undefined ? {} : { projects: seg.projects }),
         ...(seg.prompts === undefined ? {} : { prompts: seg.prompts }),
+        ...(kind === 'traces' && byKind.traces.length === 1 && seg.identities !== undefined
+          ? { identities: seg.identities }
+          : {}),
         chunks: () => readRanges(seg.file, run.ranges),
       })),
     );
@@ -621,13 +652,38 @@ export class WriteAheadLog {
     }
   }
 
+  /**
+   * Keeps a traces record's span identities with its segment, within `maxIdentityBytes` for all
+   * segments: beyond, or after a record without them, the segment keeps none (its export is looked
+   * up, as a segment of an earlier run's is).
+   */
+  private keepIdentities(seg: ActiveSegment, ids: Float64Array | undefined): void {
+    if (seg.identities === undefined) return;
+    const max = this.opts.maxIdentityBytes ?? 32 * 1024 * 1024;
+    if (ids === undefined || this.identityBytes + ids.byteLength > max) {
+      this.identityBytes -= identityBytesOf(seg.identities);
+      seg.identities = undefined;
+      return;
+    }
+    seg.identities.push(ids);
+    this.identityBytes += ids.byteLength;
+  }
+
+  /** Bytes of span identities held with segments (see {@link keepIdentities}). */
+  private identityBytes = 0;
+
+  /** Drops a sealed segment from the list (exported or dead-lettered). */
+  private unlist(seg: SealedSegment): void {
+    const i = this.sealedList.indexOf(seg);
+    if (i === -1) return;
+    this.sealedList.splice(i, 1);
+    this.sealedBytes -= seg.bytes;
+    this.identityBytes -= identityBytesOf(seg.identities);
+  }
+
   /** Deletes an exported segment. */
   async remove(seg: SealedSegment): Promise<void> {
-    const i = this.sealedList.indexOf(seg);
-    if (i !== -1) {
-      this.sealedList.splice(i, 1);
-      this.sealedBytes -= seg.bytes;
-    }
+    this.unlist(seg);
     unlinkIfExists(seg.file);
   }
 
@@ -649,11 +705,7 @@ export class WriteAheadLog {
     const target = join(dir, basename(seg.file));
     await rename(seg.file, target);
     this.deadBytes += seg.bytes;
-    const i = this.sealedList.indexOf(seg);
-    if (i !== -1) {
-      this.sealedList.splice(i, 1);
-      this.sealedBytes -= seg.bytes;
-    }
+    this.unlist(seg);
     return target;
   }
 
