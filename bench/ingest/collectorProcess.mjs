@@ -88,6 +88,7 @@ async function handle(msg) {
         storedRows: Number(stored?.n),
         storedSpanIds: Number(stored?.u),
         storedGenerations: Number(stored?.g),
+        spanInserts: { ...collector.metrics.spanInserts },
         cpuSeconds: (cpu.user + cpu.system) / 1e6,
         peak: {
           rssMb: Math.round(peak.rss / MB),

@@ -17,8 +17,21 @@ export function generationsView(target = Infinity, database = 'default') {
   return view;
 }
 
+/** The start of the generations view's looked-up path (migration 0020: beside the path of new spans). */
+const LOOKUP_PATH =
+  /\s*UNION ALL\s*(--[^\n]*\n\s*)*SELECT s\.SpanAttributes[\s\S]*?WHERE d\.seen = 0 OR \(d\.batch != 0 AND d\.batch = [^\n]*\n/;
+
+/** A view of migration 0020 or later: the path of new spans alone, for every insert. */
+function newSpansPathOnly(view) {
+  const plain = view.replace(LOOKUP_PATH, '\n').replace(/\(getSetting\('log_comment'\) = '[^']*'\)/, '1');
+  if (plain.includes('span_ids') || plain.includes('LIMIT 1 BY') || plain.includes('log_comment'))
+    throw new Error('dedupe left in the generations view');
+  return plain;
+}
+
 /** `view` without its identity lookup (the direct join against the identity set). */
 export function withoutLookup(view) {
+  if (view.includes('UNION ALL')) return newSpansPathOnly(view);
   const plain = view.replace(/LEFT ANY JOIN [^\n]*promptline_span_ids[\s\S]*$/, '');
   if (plain === view) throw new Error('no identity lookup in the generations view');
   return plain;
@@ -26,6 +39,7 @@ export function withoutLookup(view) {
 
 /** `view` without its identity lookup and its within-block `LIMIT 1 BY`. */
 export function withoutDedupe(view) {
+  if (view.includes('UNION ALL')) return newSpansPathOnly(view);
   const plain = withoutLookup(view).replace('LIMIT 1 BY span_hash', '');
   if (plain.includes('span_ids') || plain.includes('LIMIT 1 BY'))
     throw new Error('dedupe left in the generations view');

@@ -30,7 +30,8 @@
  * JavaScript share of `rss_mb` (V8 heap, Buffers outside it), sampled with it every 50 ms;
  * `cpu_s_per_m_spans`, the collector process's CPU time (engine included) from its start to the end
  * of the drain per million spans stored: the cost per span, which other load on the machine moves
- * far less than `spans_per_s`; `dedupe` (BENCH_DEDUPE, default 1).
+ * far less than `spans_per_s`; `dedupe` (BENCH_DEDUPE, default 1); `span_inserts_new` /
+ * `span_inserts_looked_up`, the collector's span inserts by dedupe path (decision 0035).
  * `rss_mb` is the collector process's peak (figures from before 2026-11-22 ran the collector inside this
  * process, under the TypeScript loader, which added ~35 MB). Current figures: bench/RESULTS.md.
  */
@@ -209,6 +210,7 @@ try {
     storedRows: number;
     storedSpanIds: number;
     storedGenerations: number;
+    spanInserts: { new: number; looked_up: number };
     cpuSeconds: number;
     peak: { rssMb: number; heapMb: number; externalMb: number };
   }>({ type: 'drain', timeoutMs: 300_000 });
@@ -247,6 +249,9 @@ try {
     avg_insert_ms: insertsInWindow === 0 ? 0 : Math.round((insertSecondsInWindow * 1000) / insertsInWindow),
     ceiling_batch_rows: ceiling.batchRows,
     dedupe: DEDUPE === '1',
+    // Span inserts vouched new (no identity lookup, decision 0035) and looked up.
+    span_inserts_new: end.spanInserts.new,
+    span_inserts_looked_up: end.spanInserts.looked_up,
     collector_cpu_s: Number(end.cpuSeconds.toFixed(1)),
     cpu_s_per_m_spans:
       end.storedRows === 0 ? 0 : Number(((end.cpuSeconds * 1e6) / end.storedRows).toFixed(2)),

@@ -11,7 +11,8 @@
  * `noidsview` (identity-writing view removed), `norespidx` (response-id index view removed),
  * `nounlinked` (unlinked counts view removed), `constver` (the version expression replaced by a
  * constant: its cost only, the rows are wrong), `bulk0` (span index and score ids written through
- * RocksDB's memtable). Example: `all-nodedupe`, `t18-bulk0`.
+ * RocksDB's memtable), `newspans` (every insert vouches its spans are new: migration 0020's path
+ * without the lookup). Example: `all-nodedupe`, `t18-bulk0`.
  */
 import { readFileSync } from 'node:fs';
 import { encodeTraceBlock, insertNative, migrate, openClickHouse } from '@promptline/clickhouse';
@@ -40,6 +41,7 @@ async function replaceGenerationsView(sql: string): Promise<void> {
   await client.command({ query: 'DROP VIEW IF EXISTS promptline_generations_mv SYNC' });
   await client.command({ query: sql });
 }
+let newSpans = false;
 for (const tweak of tweaks) {
   switch (tweak) {
     case 'nodedupe':
@@ -65,6 +67,9 @@ for (const tweak of tweaks) {
       );
       break;
     }
+    case 'newspans':
+      newSpans = true;
+      break;
     case 'bulk0':
       for (const t of ['promptline_span_index', 'promptline_score_ids'])
         await client.command({ query: `ALTER TABLE ${t} MODIFY SETTING optimize_for_bulk_insert = 0` });
@@ -84,13 +89,13 @@ const blocks = Array.from({ length: inserts + 2 }, (_, i) => encode(i));
 await client.command({ query: 'SYSTEM STOP MERGES' });
 // Two warm-up inserts, then the measured ones.
 for (let i = 0; i < 2; i++)
-  await insertNative(client, 'otel_traces', blocks[i]!, { dedupToken: `warm-${i}` });
+  await insertNative(client, 'otel_traces', blocks[i]!, { dedupToken: `warm-${i}`, newSpans });
 const cpu: number[] = [];
 const wall: number[] = [];
 for (let i = 2; i < blocks.length; i++) {
   const c0 = process.cpuUsage();
   const t0 = performance.now();
-  await insertNative(client, 'otel_traces', blocks[i]!, { dedupToken: `run-${i}` });
+  await insertNative(client, 'otel_traces', blocks[i]!, { dedupToken: `run-${i}`, newSpans });
   wall.push((performance.now() - t0) / 1000);
   const c = process.cpuUsage(c0);
   cpu.push((c.user + c.system) / 1e6);
