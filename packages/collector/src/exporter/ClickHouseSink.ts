@@ -75,20 +75,24 @@ export function clickHouseSink(client: ClickHouseClient, opts: ClickHouseSinkOpt
         batch.format === 'Native'
           ? insertNative(client, TABLE[batch.kind], body, insertOpts)
           : insertJsonEachRow(client, TABLE[batch.kind], body, insertOpts);
-      await attributed(batch, write);
-      if (batch.kind === 'traces') opts.onSpanInsert?.(newSpans ? 'new' : 'looked_up');
-      // Spans the tracker never saw may now be stored, in any hour up to the newest stored.
-      if (tracked !== undefined && batch.identities === undefined) {
-        let stored: StoredHours = { floor: Infinity, later: [] };
-        try {
-          stored = await tracked.storedHours();
-        } catch (err) {
-          opts.log?.warn(
-            `span dedupe: cannot read which hours hold stored spans (${String(err)}); every span insert is looked up from now on`,
-          );
+      try {
+        await attributed(batch, write);
+      } finally {
+        // Spans the tracker never saw may now be stored (even by an insert that failed half-way), in
+        // any hour up to the newest stored.
+        if (tracked !== undefined && batch.identities === undefined) {
+          let stored: StoredHours = { floor: Infinity, later: [] };
+          try {
+            stored = await tracked.storedHours();
+          } catch (err) {
+            opts.log?.warn(
+              `span dedupe: cannot read which hours hold stored spans (${String(err)}); every span insert is looked up from now on`,
+            );
+          }
+          tracked.tracker.untrack(stored);
         }
-        tracked.tracker.untrack(stored);
       }
+      if (batch.kind === 'traces') opts.onSpanInsert?.(newSpans ? 'new' : 'looked_up');
       if (mode === 'after_each_batch') await release();
     },
     async caughtUp() {
