@@ -59,28 +59,16 @@ export function clickHouseSink(client: ClickHouseClient, opts: ClickHouseSinkOpt
       );
     }
   };
+  let untrackPending = false;
   return {
     async insert(batch, token) {
       const tracked = batch.kind === 'traces' ? opts.newSpans : undefined;
       let newSpans = false;
       if (tracked !== undefined && batch.identities !== undefined) {
-        newSpans = true;
-        // Every record's spans are remembered, even after one turned out not new.
-        for (const ids of batch.identities) newSpans = tracked.tracker.admit(ids) && newSpans;
-      }
-      const insertOpts = { dedupToken: token, database: opts.database, newSpans };
-      // The body goes to the engine piece by piece from the segment file, never whole in memory.
-      const body = batch.chunks();
-      const write = (): Promise<void> =>
-        batch.format === 'Native'
-          ? insertNative(client, TABLE[batch.kind], body, insertOpts)
-          : insertJsonEachRow(client, TABLE[batch.kind], body, insertOpts);
-      try {
-        await attributed(batch, write);
-      } finally {
-        // Spans the tracker never saw may now be stored (even by an insert that failed half-way), in
-        // any hour up to the newest stored.
-        if (tracked !== undefined && batch.identities === undefined) {
+        // Spans the tracker never saw may have been stored since the last batch it did (a backlog of
+        // an earlier run's segments, even one whose insert failed half-way): once before the next
+        // batch it checks, the hours up to the newest stored are no longer tracked.
+        if (untrackPending) {
           let stored: StoredHours = { floor: Infinity, later: [] };
           try {
             stored = await tracked.storedHours();
@@ -90,8 +78,21 @@ export function clickHouseSink(client: ClickHouseClient, opts: ClickHouseSinkOpt
             );
           }
           tracked.tracker.untrack(stored);
+          untrackPending = false;
         }
+        newSpans = true;
+        // Every record's spans are remembered, even after one turned out not new.
+        for (const ids of batch.identities) newSpans = tracked.tracker.admit(ids) && newSpans;
       }
+      if (tracked !== undefined && batch.identities === undefined) untrackPending = true;
+      const insertOpts = { dedupToken: token, database: opts.database, newSpans };
+      // The body goes to the engine piece by piece from the segment file, never whole in memory.
+      const body = batch.chunks();
+      const write = (): Promise<void> =>
+        batch.format === 'Native'
+          ? insertNative(client, TABLE[batch.kind], body, insertOpts)
+          : insertJsonEachRow(client, TABLE[batch.kind], body, insertOpts);
+      await attributed(batch, write);
       if (batch.kind === 'traces') opts.onSpanInsert?.(newSpans ? 'new' : 'looked_up');
       if (mode === 'after_each_batch') await release();
     },
