@@ -6,7 +6,7 @@ export { releaseEngineMemory, engineMemoryBytes } from './engine/engineMemory.js
 // schema: migrations
 export { migrate, renderMigrations } from './schema/migrate.js';
 export type { MigrateOptions, MigrateResult } from './schema/migrate.js';
-export { NEW_SPANS_LOG_COMMENT } from './schema/spanIdentity.js';
+export { identityHour, NEW_SPANS_LOG_COMMENT } from './schema/spanIdentity.js';
 
 // write: rows, Native blocks, inserts, model prices
 export type { TraceRow, LogRow, AttributeMap, SpanKindText, StatusCodeText } from './write/rows.js';

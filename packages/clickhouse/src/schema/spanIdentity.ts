@@ -13,6 +13,17 @@
  * @module
  */
 
+import { timestampNanos } from '../write/nativeBlock.js';
+
+/**
+ * The hour an identity leads with, for a `Timestamp` as rows carry it (`YYYY-MM-DD HH:MM:SS.fffffffff`,
+ * UTC): hours since the epoch of the span's start; NaN when the text is not such a time.
+ */
+export function identityHour(timestamp: string): number {
+  const ns = timestampNanos(timestamp);
+  return ns === undefined ? NaN : Number(ns / 3_600_000_000_000n);
+}
+
 /** SQL: the FixedString(16) identity of a span from its start time, project, trace id and span id. */
 export function spanIdentitySql(time: string, project: string, trace: string, span: string): string {
   return `toFixedString(concat(unhex(leftPad(hex(toUInt32(intDiv(toUnixTimestamp(${time}), 3600))), 8, '0')), substring(reinterpretAsString(sipHash128(${project}, ${trace}, ${span})), 1, 12)), 16)`;

@@ -27,10 +27,9 @@
  * @module
  */
 import type { ClickHouseClient } from '@clickhouse/client';
+import { identityHour } from '@promptline/clickhouse';
 import type { TraceRow } from '@promptline/clickhouse';
 import { RESOURCE } from '@promptline/semconv';
-
-const HOUR_MS = 3_600_000;
 
 /**
  * The identities of `rows` as the tracker reads them: for each span, its start hour (hours since the
@@ -47,19 +46,12 @@ export function spanIdentities(rows: readonly TraceRow[]): Float64Array {
     const text = r.Timestamp.substring(0, 13);
     if (text !== lastText) {
       lastText = text;
-      lastHour = startHour(r.Timestamp);
+      lastHour = identityHour(r.Timestamp);
     }
     out[2 * i] = lastHour;
     out[2 * i + 1] = hash53(r.ResourceAttributes[RESOURCE.PROJECT_ID] ?? '', r.TraceId, r.SpanId);
   }
   return out;
-}
-
-/** Hours since the epoch of a `YYYY-MM-DD HH:MM:SS.fffffffff` UTC time; NaN when it is not one. */
-function startHour(t: string): number {
-  if (t.length < 13 || t[4] !== '-' || t[7] !== '-' || t[10] !== ' ') return NaN;
-  const ms = Date.UTC(+t.slice(0, 4), +t.slice(5, 7) - 1, +t.slice(8, 10), +t.slice(11, 13));
-  return Number.isFinite(ms) ? Math.floor(ms / HOUR_MS) : NaN;
 }
 
 /** Two 32-bit FNV-style lanes over `s`, continuing from `h` (lane 1 in [0], lane 2 in [1]). */

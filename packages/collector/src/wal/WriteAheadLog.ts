@@ -235,6 +235,8 @@ export class WriteAheadLog {
    */
   private readonly layouts = new WeakMap<SealedSegment, { scan: SegmentScan; fresh: boolean }>();
   private sealedBytes = 0;
+  /** Bytes of span identities held with segments (see {@link keepIdentities}). */
+  private identityBytes = 0;
   private deadBytes = 0;
   private seq = 0;
   private intervalTimer: NodeJS.Timeout | undefined;
@@ -668,9 +670,6 @@ export class WriteAheadLog {
     seg.identities.push(ids);
     this.identityBytes += ids.byteLength;
   }
-
-  /** Bytes of span identities held with segments (see {@link keepIdentities}). */
-  private identityBytes = 0;
 
   /** Drops a sealed segment from the list (exported or dead-lettered). */
   private unlist(seg: SealedSegment): void {
