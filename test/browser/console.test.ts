@@ -8,7 +8,7 @@
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -192,8 +192,11 @@ describe('the console in Chromium, on the demo data', () => {
       up.kill('SIGINT');
       await exited;
     }
-    writeFileSync(join(shots, 'timings.json'), `${JSON.stringify(timings)}\n`);
-    process.stdout.write(`console screenshots: ${shots}\n`);
+    // Not when the set-up stopped before it made the directory (its error says why).
+    if (existsSync(shots)) {
+      writeFileSync(join(shots, 'timings.json'), `${JSON.stringify(timings)}\n`);
+      process.stdout.write(`console screenshots: ${shots}\n`);
+    }
     rmSync(join(home, 'home'), { recursive: true, force: true });
   });
 
