@@ -267,7 +267,9 @@ try {
   // it. The collector's clock starts there.
   const now = T0 + 30 * DAY - NOW_MIN * 60_000;
   const wallStart = Date.now();
-  const collector = await startCollector(config, { client, now: () => now + (Date.now() - wallStart) });
+  // The collector opens the data directory itself, as `promptline up` does: it then knows it is the
+  // only writer (the bench's own client writes nothing while it runs).
+  const collector = await startCollector(config, { now: () => now + (Date.now() - wallStart) });
   stop = () => collector.stop();
 
   const ranges = [DAY, 7 * DAY];
